@@ -1,0 +1,139 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/scopegate/authz/storage"
+)
+
+// DefaultMaxBatchSize is the default of Options.MaxBatchSize.
+const DefaultMaxBatchSize = 10000
+
+// Options configure a Client. The zero value of every field selects its
+// default; a nil *Options selects all defaults.
+type Options struct {
+	// NewID generates the id of an object created without a client id. It
+	// receives the kind's prefix ("scope", "rsl", "tag_assignment") and must
+	// return a string that is unique in the store. The default returns
+	// prefix + "_" + a lower-case UUIDv7. Tests and examples inject a
+	// deterministic generator.
+	NewID func(prefix string) string
+
+	// Now returns the current time for createdAt and appliedAt. The default
+	// is time.Now. Stored times are in UTC, truncated to the second.
+	Now func() time.Time
+
+	// MaxBatchSize bounds the number of items in one batch, inline
+	// memberships, role assignments and tags included. Default
+	// DefaultMaxBatchSize.
+	MaxBatchSize int
+
+	// Logger receives debug records about writes. The default discards them.
+	Logger *slog.Logger
+}
+
+// Client is the entry point of the library: it writes the model into a
+// storage.Storage and answers authorization questions from it.
+//
+// A Client is safe for concurrent use by multiple goroutines. It does not own
+// the store: closing the store is the caller's job, after the last call on
+// the Client has returned.
+type Client struct {
+	store        storage.Storage
+	newID        func(prefix string) string
+	now          func() time.Time
+	maxBatchSize int
+	log          *slog.Logger
+}
+
+// New returns a Client over store. On an empty store it records the schema
+// version; on a store written by an incompatible version it fails with an
+// error wrapping ErrSchemaVersion.
+func New(store storage.Storage, opts *Options) (*Client, error) {
+	if store == nil {
+		return nil, errors.New("authz: new: store is nil")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBatchSize < 0 {
+		return nil, fmt.Errorf("authz: new: MaxBatchSize is %d; it must be positive (0 selects the default)", o.MaxBatchSize)
+	}
+	c := &Client{
+		store:        store,
+		newID:        o.NewID,
+		now:          o.Now,
+		maxBatchSize: o.MaxBatchSize,
+		log:          o.Logger,
+	}
+	if c.newID == nil {
+		c.newID = NewUUIDv7ID
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.maxBatchSize == 0 {
+		c.maxBatchSize = DefaultMaxBatchSize
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if err := store.Update(context.Background(), checkSchema); err != nil {
+		return nil, fmt.Errorf("authz: new: %w", err)
+	}
+	return c, nil
+}
+
+// NewUUIDv7ID is the default Options.NewID: prefix + "_" + a lower-case
+// UUIDv7, such as "scope_0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".
+func NewUUIDv7ID(prefix string) string {
+	u, err := uuid.NewV7()
+	if err != nil {
+		// NewV7 fails only when the system's random source fails.
+		u = uuid.New()
+	}
+	return prefix + "_" + strings.ToLower(u.String())
+}
+
+// Revision returns the store's revision: a counter that every committed write
+// through any Client on the store increments. Two equal revisions read from
+// one store mean that nothing was written in between.
+func (c *Client) Revision(ctx context.Context) (uint64, error) {
+	var rev uint64
+	err := c.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		rev, err = readRevision(tx)
+		return err
+	})
+	return rev, err
+}
+
+type actorKey struct{}
+
+// SystemActor is the createdBy / appliedBy of writes made with a context that
+// carries no actor.
+const SystemActor = "system"
+
+// WithActor returns a context that attributes the writes made with it to the
+// subject id: it becomes createdBy, appliedBy, and the default ownerId of
+// resources.
+func WithActor(ctx context.Context, subjectID string) context.Context {
+	return context.WithValue(ctx, actorKey{}, subjectID)
+}
+
+// ActorFrom returns the actor attached to ctx by WithActor, or SystemActor.
+func ActorFrom(ctx context.Context) string {
+	if s, ok := ctx.Value(actorKey{}).(string); ok && s != "" {
+		return s
+	}
+	return SystemActor
+}
+
+func (c *Client) timestamp() time.Time { return c.now().UTC().Truncate(time.Second) }

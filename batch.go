@@ -1,0 +1,444 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// Batch is a mixed batch: an atomic import of objects of any kinds, such as a
+// tenant bootstrap, a fixture or a migration. Any id-valued field of any item
+// may name an object created by another item of the batch, of any kind,
+// earlier or later in any slice.
+type Batch struct {
+	ScopeTypes         []ScopeTypeInput         `json:"scopeTypes,omitempty"`
+	ScopeTypeEdges     []ScopeTypeEdgeInput     `json:"scopeTypeEdges,omitempty"`
+	Scopes             []ScopeInput             `json:"scopes,omitempty"`
+	ScopeEdges         []ScopeEdgeInput         `json:"scopeEdges,omitempty"`
+	Subjects           []SubjectInput           `json:"subjects,omitempty"`
+	Memberships        []MembershipInput        `json:"memberships,omitempty"`
+	RoleAssignments    []RoleAssignmentInput    `json:"roleAssignments,omitempty"`
+	Roles              []RoleInput              `json:"roles,omitempty"`
+	Permissions        []PermissionInput        `json:"permissions,omitempty"`
+	RolePermissions    []RolePermissionInput    `json:"rolePermissions,omitempty"`
+	ScopeOverrides     []ScopeOverrideInput     `json:"scopeOverrides,omitempty"`
+	ResourceTypes      []ResourceTypeInput      `json:"resourceTypes,omitempty"`
+	Resources          []ResourceInput          `json:"resources,omitempty"`
+	ResourceEdges      []ResourceEdgeInput      `json:"resourceEdges,omitempty"`
+	ResourceScopeLinks []ResourceScopeLinkInput `json:"resourceScopeLinks,omitempty"`
+	Collections        []CollectionInput        `json:"collections,omitempty"`
+	ResourcePolicies   []ResourcePolicyInput    `json:"resourcePolicies,omitempty"`
+	TagGroups          []TagGroupInput          `json:"tagGroups,omitempty"`
+	Tags               []TagInput               `json:"tags,omitempty"`
+	TagBindings        []TagBindingInput        `json:"tagBindings,omitempty"`
+	TagAssignments     []TagAssignmentInput     `json:"tagAssignments,omitempty"`
+}
+
+// BatchResult holds the objects stored by Apply: each slice has one element
+// per element of the same slice of the Batch, in the same order. Objects
+// created inline (memberships of scopes and subjects, their role
+// assignments, tags of tag groups) are not listed separately.
+type BatchResult struct {
+	ScopeTypes         []ScopeType         `json:"scopeTypes,omitempty"`
+	ScopeTypeEdges     []ScopeTypeEdge     `json:"scopeTypeEdges,omitempty"`
+	Scopes             []Scope             `json:"scopes,omitempty"`
+	ScopeEdges         []ScopeEdge         `json:"scopeEdges,omitempty"`
+	Subjects           []Subject           `json:"subjects,omitempty"`
+	Memberships        []Membership        `json:"memberships,omitempty"`
+	RoleAssignments    []RoleAssignment    `json:"roleAssignments,omitempty"`
+	Roles              []Role              `json:"roles,omitempty"`
+	Permissions        []Permission        `json:"permissions,omitempty"`
+	RolePermissions    []RolePermission    `json:"rolePermissions,omitempty"`
+	ScopeOverrides     []ScopeOverride     `json:"scopeOverrides,omitempty"`
+	ResourceTypes      []ResourceType      `json:"resourceTypes,omitempty"`
+	Resources          []Resource          `json:"resources,omitempty"`
+	ResourceEdges      []ResourceEdge      `json:"resourceEdges,omitempty"`
+	ResourceScopeLinks []ResourceScopeLink `json:"resourceScopeLinks,omitempty"`
+	Collections        []Collection        `json:"collections,omitempty"`
+	ResourcePolicies   []ResourcePolicy    `json:"resourcePolicies,omitempty"`
+	TagGroups          []TagGroup          `json:"tagGroups,omitempty"`
+	Tags               []Tag               `json:"tags,omitempty"`
+	TagBindings        []TagBinding        `json:"tagBindings,omitempty"`
+	TagAssignments     []TagAssignment     `json:"tagAssignments,omitempty"`
+}
+
+// Apply stores every object of the batch in one transaction: all or nothing.
+// References between items are resolved whatever their order; every item is
+// validated and every problem found is reported in one *BatchError (Op
+// "apply", ItemError.Kind naming the slice) before anything is committed.
+func (c *Client) Apply(ctx context.Context, b Batch) (BatchResult, error) {
+	return c.runBatch(ctx, "apply", true, &b)
+}
+
+// groupSpec binds one slice of Batch to its builder and result slice.
+type groupSpec struct {
+	name    string
+	count   func(*Batch) int
+	build   func(*builder, *Batch)
+	collect func(*builder, *BatchResult)
+}
+
+// groups lists the slices of Batch in field order. Their order does not
+// matter for correctness: references are resolved after every item is built.
+var groups []groupSpec
+
+// defineGroup registers a slice of Batch. build fills it.rec (and may add
+// nested items); size counts the items an input stands for (nil: 1).
+func defineGroup[I any, O any, P interface {
+	*O
+	record
+}](name string, get func(*Batch) []I, set func(*BatchResult, []O), build func(*builder, *item, *I), size func(*I) int) {
+	groups = append(groups, groupSpec{
+		name: name,
+		count: func(bt *Batch) int {
+			ins := get(bt)
+			if size == nil {
+				return len(ins)
+			}
+			n := 0
+			for i := range ins {
+				n += size(&ins[i])
+			}
+			return n
+		},
+		build: func(b *builder, bt *Batch) {
+			ins := get(bt)
+			for i := range ins {
+				it := &item{group: name, index: i}
+				b.top[name] = append(b.top[name], it)
+				build(b, it, &ins[i])
+			}
+		},
+		collect: func(b *builder, r *BatchResult) {
+			tops := b.top[name]
+			if len(tops) == 0 {
+				return
+			}
+			out := make([]O, len(tops))
+			for i, it := range tops {
+				out[i] = *it.rec.(P)
+			}
+			set(r, out)
+		},
+	})
+}
+
+// createMany runs a batch of one kind and returns its result slice.
+func createMany[O any](ctx context.Context, c *Client, op string, bt *Batch, get func(*BatchResult) []O) ([]O, error) {
+	r, err := c.runBatch(ctx, op, false, bt)
+	if err != nil {
+		return nil, err
+	}
+	out := get(&r)
+	if out == nil {
+		out = []O{}
+	}
+	return out, nil
+}
+
+// createOne is the single form of a batch method.
+func createOne[I, O any](ctx context.Context, op string, in I, many func(context.Context, []I) ([]O, error)) (O, error) {
+	out, err := many(ctx, []I{in})
+	if err != nil {
+		var zero O
+		return zero, singleError(op, err)
+	}
+	return out[0], nil
+}
+
+// item is one object to create: a top-level input or a nested one.
+type item struct {
+	group string // the Batch slice, "scopes"
+	index int    // position in that slice
+	field string // path of a nested item inside its top-level input, "memberships[1]"
+	owner string // id reported in errors: the top-level item's id
+	rec   record
+	refs  []ref
+	// check runs after every item is written and every reference resolved;
+	// it enforces the rules that need the graph (hierarchies, chains,
+	// bindings, cycles).
+	check  func(*view)
+	failed bool
+}
+
+type ref struct {
+	field string
+	id    string
+	kind  *kindSpec
+}
+
+// builder collects the items of one batch and their errors.
+type builder struct {
+	c     *Client
+	mixed bool
+	now   time.Time
+	actor string
+	items []*item
+	top   map[string][]*item
+	byID  map[string]*item
+	errs  []*ItemError
+}
+
+// newID registers it as an object of kind k with the client id (validated)
+// or a generated one, and returns the id.
+func (b *builder) newID(it *item, k *kindSpec, clientID string) string {
+	id := clientID
+	if id == "" {
+		id = b.c.newID(k.prefix)
+	} else if err := checkID(id); err != nil {
+		b.fail(it, "id", err)
+	}
+	if it.owner == "" {
+		it.owner = id
+	}
+	b.items = append(b.items, it)
+	if other, dup := b.byID[id]; dup {
+		b.fail(it, "id", existsf("id %q is used twice in this batch (also by %s)", id, other.describe(b.mixed)))
+	} else {
+		b.byID[id] = it
+	}
+	return id
+}
+
+// child starts a nested item of parent at the given path.
+func (b *builder) child(parent *item, field string) *item {
+	return &item{group: parent.group, index: parent.index, field: joinField(parent.field, field), owner: parent.owner}
+}
+
+func (it *item) describe(mixed bool) string {
+	s := fmt.Sprintf("item %d", it.index)
+	if mixed {
+		s = it.group + " " + s
+	}
+	if it.field != "" {
+		s += " " + it.field
+	}
+	return s
+}
+
+func joinField(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	case b[0] == '[':
+		return a + b
+	}
+	return a + "." + b
+}
+
+// fail records an error of it at field (relative to the item).
+func (b *builder) fail(it *item, field string, err error) {
+	it.failed = true
+	ie := &ItemError{Index: it.index, ID: it.owner, Field: joinField(it.field, field), Err: err}
+	if b.mixed {
+		ie.Kind = it.group
+	}
+	b.errs = append(b.errs, ie)
+}
+
+// required reports a missing required string field.
+func (b *builder) required(it *item, field, v string) bool {
+	if v == "" {
+		b.fail(it, field, invalidf("is required"))
+		return false
+	}
+	return true
+}
+
+// ref records that field names an object of kind k; it is resolved against
+// the batch and the store once every item is built. An empty id is ignored
+// (use required for required references).
+func (b *builder) ref(it *item, field, id string, k *kindSpec) {
+	if id != "" {
+		it.refs = append(it.refs, ref{field: field, id: id, kind: k})
+	}
+}
+
+// requiredRef is required followed by ref.
+func (b *builder) requiredRef(it *item, field, id string, k *kindSpec) {
+	if b.required(it, field, id) {
+		b.ref(it, field, id, k)
+	}
+}
+
+// enum checks that v is one of allowed; empty v is accepted when optional.
+func enum[E ~string](b *builder, it *item, field string, v E, optional bool, allowed ...E) bool {
+	if v == "" && optional {
+		return true
+	}
+	if v == "" {
+		b.fail(it, field, invalidf("is required"))
+		return false
+	}
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	b.fail(it, field, invalidf("unknown value %q; want one of %v", v, allowed))
+	return false
+}
+
+// runBatch builds, validates and stores a batch in one transaction.
+func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch) (BatchResult, error) {
+	n := 0
+	for _, g := range groups {
+		n += g.count(bt)
+	}
+	if n > c.maxBatchSize {
+		return BatchResult{}, &BatchError{Op: op, Items: []*ItemError{{Index: -1, Err: &ruleError{
+			msg:  fmt.Sprintf("batch has %d items (inline memberships, role assignments and tags included); the limit is %d (Options.MaxBatchSize)", n, c.maxBatchSize),
+			kind: ErrBatchTooLarge,
+		}}}}
+	}
+	var res BatchResult
+	if n == 0 {
+		return res, nil
+	}
+	b := &builder{
+		c: c, mixed: mixed, now: c.timestamp(), actor: ActorFrom(ctx),
+		top: map[string][]*item{}, byID: make(map[string]*item, n),
+	}
+	for _, g := range groups {
+		g.build(b, bt)
+	}
+	err := c.store.Update(ctx, func(tx storage.Tx) error {
+		if err := b.store(tx); err != nil {
+			return err
+		}
+		if len(b.errs) > 0 {
+			return b.batchError(op)
+		}
+		return bumpRevision(tx)
+	})
+	if err != nil {
+		return res, err
+	}
+	for _, g := range groups {
+		g.collect(b, &res)
+	}
+	c.log.Debug("authz: batch committed", "op", op, "items", n)
+	return res, nil
+}
+
+// store resolves references, writes the items and runs their checks. Item
+// problems are collected in b.errs; the returned error is a storage error.
+func (b *builder) store(tx storage.Tx) error {
+	for _, it := range b.items {
+		if it.failed {
+			continue
+		}
+		k, err := kindOf(tx, it.rec.recordID())
+		if err != nil {
+			return err
+		}
+		if k != nil {
+			b.fail(it, "id", existsf("id %q is already used by a %s", it.rec.recordID(), k.name))
+		}
+	}
+	for _, it := range b.items {
+		if err := b.resolve(tx, it); err != nil {
+			return err
+		}
+	}
+	for _, it := range b.items {
+		if it.failed {
+			continue
+		}
+		err := putRecord(tx, it.rec, nil)
+		var ce *clashError
+		if errors.As(err, &ce) {
+			b.failClash(it, ce)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	v := newView(tx, b)
+	for _, it := range b.items {
+		if it.check != nil && !it.failed {
+			it.check(v)
+			if v.err != nil {
+				return v.err
+			}
+		}
+	}
+	return nil
+}
+
+func (b *builder) resolve(tx storage.Tx, it *item) error {
+	for _, r := range it.refs {
+		if other, ok := b.byID[r.id]; ok {
+			if other.rec.kind() != r.kind {
+				b.fail(it, r.field, &ruleError{msg: fmt.Sprintf("%s %q: not found (that id is a %s of this batch)", r.kind.name, r.id, other.rec.kind().name), kind: ErrNotFound})
+			}
+			continue
+		}
+		k, err := kindOf(tx, r.id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case k == nil:
+			b.fail(it, r.field, notFound(r.kind.name, r.id))
+		case k != r.kind:
+			b.fail(it, r.field, &ruleError{msg: fmt.Sprintf("%s %q: not found (that id is a %s)", r.kind.name, r.id, k.name), kind: ErrNotFound})
+		}
+	}
+	return nil
+}
+
+func (b *builder) failClash(it *item, ce *clashError) {
+	if other, ok := b.byID[ce.otherID]; ok && ce.entry.clash == nil {
+		b.fail(it, ce.entry.field, existsf("%s is created twice in this batch (also by %s)", ce.entry.what, other.describe(b.mixed)))
+		return
+	}
+	b.fail(it, ce.entry.field, ce)
+}
+
+// batchError sorts the collected errors by slice and index.
+func (b *builder) batchError(op string) *BatchError {
+	order := map[string]int{}
+	for i, g := range groups {
+		order[g.name] = i
+	}
+	sort.SliceStable(b.errs, func(i, j int) bool {
+		a, c := b.errs[i], b.errs[j]
+		if order[a.Kind] != order[c.Kind] {
+			return order[a.Kind] < order[c.Kind]
+		}
+		return a.Index < c.Index
+	})
+	return &BatchError{Op: op, Items: b.errs}
+}
+
+func init() {
+	defineGroup("scopeTypes", func(b *Batch) []ScopeTypeInput { return b.ScopeTypes }, func(r *BatchResult, o []ScopeType) { r.ScopeTypes = o }, buildScopeType, nil)
+	defineGroup("scopeTypeEdges", func(b *Batch) []ScopeTypeEdgeInput { return b.ScopeTypeEdges }, func(r *BatchResult, o []ScopeTypeEdge) { r.ScopeTypeEdges = o }, buildScopeTypeEdge, nil)
+	defineGroup("scopes", func(b *Batch) []ScopeInput { return b.Scopes }, func(r *BatchResult, o []Scope) { r.Scopes = o }, buildScope, sizeScope)
+	defineGroup("scopeEdges", func(b *Batch) []ScopeEdgeInput { return b.ScopeEdges }, func(r *BatchResult, o []ScopeEdge) { r.ScopeEdges = o }, buildScopeEdge, nil)
+	defineGroup("subjects", func(b *Batch) []SubjectInput { return b.Subjects }, func(r *BatchResult, o []Subject) { r.Subjects = o }, buildSubject, sizeSubject)
+	defineGroup("memberships", func(b *Batch) []MembershipInput { return b.Memberships }, func(r *BatchResult, o []Membership) { r.Memberships = o }, buildMembershipInput, sizeMembership)
+	defineGroup("roleAssignments", func(b *Batch) []RoleAssignmentInput { return b.RoleAssignments }, func(r *BatchResult, o []RoleAssignment) { r.RoleAssignments = o }, buildRoleAssignmentInput, nil)
+	defineGroup("roles", func(b *Batch) []RoleInput { return b.Roles }, func(r *BatchResult, o []Role) { r.Roles = o }, buildRole, nil)
+	defineGroup("permissions", func(b *Batch) []PermissionInput { return b.Permissions }, func(r *BatchResult, o []Permission) { r.Permissions = o }, buildPermission, nil)
+	defineGroup("rolePermissions", func(b *Batch) []RolePermissionInput { return b.RolePermissions }, func(r *BatchResult, o []RolePermission) { r.RolePermissions = o }, buildRolePermission, nil)
+	defineGroup("scopeOverrides", func(b *Batch) []ScopeOverrideInput { return b.ScopeOverrides }, func(r *BatchResult, o []ScopeOverride) { r.ScopeOverrides = o }, buildScopeOverride, nil)
+	defineGroup("resourceTypes", func(b *Batch) []ResourceTypeInput { return b.ResourceTypes }, func(r *BatchResult, o []ResourceType) { r.ResourceTypes = o }, buildResourceType, nil)
+	defineGroup("resources", func(b *Batch) []ResourceInput { return b.Resources }, func(r *BatchResult, o []Resource) { r.Resources = o }, buildResource, nil)
+	defineGroup("resourceEdges", func(b *Batch) []ResourceEdgeInput { return b.ResourceEdges }, func(r *BatchResult, o []ResourceEdge) { r.ResourceEdges = o }, buildResourceEdge, nil)
+	defineGroup("resourceScopeLinks", func(b *Batch) []ResourceScopeLinkInput { return b.ResourceScopeLinks }, func(r *BatchResult, o []ResourceScopeLink) { r.ResourceScopeLinks = o }, buildResourceScopeLink, nil)
+	defineGroup("collections", func(b *Batch) []CollectionInput { return b.Collections }, func(r *BatchResult, o []Collection) { r.Collections = o }, buildCollection, nil)
+	defineGroup("resourcePolicies", func(b *Batch) []ResourcePolicyInput { return b.ResourcePolicies }, func(r *BatchResult, o []ResourcePolicy) { r.ResourcePolicies = o }, buildResourcePolicy, nil)
+	defineGroup("tagGroups", func(b *Batch) []TagGroupInput { return b.TagGroups }, func(r *BatchResult, o []TagGroup) { r.TagGroups = o }, buildTagGroup, sizeTagGroup)
+	defineGroup("tags", func(b *Batch) []TagInput { return b.Tags }, func(r *BatchResult, o []Tag) { r.Tags = o }, buildTag, nil)
+	defineGroup("tagBindings", func(b *Batch) []TagBindingInput { return b.TagBindings }, func(r *BatchResult, o []TagBinding) { r.TagBindings = o }, buildTagBinding, nil)
+	defineGroup("tagAssignments", func(b *Batch) []TagAssignmentInput { return b.TagAssignments }, func(r *BatchResult, o []TagAssignment) { r.TagAssignments = o }, buildTagAssignment, nil)
+}

@@ -1,0 +1,33 @@
+package authz
+
+// MaxIDLength is the longest client id accepted.
+const MaxIDLength = 200
+
+// validID reports whether id is a valid client id: 1–200 characters of
+// [A-Za-z0-9_.:@|-].
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > MaxIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '_', c == '.', c == ':', c == '@', c == '|', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkID returns the ErrInvalid error for a malformed client id, or nil.
+func checkID(id string) error {
+	if validID(id) {
+		return nil
+	}
+	if len(id) > MaxIDLength {
+		return invalidf("id has %d characters; at most %d are allowed", len(id), MaxIDLength)
+	}
+	return invalidf("id %q must be 1-%d characters of A-Z a-z 0-9 _ . : @ | -", id, MaxIDLength)
+}

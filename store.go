@@ -1,0 +1,382 @@
+package authz
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// The storage layout. Every kind has its own table of JSON records keyed by
+// id. Four shared tables hold the rest:
+//
+//	meta   "schema" → schema version (decimal), "revision" → uint64 big endian
+//	ids    id → kind name, for every stored object (ids are unique store-wide)
+//	index  name \x00 value... \x00 id → empty: non-unique secondary indexes
+//	unique name \x00 value... → id: uniqueness rules, also used as lookups
+//
+// Index values are escaped so that a value never contains the separator:
+// \x01 → \x01\x02, \x00 → \x01\x01. Ids never contain \x00 or \x01.
+const (
+	tableMeta   = "meta"
+	tableIDs    = "ids"
+	tableIndex  = "index"
+	tableUnique = "unique"
+
+	metaSchema   = "schema"
+	metaRevision = "revision"
+
+	// schemaVersion is the version of the layout above. Bump it on any
+	// incompatible change and teach New to migrate older stores.
+	schemaVersion = 1
+)
+
+// kindSpec describes one kind of stored object.
+type kindSpec struct {
+	name   string // singular, used in messages: `scope "x": not found`
+	table  string // table of records keyed by id
+	prefix string // id prefix of generated ids
+	// dependents are the objects that reference an object of this kind.
+	// Delete removes them first (recursively) or refuses.
+	dependents []dependent
+	// decode decodes a stored record of this kind.
+	decode func([]byte) (record, error)
+	// beforeDelete, when set, may refuse the deletion of r (also when r is
+	// reached by a cascade).
+	beforeDelete func(v *view, r record) error
+}
+
+// dependent is a reference from objects of another kind, found through an
+// index whose single value is the referenced id.
+type dependent struct {
+	index string
+	kind  *kindSpec
+	// refuse, when set, makes Delete fail with ErrNotAllowed while such
+	// objects exist; the text follows "it" and says what to do: "has child
+	// scopes: delete them first".
+	refuse string
+}
+
+// kindsByName resolves the kind names stored in the ids table.
+var kindsByName = map[string]*kindSpec{}
+
+func newKind[T any, P interface {
+	*T
+	record
+}](name, table, prefix string) *kindSpec {
+	k := &kindSpec{name: name, table: table, prefix: prefix}
+	k.decode = func(v []byte) (record, error) {
+		t := new(T)
+		if err := json.Unmarshal(v, t); err != nil {
+			return nil, fmt.Errorf("authz: decode %s: %w", name, err)
+		}
+		return P(t), nil
+	}
+	kindsByName[name] = k
+	return k
+}
+
+// record is implemented by every stored type.
+type record interface {
+	kind() *kindSpec
+	recordID() string
+	// indexes lists the non-unique index entries of the record.
+	indexes() []indexEntry
+	// uniques lists the uniqueness rules the record takes part in.
+	uniques() []uniqueEntry
+}
+
+type indexEntry struct {
+	name   string
+	values []string
+}
+
+type uniqueEntry struct {
+	name   string
+	values []string
+	field  string // the input field reported on a clash
+	what   string // the rule in words: `membership of subject "s" in scope "x"`
+	// clash builds the error for a clash with the object otherID; nil means
+	// the generic ErrAlreadyExists message.
+	clash func(otherID string) error
+}
+
+func idx(name string, values ...string) indexEntry { return indexEntry{name: name, values: values} }
+
+func escapeValue(v string) string {
+	if !strings.ContainsAny(v, "\x00\x01") {
+		return v
+	}
+	v = strings.ReplaceAll(v, "\x01", "\x01\x02")
+	return strings.ReplaceAll(v, "\x00", "\x01\x01")
+}
+
+// keyOf joins a name and its escaped values with \x00.
+func keyOf(name string, values []string) string {
+	n := len(name)
+	for _, v := range values {
+		n += 1 + len(v)
+	}
+	var b strings.Builder
+	b.Grow(n + 2)
+	b.WriteString(name)
+	for _, v := range values {
+		b.WriteByte(0)
+		b.WriteString(escapeValue(v))
+	}
+	return b.String()
+}
+
+// indexPrefix is the scan prefix of the entries of index name with the
+// given leading values.
+func indexPrefix(name string, values ...string) string { return keyOf(name, values) + "\x00" }
+
+func indexKey(e indexEntry, id string) string { return keyOf(e.name, e.values) + "\x00" + id }
+
+// idFromIndexKey returns the id at the end of an index key.
+func idFromIndexKey(k string) string { return k[strings.LastIndexByte(k, 0)+1:] }
+
+// kindOf returns the kind of the stored object id, or nil when no object has
+// that id.
+func kindOf(tx storage.Tx, id string) (*kindSpec, error) {
+	v, err := tx.Get(tableIDs, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := kindsByName[string(v)]
+	if k == nil {
+		return nil, fmt.Errorf("authz: store corrupted: id %q has unknown kind %q", id, v)
+	}
+	return k, nil
+}
+
+// load reads the record id of kind k into a new T. It returns ErrNotFound
+// (wrapped with the kind and id) when there is none.
+func load[T any](tx storage.Tx, k *kindSpec, id string) (*T, error) {
+	v, err := tx.Get(k.table, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound(k.name, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := new(T)
+	if err := json.Unmarshal(v, t); err != nil {
+		return nil, fmt.Errorf("authz: decode %s %q: %w", k.name, id, err)
+	}
+	return t, nil
+}
+
+// lookupUnique returns the id registered under a unique key, or "".
+func lookupUnique(tx storage.Tx, name string, values ...string) (string, error) {
+	v, err := tx.Get(tableUnique, keyOf(name, values))
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
+}
+
+// putRecord writes r and its index entries. old is the previous version of
+// the record (nil on create); its entries that changed are removed. A unique
+// clash with another object is returned as a *clashError and nothing of r is
+// written.
+func putRecord(tx storage.Tx, r, old record) error {
+	k, id := r.kind(), r.recordID()
+	var oldU []uniqueEntry
+	if old != nil {
+		oldU = old.uniques()
+	}
+	newU := r.uniques()
+	for _, u := range newU {
+		if containsUnique(oldU, u) {
+			continue
+		}
+		other, err := lookupUnique(tx, u.name, u.values...)
+		if err != nil {
+			return err
+		}
+		if other != "" && other != id {
+			return &clashError{entry: u, otherID: other}
+		}
+	}
+	for _, u := range oldU {
+		if !containsUnique(newU, u) {
+			if err := tx.Delete(tableUnique, keyOf(u.name, u.values)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range newU {
+		if err := tx.Put(tableUnique, keyOf(u.name, u.values), []byte(id)); err != nil {
+			return err
+		}
+	}
+	var oldI []indexEntry
+	if old != nil {
+		oldI = old.indexes()
+	}
+	newI := r.indexes()
+	for _, e := range oldI {
+		if !containsIndex(newI, e) {
+			if err := tx.Delete(tableIndex, indexKey(e, id)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, e := range newI {
+		if !containsIndex(oldI, e) {
+			if err := tx.Put(tableIndex, indexKey(e, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	v, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("authz: encode %s %q: %w", k.name, id, err)
+	}
+	if old == nil {
+		if err := tx.Put(tableIDs, id, []byte(k.name)); err != nil {
+			return err
+		}
+	}
+	return tx.Put(k.table, id, v)
+}
+
+// deleteEntries removes r, its id and its index entries.
+func deleteEntries(tx storage.Tx, r record) error {
+	id := r.recordID()
+	for _, u := range r.uniques() {
+		if err := tx.Delete(tableUnique, keyOf(u.name, u.values)); err != nil {
+			return err
+		}
+	}
+	for _, e := range r.indexes() {
+		if err := tx.Delete(tableIndex, indexKey(e, id)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Delete(tableIDs, id); err != nil {
+		return err
+	}
+	return tx.Delete(r.kind().table, id)
+}
+
+func containsUnique(list []uniqueEntry, u uniqueEntry) bool {
+	for _, o := range list {
+		if o.name == u.name && equalStrings(o.values, u.values) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsIndex(list []indexEntry, e indexEntry) bool {
+	for _, o := range list {
+		if o.name == e.name && equalStrings(o.values, e.values) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// clashError is a unique clash found by putRecord.
+type clashError struct {
+	entry   uniqueEntry
+	otherID string
+}
+
+func (e *clashError) Error() string { return e.err().Error() }
+func (e *clashError) Unwrap() error { return e.err() }
+
+func (e *clashError) err() error {
+	if e.entry.clash != nil {
+		return e.entry.clash(e.otherID)
+	}
+	return existsf("%s already exists (%s)", e.entry.what, e.otherID)
+}
+
+// scanIndex calls fn with the id of every entry of index name whose leading
+// values are values, in id order.
+func scanIndex(tx storage.Tx, name string, values []string, fn func(id string) error) error {
+	return tx.Scan(tableIndex, indexPrefix(name, values...), func(k string, _ []byte) error {
+		return fn(idFromIndexKey(k))
+	})
+}
+
+// hasIndexed reports whether index name has an entry with the given values.
+func hasIndexed(tx storage.Tx, name string, values ...string) (bool, error) {
+	found := false
+	err := scanIndex(tx, name, values, func(string) error {
+		found = true
+		return errStopScan
+	})
+	if errors.Is(err, errStopScan) {
+		err = nil
+	}
+	return found, err
+}
+
+var errStopScan = errors.New("stop scan")
+
+// revision reads the store's revision counter.
+func readRevision(tx storage.Tx) (uint64, error) {
+	v, err := tx.Get(tableMeta, metaRevision)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("authz: store corrupted: revision has %d bytes", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// bumpRevision increments the revision counter; every committed write calls
+// it exactly once.
+func bumpRevision(tx storage.Tx) error {
+	r, err := readRevision(tx)
+	if err != nil {
+		return err
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], r+1)
+	return tx.Put(tableMeta, metaRevision, v[:])
+}
+
+// checkSchema stamps an empty store with the current schema version and
+// refuses a store stamped with another one.
+func checkSchema(tx storage.Tx) error {
+	v, err := tx.Get(tableMeta, metaSchema)
+	if errors.Is(err, storage.ErrNotFound) {
+		return tx.Put(tableMeta, metaSchema, []byte(strconv.Itoa(schemaVersion)))
+	}
+	if err != nil {
+		return err
+	}
+	got, err := strconv.Atoi(string(v))
+	if err != nil || got != schemaVersion {
+		return fmt.Errorf("authz: store has schema version %q; this version of the library reads version %d: %w", v, schemaVersion, ErrSchemaVersion)
+	}
+	return nil
+}

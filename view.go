@@ -1,0 +1,155 @@
+package authz
+
+import (
+	"errors"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// view reads the store as the batch being written sees it: the batch's own
+// objects (already put into tx) first, then stored ones. Decoded records are
+// cached for the duration of the batch. A storage error is kept in err and
+// turns every later read into a miss; the batch then fails with it.
+type view struct {
+	tx     storage.Tx
+	b      *builder // nil outside a batch (updates, deletes)
+	cache  map[string]record
+	chains map[string][]string
+	err    error
+}
+
+func newView(tx storage.Tx, b *builder) *view {
+	return &view{tx: tx, b: b, cache: map[string]record{}, chains: map[string][]string{}}
+}
+
+// get returns the object id of kind k, or nil when there is none (or it is
+// an item of the batch that failed validation).
+func get[T any, P interface {
+	*T
+	record
+}](v *view, k *kindSpec, id string) *T {
+	if id == "" || v.err != nil {
+		return nil
+	}
+	if v.b != nil {
+		if it, ok := v.b.byID[id]; ok {
+			if it.failed || it.rec.kind() != k {
+				return nil
+			}
+			return it.rec.(P)
+		}
+	}
+	if r, ok := v.cache[id]; ok {
+		p, _ := r.(P)
+		return p
+	}
+	t, err := load[T](v.tx, k, id)
+	if errors.Is(err, ErrNotFound) {
+		v.cache[id] = nil
+		return nil
+	}
+	if err != nil {
+		v.err = err
+		return nil
+	}
+	v.cache[id] = P(t)
+	return t
+}
+
+// put records a write made outside the batch machinery (updates) in the
+// cache so that later reads through the view see it.
+func (v *view) put(r record) { v.cache[r.recordID()] = r }
+
+// unique returns the id registered under a unique key, or "".
+func (v *view) unique(name string, values ...string) string {
+	if v.err != nil {
+		return ""
+	}
+	id, err := lookupUnique(v.tx, name, values...)
+	if err != nil {
+		v.err = err
+	}
+	return id
+}
+
+// indexed lists the ids of index name with the given leading values.
+func (v *view) indexed(name string, values ...string) []string {
+	if v.err != nil {
+		return nil
+	}
+	var ids []string
+	if err := scanIndex(v.tx, name, values, func(id string) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		v.err = err
+	}
+	return ids
+}
+
+// maxScopeDepth bounds walks up the scope tree; a deeper tree is treated as
+// corrupted and the walk stops.
+const maxScopeDepth = 10000
+
+// parentScope returns the parent of scope id, or "".
+func (v *view) parentScope(id string) string {
+	eid := v.unique(uniqueScopeParent, id)
+	if e := get[ScopeEdge](v, scopeEdgeKind, eid); e != nil {
+		return e.ParentScopeID
+	}
+	return ""
+}
+
+// ancestors returns id and all its ancestors, nearest first, ignoring define
+// boundaries. It stops at a cycle.
+func (v *view) ancestors(id string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for s := id; s != "" && !seen[s] && len(out) < maxScopeDepth; s = v.parentScope(s) {
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// chain returns chain(id): id, then its parent, grandparent, … stopping
+// after the first scope whose type is define (SPEC §4.1).
+func (v *view) chain(id string) []string {
+	if c, ok := v.chains[id]; ok {
+		return c
+	}
+	var out []string
+	seen := map[string]bool{}
+	for s := id; s != "" && !seen[s] && len(out) < maxScopeDepth; s = v.parentScope(s) {
+		seen[s] = true
+		out = append(out, s)
+		if v.isDefine(s) {
+			break
+		}
+	}
+	v.chains[id] = out
+	return out
+}
+
+// isDefine reports whether the type of scope id has permission mode define.
+func (v *view) isDefine(id string) bool {
+	sc := get[Scope](v, scopeKind, id)
+	if sc == nil {
+		return false
+	}
+	st := get[ScopeType](v, scopeTypeKind, sc.TypeID)
+	return st != nil && st.Config.PermissionMode == PermissionModeDefine
+}
+
+// inChain reports whether target is in chain(id).
+func (v *view) inChain(id, target string) bool {
+	for _, s := range v.chain(id) {
+		if s == target {
+			return true
+		}
+	}
+	return false
+}
+
+// fail reports a rule violation of it found by a check.
+func (v *view) fail(it *item, field string, err error) { v.b.fail(it, field, err) }
