@@ -38,7 +38,8 @@ var (
 	ErrTxClosed = errors.New("storage: transaction is closed")
 
 	// ErrKeyRequired is returned by Tx.Put, Tx.Get and Tx.Delete when the
-	// table name or the key is empty.
+	// table name or the key is empty, and by Tx.Scan when the table name is
+	// empty.
 	ErrKeyRequired = errors.New("storage: table and key are required")
 )
 
@@ -46,7 +47,8 @@ var (
 //
 // Implementations are safe for concurrent use by multiple goroutines. Many
 // View calls may run at the same time; Update calls are serialized. A View
-// sees one consistent snapshot for its whole duration, whatever Update commits
+// does not wait for a running Update and sees none of its writes: it sees one
+// consistent snapshot for its whole duration, whatever Updates commit
 // meanwhile.
 type Storage interface {
 	// View runs fn in a read-only transaction that sees one consistent
@@ -100,7 +102,8 @@ type Tx interface {
 	// Scan calls fn for every key in table that starts with prefix, in
 	// ascending byte order of the keys. Inside Update it sees the writes made
 	// earlier in the same transaction. If fn returns an error, Scan stops and
-	// returns that error unchanged. fn must not write to the table being
-	// scanned. An empty prefix scans the whole table.
+	// returns that error unchanged. fn may read any table and write to other
+	// tables, but must not write to the table being scanned. An empty prefix
+	// scans the whole table; a table that was never written has no keys.
 	Scan(table, prefix string, fn func(key string, value []byte) error) error
 }
