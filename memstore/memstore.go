@@ -1,0 +1,154 @@
+// Package memstore is an in-memory storage.Storage, for tests, examples and
+// applications that load their model at start-up and need no persistence.
+//
+// The data lives in a persistent (copy-on-write) B-tree. A View takes a
+// snapshot by loading the current root pointer, so Views never wait for each
+// other nor for a running Update. An Update works on a private version of the
+// tree, copying only the nodes it changes, and commits by publishing the new
+// root: a commit costs O(writes · log n), whatever the size of the store.
+// Updates are serialized by a mutex.
+package memstore
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// Store is an in-memory storage.Storage. It is safe for concurrent use.
+// The zero value is not usable; call New.
+type Store struct {
+	root   atomic.Pointer[node] // the committed tree; nil when empty
+	closed atomic.Bool
+
+	mu  sync.Mutex // serializes Updates
+	gen uint64     // generation of the last Update, guarded by mu
+}
+
+var _ storage.Storage = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{}
+}
+
+// View runs fn in a read-only transaction on a snapshot of the store. It
+// implements storage.Storage.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t := &tx{tree: tree{root: s.root.Load()}}
+	defer t.closed.Store(true)
+	return fn(t)
+}
+
+// Update runs fn in a read-write transaction and commits its writes if fn
+// returns nil. It implements storage.Storage.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check again: Close or a cancellation may have come while waiting.
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.gen++
+	t := &tx{tree: tree{root: s.root.Load(), gen: s.gen}, writable: true}
+	defer t.closed.Store(true)
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.closed.Store(true)
+	s.root.Store(t.tree.root)
+	return nil
+}
+
+// Close releases the data of the store. Calls after the first return nil;
+// View and Update then return storage.ErrClosed. It implements
+// storage.Storage.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.root.Store(nil)
+	return nil
+}
+
+// tx is a transaction on a version of the tree: a snapshot in View, a
+// private, writable version in Update.
+type tx struct {
+	tree     tree
+	writable bool
+	closed   atomic.Bool // set when fn returns; atomic so that misuse is not a data race
+}
+
+func (t *tx) Get(table, key string) ([]byte, error) {
+	if t.closed.Load() {
+		return nil, storage.ErrTxClosed
+	}
+	if table == "" || key == "" {
+		return nil, storage.ErrKeyRequired
+	}
+	v, ok := t.tree.get(table, key)
+	if !ok {
+		return nil, storage.ErrNotFound
+	}
+	return []byte(v), nil
+}
+
+func (t *tx) Put(table, key string, value []byte) error {
+	if err := t.checkWrite(table, key); err != nil {
+		return err
+	}
+	t.tree.put(table, key, string(value))
+	return nil
+}
+
+func (t *tx) Delete(table, key string) error {
+	if err := t.checkWrite(table, key); err != nil {
+		return err
+	}
+	t.tree.delete(table, key)
+	return nil
+}
+
+func (t *tx) checkWrite(table, key string) error {
+	switch {
+	case t.closed.Load():
+		return storage.ErrTxClosed
+	case !t.writable:
+		return storage.ErrReadOnly
+	case table == "" || key == "":
+		return storage.ErrKeyRequired
+	}
+	return nil
+}
+
+func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
+	if t.closed.Load() {
+		return storage.ErrTxClosed
+	}
+	if table == "" {
+		return storage.ErrKeyRequired
+	}
+	return t.tree.scan(table, prefix, func(key, value string) error {
+		return fn(key, []byte(value))
+	})
+}
