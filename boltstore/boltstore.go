@@ -1,0 +1,293 @@
+// Package boltstore is a storage.Storage in a single file, on bbolt
+// (go.etcd.io/bbolt).
+//
+// Each table is a bucket, created by its first write; a View of a table that
+// has no bucket sees an empty table. Views are bbolt read transactions and
+// run in parallel; Updates are bbolt read-write transactions, serialized by
+// bbolt. A committed Update is on disk (fsync) before Update returns, unless
+// Options.NoSync is set.
+//
+// When the file outgrows its memory map (256 MiB on 64-bit Unix), the commit
+// that grows it waits for the running Views to end. So never wait inside a
+// View for an Update to finish.
+//
+// A file is used by one process at a time: Open takes an exclusive lock on
+// it, waiting at most Options.Timeout for another process to release it.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// DefaultTimeout is how long Open waits for the file lock when
+// Options.Timeout is zero.
+const DefaultTimeout = time.Second
+
+// DefaultFileMode is the permission of a file created by Open when
+// Options.FileMode is zero.
+const DefaultFileMode os.FileMode = 0o600
+
+// initialMmapSize is the size of the first memory map of the file. bbolt
+// remaps the file when it outgrows the map, and a remap waits for the running
+// read transactions to end: with room to spare, an Update does not wait for
+// Views until the file outgrows it. Mapping more than the file takes address
+// space, not memory, except on Windows, where the file is grown to the size
+// of the map; there bbolt's default (32 KiB, doubled as needed) stays, as on
+// 32-bit systems with little address space.
+var initialMmapSize = func() int {
+	if runtime.GOOS == "windows" || strconv.IntSize < 64 {
+		return 0
+	}
+	return 256 << 20
+}()
+
+// Options configures Open. The zero value (and a nil *Options) gives the
+// defaults.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process (or another Store of this process) before it fails. Zero
+	// means DefaultTimeout; a negative value means do not wait: fail at
+	// once if the file is locked. Open never waits forever.
+	Timeout time.Duration
+
+	// FileMode is the permission of the file when Open creates it. Zero
+	// means DefaultFileMode.
+	FileMode os.FileMode
+
+	// NoSync skips the fsync of each commit. This is unsafe: a crash of the
+	// machine (not only of the process) may lose committed transactions or
+	// corrupt the file. Use it for tests and data you can rebuild.
+	NoSync bool
+}
+
+// Store is a storage.Storage in a bbolt file. It is safe for concurrent use.
+type Store struct {
+	db     *bolt.DB
+	path   string
+	closed atomic.Bool
+}
+
+var _ storage.Storage = (*Store)(nil)
+
+// Open opens the bbolt file at path, creating it if it does not exist. opts
+// may be nil. Opening a file that is not a bbolt database fails, without
+// changing the file.
+func Open(path string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.FileMode == 0 {
+		o.FileMode = DefaultFileMode
+	}
+	db, err := bolt.Open(path, o.FileMode, &bolt.Options{
+		// bbolt waits forever for a zero Timeout and fails after the first
+		// attempt for a negative one.
+		Timeout:         o.Timeout,
+		NoSync:          o.NoSync,
+		InitialMmapSize: initialMmapSize,
+		// Freelist type and everything else: bbolt's defaults.
+	})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("boltstore: open %s: file is in use, lock not acquired within %v: %w", path, max(o.Timeout, 0), err)
+		}
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path returns the path of the file, as given to Open.
+func (s *Store) Path() string { return s.path }
+
+// View runs fn in a bbolt read transaction. It implements storage.Storage.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	btx, err := s.db.Begin(false)
+	if err != nil {
+		return s.beginError(err)
+	}
+	t := &tx{btx: btx}
+	defer func() {
+		t.closed.Store(true)
+		_ = btx.Rollback() // a read transaction has nothing to roll back
+	}()
+	return fn(t)
+}
+
+// Update runs fn in a bbolt read-write transaction and commits it if fn
+// returns nil. It implements storage.Storage.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	btx, err := s.db.Begin(true)
+	if err != nil {
+		return s.beginError(err)
+	}
+	t := &tx{btx: btx, writable: true}
+	committing := false
+	defer func() {
+		t.closed.Store(true)
+		if !committing {
+			_ = btx.Rollback() // the rollback error cannot be more useful than fn's
+		}
+	}()
+	// Check again: the cancellation may have come while waiting for the
+	// writer lock.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.closed.Store(true)
+	committing = true // Commit releases the transaction, also when it fails
+	if err := btx.Commit(); err != nil {
+		return fmt.Errorf("boltstore: commit: %w", err)
+	}
+	return nil
+}
+
+// beginError maps an error of bbolt's Begin.
+func (s *Store) beginError(err error) error {
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return storage.ErrClosed
+	}
+	return fmt.Errorf("boltstore: begin transaction: %w", err)
+}
+
+// Close closes the file. It waits for the transactions in progress, though
+// the storage contract says not to rely on it. Calls after the first return
+// nil; View and Update then return storage.ErrClosed. It implements
+// storage.Storage.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("boltstore: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// tx is a storage.Tx over a bbolt transaction.
+type tx struct {
+	btx      *bolt.Tx
+	writable bool
+	closed   atomic.Bool // set when fn returns; atomic so that misuse is not a data race
+}
+
+func (t *tx) Get(table, key string) ([]byte, error) {
+	if t.closed.Load() {
+		return nil, storage.ErrTxClosed
+	}
+	if table == "" || key == "" {
+		return nil, storage.ErrKeyRequired
+	}
+	b := t.btx.Bucket([]byte(table))
+	if b == nil {
+		return nil, storage.ErrNotFound
+	}
+	v := b.Get([]byte(key))
+	if v == nil {
+		return nil, storage.ErrNotFound
+	}
+	// v points into the memory map, valid only during the transaction.
+	return bytes.Clone(v), nil
+}
+
+func (t *tx) Put(table, key string, value []byte) error {
+	if err := t.checkWrite(table, key); err != nil {
+		return err
+	}
+	b, err := t.btx.CreateBucketIfNotExists([]byte(table))
+	if err != nil {
+		return fmt.Errorf("boltstore: create table %q: %w", table, err)
+	}
+	// bbolt keeps value until the commit, and takes nil for missing: store
+	// a private, non-nil copy.
+	v := make([]byte, len(value))
+	copy(v, value)
+	if err := b.Put([]byte(key), v); err != nil {
+		return fmt.Errorf("boltstore: put in table %q: %w", table, err)
+	}
+	return nil
+}
+
+func (t *tx) Delete(table, key string) error {
+	if err := t.checkWrite(table, key); err != nil {
+		return err
+	}
+	b := t.btx.Bucket([]byte(table))
+	if b == nil {
+		return nil
+	}
+	if err := b.Delete([]byte(key)); err != nil {
+		return fmt.Errorf("boltstore: delete in table %q: %w", table, err)
+	}
+	return nil
+}
+
+func (t *tx) checkWrite(table, key string) error {
+	switch {
+	case t.closed.Load():
+		return storage.ErrTxClosed
+	case !t.writable:
+		return storage.ErrReadOnly
+	case table == "" || key == "":
+		return storage.ErrKeyRequired
+	}
+	return nil
+}
+
+func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
+	if t.closed.Load() {
+		return storage.ErrTxClosed
+	}
+	if table == "" {
+		return storage.ErrKeyRequired
+	}
+	b := t.btx.Bucket([]byte(table))
+	if b == nil {
+		return nil
+	}
+	p := []byte(prefix)
+	c := b.Cursor()
+	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+		if v == nil {
+			continue // a nested bucket: never created by this package
+		}
+		if err := fn(string(k), bytes.Clone(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
