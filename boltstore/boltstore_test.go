@@ -161,7 +161,7 @@ func TestOpenLockedFileTimesOut(t *testing.T) {
 	s2.Close()
 }
 
-// TestCommitErrorIsReported checks that a write bbolt refuses (a key above
+// TestPutTooLargeKey checks that a write bbolt refuses (a key above
 // its size limit) is reported with its table and rolls the Update back.
 func TestPutTooLargeKey(t *testing.T) {
 	s := open(t, &boltstore.Options{NoSync: true})
