@@ -7,9 +7,11 @@
 // bbolt. A committed Update is on disk (fsync) before Update returns, unless
 // Options.NoSync is set.
 //
-// When the file outgrows its memory map (256 MiB on 64-bit Unix), the commit
-// that grows it waits for the running Views to end. So never wait inside a
-// View for an Update to finish.
+// The file is memory-mapped 256 MiB at a time on 64-bit Unix. When the file
+// outgrows the map, the commit that grows it waits for the running Views to
+// end, so never wait inside a View for an Update to finish. The file itself
+// grows in steps of 16 MiB: even a small store has an apparent size of 16 MiB,
+// though file systems with sparse files store only the pages written.
 //
 // A file is used by one process at a time: Open takes an exclusive lock on
 // it, waiting at most Options.Timeout for another process to release it.
@@ -150,12 +152,11 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return s.beginError(err)
 	}
 	t := &tx{btx: btx, writable: true}
-	committing := false
 	defer func() {
 		t.closed.Store(true)
-		if !committing {
-			_ = btx.Rollback() // the rollback error cannot be more useful than fn's
-		}
+		// Discards the transaction unless Commit ended it (then this
+		// returns bbolt's ErrTxClosed). Its error says nothing fn's does not.
+		_ = btx.Rollback()
 	}()
 	// Check again: the cancellation may have come while waiting for the
 	// writer lock.
@@ -169,7 +170,6 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	t.closed.Store(true)
-	committing = true // Commit releases the transaction, also when it fails
 	if err := btx.Commit(); err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
 	}
