@@ -7,8 +7,8 @@
 // bbolt. A committed Update is on disk (fsync) before Update returns, unless
 // Options.NoSync is set.
 //
-// The file is memory-mapped 256 MiB at a time on 64-bit Unix. When the file
-// outgrows the map, the commit that grows it waits for the running Views to
+// On 64-bit Unix the first memory map of the file is 256 MiB. When the file
+// outgrows its map, the commit that grows it waits for the running Views to
 // end, so never wait inside a View for an Update to finish. The file itself
 // grows in steps of 16 MiB: even a small store has an apparent size of 16 MiB,
 // though file systems with sparse files store only the pages written.
