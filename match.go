@@ -1,17 +1,930 @@
 package authz
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
-// matchDef is a collection's matchDefinition decoded and validated once
-// (SPEC §4.4).
+// Limits on a matchDefinition. Depth counts definitions: a definition
+// inside any/all/none is one level deeper than its parent; the top level is
+// level 1. Nodes count every JSON value of the whole definition, its
+// condition included.
+const (
+	maxMatchDepth = 16
+	maxMatchNodes = 10000
+	// maxMatchJSONDepth bounds JSON nesting while decoding: enough for 16
+	// levels of definitions holding a condition of maximal depth.
+	maxMatchJSONDepth = 2*maxMatchDepth + maxConditionDepth + 8
+)
+
+// matchDef is a collection's matchDefinition, decoded and validated once
+// (SPEC §4.4). It is immutable and safe for concurrent use.
+//
+// A definition is a JSON object with any of these sections; every present
+// section must hold, and {} matches every resource. A section whose value
+// is null counts as absent.
+//
+//	fields    {name: value | {op: argument, …}}
+//	tags      {groupKey: identifier | [identifier, …]}
+//	patterns  {name: glob}
+//	time      {name: {op: RFC3339 | {"relative": "now" | "now_minus_<N><unit>" | "now_plus_<N><unit>"}, …}}
+//	condition JSON Logic over the condition data (SPEC §4.1), see condition
+//	any       [definition, …]  at least one holds (an empty array is ignored)
+//	all       [definition, …]  every one holds   (an empty array is ignored)
+//	none      [definition, …]  none holds        (an empty array is ignored)
+//
+// Names. A name is a dot path ("meta.department", "owner.team"). It
+// resolves against the resource's properties (id, type, resourceTypeId,
+// scopeId, externalResourceId, ownerId, createdBy, createdAt, displayName)
+// when its first segment is a property whose value is not null; otherwise,
+// when its first segment is "meta", the rest of the path resolves against
+// meta; otherwise the whole path resolves against meta. So "department",
+// "meta.department" both read meta.department, and a meta key that clashes
+// with a property can only be read through "meta.". A segment that is a
+// number indexes an array.
+//
+// fields. A bare string, number or boolean means equals. An object is a
+// rule whose keys are operators, all of which must hold ({"gte":1,"lt":10}):
+//
+//	equals    string | number | boolean    the value is equal (no type coercion; numbers as float64)
+//	in        [string | number | boolean]  the value equals one of them
+//	notIn     [string | number | boolean]  the value is present and equals none of them
+//	gt gte lt lte  number | RFC 3339 time  numeric order, or time order when the
+//	                                       argument is a time (the value is then an
+//	                                       RFC 3339 string or a time.Time)
+//	contains  string | number | boolean    the value is a string containing the
+//	                                       argument, or an array with an equal element
+//	exists    boolean                      the value is present and not null (true),
+//	                                       or missing or null (false)
+//
+// A bare array, object without operators, or null is rejected: write {"in":
+// […]}, {"contains": …} or {"exists": false}. As in conditions, a missing
+// or null value satisfies no operator but {"exists": false}.
+//
+// tags. The resource carries (in a scope of chain(E), as loaded by the
+// caller) at least one of the identifiers in the group; every listed group
+// must hold. Group keys and identifiers must have the form of tag group
+// keys and tag identifiers.
+//
+// patterns. The value is a string that matches the glob (see globMatch).
+//
+// time. Operators eq gt gte lt lte compare the value (an RFC 3339 string or
+// a time.Time) with an RFC 3339 time or a time relative to the evaluation
+// time: "now", "now_minus_<N><unit>", "now_plus_<N><unit>" with N a decimal
+// integer and unit s, m, h, d (24 hours) or w (7 days).
+//
+// Failure is closed: a condition that errors makes the whole definition
+// not match, including inside none.
 type matchDef struct {
-	raw json.RawMessage
+	fields   []fieldMatch
+	tags     []tagMatch
+	patterns []patternMatch
+	times    []timeMatch
+	cond     *condition
+	anyOf    []*matchDef
+	allOf    []*matchDef
+	noneOf   []*matchDef
 }
 
+// matchInput is what a definition is matched against.
+type matchInput struct {
+	// props are the resource's properties: id, type (the type key),
+	// resourceTypeId, scopeId, externalResourceId, ownerId, createdBy,
+	// createdAt (RFC 3339 string or time.Time), displayName.
+	props map[string]any
+	// meta is the resource's meta.
+	meta map[string]any
+	// tags maps a tag group key to the identifiers the resource carries.
+	tags map[string][]string
+	// data is the condition data of SPEC §4.1, for the condition section.
+	data map[string]any
+}
+
+type fieldMatch struct {
+	path  []string
+	tests []fieldTest
+}
+
+type fieldTest struct {
+	op     string  // equals, in, notIn, gt, gte, lt, lte, contains, exists
+	val    any     // equals, contains: string, float64 or bool
+	set    []any   // in, notIn
+	num    float64 // gt…lte with a number
+	tm     time.Time
+	isTime bool // gt…lte with a time
+	exists bool
+}
+
+type tagMatch struct {
+	group string
+	ids   []string
+}
+
+type patternMatch struct {
+	path []string
+	glob string
+}
+
+type timeMatch struct {
+	path  []string
+	tests []timeTest
+}
+
+type timeTest struct {
+	op       string // eq, gt, gte, lt, lte
+	abs      time.Time
+	relative bool
+	offset   time.Duration // from now, when relative
+}
+
+var (
+	matchTagKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	matchTagIDRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
+
 // parseMatchDefinition validates raw and decodes it. Errors wrap ErrInvalid
-// and name the offending section and rule.
-//
-// TODO(issue 5): being written; validates nothing yet.
+// and name the offending section and rule with its path
+// ("any[0].time.createdAt.gt: bad relative time "now_minus_x"").
 func parseMatchDefinition(raw json.RawMessage) (*matchDef, error) {
-	return &matchDef{raw: raw}, nil
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || string(trimmed) == "null" {
+		return nil, invalidf("matchDefinition is required: use {} to match every resource of the collection's type")
+	}
+	v, err := decodeJSONTree(trimmed, maxMatchJSONDepth, maxMatchNodes)
+	if err != nil {
+		return nil, err
+	}
+	return compileMatchDef(v, "", 1)
+}
+
+// matchPath appends a section or name to a path for error messages.
+func matchPath(path, elem string) string {
+	if path == "" {
+		return elem
+	}
+	return path + "." + elem
+}
+
+func matchErr(path, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if path == "" {
+		return invalidf("%s", msg)
+	}
+	return invalidf("%s: %s", path, msg)
+}
+
+func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, matchErr(path, "a match definition must be a JSON object, got %s", jsonKindName(v))
+	}
+	if depth > maxMatchDepth {
+		return nil, matchErr(path, "match definitions nest deeper than %d levels", maxMatchDepth)
+	}
+	m := &matchDef{}
+	for _, section := range slices.Sorted(maps.Keys(obj)) {
+		val := obj[section]
+		if val == nil {
+			continue
+		}
+		sp := matchPath(path, section)
+		var err error
+		switch section {
+		case "fields":
+			m.fields, err = compileMatchFields(val, sp)
+		case "tags":
+			m.tags, err = compileMatchTags(val, sp)
+		case "patterns":
+			m.patterns, err = compileMatchPatterns(val, sp)
+		case "time":
+			m.times, err = compileMatchTimes(val, sp)
+		case "condition":
+			m.cond, err = compileCondition(val)
+			if err != nil {
+				err = matchErr(sp, "%v", err)
+			}
+		case "any":
+			m.anyOf, err = compileMatchList(val, sp, depth)
+		case "all":
+			m.allOf, err = compileMatchList(val, sp, depth)
+		case "none":
+			m.noneOf, err = compileMatchList(val, sp, depth)
+		default:
+			err = matchErr(path, "unknown section %q (use fields, tags, patterns, time, condition, any, all or none)", section)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func matchSectionObject(v any, path string) (map[string]any, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, matchErr(path, "must be a JSON object, got %s", jsonKindName(v))
+	}
+	return obj, nil
+}
+
+func compileMatchList(v any, path string, depth int) ([]*matchDef, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, matchErr(path, "must be an array of match definitions, got %s", jsonKindName(v))
+	}
+	out := make([]*matchDef, len(arr))
+	for i, e := range arr {
+		d, err := compileMatchDef(e, path+"["+strconv.Itoa(i)+"]", depth+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// parseMatchName splits a dot path; every segment must be non-empty.
+func parseMatchName(name, path string) ([]string, error) {
+	if name == "" {
+		return nil, matchErr(path, "a field name must not be empty")
+	}
+	segs := strings.Split(name, ".")
+	if slices.Contains(segs, "") {
+		return nil, matchErr(matchPath(path, name), "bad field name %q: empty path segment", name)
+	}
+	return segs, nil
+}
+
+var matchFieldOps = []string{"equals", "in", "notIn", "gt", "gte", "lt", "lte", "contains", "exists"}
+
+func compileMatchFields(v any, path string) ([]fieldMatch, error) {
+	obj, err := matchSectionObject(v, path)
+	if err != nil {
+		return nil, err
+	}
+	var out []fieldMatch
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
+		segs, err := parseMatchName(name, path)
+		if err != nil {
+			return nil, err
+		}
+		fp := matchPath(path, name)
+		fm := fieldMatch{path: segs}
+		switch r := obj[name].(type) {
+		case string, float64, bool:
+			fm.tests = []fieldTest{{op: "equals", val: r}}
+		case nil:
+			return nil, matchErr(fp, `null is not a value to match: use {"exists": false} for a missing value`)
+		case []any:
+			return nil, matchErr(fp, `a bare array is ambiguous: use {"in": […]} for one of several values or {"contains": …} for an array value`)
+		case map[string]any:
+			if len(r) == 0 {
+				return nil, matchErr(fp, "empty rule: use one of the operators %s", strings.Join(matchFieldOps, ", "))
+			}
+			for _, op := range slices.Sorted(maps.Keys(r)) {
+				if !slices.Contains(matchFieldOps, op) {
+					return nil, matchErr(fp, "unknown operator %q (use %s)", op, strings.Join(matchFieldOps, ", "))
+				}
+				t, err := compileMatchFieldTest(op, r[op], matchPath(fp, op))
+				if err != nil {
+					return nil, err
+				}
+				fm.tests = append(fm.tests, t)
+			}
+		}
+		out = append(out, fm)
+	}
+	return out, nil
+}
+
+func isMatchScalar(v any) bool {
+	switch v.(type) {
+	case string, float64, bool:
+		return true
+	}
+	return false
+}
+
+func compileMatchFieldTest(op string, arg any, path string) (fieldTest, error) {
+	t := fieldTest{op: op}
+	switch op {
+	case "equals", "contains":
+		if !isMatchScalar(arg) {
+			return t, matchErr(path, "takes a string, number or boolean, got %s", jsonKindName(arg))
+		}
+		t.val = arg
+	case "in", "notIn":
+		arr, ok := arg.([]any)
+		if !ok {
+			return t, matchErr(path, "takes an array of strings, numbers or booleans, got %s", jsonKindName(arg))
+		}
+		for i, e := range arr {
+			if !isMatchScalar(e) {
+				return t, matchErr(path, "element %d must be a string, number or boolean, got %s", i, jsonKindName(e))
+			}
+		}
+		t.set = arr
+	case "gt", "gte", "lt", "lte":
+		switch a := arg.(type) {
+		case float64:
+			t.num = a
+		case string:
+			tm, err := time.Parse(time.RFC3339, a)
+			if err != nil {
+				return t, matchErr(path, "%q is not an RFC 3339 time such as \"2024-01-15T10:30:00Z\" (a number or a time is expected)", a)
+			}
+			t.tm, t.isTime = tm, true
+		default:
+			return t, matchErr(path, "takes a number or an RFC 3339 time, got %s", jsonKindName(arg))
+		}
+	case "exists":
+		b, ok := arg.(bool)
+		if !ok {
+			return t, matchErr(path, "takes true or false, got %s", jsonKindName(arg))
+		}
+		t.exists = b
+	}
+	return t, nil
+}
+
+func compileMatchTags(v any, path string) ([]tagMatch, error) {
+	obj, err := matchSectionObject(v, path)
+	if err != nil {
+		return nil, err
+	}
+	var out []tagMatch
+	for _, group := range slices.Sorted(maps.Keys(obj)) {
+		gp := matchPath(path, group)
+		if !matchTagKeyRE.MatchString(group) {
+			return nil, matchErr(gp, "bad tag group key %q: want lower case letters, digits and _, starting with a letter", group)
+		}
+		var ids []string
+		switch x := obj[group].(type) {
+		case string:
+			ids = []string{x}
+		case []any:
+			if len(x) == 0 {
+				return nil, matchErr(gp, "empty list of tag identifiers: list at least one")
+			}
+			for i, e := range x {
+				s, ok := e.(string)
+				if !ok {
+					return nil, matchErr(gp, "element %d must be a tag identifier string, got %s", i, jsonKindName(e))
+				}
+				ids = append(ids, s)
+			}
+		default:
+			return nil, matchErr(gp, "takes a tag identifier or an array of them, got %s", jsonKindName(obj[group]))
+		}
+		for _, id := range ids {
+			if !matchTagIDRE.MatchString(id) {
+				return nil, matchErr(gp, "bad tag identifier %q: want lower case letters, digits, _ and -, starting with a letter or digit", id)
+			}
+		}
+		out = append(out, tagMatch{group: group, ids: ids})
+	}
+	return out, nil
+}
+
+func compileMatchPatterns(v any, path string) ([]patternMatch, error) {
+	obj, err := matchSectionObject(v, path)
+	if err != nil {
+		return nil, err
+	}
+	var out []patternMatch
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
+		segs, err := parseMatchName(name, path)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := obj[name].(string)
+		if !ok {
+			return nil, matchErr(matchPath(path, name), "takes a glob string (* matches any run, ? one character), got %s", jsonKindName(obj[name]))
+		}
+		out = append(out, patternMatch{path: segs, glob: g})
+	}
+	return out, nil
+}
+
+var matchTimeOps = []string{"eq", "gt", "gte", "lt", "lte"}
+
+func compileMatchTimes(v any, path string) ([]timeMatch, error) {
+	obj, err := matchSectionObject(v, path)
+	if err != nil {
+		return nil, err
+	}
+	var out []timeMatch
+	for _, name := range slices.Sorted(maps.Keys(obj)) {
+		segs, err := parseMatchName(name, path)
+		if err != nil {
+			return nil, err
+		}
+		np := matchPath(path, name)
+		rule, ok := obj[name].(map[string]any)
+		if !ok || len(rule) == 0 {
+			return nil, matchErr(np, "takes an object of comparisons such as {\"gte\": {\"relative\": \"now_minus_30d\"}}, got %s", jsonKindName(obj[name]))
+		}
+		tm := timeMatch{path: segs}
+		for _, op := range slices.Sorted(maps.Keys(rule)) {
+			opPath := matchPath(np, op)
+			if !slices.Contains(matchTimeOps, op) {
+				return nil, matchErr(np, "unknown operator %q (use %s)", op, strings.Join(matchTimeOps, ", "))
+			}
+			t := timeTest{op: op}
+			switch a := rule[op].(type) {
+			case string:
+				at, err := time.Parse(time.RFC3339, a)
+				if err != nil {
+					return nil, matchErr(opPath, "%q is not an RFC 3339 time such as \"2024-01-15T10:30:00Z\"", a)
+				}
+				t.abs = at
+			case map[string]any:
+				rel, ok := a["relative"].(string)
+				if !ok || len(a) != 1 {
+					return nil, matchErr(opPath, `a relative time is {"relative": "now_minus_30d"}`)
+				}
+				off, err := parseRelativeTime(rel)
+				if err != nil {
+					return nil, matchErr(opPath, "%v", err)
+				}
+				t.relative, t.offset = true, off
+			default:
+				return nil, matchErr(opPath, `takes an RFC 3339 time or {"relative": "now_minus_30d"}, got %s`, jsonKindName(a))
+			}
+			tm.tests = append(tm.tests, t)
+		}
+		out = append(out, tm)
+	}
+	return out, nil
+}
+
+// parseRelativeTime parses "now", "now_minus_<N><unit>" and
+// "now_plus_<N><unit>" into an offset from now.
+func parseRelativeTime(s string) (time.Duration, error) {
+	if s == "now" {
+		return 0, nil
+	}
+	sign := time.Duration(1)
+	rest, ok := strings.CutPrefix(s, "now_plus_")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "now_minus_")
+		sign = -1
+	}
+	bad := fmt.Errorf(`bad relative time %q: want "now", "now_minus_<N><unit>" or "now_plus_<N><unit>" with unit s, m, h, d or w`, s)
+	if !ok || len(rest) < 2 {
+		return 0, bad
+	}
+	var unit time.Duration
+	switch rest[len(rest)-1] {
+	case 's':
+		unit = time.Second
+	case 'm':
+		unit = time.Minute
+	case 'h':
+		unit = time.Hour
+	case 'd':
+		unit = 24 * time.Hour
+	case 'w':
+		unit = 7 * 24 * time.Hour
+	default:
+		return 0, bad
+	}
+	digits := rest[:len(rest)-1]
+	for _, c := range []byte(digits) {
+		if c < '0' || c > '9' {
+			return 0, bad
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n > int64(math.MaxInt64/unit) {
+		return 0, fmt.Errorf("relative time %q is out of range (at most about 290 years)", s)
+	}
+	return sign * time.Duration(n) * unit, nil
+}
+
+// match reports whether the definition matches in at time now. Anything
+// that fails to evaluate makes it not match. A nil definition matches
+// nothing.
+func (m *matchDef) match(in *matchInput, now time.Time) bool {
+	ok, err := m.eval(in, now)
+	return ok && err == nil
+}
+
+// eval is match that also returns the first evaluation error met (a
+// condition that errored), for traces. When err is non-nil, ok is false.
+func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
+	if m == nil {
+		return false, nil
+	}
+	if in == nil {
+		in = &matchInput{}
+	}
+	for i := range m.fields {
+		if !m.fields[i].holds(in) {
+			return false, nil
+		}
+	}
+	for _, t := range m.tags {
+		if !slices.ContainsFunc(in.tags[t.group], func(id string) bool { return slices.Contains(t.ids, id) }) {
+			return false, nil
+		}
+	}
+	for _, p := range m.patterns {
+		v, found := in.resolve(p.path)
+		s, isStr := matchLeaf(v).(string)
+		if !found || !isStr || !globMatch(p.glob, s) {
+			return false, nil
+		}
+	}
+	for i := range m.times {
+		if !m.times[i].holds(in, now) {
+			return false, nil
+		}
+	}
+	for _, d := range m.allOf {
+		if ok, err := d.eval(in, now); !ok || err != nil {
+			return false, err
+		}
+	}
+	if len(m.anyOf) > 0 {
+		matched := false
+		for _, d := range m.anyOf {
+			ok, err := d.eval(in, now)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return false, nil
+		}
+	}
+	for _, d := range m.noneOf {
+		ok, err := d.eval(in, now)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return false, nil
+		}
+	}
+	if m.cond != nil {
+		ok, err := m.cond.eval(in.data)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// resolve finds a dot path (see matchDef for the rules). found is false
+// when the value is missing or null.
+func (in *matchInput) resolve(path []string) (v any, found bool) {
+	if pv, ok := in.props[path[0]]; ok && pv != nil {
+		return matchWalk(pv, path[1:])
+	}
+	if path[0] == "meta" && len(path) > 1 {
+		return matchWalk(in.meta, path[1:])
+	}
+	if in.meta == nil {
+		return nil, false
+	}
+	return matchWalk(in.meta, path)
+}
+
+func matchWalk(v any, path []string) (any, bool) {
+	for _, seg := range path {
+		switch c := v.(type) {
+		case map[string]any:
+			v = c[seg]
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			v = c[i]
+		case nil:
+			return nil, false
+		default:
+			// Some other Go container: convert it once to the JSON shape.
+			switch jv := jsonValue(v).(type) {
+			case map[string]any, []any:
+				v2, ok := matchWalk(jv, []string{seg})
+				if !ok {
+					return nil, false
+				}
+				v = v2
+			default:
+				return nil, false
+			}
+		}
+	}
+	return v, v != nil
+}
+
+// matchLeaf returns v in JSON shape when it is a scalar of another Go type
+// (an int, a named string type, a time.Time); JSON-shaped values and
+// containers are returned as they are.
+func matchLeaf(v any) any {
+	switch v.(type) {
+	case nil, string, float64, bool, []any, map[string]any:
+		return v
+	}
+	return jsonValue(v)
+}
+
+func (f *fieldMatch) holds(in *matchInput) bool {
+	raw, found := in.resolve(f.path)
+	v := matchLeaf(raw)
+	for i := range f.tests {
+		t := &f.tests[i]
+		if t.op == "exists" {
+			if found != t.exists {
+				return false
+			}
+			continue
+		}
+		if !found {
+			return false
+		}
+		switch t.op {
+		case "equals":
+			if !matchScalarEqual(v, t.val) {
+				return false
+			}
+		case "in":
+			if !slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+				return false
+			}
+		case "notIn":
+			if !isMatchScalar(v) || slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+				return false
+			}
+		case "contains":
+			switch x := v.(type) {
+			case string:
+				s, ok := t.val.(string)
+				if !ok || !strings.Contains(x, s) {
+					return false
+				}
+			case []any:
+				if !slices.ContainsFunc(x, func(e any) bool { return matchScalarEqual(matchLeaf(e), t.val) }) {
+					return false
+				}
+			default:
+				return false
+			}
+		case "gt", "gte", "lt", "lte":
+			var c int
+			if t.isTime {
+				tv, ok := matchTimeOf(raw)
+				if !ok {
+					return false
+				}
+				c = tv.Compare(t.tm)
+			} else {
+				n, ok := v.(float64)
+				if !ok || math.IsNaN(n) {
+					return false
+				}
+				c = matchCmpFloat(n, t.num)
+			}
+			if !matchOrder(t.op, c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func matchCmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// matchOrder reports whether op holds for a comparison result c (-1, 0, 1).
+func matchOrder(op string, c int) bool {
+	switch op {
+	case "eq":
+		return c == 0
+	case "gt":
+		return c > 0
+	case "gte":
+		return c >= 0
+	case "lt":
+		return c < 0
+	case "lte":
+		return c <= 0
+	}
+	return false
+}
+
+// matchScalarEqual compares a value with a string, float64 or bool, without type
+// coercion.
+func matchScalarEqual(v, want any) bool {
+	switch w := want.(type) {
+	case string:
+		s, ok := v.(string)
+		return ok && s == w
+	case float64:
+		n, ok := v.(float64)
+		return ok && n == w
+	case bool:
+		b, ok := v.(bool)
+		return ok && b == w
+	}
+	return false
+}
+
+// matchTimeOf reads a time value: a time.Time, a Time or an RFC 3339 string.
+func matchTimeOf(v any) (time.Time, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, true
+	case *time.Time:
+		if x != nil {
+			return *x, true
+		}
+	case Time:
+		return x.Time, true
+	case *Time:
+		if x != nil {
+			return x.Time, true
+		}
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, x)
+		return t, err == nil
+	}
+	return time.Time{}, false
+}
+
+func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
+	raw, found := in.resolve(tm.path)
+	if !found {
+		return false
+	}
+	tv, ok := matchTimeOf(raw)
+	if !ok {
+		return false
+	}
+	for _, t := range tm.tests {
+		ref := t.abs
+		if t.relative {
+			ref = now.Add(t.offset)
+		}
+		if !matchOrder(t.op, tv.Compare(ref)) {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch reports whether s matches pattern, where * matches any run of
+// characters (including none) and ? exactly one character (rune); every
+// other character matches itself. There is no escaping.
+//
+// It never backtracks exponentially: the pattern is split at its stars; the
+// part before the first star must match a prefix of s, the part after the
+// last star a suffix, and every part in between is matched at its leftmost
+// position in what remains (leftmost is always safe because a star can
+// absorb whatever is skipped). Parts without ? are found with
+// strings.Index; the worst case is O(len(pattern)·len(s)), and it does not
+// allocate.
+func globMatch(pattern, s string) bool {
+	star := strings.IndexByte(pattern, '*')
+	if star < 0 {
+		n, ok := globPrefix(pattern, s)
+		return ok && n == len(s)
+	}
+	// Prefix before the first star.
+	n, ok := globPrefix(pattern[:star], s)
+	if !ok {
+		return false
+	}
+	s = s[n:]
+	pattern = pattern[star+1:]
+	// Suffix after the last star.
+	last := strings.LastIndexByte(pattern, '*')
+	suffix := pattern[last+1:]
+	if last >= 0 {
+		pattern = pattern[:last]
+	} else {
+		pattern = ""
+	}
+	tail, ok := globSuffix(suffix, s)
+	if !ok {
+		return false
+	}
+	s = s[:len(s)-tail]
+	// The middle parts, leftmost first.
+	for pattern != "" {
+		i := strings.IndexByte(pattern, '*')
+		part := pattern
+		if i >= 0 {
+			part, pattern = pattern[:i], pattern[i+1:]
+		} else {
+			pattern = ""
+		}
+		if part == "" {
+			continue
+		}
+		end, ok := globFind(part, s)
+		if !ok {
+			return false
+		}
+		s = s[end:]
+	}
+	return true
+}
+
+// globPrefix matches a star-free part against the start of s and returns
+// the number of bytes of s it covers. Literal runs compare as bytes; a ?
+// consumes one rune (an invalid byte counts as one rune).
+func globPrefix(part, s string) (int, bool) {
+	n := 0
+	for part != "" {
+		if part[0] == '?' {
+			if n >= len(s) {
+				return 0, false
+			}
+			_, w := utf8.DecodeRuneInString(s[n:])
+			n += w
+			part = part[1:]
+			continue
+		}
+		j := strings.IndexByte(part, '?')
+		if j < 0 {
+			j = len(part)
+		}
+		if !strings.HasPrefix(s[n:], part[:j]) {
+			return 0, false
+		}
+		n += j
+		part = part[j:]
+	}
+	return n, true
+}
+
+// globSuffix matches a star-free part against the end of s and returns the
+// number of bytes of s it covers.
+func globSuffix(part, s string) (int, bool) {
+	n := len(s)
+	for part != "" {
+		if part[len(part)-1] == '?' {
+			if n == 0 {
+				return 0, false
+			}
+			_, w := utf8.DecodeLastRuneInString(s[:n])
+			n -= w
+			part = part[:len(part)-1]
+			continue
+		}
+		j := strings.LastIndexByte(part, '?') + 1
+		if !strings.HasSuffix(s[:n], part[j:]) {
+			return 0, false
+		}
+		n -= len(part) - j
+		part = part[:j]
+	}
+	return len(s) - n, true
+}
+
+// globFind finds the leftmost match of a star-free part in s and returns
+// the byte offset just after it.
+func globFind(part, s string) (int, bool) {
+	if !strings.Contains(part, "?") {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return 0, false
+		}
+		return i + len(part), true
+	}
+	for i := 0; i < len(s); {
+		if n, ok := globPrefix(part, s[i:]); ok {
+			return i + n, true
+		}
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	return 0, false
 }

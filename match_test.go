@@ -1,0 +1,706 @@
+package authz
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// matchNow is the injected evaluation time of the match tests.
+var matchNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
+
+// mustMatchDef parses src and fails the test on error.
+func mustMatchDef(t testing.TB, src string) *matchDef {
+	t.Helper()
+	m, err := parseMatchDefinition(json.RawMessage(src))
+	if err != nil {
+		t.Fatalf("parseMatchDefinition(%s): %v", src, err)
+	}
+	return m
+}
+
+// matchTestResource is the resource most match tests run against.
+func matchTestResource() *matchInput {
+	return &matchInput{
+		props: map[string]any{
+			"id":                 "resource_doc_123",
+			"type":               "document",
+			"resourceTypeId":     "resource_type_doc",
+			"scopeId":            "scope_eng",
+			"externalResourceId": "docs/2024/q1-report.pdf",
+			"ownerId":            "subject_jane",
+			"createdBy":          "subject_jane",
+			"createdAt":          "2024-01-10T08:00:00Z",
+			"displayName":        nil,
+		},
+		meta: condData(map[string]any{
+			"department":  "finance",
+			"pages":       12,
+			"confidental": true,
+			"labels":      []string{"q1", "draft"},
+			"title":       "Quarterly report",
+			"owner":       map[string]any{"team": "ledger", "ids": []any{"a", "b"}},
+			"reviewedAt":  "2024-01-14T10:30:00Z",
+			"archivedAt":  nil,
+			"id":          "meta-id",
+			"displayName": "from meta",
+			"meta":        map[string]any{"nested": "yes"},
+		}),
+		tags: map[string][]string{"classification": {"internal"}, "region": {"eu", "us"}},
+		data: condData(map[string]any{
+			"subject":  map[string]any{"id": "subject_jane", "meta": map[string]any{"clearance": 3}},
+			"resource": map[string]any{"id": "resource_doc_123", "meta": map[string]any{"level": 2}},
+		}),
+	}
+}
+
+func TestParseMatchDefinitionAccepts(t *testing.T) {
+	for _, src := range []string{
+		`{}`,
+		` {} `,
+		`{"fields":{"department":"finance","pages":12,"confidental":true}}`,
+		`{"fields":{"pages":{"gte":1,"lt":100},"createdAt":{"gt":"2024-01-01T00:00:00Z"}}}`,
+		`{"fields":{"status":{"in":["a",1,true]},"x":{"notIn":[]},"labels":{"contains":"q1"},"archivedAt":{"exists":false},"n":{"equals":1}}}`,
+		`{"tags":{"classification":"internal","region":["eu","us"]}}`,
+		`{"patterns":{"externalResourceId":"docs/*/q?-*.pdf"}}`,
+		`{"time":{"createdAt":{"gte":{"relative":"now_minus_30d"},"lt":{"relative":"now"}},"reviewedAt":{"eq":"2024-01-14T10:30:00Z"}}}`,
+		`{"time":{"t":{"gt":{"relative":"now_plus_15m"}}}}`,
+		`{"condition":{"<":[{"var":"resource.meta.level"},{"var":"subject.meta.clearance"}]}}`,
+		`{"any":[],"all":[],"none":[]}`,
+		`{"any":[{"fields":{"a":1}},{}],"all":[{"none":[{"tags":{"g":"x"}}]}]}`,
+		`{"fields":null,"tags":null,"patterns":null,"time":null,"condition":null,"any":null,"all":null,"none":null}`,
+	} {
+		if _, err := parseMatchDefinition(json.RawMessage(src)); err != nil {
+			t.Errorf("parseMatchDefinition(%s): %v; want it accepted", src, err)
+		}
+	}
+}
+
+func TestParseMatchDefinitionRejects(t *testing.T) {
+	nest := func(n int) string { // n levels of definitions
+		return strings.Repeat(`{"any":[`, n-1) + `{}` + strings.Repeat(`]}`, n-1)
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"empty", ``, "matchDefinition is required: use {}"},
+		{"null", `null`, "matchDefinition is required"},
+		{"array", `[]`, "a match definition must be a JSON object, got an array"},
+		{"string", `"x"`, "a match definition must be a JSON object, got a string"},
+		{"malformed", `{"fields":`, "malformed JSON"},
+		{"duplicate key", `{"fields":{},"fields":{}}`, `duplicate key "fields"`},
+		{"unknown section", `{"filter":{}}`, `unknown section "filter" (use fields, tags, patterns, time, condition, any, all or none)`},
+		{"unknown section nested", `{"all":[{},{"match":1}]}`, `all[1]: unknown section "match"`},
+		{"fields not an object", `{"fields":[1]}`, "fields: must be a JSON object, got an array"},
+		{"field bare array", `{"fields":{"status":["a","b"]}}`, `fields.status: a bare array is ambiguous: use {"in": […]}`},
+		{"field null", `{"fields":{"status":null}}`, `fields.status: null is not a value to match: use {"exists": false}`},
+		{"field empty rule", `{"fields":{"status":{}}}`, "fields.status: empty rule"},
+		{"field unknown operator", `{"fields":{"status":{"eq":"a"}}}`, `fields.status: unknown operator "eq" (use equals, in, notIn, gt, gte, lt, lte, contains, exists)`},
+		{"field object value", `{"fields":{"status":{"equals":"a","kind":"b"}}}`, `fields.status: unknown operator "kind"`},
+		{"field empty name", `{"fields":{"":1}}`, "fields: a field name must not be empty"},
+		{"field empty segment", `{"fields":{"meta..x":1}}`, `bad field name "meta..x": empty path segment`},
+		{"field trailing dot", `{"fields":{"x.":1}}`, `bad field name "x.": empty path segment`},
+		{"equals object", `{"fields":{"a":{"equals":{"x":1}}}}`, "fields.a.equals: takes a string, number or boolean, got an object"},
+		{"equals null", `{"fields":{"a":{"equals":null}}}`, "fields.a.equals: takes a string, number or boolean, got null"},
+		{"in not an array", `{"fields":{"a":{"in":"x"}}}`, "fields.a.in: takes an array of strings, numbers or booleans, got a string"},
+		{"notIn element object", `{"fields":{"a":{"notIn":["x",{}]}}}`, "fields.a.notIn: element 1 must be a string, number or boolean, got an object"},
+		{"gt boolean", `{"fields":{"a":{"gt":true}}}`, "fields.a.gt: takes a number or an RFC 3339 time, got a boolean"},
+		{"gte bad time", `{"fields":{"a":{"gte":"yesterday"}}}`, `fields.a.gte: "yesterday" is not an RFC 3339 time`},
+		{"contains array", `{"fields":{"a":{"contains":["x"]}}}`, "fields.a.contains: takes a string, number or boolean, got an array"},
+		{"exists string", `{"fields":{"a":{"exists":"yes"}}}`, "fields.a.exists: takes true or false, got a string"},
+		{"tags not an object", `{"tags":"x"}`, "tags: must be a JSON object, got a string"},
+		{"tags bad group key", `{"tags":{"Region":"eu"}}`, `tags.Region: bad tag group key "Region"`},
+		{"tags bad identifier", `{"tags":{"region":["eu","EU"]}}`, `tags.region: bad tag identifier "EU"`},
+		{"tags empty list", `{"tags":{"region":[]}}`, "tags.region: empty list of tag identifiers"},
+		{"tags number", `{"tags":{"region":1}}`, "tags.region: takes a tag identifier or an array of them, got a number"},
+		{"tags element number", `{"tags":{"region":["eu",1]}}`, "tags.region: element 1 must be a tag identifier string, got a number"},
+		{"patterns not a string", `{"patterns":{"externalResourceId":1}}`, "patterns.externalResourceId: takes a glob string"},
+		{"patterns bad name", `{"patterns":{".x":"*"}}`, `bad field name ".x"`},
+		{"time not an object", `{"time":{"createdAt":"2024-01-01T00:00:00Z"}}`, "time.createdAt: takes an object of comparisons"},
+		{"time empty", `{"time":{"createdAt":{}}}`, "time.createdAt: takes an object of comparisons"},
+		{"time unknown operator", `{"time":{"createdAt":{"before":"2024-01-01T00:00:00Z"}}}`, `time.createdAt: unknown operator "before" (use eq, gt, gte, lt, lte)`},
+		{"time bad string", `{"time":{"createdAt":{"gt":"2024-01-01"}}}`, `time.createdAt.gt: "2024-01-01" is not an RFC 3339 time`},
+		{"time number", `{"time":{"createdAt":{"gt":5}}}`, "time.createdAt.gt: takes an RFC 3339 time or {\"relative\": \"now_minus_30d\"}, got a number"},
+		{"relative bad count", `{"time":{"createdAt":{"gt":{"relative":"now_minus_x"}}}}`, `time.createdAt.gt: bad relative time "now_minus_x"`},
+		{"relative bad unit", `{"time":{"createdAt":{"gt":{"relative":"now_minus_3y"}}}}`, `time.createdAt.gt: bad relative time "now_minus_3y"`},
+		{"relative no count", `{"time":{"createdAt":{"gt":{"relative":"now_plus_d"}}}}`, `bad relative time "now_plus_d"`},
+		{"relative sign", `{"time":{"createdAt":{"gt":{"relative":"now_minus_-3d"}}}}`, `bad relative time "now_minus_-3d"`},
+		{"relative bad prefix", `{"time":{"createdAt":{"gt":{"relative":"today"}}}}`, `bad relative time "today"`},
+		{"relative out of range", `{"time":{"createdAt":{"gt":{"relative":"now_minus_20000w"}}}}`, `relative time "now_minus_20000w" is out of range`},
+		{"relative huge", `{"time":{"createdAt":{"gt":{"relative":"now_minus_99999999999999999999s"}}}}`, `is out of range`},
+		{"relative not a string", `{"time":{"createdAt":{"gt":{"relative":30}}}}`, `time.createdAt.gt: a relative time is {"relative": "now_minus_30d"}`},
+		{"relative extra key", `{"time":{"createdAt":{"gt":{"relative":"now","tz":"UTC"}}}}`, `time.createdAt.gt: a relative time is`},
+		{"condition invalid", `{"condition":{"and":[true,{"regex":[1]}]}}`, `condition: unknown operator "regex" at and[1]`},
+		{"condition not an object", `{"condition":true}`, "condition: a condition must be a JSON Logic operator object"},
+		{"condition nested", `{"none":[{"condition":{"var":1}}]}`, `none[0].condition: operator "var" at the top level: the path must be a string`},
+		{"any not an array", `{"any":{}}`, "any: must be an array of match definitions, got an object"},
+		{"all element not an object", `{"all":[{},1]}`, "all[1]: a match definition must be a JSON object, got a number"},
+		{"nested error path", `{"any":[{"all":[{"time":{"createdAt":{"gt":{"relative":"now_minus_x"}}}}]}]}`, `any[0].all[0].time.createdAt.gt: bad relative time "now_minus_x"`},
+		{"too deep", nest(17), "match definitions nest deeper than 16 levels"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := parseMatchDefinition(json.RawMessage(tt.src))
+			if err == nil {
+				t.Fatalf("parseMatchDefinition(%.80s) = %v, nil; want an error containing %q", tt.src, m, tt.want)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %q does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q; want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchDefinitionDepthLimitIsInclusive(t *testing.T) {
+	src := strings.Repeat(`{"any":[`, 15) + `{"fields":{"id":"resource_doc_123"}}` + strings.Repeat(`]}`, 15)
+	m := mustMatchDef(t, src)
+	if !m.match(matchTestResource(), matchNow) {
+		t.Errorf("16 levels of any: no match; want a match")
+	}
+}
+
+func TestMatchEmptyDefinitionMatchesEverything(t *testing.T) {
+	m := mustMatchDef(t, `{}`)
+	for _, in := range []*matchInput{matchTestResource(), {}, nil} {
+		if !m.match(in, matchNow) {
+			t.Errorf("{} does not match %+v; want a match", in)
+		}
+	}
+}
+
+func TestMatchNilDefinitionMatchesNothing(t *testing.T) {
+	var m *matchDef
+	if m.match(matchTestResource(), matchNow) {
+		t.Errorf("nil definition matches; want no match")
+	}
+}
+
+func TestMatchFields(t *testing.T) {
+	tests := []struct {
+		name, fields string
+		want         bool
+	}{
+		{"bare string", `{"department":"finance"}`, true},
+		{"bare string differs", `{"department":"legal"}`, false},
+		{"bare number", `{"pages":12}`, true},
+		{"bare number differs", `{"pages":13}`, false},
+		{"bare boolean", `{"confidental":true}`, true},
+		{"no coercion number to string", `{"pages":"12"}`, false},
+		{"no coercion string to boolean", `{"department":true}`, false},
+		{"equals", `{"type":{"equals":"document"}}`, true},
+		{"equals on an array value", `{"labels":{"equals":"q1"}}`, false},
+		{"in", `{"department":{"in":["legal","finance"]}}`, true},
+		{"in misses", `{"department":{"in":["legal"]}}`, false},
+		{"in empty", `{"department":{"in":[]}}`, false},
+		{"in numbers", `{"pages":{"in":[1,12]}}`, true},
+		{"notIn", `{"department":{"notIn":["legal"]}}`, true},
+		{"notIn hit", `{"department":{"notIn":["legal","finance"]}}`, false},
+		{"notIn missing value", `{"status":{"notIn":["archived"]}}`, false},
+		{"notIn null value", `{"archivedAt":{"notIn":["x"]}}`, false},
+		{"notIn on an array value", `{"labels":{"notIn":["x"]}}`, false},
+		{"gt", `{"pages":{"gt":11}}`, true},
+		{"gt equal", `{"pages":{"gt":12}}`, false},
+		{"gte", `{"pages":{"gte":12}}`, true},
+		{"lt", `{"pages":{"lt":13}}`, true},
+		{"lte", `{"pages":{"lte":11}}`, false},
+		{"range", `{"pages":{"gte":10,"lt":20}}`, true},
+		{"range misses", `{"pages":{"gte":13,"lt":20}}`, false},
+		{"gt on a string value", `{"department":{"gt":1}}`, false},
+		{"gt on a missing value", `{"status":{"lt":100}}`, false},
+		{"gt time", `{"createdAt":{"gt":"2024-01-01T00:00:00Z"}}`, true},
+		{"lt time", `{"createdAt":{"lt":"2024-01-01T00:00:00Z"}}`, false},
+		{"gte time with offset", `{"createdAt":{"gte":"2024-01-10T09:00:00+01:00"}}`, true},
+		{"time order on a non-time", `{"department":{"gt":"2024-01-01T00:00:00Z"}}`, false},
+		{"contains in string", `{"title":{"contains":"report"}}`, true},
+		{"contains in string misses", `{"title":{"contains":"Report"}}`, false},
+		{"contains in array", `{"labels":{"contains":"draft"}}`, true},
+		{"contains in array misses", `{"labels":{"contains":"final"}}`, false},
+		{"contains number in string", `{"title":{"contains":1}}`, false},
+		{"contains on a number", `{"pages":{"contains":1}}`, false},
+		{"exists", `{"department":{"exists":true}}`, true},
+		{"exists missing", `{"status":{"exists":true}}`, false},
+		{"exists null", `{"archivedAt":{"exists":true}}`, false},
+		{"not exists missing", `{"status":{"exists":false}}`, true},
+		{"not exists null", `{"archivedAt":{"exists":false}}`, true},
+		{"not exists present", `{"department":{"exists":false}}`, false},
+		{"missing value equals nothing", `{"status":"x"}`, false},
+		{"several fields all hold", `{"department":"finance","pages":{"gt":1},"type":"document"}`, true},
+		{"several fields one fails", `{"department":"finance","pages":{"gt":100}}`, false},
+		{"property", `{"ownerId":"subject_jane"}`, true},
+		{"property beats meta", `{"id":"resource_doc_123"}`, true},
+		{"shadowed meta key through meta.", `{"meta.id":"meta-id"}`, true},
+		{"null property falls back to meta", `{"displayName":"from meta"}`, true},
+		{"dot path into meta", `{"owner.team":"ledger"}`, true},
+		{"explicit meta path", `{"meta.owner.team":"ledger"}`, true},
+		{"meta key named meta", `{"meta.meta.nested":"yes"}`, true},
+		{"array index", `{"owner.ids.1":"b"}`, true},
+		{"array index out of range", `{"owner.ids.2":{"exists":false}}`, true},
+		{"path through a scalar", `{"department.x":{"exists":false}}`, true},
+		{"path into a property", `{"type.x":{"exists":true}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustMatchDef(t, `{"fields":`+tt.fields+`}`)
+			if got := m.match(matchTestResource(), matchNow); got != tt.want {
+				t.Errorf("fields %s: match = %v; want %v", tt.fields, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMatchFieldsOnGoTypedValues(t *testing.T) {
+	in := &matchInput{
+		props: map[string]any{"createdAt": time.Date(2024, 1, 10, 8, 0, 0, 0, time.UTC)},
+		meta:  map[string]any{"pages": int64(12), "kind": jsonValueDept("memo"), "labels": []string{"a"}, "when": Time{matchNow}},
+	}
+	for _, src := range []string{
+		`{"fields":{"pages":12}}`,
+		`{"fields":{"pages":{"gt":11.5}}}`,
+		`{"fields":{"kind":"memo"}}`,
+		`{"fields":{"labels":{"contains":"a"}}}`,
+		`{"fields":{"createdAt":{"lt":"2024-01-11T00:00:00Z"}}}`,
+		`{"fields":{"createdAt":"2024-01-10T08:00:00Z"}}`,
+		`{"time":{"createdAt":{"lt":{"relative":"now_minus_5d"}}}}`,
+		`{"time":{"when":{"eq":{"relative":"now"}}}}`,
+	} {
+		if !mustMatchDef(t, src).match(in, matchNow) {
+			t.Errorf("%s: no match on Go-typed values; want a match", src)
+		}
+	}
+}
+
+func TestMatchTags(t *testing.T) {
+	tests := []struct {
+		tags string
+		want bool
+	}{
+		{`{"classification":"internal"}`, true},
+		{`{"classification":"secret"}`, false},
+		{`{"classification":["secret","internal"]}`, true},
+		{`{"region":["apac"]}`, false},
+		{`{"classification":"internal","region":"us"}`, true},
+		{`{"classification":"internal","region":"apac"}`, false},
+		{`{"owner":"x"}`, false},
+	}
+	for _, tt := range tests {
+		m := mustMatchDef(t, `{"tags":`+tt.tags+`}`)
+		if got := m.match(matchTestResource(), matchNow); got != tt.want {
+			t.Errorf("tags %s: match = %v; want %v", tt.tags, got, tt.want)
+		}
+	}
+}
+
+func TestMatchPatterns(t *testing.T) {
+	tests := []struct {
+		patterns string
+		want     bool
+	}{
+		{`{"externalResourceId":"docs/*"}`, true},
+		{`{"externalResourceId":"docs/*/q?-*.pdf"}`, true},
+		{`{"externalResourceId":"*.doc"}`, false},
+		{`{"department":"fin*"}`, true},
+		{`{"department":"fin*","title":"*report"}`, true},
+		{`{"department":"fin*","title":"*Report"}`, false},
+		{`{"pages":"*"}`, false},  // not a string
+		{`{"status":"*"}`, false}, // missing
+	}
+	for _, tt := range tests {
+		m := mustMatchDef(t, `{"patterns":`+tt.patterns+`}`)
+		if got := m.match(matchTestResource(), matchNow); got != tt.want {
+			t.Errorf("patterns %s: match = %v; want %v", tt.patterns, got, tt.want)
+		}
+	}
+}
+
+func TestMatchTime(t *testing.T) {
+	// createdAt is 2024-01-10T08:00:00Z, reviewedAt 2024-01-14T10:30:00Z,
+	// now is 2024-01-15T10:30:00Z.
+	tests := []struct {
+		time string
+		want bool
+	}{
+		{`{"createdAt":{"gte":{"relative":"now_minus_30d"}}}`, true},
+		{`{"createdAt":{"gte":{"relative":"now_minus_5d"}}}`, false},
+		{`{"createdAt":{"gte":{"relative":"now_minus_6d"}}}`, true},
+		{`{"createdAt":{"lt":{"relative":"now_minus_1w"}}}`, false},
+		{`{"createdAt":{"lt":{"relative":"now"}}}`, true},
+		{`{"createdAt":{"gt":{"relative":"now_plus_0s"}}}`, false},
+		{`{"reviewedAt":{"eq":{"relative":"now_minus_24h"}}}`, true},
+		{`{"reviewedAt":{"eq":{"relative":"now_minus_1440m"}}}`, true},
+		{`{"reviewedAt":{"eq":{"relative":"now_minus_86400s"}}}`, true},
+		{`{"reviewedAt":{"gte":{"relative":"now_minus_1d"},"lte":{"relative":"now_minus_1d"}}}`, true},
+		{`{"reviewedAt":{"gt":{"relative":"now_minus_1d"}}}`, false},
+		{`{"reviewedAt":{"lt":{"relative":"now_plus_1h"}}}`, true},
+		{`{"reviewedAt":{"eq":"2024-01-14T11:30:00+01:00"}}`, true},
+		{`{"createdAt":{"gt":"2024-01-01T00:00:00Z","lt":"2024-02-01T00:00:00Z"}}`, true},
+		{`{"department":{"lt":{"relative":"now"}}}`, false}, // not a time
+		{`{"archivedAt":{"lt":{"relative":"now"}}}`, false}, // null
+		{`{"nothing":{"lt":{"relative":"now"}}}`, false},    // missing
+	}
+	for _, tt := range tests {
+		m := mustMatchDef(t, `{"time":`+tt.time+`}`)
+		if got := m.match(matchTestResource(), matchNow); got != tt.want {
+			t.Errorf("time %s: match = %v; want %v", tt.time, got, tt.want)
+		}
+	}
+}
+
+func TestMatchRelativeTimeFollowsNow(t *testing.T) {
+	m := mustMatchDef(t, `{"time":{"createdAt":{"gte":{"relative":"now_minus_7d"}}}}`)
+	if !m.match(matchTestResource(), matchNow) {
+		t.Errorf("at %v: no match; want a match", matchNow)
+	}
+	later := matchNow.Add(48 * time.Hour)
+	if m.match(matchTestResource(), later) {
+		t.Errorf("at %v: match; want none (created more than 7 days before)", later)
+	}
+}
+
+func TestMatchCondition(t *testing.T) {
+	tests := []struct {
+		cond string
+		want bool
+	}{
+		{`{"<":[{"var":"resource.meta.level"},{"var":"subject.meta.clearance"}]}`, true},
+		{`{">":[{"var":"resource.meta.level"},{"var":"subject.meta.clearance"}]}`, false},
+		{`{"<":[{"var":"resource.meta.missing"},5]}`, false},
+	}
+	for _, tt := range tests {
+		m := mustMatchDef(t, `{"condition":`+tt.cond+`}`)
+		if got := m.match(matchTestResource(), matchNow); got != tt.want {
+			t.Errorf("condition %s: match = %v; want %v", tt.cond, got, tt.want)
+		}
+	}
+}
+
+func TestMatchConditionErrorFailsClosed(t *testing.T) {
+	// A non-boolean result is an evaluation error; even inside none it
+	// makes the whole definition not match.
+	for _, src := range []string{
+		`{"condition":{"var":"resource.id"}}`,
+		`{"none":[{"condition":{"var":"resource.id"}}]}`,
+		`{"any":[{"condition":{"+":[1]}},{}]}`,
+		`{"all":[{},{"condition":{"cat":["x"]}}]}`,
+	} {
+		m := mustMatchDef(t, src)
+		ok, err := m.eval(matchTestResource(), matchNow)
+		if ok || err == nil {
+			t.Errorf("%s: eval = %v, %v; want false and an error", src, ok, err)
+		}
+		if m.match(matchTestResource(), matchNow) {
+			t.Errorf("%s: match = true; want false", src)
+		}
+	}
+}
+
+func TestMatchCombinators(t *testing.T) {
+	const (
+		yes = `{"fields":{"department":"finance"}}`
+		no  = `{"fields":{"department":"legal"}}`
+	)
+	tests := []struct {
+		def  string
+		want bool
+	}{
+		{`{"any":[` + no + `,` + yes + `]}`, true},
+		{`{"any":[` + no + `,` + no + `]}`, false},
+		{`{"all":[` + yes + `,` + yes + `]}`, true},
+		{`{"all":[` + yes + `,` + no + `]}`, false},
+		{`{"none":[` + no + `,` + no + `]}`, true},
+		{`{"none":[` + no + `,` + yes + `]}`, false},
+		{`{"any":[],"all":[],"none":[]}`, true},
+		{`{"any":[` + yes + `],"none":[` + yes + `]}`, false},
+		{`{"fields":{"type":"document"},"any":[` + no + `,{"none":[` + no + `]}]}`, true},
+		{`{"fields":{"type":"folder"},"any":[` + yes + `]}`, false},
+		{`{"all":[{"any":[` + no + `,{"all":[` + yes + `,{"none":[` + no + `]}]}]}]}`, true},
+		{`{"all":[{"any":[` + no + `,{"all":[` + yes + `,{"none":[` + yes + `]}]}]}]}`, false},
+		{`{"any":[{}]}`, true},
+		{`{"none":[{}]}`, false},
+	}
+	for _, tt := range tests {
+		m := mustMatchDef(t, tt.def)
+		if got := m.match(matchTestResource(), matchNow); got != tt.want {
+			t.Errorf("%s: match = %v; want %v", tt.def, got, tt.want)
+		}
+	}
+}
+
+func TestMatchAllSectionsMustHold(t *testing.T) {
+	base := map[string]string{
+		"fields":    `{"department":"finance"}`,
+		"tags":      `{"region":"eu"}`,
+		"patterns":  `{"externalResourceId":"docs/*"}`,
+		"time":      `{"createdAt":{"gt":{"relative":"now_minus_30d"}}}`,
+		"condition": `{"==":[{"var":"subject.id"},"subject_jane"]}`,
+		"any":       `[{"fields":{"pages":12}}]`,
+		"all":       `[{"fields":{"type":"document"}}]`,
+		"none":      `[{"fields":{"type":"folder"}}]`,
+	}
+	failing := map[string]string{
+		"fields":    `{"department":"legal"}`,
+		"tags":      `{"region":"apac"}`,
+		"patterns":  `{"externalResourceId":"img/*"}`,
+		"time":      `{"createdAt":{"gt":{"relative":"now_minus_1d"}}}`,
+		"condition": `{"==":[{"var":"subject.id"},"subject_bob"]}`,
+		"any":       `[{"fields":{"pages":13}}]`,
+		"all":       `[{"fields":{"type":"folder"}}]`,
+		"none":      `[{"fields":{"type":"document"}}]`,
+	}
+	build := func(swap string) string {
+		var parts []string
+		for k, v := range base {
+			if k == swap {
+				v = failing[k]
+			}
+			parts = append(parts, fmt.Sprintf("%q:%s", k, v))
+		}
+		return "{" + strings.Join(parts, ",") + "}"
+	}
+	if !mustMatchDef(t, build("")).match(matchTestResource(), matchNow) {
+		t.Fatalf("definition with every section holding: no match; want a match")
+	}
+	for section := range base {
+		if mustMatchDef(t, build(section)).match(matchTestResource(), matchNow) {
+			t.Errorf("section %s fails: match; want no match", section)
+		}
+	}
+}
+
+func TestParseRelativeTime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"now", 0},
+		{"now_minus_30d", -30 * 24 * time.Hour},
+		{"now_plus_2w", 14 * 24 * time.Hour},
+		{"now_minus_90s", -90 * time.Second},
+		{"now_plus_15m", 15 * time.Minute},
+		{"now_minus_0h", 0},
+		{"now_minus_007h", -7 * time.Hour},
+	}
+	for _, tt := range tests {
+		got, err := parseRelativeTime(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("parseRelativeTime(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "Now", "now_", "now_minus_", "now_minus_d", "now_minus_1", "now_minus_1x", "now_minus_1.5h", "now_minus_ 1h", "now_plus_+1h", "now_minus_1h ", "now_minus_15251w"} {
+		if got, err := parseRelativeTime(in); err == nil {
+			t.Errorf("parseRelativeTime(%q) = %v, nil; want an error", in, got)
+		}
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"", "", true},
+		{"", "a", false},
+		{"*", "", true},
+		{"*", "anything/at/all", true},
+		{"**", "", true},
+		{"?", "", false},
+		{"?", "a", true},
+		{"?", "ab", false},
+		{"?", "é", true},
+		{"??", "é", false},
+		{"?", "日", true},
+		{"a?c", "a日c", true},
+		{"abc", "abc", true},
+		{"abc", "abd", false},
+		{"abc", "abcd", false},
+		{"a*", "a", true},
+		{"a*", "abc", true},
+		{"a*", "ba", false},
+		{"*a", "ba", true},
+		{"*a", "ab", false},
+		{"a*c", "ac", true},
+		{"a*c", "abbbc", true},
+		{"a*c", "abbbcd", false},
+		{"a*b*c", "abc", true},
+		{"a*b*c", "aXbYc", true},
+		{"a*b*c", "acb", false},
+		{"*ab*", "xaby", true},
+		{"a*a", "a", false},
+		{"a*a", "aa", true},
+		{"*?", "", false},
+		{"*?", "x", true},
+		{"?*?", "x", false},
+		{"?*?", "xy", true},
+		{"*a?b*", "xxa-b", true},
+		{"*a?b*", "xxab", false},
+		{"docs/*/q?-*.pdf", "docs/2024/q1-report.pdf", true},
+		{"docs/*/q?-*.pdf", "docs/2024/q10-report.pdf", false},
+		{"*.pdf", "a.pdf.txt", false},
+		{"[abc]", "a", false}, // no character classes
+		{"[abc]", "[abc]", true},
+		{`a\*`, `a\bc`, true}, // no escaping: \ is literal, * a star
+		{"a*b?c*d", "a__b_c__d", true},
+		{"a*b?c*d", "a__bc__d", false},
+		{"*x*x*", "xx", true},
+		{"*x*x*", "x", false},
+		{"ab*ba", "aba", false},
+		{"ab*ba", "abba", true},
+	}
+	for _, tt := range tests {
+		if got := globMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("globMatch(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestGlobMatchPathologicalPatternsAreFast(t *testing.T) {
+	long := strings.Repeat("a", 100000)
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"a*a*a*a*a*a*a*a*a*a*b", long, false},
+		{"a*a*a*a*a*a*a*a*a*a*a", long, true},
+		{strings.Repeat("*a", 50) + "*b", long, false},
+		{strings.Repeat("*?", 50) + "*b", long, false},
+		{strings.Repeat("a*", 50) + "?", long, true},
+		{"*" + strings.Repeat("a", 1000) + "b*", long, false},
+	}
+	for _, tt := range tests {
+		start := time.Now()
+		if got := globMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("globMatch(%.30q…) = %v; want %v", tt.pattern, got, tt.want)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("globMatch(%.30q…) took %v; want well under a second", tt.pattern, d)
+		}
+	}
+}
+
+// globRegexp is a reference implementation of globMatch.
+func globRegexp(pattern string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			b.WriteString(`.*`)
+		case '?':
+			b.WriteString(`.`)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString(`$`)
+	return regexp.MustCompile(b.String())
+}
+
+func TestGlobMatchAgreesWithRegexp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []rune("ab日*?")
+	gen := func(n int, stars bool) string {
+		var b strings.Builder
+		for range rng.IntN(n) {
+			r := alphabet[rng.IntN(len(alphabet))]
+			if !stars && (r == '*' || r == '?') {
+				r = 'a'
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	}
+	for range 20000 {
+		p, s := gen(8, true), gen(10, false)
+		if got, want := globMatch(p, s), globRegexp(p).MatchString(s); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v; want %v", p, s, got, want)
+		}
+	}
+}
+
+func FuzzGlobMatch(f *testing.F) {
+	f.Add("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf")
+	f.Add("a*a*a*b", "aaaaaaaaaaaaaaaa")
+	f.Add("*?*", "日本")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		got := globMatch(pattern, s)
+		if !utf8.ValidString(pattern) || !utf8.ValidString(s) {
+			return
+		}
+		if want := globRegexp(pattern).MatchString(s); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v; want %v", pattern, s, got, want)
+		}
+	})
+}
+
+func FuzzMatchDefinition(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"fields":{"department":"finance","pages":{"gte":1,"lt":100},"labels":{"contains":"q1"},"archivedAt":{"exists":false}}}`,
+		`{"fields":{"status":{"in":["a",1,true]},"x":{"notIn":["b"]},"createdAt":{"gt":"2024-01-01T00:00:00Z"}}}`,
+		`{"fields":{"owner.ids.1":"b","meta.meta.nested":"yes","department.x":{"exists":false}}}`,
+		`{"tags":{"classification":"internal","region":["eu","us"]}}`,
+		`{"patterns":{"externalResourceId":"docs/*/q?-*.pdf","title":"*"}}`,
+		`{"time":{"createdAt":{"gte":{"relative":"now_minus_30d"},"lt":{"relative":"now"}},"reviewedAt":{"eq":"2024-01-14T10:30:00Z"}}}`,
+		`{"condition":{"<":[{"var":"resource.meta.level"},{"var":"subject.meta.clearance"}]}}`,
+		`{"any":[{"fields":{"a":1}},{}],"all":[{"none":[{"tags":{"g":"x"}}]}],"none":[{"condition":{"var":"x"}}]}`,
+		`{"time":{"createdAt":{"gt":{"relative":"now_minus_x"}}}}`,
+		`{"filter":{}}`, `[]`, `null`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	inputs := []*matchInput{matchTestResource(), {}, nil, {
+		props: map[string]any{"createdAt": "not a time", "id": 5},
+		meta:  map[string]any{"x": []any{nil, map[string]any{}}, "a": map[string]any{"==": []any{1.0, 1.0}}},
+		tags:  map[string][]string{"g": nil},
+	}}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := parseMatchDefinition(raw)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("parseMatchDefinition error %q does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		for _, in := range inputs {
+			ok, err := m.eval(in, matchNow)
+			if ok && err != nil {
+				t.Fatalf("eval = true with error %v", err)
+			}
+		}
+	})
+}
+
+func BenchmarkMatchDefinition(b *testing.B) {
+	m := mustMatchDef(b, `{
+		"fields": {"department": "finance", "pages": {"gte": 1, "lt": 100}},
+		"tags": {"region": ["eu", "us"]},
+		"patterns": {"externalResourceId": "docs/*/q?-*.pdf"},
+		"time": {"createdAt": {"gte": {"relative": "now_minus_30d"}}},
+		"none": [{"fields": {"archivedAt": {"exists": true}}}]
+	}`)
+	in := matchTestResource()
+	b.ReportAllocs()
+	for b.Loop() {
+		if !m.match(in, matchNow) {
+			b.Fatal("no match")
+		}
+	}
+}
+
+func BenchmarkGlobMatch(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if !globMatch("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf") {
+			b.Fatal("no match")
+		}
+	}
+}
