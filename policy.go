@@ -1,8 +1,13 @@
 package authz
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // Kinds of the role and policy model.
@@ -219,8 +224,17 @@ type ScopeOverrideFilter struct {
 func (o *ScopeOverride) kind() *kindSpec  { return overrideKind }
 func (o *ScopeOverride) recordID() string { return o.ID }
 func (o *ScopeOverride) uniques() []uniqueEntry {
+	var of string
+	switch {
+	case o.RoleID != "" && o.PermissionID != "":
+		of = fmt.Sprintf("role %q and permission %q", o.RoleID, o.PermissionID)
+	case o.PermissionID != "":
+		of = fmt.Sprintf("permission %q", o.PermissionID)
+	default:
+		of = fmt.Sprintf("role %q", o.RoleID)
+	}
 	return []uniqueEntry{{name: uniqueOverride, values: []string{string(o.Kind), o.ChildScopeID, o.RoleID, o.PermissionID}, field: "childScopeId",
-		what: fmt.Sprintf("%s override at scope %q (role %q, permission %q)", o.Kind, o.ChildScopeID, o.RoleID, o.PermissionID)}}
+		what: fmt.Sprintf("%s override of %s at scope %q", o.Kind, of, o.ChildScopeID)}}
 }
 func (o *ScopeOverride) indexes() []indexEntry {
 	ix := []indexEntry{idx(ixOverrideChild, o.ChildScopeID)}
@@ -379,6 +393,33 @@ func (p *ResourcePolicy) indexes() []indexEntry {
 	return ix
 }
 
+// buildCondition validates the JSON Logic condition raw of field (SPEC §4.3)
+// and returns what to store: nil when raw is empty or JSON null.
+func buildCondition(b *builder, it *item, field string, raw json.RawMessage) json.RawMessage {
+	c, err := parseCondition(raw)
+	if err != nil {
+		b.fail(it, field, err)
+		return raw
+	}
+	if c == nil {
+		return nil
+	}
+	return bytes.Clone(raw)
+}
+
+// patchCondition validates a condition given to an Update method and
+// returns what to store: nil (no condition) when raw is empty or JSON null.
+func patchCondition(field string, raw json.RawMessage) (json.RawMessage, error) {
+	c, err := parseCondition(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	if c == nil {
+		return nil, nil
+	}
+	return bytes.Clone(raw), nil
+}
+
 func buildRole(b *builder, it *item, in *RoleInput) {
 	r := &Role{ScopeID: in.ScopeID, Name: in.Name, Description: in.Description}
 	r.ID = b.newID(it, roleKind, in.ID)
@@ -387,37 +428,589 @@ func buildRole(b *builder, it *item, in *RoleInput) {
 	b.required(it, "name", in.Name)
 }
 
+// CreateRoles creates roles in one atomic batch.
+func (c *Client) CreateRoles(ctx context.Context, in []RoleInput) ([]Role, error) {
+	return createMany(ctx, c, "create roles", &Batch{Roles: in}, func(r *BatchResult) []Role { return r.Roles })
+}
+
+// CreateRole creates one role.
+func (c *Client) CreateRole(ctx context.Context, in RoleInput) (Role, error) {
+	return createOne(ctx, "create role", in, c.CreateRoles)
+}
+
+// GetRole returns the role id, or an error wrapping ErrNotFound.
+func (c *Client) GetRole(ctx context.Context, id string) (Role, error) {
+	return getOne[Role](ctx, c, roleKind, id)
+}
+
+// ListRoles lists the roles defined at a scope, in id order. Roles
+// inherited from scopes above are not listed. ScopeID is required
+// (ErrInvalid).
+func (c *Client) ListRoles(ctx context.Context, f RoleFilter) ([]Role, error) {
+	if f.ScopeID == "" {
+		return nil, invalidf("list roles: scopeId is required")
+	}
+	return list[Role](ctx, c, roleKind, byIndex(ixRoleScope, f.ScopeID), nil, f.Page)
+}
+
+// UpdateRole changes the name or description of a role. The name must not
+// be empty.
+func (c *Client) UpdateRole(ctx context.Context, id string, p RolePatch) (Role, error) {
+	return update(ctx, c, roleKind, id, func(_ *view, r *Role) error {
+		if p.Name != nil {
+			if *p.Name == "" {
+				return invalidf("name: must not be empty")
+			}
+			r.Name = *p.Name
+		}
+		if p.Description != nil {
+			r.Description = *p.Description
+		}
+		return nil
+	})
+}
+
+// DeleteRole deletes a role and, in the same transaction, its role
+// assignments, its role-permissions, the scope overrides that name it, the
+// tag assignments on it and the tag bindings that name it.
+func (c *Client) DeleteRole(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, roleKind, id)
+}
+
 func buildPermission(b *builder, it *item, in *PermissionInput) {
 	p := &Permission{ScopeID: in.ScopeID, Action: in.Action, ResourceType: in.ResourceType, ResourcePattern: in.ResourcePattern,
-		Key: in.Key, Label: in.Label, Description: in.Description, Logic: in.Logic}
+		Key: in.Key, Label: in.Label, Description: in.Description}
 	p.ID = b.newID(it, permKind, in.ID)
 	it.rec = p
-	// TODO(issue 4): complete.
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	b.required(it, "action", in.Action)
+	b.required(it, "resourceType", in.ResourceType)
+	if p.ResourcePattern == "" {
+		p.ResourcePattern = "*"
+	}
+	if p.Key == "" {
+		p.Key = p.ResourceType + ":" + p.Action + ":" + p.ResourcePattern
+	}
+	p.Logic = buildCondition(b, it, "logic", in.Logic)
+	it.check = func(v *view) {
+		chain := v.chain(p.ScopeID)
+		for _, s := range chain {
+			if v.unique(uniqueResourceTypeKey, s, p.ResourceType) != "" {
+				return
+			}
+		}
+		v.fail(it, "resourceType", notAllowedf("no resource type with key %q is visible at scope %q (looked in %s): create the resource type {scopeId: %q, key: %q} at scope %q or above it first",
+			p.ResourceType, p.ScopeID, strings.Join(chain, ", "), p.ScopeID, p.ResourceType, p.ScopeID))
+	}
+}
+
+// CreatePermissions creates permissions in one atomic batch. Each
+// permission's key must be unique in its scope (in the batch and in the
+// store), and a resource type whose key is its resourceType must be visible
+// at its scope (defined in the chain of the scope, SPEC §4.1), otherwise
+// ErrNotAllowed.
+func (c *Client) CreatePermissions(ctx context.Context, in []PermissionInput) ([]Permission, error) {
+	return createMany(ctx, c, "create permissions", &Batch{Permissions: in}, func(r *BatchResult) []Permission { return r.Permissions })
+}
+
+// CreatePermission creates one permission.
+func (c *Client) CreatePermission(ctx context.Context, in PermissionInput) (Permission, error) {
+	return createOne(ctx, "create permission", in, c.CreatePermissions)
+}
+
+// GetPermission returns the permission id, or an error wrapping ErrNotFound.
+func (c *Client) GetPermission(ctx context.Context, id string) (Permission, error) {
+	return getOne[Permission](ctx, c, permKind, id)
+}
+
+// ListPermissions lists the permissions defined at a scope, in id order.
+// ScopeID is required (ErrInvalid). Permissions have no updatable field:
+// delete and recreate one to change it.
+func (c *Client) ListPermissions(ctx context.Context, f PermissionFilter) ([]Permission, error) {
+	if f.ScopeID == "" {
+		return nil, invalidf("list permissions: scopeId is required")
+	}
+	return list[Permission](ctx, c, permKind, byIndex(ixPermScope, f.ScopeID), nil, f.Page)
+}
+
+// DeletePermission deletes a permission and, in the same transaction, its
+// role-permissions, the scope overrides that name it, the tag assignments on
+// it and the tag bindings that name it.
+func (c *Client) DeletePermission(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, permKind, id)
 }
 
 func buildRolePermission(b *builder, it *item, in *RolePermissionInput) {
-	rp := &RolePermission{RoleID: in.RoleID, PermissionID: in.PermissionID, Condition: in.Condition}
+	rp := &RolePermission{RoleID: in.RoleID, PermissionID: in.PermissionID}
 	rp.ID = b.newID(it, rolePermKind, in.ID)
 	it.rec = rp
+	b.requiredRef(it, "roleId", in.RoleID, roleKind)
+	b.requiredRef(it, "permissionId", in.PermissionID, permKind)
+	rp.Condition = buildCondition(b, it, "condition", in.Condition)
+	it.check = func(v *view) {
+		r := get[Role](v, roleKind, rp.RoleID)
+		p := get[Permission](v, permKind, rp.PermissionID)
+		if r == nil || p == nil {
+			return
+		}
+		if !v.inChain(r.ScopeID, p.ScopeID) {
+			v.fail(it, "permissionId", notAllowedf("permission %q is defined at scope %q, which is not in the chain of role %q's scope %q: grant a permission defined at %q or above it, up to the nearest define scope",
+				p.ID, p.ScopeID, r.ID, r.ScopeID, r.ScopeID))
+		}
+	}
 }
 
+// CreateRolePermissions grants permissions to roles in one atomic batch.
+// Each (role, permission) pair is granted at most once
+// (ErrAlreadyExists), and the permission must be defined in the chain of the
+// role's scope (ErrNotAllowed).
+func (c *Client) CreateRolePermissions(ctx context.Context, in []RolePermissionInput) ([]RolePermission, error) {
+	return createMany(ctx, c, "create role permissions", &Batch{RolePermissions: in}, func(r *BatchResult) []RolePermission { return r.RolePermissions })
+}
+
+// CreateRolePermission grants one permission to one role.
+func (c *Client) CreateRolePermission(ctx context.Context, in RolePermissionInput) (RolePermission, error) {
+	return createOne(ctx, "create role permission", in, c.CreateRolePermissions)
+}
+
+// GetRolePermission returns the role-permission id, or an error wrapping
+// ErrNotFound.
+func (c *Client) GetRolePermission(ctx context.Context, id string) (RolePermission, error) {
+	return getOne[RolePermission](ctx, c, rolePermKind, id)
+}
+
+// ListRolePermissions lists role-permissions in id order. RoleID or
+// PermissionID is required (ErrInvalid); when both are set, the pair's
+// role-permission (if any) is listed. Role-permissions have no updatable
+// field: delete and recreate one to change its condition.
+func (c *Client) ListRolePermissions(ctx context.Context, f RolePermissionFilter) ([]RolePermission, error) {
+	keep := func(rp *RolePermission) bool {
+		return (f.RoleID == "" || rp.RoleID == f.RoleID) && (f.PermissionID == "" || rp.PermissionID == f.PermissionID)
+	}
+	switch {
+	case f.RoleID != "":
+		return list(ctx, c, rolePermKind, byIndex(ixRolePermRole, f.RoleID), keep, f.Page)
+	case f.PermissionID != "":
+		return list(ctx, c, rolePermKind, byIndex(ixRolePermPerm, f.PermissionID), keep, f.Page)
+	}
+	return nil, invalidf("list role permissions: roleId or permissionId is required")
+}
+
+// DeleteRolePermission deletes a role-permission: the role no longer grants
+// the permission. Overrides of the pair stay (they switch nothing while the
+// grant is absent).
+func (c *Client) DeleteRolePermission(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, rolePermKind, id)
+}
+
+var (
+	overrideKinds  = []OverrideKind{OverrideRole, OverridePermission, OverrideRolePermission}
+	overrideStates = []OverrideState{OverrideEnabled, OverrideDisabled}
+)
+
 func buildScopeOverride(b *builder, it *item, in *ScopeOverrideInput) {
-	o := &ScopeOverride{Kind: in.Kind, ChildScopeID: in.ChildScopeID, RoleID: in.RoleID, PermissionID: in.PermissionID, State: in.State, Condition: in.Condition}
+	o := &ScopeOverride{Kind: in.Kind, ChildScopeID: in.ChildScopeID, RoleID: in.RoleID, PermissionID: in.PermissionID, State: in.State}
 	o.ID = b.newID(it, overrideKind, in.ID)
 	it.rec = o
+	kindOK := enum(b, it, "kind", in.Kind, false, overrideKinds...)
+	b.requiredRef(it, "childScopeId", in.ChildScopeID, scopeKind)
+	wantRole := in.Kind == OverrideRole || in.Kind == OverrideRolePermission
+	wantPerm := in.Kind == OverridePermission || in.Kind == OverrideRolePermission
+	switch {
+	case !kindOK:
+		// Which ids are required is unknown; check the given ones exist.
+		b.ref(it, "roleId", in.RoleID, roleKind)
+		b.ref(it, "permissionId", in.PermissionID, permKind)
+	default:
+		if wantRole {
+			b.requiredRef(it, "roleId", in.RoleID, roleKind)
+		} else if in.RoleID != "" {
+			b.fail(it, "roleId", invalidf("must be empty for a %s override; use kind role_permission to switch one permission of one role", in.Kind))
+		}
+		if wantPerm {
+			b.requiredRef(it, "permissionId", in.PermissionID, permKind)
+		} else if in.PermissionID != "" {
+			b.fail(it, "permissionId", invalidf("must be empty for a %s override; use kind role_permission to switch one permission of one role", in.Kind))
+		}
+	}
+	enum(b, it, "state", in.State, false, overrideStates...)
+	if in.Kind == OverrideRolePermission || !kindOK {
+		o.Condition = buildCondition(b, it, "condition", in.Condition)
+	} else if c, err := parseCondition(in.Condition); err != nil || c != nil {
+		b.fail(it, "condition", invalidf("is only allowed on role_permission overrides, not on a %s override", in.Kind))
+	}
+	it.check = func(v *view) {
+		if o.RoleID != "" {
+			if r := get[Role](v, roleKind, o.RoleID); r != nil && !v.inChain(o.ChildScopeID, r.ScopeID) {
+				v.fail(it, "roleId", notAllowedf("role %q is defined at scope %q, which is not in the chain of scope %q, so it is not visible there: place the override at scope %q or below it (down to the next define scope)",
+					r.ID, r.ScopeID, o.ChildScopeID, r.ScopeID))
+			}
+		}
+		if o.PermissionID != "" {
+			if p := get[Permission](v, permKind, o.PermissionID); p != nil && !v.inChain(o.ChildScopeID, p.ScopeID) {
+				v.fail(it, "permissionId", notAllowedf("permission %q is defined at scope %q, which is not in the chain of scope %q, so it is not visible there: place the override at scope %q or below it (down to the next define scope)",
+					p.ID, p.ScopeID, o.ChildScopeID, p.ScopeID))
+			}
+		}
+	}
+}
+
+// CreateScopeOverrides creates scope overrides in one atomic batch. Kind
+// decides which ids are required: role needs RoleID, permission needs
+// PermissionID, role_permission needs both; the other must be empty
+// (ErrInvalid). Condition is allowed on role_permission overrides only. The
+// role and permission must be visible at ChildScopeID: defined in its chain
+// (ErrNotAllowed). There is at most one override per (kind, childScopeId,
+// roleId, permissionId) (ErrAlreadyExists).
+//
+// A role_permission override may be created before the role grants the
+// permission (or after the grant is deleted): it switches nothing while the
+// grant is absent.
+func (c *Client) CreateScopeOverrides(ctx context.Context, in []ScopeOverrideInput) ([]ScopeOverride, error) {
+	return createMany(ctx, c, "create scope overrides", &Batch{ScopeOverrides: in}, func(r *BatchResult) []ScopeOverride { return r.ScopeOverrides })
+}
+
+// CreateScopeOverride creates one scope override.
+func (c *Client) CreateScopeOverride(ctx context.Context, in ScopeOverrideInput) (ScopeOverride, error) {
+	return createOne(ctx, "create scope override", in, c.CreateScopeOverrides)
+}
+
+// GetScopeOverride returns the scope override id, or an error wrapping
+// ErrNotFound.
+func (c *Client) GetScopeOverride(ctx context.Context, id string) (ScopeOverride, error) {
+	return getOne[ScopeOverride](ctx, c, overrideKind, id)
+}
+
+// ListScopeOverrides lists scope overrides in id order. One of
+// ChildScopeID, RoleID and PermissionID is required (ErrInvalid); every set
+// field narrows the list, Kind too (an unknown Kind is ErrInvalid).
+func (c *Client) ListScopeOverrides(ctx context.Context, f ScopeOverrideFilter) ([]ScopeOverride, error) {
+	if f.Kind != "" && !slices.Contains(overrideKinds, f.Kind) {
+		return nil, invalidf("list scope overrides: kind: unknown value %q; want one of %v", f.Kind, overrideKinds)
+	}
+	keep := func(o *ScopeOverride) bool {
+		return (f.ChildScopeID == "" || o.ChildScopeID == f.ChildScopeID) && (f.RoleID == "" || o.RoleID == f.RoleID) &&
+			(f.PermissionID == "" || o.PermissionID == f.PermissionID) && (f.Kind == "" || o.Kind == f.Kind)
+	}
+	switch {
+	case f.RoleID != "":
+		return list(ctx, c, overrideKind, byIndex(ixOverrideRole, f.RoleID), keep, f.Page)
+	case f.PermissionID != "":
+		return list(ctx, c, overrideKind, byIndex(ixOverridePerm, f.PermissionID), keep, f.Page)
+	case f.ChildScopeID != "":
+		return list(ctx, c, overrideKind, byIndex(ixOverrideChild, f.ChildScopeID), keep, f.Page)
+	}
+	return nil, invalidf("list scope overrides: childScopeId, roleId or permissionId is required")
+}
+
+// UpdateScopeOverride changes the state of an override, or the condition of
+// a role_permission override. A Condition pointing to an empty or null
+// value removes the condition; a non-empty condition on another kind of
+// override is ErrInvalid.
+func (c *Client) UpdateScopeOverride(ctx context.Context, id string, p ScopeOverridePatch) (ScopeOverride, error) {
+	return update(ctx, c, overrideKind, id, func(_ *view, o *ScopeOverride) error {
+		if p.State != nil {
+			if !slices.Contains(overrideStates, *p.State) {
+				return invalidf("state: unknown value %q; want one of %v", *p.State, overrideStates)
+			}
+			o.State = *p.State
+		}
+		if p.Condition != nil {
+			cond, err := patchCondition("condition", *p.Condition)
+			if err != nil {
+				return err
+			}
+			if cond != nil && o.Kind != OverrideRolePermission {
+				return invalidf("condition: is only allowed on role_permission overrides, not on a %s override", o.Kind)
+			}
+			o.Condition = cond
+		}
+		return nil
+	})
+}
+
+// DeleteScopeOverride deletes a scope override: what it switched is back to
+// the state the overrides above it (or none) give.
+func (c *Client) DeleteScopeOverride(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, overrideKind, id)
 }
 
 func buildCollection(b *builder, it *item, in *CollectionInput) {
 	c := &Collection{ScopeID: in.ScopeID, ResourceTypeID: in.ResourceTypeID, Name: in.Name, Description: in.Description,
-		MatchDefinition: in.MatchDefinition, CreatedAt: Time{b.now}, CreatedBy: b.actor}
+		MatchDefinition: bytes.Clone(in.MatchDefinition), CreatedAt: Time{b.now}, CreatedBy: b.actor}
 	c.ID = b.newID(it, collKind, in.ID)
 	it.rec = c
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	b.requiredRef(it, "resourceTypeId", in.ResourceTypeID, resourceTypeKind)
+	b.required(it, "name", in.Name)
+	if err := checkMatchDefinition(in.MatchDefinition); err != nil {
+		b.fail(it, "matchDefinition", err)
+	}
+}
+
+// checkMatchDefinition validates a collection's matchDefinition (SPEC §4.4).
+func checkMatchDefinition(raw json.RawMessage) error {
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		return invalidf("is required: use {} to match every resource of the collection's type")
+	}
+	_, err := parseMatchDefinition(raw)
+	return err
+}
+
+// CreateCollections creates collections in one atomic batch. Each
+// matchDefinition is validated (SPEC §4.4; ErrInvalid naming the rule at
+// fault). The resource type may be defined at any scope: a collection
+// matches resources of its type wherever they live, including resources of
+// another scope linked into the subtree where its policies apply.
+func (c *Client) CreateCollections(ctx context.Context, in []CollectionInput) ([]Collection, error) {
+	return createMany(ctx, c, "create collections", &Batch{Collections: in}, func(r *BatchResult) []Collection { return r.Collections })
+}
+
+// CreateCollection creates one collection.
+func (c *Client) CreateCollection(ctx context.Context, in CollectionInput) (Collection, error) {
+	return createOne(ctx, "create collection", in, c.CreateCollections)
+}
+
+// GetCollection returns the collection id, or an error wrapping ErrNotFound.
+func (c *Client) GetCollection(ctx context.Context, id string) (Collection, error) {
+	return getOne[Collection](ctx, c, collKind, id)
+}
+
+// ListCollections lists the collections defined at a scope, in id order,
+// narrowed by resource type. ScopeID is required (ErrInvalid).
+func (c *Client) ListCollections(ctx context.Context, f CollectionFilter) ([]Collection, error) {
+	if f.ScopeID == "" {
+		return nil, invalidf("list collections: scopeId is required")
+	}
+	keep := func(col *Collection) bool {
+		return col.ScopeID == f.ScopeID && (f.ResourceTypeID == "" || col.ResourceTypeID == f.ResourceTypeID)
+	}
+	return list(ctx, c, collKind, byIndex(ixCollScope, f.ScopeID), keep, f.Page)
+}
+
+// UpdateCollection changes the name, description or matchDefinition of a
+// collection. MatchDefinition replaces the whole definition and is
+// validated (ErrInvalid); the name must not be empty.
+func (c *Client) UpdateCollection(ctx context.Context, id string, p CollectionPatch) (Collection, error) {
+	return update(ctx, c, collKind, id, func(_ *view, col *Collection) error {
+		if p.Name != nil {
+			if *p.Name == "" {
+				return invalidf("name: must not be empty")
+			}
+			col.Name = *p.Name
+		}
+		if p.Description != nil {
+			col.Description = *p.Description
+		}
+		if p.MatchDefinition != nil {
+			if err := checkMatchDefinition(*p.MatchDefinition); err != nil {
+				return fmt.Errorf("matchDefinition: %w", err)
+			}
+			col.MatchDefinition = bytes.Clone(*p.MatchDefinition)
+		}
+		return nil
+	})
+}
+
+// DeleteCollection deletes a collection and, in the same transaction, the
+// resource policies that target it.
+func (c *Client) DeleteCollection(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, collKind, id)
+}
+
+var (
+	effects     = []Effect{EffectAllow, EffectDeny}
+	targetKinds = []TargetKind{TargetResource, TargetCollection}
+)
+
+// checkActions validates the actions of a policy; field is the offending
+// element ("actions[1]") or "actions".
+func checkActions(actions []string) (field string, err error) {
+	if len(actions) == 0 {
+		return "actions", invalidf(`must list at least one action ("*" means all)`)
+	}
+	for i, a := range actions {
+		if a == "" {
+			return "actions[" + strconv.Itoa(i) + "]", invalidf(`must not be empty (use "*" for all actions)`)
+		}
+	}
+	return "", nil
 }
 
 func buildResourcePolicy(b *builder, it *item, in *ResourcePolicyInput) {
-	p := &ResourcePolicy{ScopeID: in.ScopeID, Name: in.Name, Description: in.Description, Target: in.Target, Actions: in.Actions,
-		Effect: in.Effect, Priority: in.Priority, SubjectCondition: in.SubjectCondition, ContextCondition: in.ContextCondition,
-		CreatedAt: Time{b.now}, CreatedBy: b.actor}
+	p := &ResourcePolicy{ScopeID: in.ScopeID, Name: in.Name, Description: in.Description, Target: PolicyTarget{Kind: in.Target.Kind},
+		Actions: slices.Clone(in.Actions), Effect: in.Effect, Priority: in.Priority, CreatedAt: Time{b.now}, CreatedBy: b.actor}
 	p.ID = b.newID(it, policyKind, in.ID)
 	it.rec = p
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	b.required(it, "name", in.Name)
+	switch in.Target.Kind {
+	case TargetResource:
+		p.Target.ResourceID = in.Target.ResourceID
+		b.requiredRef(it, "target.resourceId", in.Target.ResourceID, resourceKind)
+		if in.Target.CollectionID != "" {
+			b.fail(it, "target.collectionId", invalidf("must be empty for a resource target; a policy targets one resource or one collection"))
+		}
+	case TargetCollection:
+		p.Target.CollectionID = in.Target.CollectionID
+		b.requiredRef(it, "target.collectionId", in.Target.CollectionID, collKind)
+		if in.Target.ResourceID != "" {
+			b.fail(it, "target.resourceId", invalidf("must be empty for a collection target; a policy targets one resource or one collection"))
+		}
+	default:
+		enum(b, it, "target.kind", in.Target.Kind, false, targetKinds...)
+	}
+	if field, err := checkActions(in.Actions); err != nil {
+		b.fail(it, field, err)
+	}
+	enum(b, it, "effect", in.Effect, false, effects...)
+	p.SubjectCondition = buildCondition(b, it, "subjectCondition", in.SubjectCondition)
+	p.ContextCondition = buildCondition(b, it, "contextCondition", in.ContextCondition)
+	it.check = func(v *view) {
+		switch p.Target.Kind {
+		case TargetResource:
+			checkPolicyResource(v, it, p)
+		case TargetCollection:
+			col := get[Collection](v, collKind, p.Target.CollectionID)
+			if col != nil && !v.inChain(p.ScopeID, col.ScopeID) {
+				v.fail(it, "target.collectionId", notAllowedf("collection %q is defined at scope %q, which is not in the chain of the policy's scope %q: define the policy at scope %q or below it (down to the next define scope), or use a collection defined in the chain of %q",
+					col.ID, col.ScopeID, p.ScopeID, col.ScopeID, p.ScopeID))
+			}
+		}
+	}
+}
+
+// checkPolicyResource enforces that a policy's target resource has a home
+// (its owning scope or a scope it is linked to) in the subtree of the
+// policy's scope.
+func checkPolicyResource(v *view, it *item, p *ResourcePolicy) {
+	r := get[Resource](v, resourceKind, p.Target.ResourceID)
+	if r == nil {
+		return
+	}
+	homes := []string{r.ScopeID}
+	for _, lid := range v.indexed(ixLinkResource, r.ID) {
+		if l := get[ResourceScopeLink](v, linkKind, lid); l != nil {
+			homes = append(homes, l.ScopeID)
+		}
+	}
+	for _, h := range homes {
+		if slices.Contains(v.ancestors(h), p.ScopeID) {
+			return
+		}
+	}
+	where := fmt.Sprintf("lives in scope %q, which is not", r.ScopeID)
+	if len(homes) > 1 {
+		where = fmt.Sprintf("lives in scopes %s (its owner and its links), none of which is", strings.Join(quoteAll(homes), ", "))
+	}
+	v.fail(it, "target.resourceId", notAllowedf("resource %q %s scope %q or below it, so the policy's scope cannot see it: define the policy where the resource lives or above it, or link the resource into scope %q or below it first",
+		r.ID, where, p.ScopeID, p.ScopeID))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// CreateResourcePolicies creates resource policies in one atomic batch.
+// Target.Kind decides which of ResourceID and CollectionID is required; the
+// other must be empty (ErrInvalid). Actions must be non-empty, with no empty
+// action. The target must be visible at the policy's scope (ErrNotAllowed):
+// a resource needs a home — its owning scope or a scope it is linked to —
+// at the policy's scope or below it; a collection must be defined in the
+// chain of the policy's scope. Conditions are validated (SPEC §4.3).
+func (c *Client) CreateResourcePolicies(ctx context.Context, in []ResourcePolicyInput) ([]ResourcePolicy, error) {
+	return createMany(ctx, c, "create resource policies", &Batch{ResourcePolicies: in}, func(r *BatchResult) []ResourcePolicy { return r.ResourcePolicies })
+}
+
+// CreateResourcePolicy creates one resource policy.
+func (c *Client) CreateResourcePolicy(ctx context.Context, in ResourcePolicyInput) (ResourcePolicy, error) {
+	return createOne(ctx, "create resource policy", in, c.CreateResourcePolicies)
+}
+
+// GetResourcePolicy returns the resource policy id, or an error wrapping
+// ErrNotFound.
+func (c *Client) GetResourcePolicy(ctx context.Context, id string) (ResourcePolicy, error) {
+	return getOne[ResourcePolicy](ctx, c, policyKind, id)
+}
+
+// ListResourcePolicies lists the resource policies defined at a scope, in
+// id order, narrowed by target resource, target collection and effect.
+// ScopeID is required, and an unknown Effect is ErrInvalid.
+func (c *Client) ListResourcePolicies(ctx context.Context, f ResourcePolicyFilter) ([]ResourcePolicy, error) {
+	if f.ScopeID == "" {
+		return nil, invalidf("list resource policies: scopeId is required")
+	}
+	if f.Effect != "" && !slices.Contains(effects, f.Effect) {
+		return nil, invalidf("list resource policies: effect: unknown value %q; want one of %v", f.Effect, effects)
+	}
+	keep := func(p *ResourcePolicy) bool {
+		return p.ScopeID == f.ScopeID && (f.ResourceID == "" || p.Target.ResourceID == f.ResourceID) &&
+			(f.CollectionID == "" || p.Target.CollectionID == f.CollectionID) && (f.Effect == "" || p.Effect == f.Effect)
+	}
+	plan := byIndex(ixPolicyScope, f.ScopeID)
+	switch {
+	case f.ResourceID != "":
+		plan = byIndex(ixPolicyResource, f.ResourceID)
+	case f.CollectionID != "":
+		plan = byIndex(ixPolicyCollection, f.CollectionID)
+	}
+	return list(ctx, c, policyKind, plan, keep, f.Page)
+}
+
+// UpdateResourcePolicy changes the name, description, actions, effect,
+// priority or conditions of a resource policy; its target never changes.
+// The name must not be empty, actions follow the rules of
+// CreateResourcePolicies, and a condition pointing to an empty or null
+// value removes that condition.
+func (c *Client) UpdateResourcePolicy(ctx context.Context, id string, p ResourcePolicyPatch) (ResourcePolicy, error) {
+	return update(ctx, c, policyKind, id, func(_ *view, rp *ResourcePolicy) error {
+		if p.Name != nil {
+			if *p.Name == "" {
+				return invalidf("name: must not be empty")
+			}
+			rp.Name = *p.Name
+		}
+		if p.Description != nil {
+			rp.Description = *p.Description
+		}
+		if p.Actions != nil {
+			if field, err := checkActions(*p.Actions); err != nil {
+				return fmt.Errorf("%s: %w", field, err)
+			}
+			rp.Actions = slices.Clone(*p.Actions)
+		}
+		if p.Effect != nil {
+			if !slices.Contains(effects, *p.Effect) {
+				return invalidf("effect: unknown value %q; want one of %v", *p.Effect, effects)
+			}
+			rp.Effect = *p.Effect
+		}
+		if p.Priority != nil {
+			rp.Priority = *p.Priority
+		}
+		if p.SubjectCondition != nil {
+			cond, err := patchCondition("subjectCondition", *p.SubjectCondition)
+			if err != nil {
+				return err
+			}
+			rp.SubjectCondition = cond
+		}
+		if p.ContextCondition != nil {
+			cond, err := patchCondition("contextCondition", *p.ContextCondition)
+			if err != nil {
+				return err
+			}
+			rp.ContextCondition = cond
+		}
+		return nil
+	})
+}
+
+// DeleteResourcePolicy deletes a resource policy.
+func (c *Client) DeleteResourcePolicy(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, policyKind, id)
 }
