@@ -1,8 +1,14 @@
 package authz
 
 import (
+	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scopegate/authz/storage"
 )
 
 // Kinds of the resource model.
@@ -88,7 +94,9 @@ type Resource struct {
 
 // ResourceInput creates a Resource. ResourceTypeID, ScopeID (the owning
 // scope; the type must be visible there) and ExternalResourceID (unique per
-// type) are required. OwnerID defaults to the actor of the context.
+// type) are required. OwnerID defaults to the actor of the context
+// (WithActor, else "system"); it is kept verbatim and need not name a stored
+// subject.
 type ResourceInput struct {
 	ID                 string         `json:"id,omitempty"`
 	ResourceTypeID     string         `json:"resourceTypeId"`
@@ -101,8 +109,9 @@ type ResourceInput struct {
 
 // ResourcePatch changes a Resource; nil fields are left unchanged. Meta
 // replaces the whole meta object. ScopeID moves the resource to another
-// owning scope (the type must be visible there); it is how a scope that
-// owns resources is emptied before it is deleted.
+// owning scope (the scope must exist and the type must be visible there);
+// it is how a scope that owns resources is emptied before it is deleted. A
+// link of the resource to its new owning scope is deleted by the move.
 type ResourcePatch struct {
 	DisplayName *string         `json:"displayName,omitempty"`
 	Meta        *map[string]any `json:"meta,omitempty"`
@@ -244,23 +253,422 @@ func buildResourceType(b *builder, it *item, in *ResourceTypeInput) {
 	rt := &ResourceType{ScopeID: in.ScopeID, Key: in.Key, Name: in.Name, CreatedAt: Time{b.now}, CreatedBy: b.actor}
 	rt.ID = b.newID(it, resourceTypeKind, in.ID)
 	it.rec = rt
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	if b.required(it, "key", in.Key) && !keyPattern.MatchString(in.Key) {
+		b.fail(it, "key", invalidf("key %q must be a lower-case letter followed by lower-case letters, digits or underscores (^[a-z][a-z0-9_]*$)", in.Key))
+	}
+	b.required(it, "name", in.Name)
+}
+
+// CreateResourceTypes creates resource types in one atomic batch. A key is
+// unique per scope, whether the clash is inside the batch or with a stored
+// resource type.
+func (c *Client) CreateResourceTypes(ctx context.Context, in []ResourceTypeInput) ([]ResourceType, error) {
+	return createMany(ctx, c, "create resource types", &Batch{ResourceTypes: in}, func(r *BatchResult) []ResourceType { return r.ResourceTypes })
+}
+
+// CreateResourceType creates one resource type.
+func (c *Client) CreateResourceType(ctx context.Context, in ResourceTypeInput) (ResourceType, error) {
+	return createOne(ctx, "create resource type", in, c.CreateResourceTypes)
+}
+
+// GetResourceType returns the resource type id, or an error wrapping
+// ErrNotFound.
+func (c *Client) GetResourceType(ctx context.Context, id string) (ResourceType, error) {
+	return getOne[ResourceType](ctx, c, resourceTypeKind, id)
+}
+
+// ListResourceTypes lists the resource types defined at f.ScopeID (required;
+// types visible there from scopes above are not included), in id order.
+func (c *Client) ListResourceTypes(ctx context.Context, f ResourceTypeFilter) ([]ResourceType, error) {
+	if f.ScopeID == "" {
+		return nil, invalidf("list resource types: scopeId is required")
+	}
+	return list[ResourceType](ctx, c, resourceTypeKind, byIndex(ixResourceTypeScope, f.ScopeID), nil, f.Page)
+}
+
+// UpdateResourceType changes the name of a resource type. Its key and scope
+// cannot change: permissions and requests name the type by key.
+func (c *Client) UpdateResourceType(ctx context.Context, id string, p ResourceTypePatch) (ResourceType, error) {
+	return update(ctx, c, resourceTypeKind, id, func(_ *view, rt *ResourceType) error {
+		if p.Name != nil {
+			if *p.Name == "" {
+				return invalidf("name: must not be empty")
+			}
+			rt.Name = *p.Name
+		}
+		return nil
+	})
+}
+
+// DeleteResourceType deletes a resource type and, in the same transaction,
+// the collections of that type (with the policies targeting them) and the
+// tag bindings naming it. It is refused (ErrNotAllowed) while resources of
+// the type exist: delete them first.
+func (c *Client) DeleteResourceType(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, resourceTypeKind, id)
 }
 
 func buildResource(b *builder, it *item, in *ResourceInput) {
 	r := &Resource{ResourceTypeID: in.ResourceTypeID, ScopeID: in.ScopeID, ExternalResourceID: in.ExternalResourceID,
 		DisplayName: in.DisplayName, Meta: in.Meta, OwnerID: in.OwnerID, CreatedAt: Time{b.now}, CreatedBy: b.actor}
+	if r.OwnerID == "" {
+		r.OwnerID = b.actor
+	}
 	r.ID = b.newID(it, resourceKind, in.ID)
 	it.rec = r
+	b.requiredRef(it, "resourceTypeId", in.ResourceTypeID, resourceTypeKind)
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	b.required(it, "externalResourceId", in.ExternalResourceID)
+	it.check = func(v *view) {
+		if err := checkResourceTypeVisible(v, r.ResourceTypeID, r.ScopeID); err != nil {
+			v.fail(it, "resourceTypeId", err)
+		}
+	}
 }
+
+// checkResourceTypeVisible returns the ErrNotAllowed error for a resource of
+// type typeID owned by scopeID when the type is not defined in
+// chain(scopeID), or nil. A missing type or scope is reported elsewhere.
+func checkResourceTypeVisible(v *view, typeID, scopeID string) error {
+	rt := get[ResourceType](v, resourceTypeKind, typeID)
+	if rt == nil || get[Scope](v, scopeKind, scopeID) == nil || v.inChain(scopeID, rt.ScopeID) {
+		return nil
+	}
+	return notAllowedf("resource type %q (key %q) is defined at scope %q, which is not in the chain of scope %q: use a resource type defined at %q or above it, up to the nearest define scope",
+		rt.ID, rt.Key, rt.ScopeID, scopeID, scopeID)
+}
+
+// CreateResources creates resources in one atomic batch. The pair
+// (resourceTypeId, externalResourceId) is unique, whether the clash is
+// inside the batch or with a stored resource.
+func (c *Client) CreateResources(ctx context.Context, in []ResourceInput) ([]Resource, error) {
+	return createMany(ctx, c, "create resources", &Batch{Resources: in}, func(r *BatchResult) []Resource { return r.Resources })
+}
+
+// CreateResource creates one resource.
+func (c *Client) CreateResource(ctx context.Context, in ResourceInput) (Resource, error) {
+	return createOne(ctx, "create resource", in, c.CreateResources)
+}
+
+// GetResource returns the resource id, or an error wrapping ErrNotFound.
+func (c *Client) GetResource(ctx context.Context, id string) (Resource, error) {
+	return getOne[Resource](ctx, c, resourceKind, id)
+}
+
+// GetResourceByExternalID returns the resource of type resourceTypeID (a
+// resource type id, not a key) with the given external id, or an error
+// wrapping ErrNotFound. Both arguments are required (ErrInvalid).
+func (c *Client) GetResourceByExternalID(ctx context.Context, resourceTypeID, externalResourceID string) (Resource, error) {
+	var out Resource
+	if resourceTypeID == "" || externalResourceID == "" {
+		return out, invalidf("get resource by external id: resourceTypeId and externalResourceId are required")
+	}
+	err := c.store.View(ctx, func(tx storage.Tx) error {
+		id, err := lookupUnique(tx, uniqueResourceExt, resourceTypeID, externalResourceID)
+		if err != nil {
+			return err
+		}
+		if id == "" {
+			return &ruleError{msg: fmt.Sprintf("resource of type %q with external id %q: not found", resourceTypeID, externalResourceID), kind: ErrNotFound}
+		}
+		r, err := load[Resource](tx, resourceKind, id)
+		if err != nil {
+			return err
+		}
+		out = *r
+		return nil
+	})
+	return out, err
+}
+
+// ListResources lists resources in id order. One of f.ScopeID (the owning
+// scope; resources linked there are not included, see
+// ListResourceScopeLinks) and f.ResourceTypeID is required (ErrInvalid).
+// With f.ResourceTypeID, f.ExternalResourceID selects the one resource with
+// that external id (an exact lookup); with f.ScopeID alone it filters the
+// scope's resources.
+func (c *Client) ListResources(ctx context.Context, f ResourceFilter) ([]Resource, error) {
+	keep := func(r *Resource) bool {
+		return (f.ScopeID == "" || r.ScopeID == f.ScopeID) && (f.ResourceTypeID == "" || r.ResourceTypeID == f.ResourceTypeID) &&
+			(f.ExternalResourceID == "" || r.ExternalResourceID == f.ExternalResourceID)
+	}
+	switch {
+	case f.ResourceTypeID != "" && f.ExternalResourceID != "":
+		return listByUniqueKey(ctx, c, resourceKind, keep, f.Page, uniqueResourceExt, f.ResourceTypeID, f.ExternalResourceID)
+	case f.ScopeID != "":
+		return list(ctx, c, resourceKind, byIndex(ixResourceScope, f.ScopeID), keep, f.Page)
+	case f.ResourceTypeID != "":
+		return list(ctx, c, resourceKind, byIndex(ixResourceType, f.ResourceTypeID), keep, f.Page)
+	}
+	return nil, invalidf("list resources: scopeId or resourceTypeId is required")
+}
+
+// listByUniqueKey lists the object registered under a unique key (none or
+// one) of kind k, if it satisfies keep and falls in the page.
+func listByUniqueKey[T any](ctx context.Context, c *Client, k *kindSpec, keep func(*T) bool, p Page, name string, values ...string) ([]T, error) {
+	var ids []string
+	err := c.store.View(ctx, func(tx storage.Tx) error {
+		id, err := lookupUnique(tx, name, values...)
+		if id != "" {
+			ids = append(ids, id)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return listIDs(ctx, c, k, ids, keep, p)
+}
+
+// UpdateResource changes the display name or meta of a resource, or moves it
+// to another owning scope (ResourcePatch.ScopeID). A move is checked like a
+// create: the scope must exist (ErrNotFound) and the resource's type must be
+// visible there (ErrNotAllowed). A link of the resource to its new owning
+// scope is deleted in the same transaction: the owner is already a home for
+// every action, and a link to the owner is not allowed. Edges, other links,
+// policies targeting the resource and tag assignments on it are kept.
+func (c *Client) UpdateResource(ctx context.Context, id string, p ResourcePatch) (Resource, error) {
+	return update(ctx, c, resourceKind, id, func(v *view, r *Resource) error {
+		if p.DisplayName != nil {
+			r.DisplayName = *p.DisplayName
+		}
+		if p.Meta != nil {
+			r.Meta = *p.Meta
+		}
+		if p.ScopeID == nil || *p.ScopeID == r.ScopeID {
+			return nil
+		}
+		to := *p.ScopeID
+		if to == "" {
+			return invalidf("scopeId: must not be empty")
+		}
+		if get[Scope](v, scopeKind, to) == nil {
+			if v.err != nil {
+				return v.err
+			}
+			return fmt.Errorf("scopeId: %w", notFound("scope", to))
+		}
+		if err := checkResourceTypeVisible(v, r.ResourceTypeID, to); err != nil {
+			return fmt.Errorf("scopeId: %w", err)
+		}
+		if lid := v.unique(uniqueLink, r.ID, to); lid != "" {
+			d := &deleter{v: v, done: map[string]bool{}}
+			if err := d.delete(linkKind, lid, false); err != nil {
+				return err
+			}
+		}
+		r.ScopeID = to
+		return nil
+	})
+}
+
+// DeleteResource deletes a resource and, in the same transaction, its edges
+// (to its parents and to its children; the children themselves stay), its
+// scope links, the policies targeting it, the tag assignments on it and the
+// tag bindings naming it.
+func (c *Client) DeleteResource(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, resourceKind, id)
+}
+
+// defaultRelationshipType is the relationship type of a resource edge
+// created without one.
+const defaultRelationshipType = "contains"
 
 func buildResourceEdge(b *builder, it *item, in *ResourceEdgeInput) {
 	e := &ResourceEdge{ParentResourceID: in.ParentResourceID, ChildResourceID: in.ChildResourceID, RelationshipType: in.RelationshipType, Cascade: in.Cascade}
 	e.ID = b.newID(it, resourceEdgeKind, in.ID)
 	it.rec = e
+	if e.RelationshipType == "" {
+		e.RelationshipType = defaultRelationshipType
+	}
+	if e.Cascade == "" {
+		e.Cascade = CascadeInherit
+	}
+	enum(b, it, "cascade", e.Cascade, false, CascadeInherit, CascadeNone)
+	b.requiredRef(it, "parentResourceId", in.ParentResourceID, resourceKind)
+	b.requiredRef(it, "childResourceId", in.ChildResourceID, resourceKind)
+	if e.ParentResourceID != "" && e.ParentResourceID == e.ChildResourceID {
+		b.fail(it, "childResourceId", notAllowedf("resource %q cannot be its own child: the edge would make a cycle", e.ChildResourceID))
+		return
+	}
+	it.check = func(v *view) { checkResourceEdge(v, it, e) }
 }
+
+// checkResourceEdge keeps the resource graph a DAG: the new edge parent →
+// child makes a cycle when the child is already above the parent, through
+// stored edges or edges of the batch. A cycle is ErrNotAllowed, also when
+// all of it is created by one batch (the edges are objects of their own,
+// not references between the resources); of the edges of a batch that
+// together close a cycle, the first one checked is reported. The walk visits
+// each ancestor of the parent once, so a batch that builds a chain of n
+// edges costs O(n²) index reads (seconds for n in the thousands);
+// hierarchies deeper than Options.MaxHierarchyDepth gain nothing anyway.
+func checkResourceEdge(v *view, it *item, e *ResourceEdge) {
+	if get[Resource](v, resourceKind, e.ParentResourceID) == nil || get[Resource](v, resourceKind, e.ChildResourceID) == nil {
+		return // reported elsewhere
+	}
+	// Breadth-first walk up from the parent; below[x] is the resource that
+	// led to x, so that the path back to the parent can be named.
+	below := map[string]string{e.ParentResourceID: ""}
+	queue := []string{e.ParentResourceID}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		for _, eid := range v.indexed(ixResourceEdgeChild, r) {
+			pe := get[ResourceEdge](v, resourceEdgeKind, eid)
+			if pe == nil {
+				continue
+			}
+			p := pe.ParentResourceID
+			if _, seen := below[p]; seen {
+				continue
+			}
+			below[p] = r
+			if p == e.ChildResourceID {
+				path := []string{strconv.Quote(p)}
+				for x := r; x != ""; x = below[x] {
+					path = append(path, strconv.Quote(x))
+				}
+				path = append(path, strconv.Quote(p))
+				v.fail(it, "childResourceId", notAllowedf("resource %q is already above resource %q: the edge would make the cycle %s; the resource graph must stay acyclic",
+					e.ChildResourceID, e.ParentResourceID, strings.Join(path, " → ")))
+				return
+			}
+			queue = append(queue, p)
+		}
+	}
+}
+
+// CreateResourceEdges creates resource edges in one atomic batch. The pair
+// (parent, child) is unique and the resource graph stays acyclic
+// (ErrNotAllowed, naming the cycle).
+func (c *Client) CreateResourceEdges(ctx context.Context, in []ResourceEdgeInput) ([]ResourceEdge, error) {
+	return createMany(ctx, c, "create resource edges", &Batch{ResourceEdges: in}, func(r *BatchResult) []ResourceEdge { return r.ResourceEdges })
+}
+
+// CreateResourceEdge creates one resource edge.
+func (c *Client) CreateResourceEdge(ctx context.Context, in ResourceEdgeInput) (ResourceEdge, error) {
+	return createOne(ctx, "create resource edge", in, c.CreateResourceEdges)
+}
+
+// GetResourceEdge returns the resource edge id, or an error wrapping
+// ErrNotFound.
+func (c *Client) GetResourceEdge(ctx context.Context, id string) (ResourceEdge, error) {
+	return getOne[ResourceEdge](ctx, c, resourceEdgeKind, id)
+}
+
+// ListResourceEdges lists resource edges in id order: the edges to the
+// children of f.ParentResourceID, the edges to the parents of
+// f.ChildResourceID, or, with both, the one edge between them. One of them
+// is required (ErrInvalid).
+func (c *Client) ListResourceEdges(ctx context.Context, f ResourceEdgeFilter) ([]ResourceEdge, error) {
+	keep := func(e *ResourceEdge) bool {
+		return (f.ParentResourceID == "" || e.ParentResourceID == f.ParentResourceID) && (f.ChildResourceID == "" || e.ChildResourceID == f.ChildResourceID)
+	}
+	switch {
+	case f.ParentResourceID != "" && f.ChildResourceID != "":
+		return listByUniqueKey(ctx, c, resourceEdgeKind, keep, f.Page, uniqueResourceEdge, f.ParentResourceID, f.ChildResourceID)
+	case f.ParentResourceID != "":
+		return list(ctx, c, resourceEdgeKind, byIndex(ixResourceEdgeParent, f.ParentResourceID), keep, f.Page)
+	case f.ChildResourceID != "":
+		return list(ctx, c, resourceEdgeKind, byIndex(ixResourceEdgeChild, f.ChildResourceID), keep, f.Page)
+	}
+	return nil, invalidf("list resource edges: parentResourceId or childResourceId is required")
+}
+
+// UpdateResourceEdge changes the cascade mode of a resource edge (inherit or
+// none). Its ends and relationship type cannot change: delete the edge and
+// create another one.
+func (c *Client) UpdateResourceEdge(ctx context.Context, id string, p ResourceEdgePatch) (ResourceEdge, error) {
+	return update(ctx, c, resourceEdgeKind, id, func(_ *view, e *ResourceEdge) error {
+		if p.Cascade != nil {
+			if *p.Cascade != CascadeInherit && *p.Cascade != CascadeNone {
+				return invalidf("cascade: unknown value %q; want one of %v", *p.Cascade, []Cascade{CascadeInherit, CascadeNone})
+			}
+			e.Cascade = *p.Cascade
+		}
+		return nil
+	})
+}
+
+// DeleteResourceEdge deletes a resource edge; both resources stay.
+func (c *Client) DeleteResourceEdge(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, resourceEdgeKind, id)
+}
+
+var linkTypes = []LinkType{LinkShare, LinkAlias, LinkMirror}
 
 func buildResourceScopeLink(b *builder, it *item, in *ResourceScopeLinkInput) {
 	l := &ResourceScopeLink{ResourceID: in.ResourceID, ScopeID: in.ScopeID, LinkType: in.LinkType, Metadata: in.Metadata, CreatedAt: Time{b.now}}
 	l.ID = b.newID(it, linkKind, in.ID)
 	it.rec = l
+	b.requiredRef(it, "resourceId", in.ResourceID, resourceKind)
+	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
+	enum(b, it, "linkType", in.LinkType, false, linkTypes...)
+	it.check = func(v *view) {
+		r := get[Resource](v, resourceKind, l.ResourceID)
+		if r != nil && r.ScopeID == l.ScopeID {
+			v.fail(it, "scopeId", notAllowedf("scope %q owns resource %q; a link must point to another scope", l.ScopeID, l.ResourceID))
+		}
+	}
+}
+
+// CreateResourceScopeLinks creates resource scope links in one atomic batch.
+// The pair (resource, scope) is unique, and a link cannot point to the
+// resource's owning scope (ErrNotAllowed).
+func (c *Client) CreateResourceScopeLinks(ctx context.Context, in []ResourceScopeLinkInput) ([]ResourceScopeLink, error) {
+	return createMany(ctx, c, "create resource scope links", &Batch{ResourceScopeLinks: in}, func(r *BatchResult) []ResourceScopeLink { return r.ResourceScopeLinks })
+}
+
+// CreateResourceScopeLink creates one resource scope link.
+func (c *Client) CreateResourceScopeLink(ctx context.Context, in ResourceScopeLinkInput) (ResourceScopeLink, error) {
+	return createOne(ctx, "create resource scope link", in, c.CreateResourceScopeLinks)
+}
+
+// GetResourceScopeLink returns the resource scope link id, or an error
+// wrapping ErrNotFound.
+func (c *Client) GetResourceScopeLink(ctx context.Context, id string) (ResourceScopeLink, error) {
+	return getOne[ResourceScopeLink](ctx, c, linkKind, id)
+}
+
+// ListResourceScopeLinks lists resource scope links in id order: the links
+// of f.ResourceID, the links into f.ScopeID, or, with both, the one link
+// between them. One of them is required (ErrInvalid).
+func (c *Client) ListResourceScopeLinks(ctx context.Context, f ResourceScopeLinkFilter) ([]ResourceScopeLink, error) {
+	keep := func(l *ResourceScopeLink) bool {
+		return (f.ResourceID == "" || l.ResourceID == f.ResourceID) && (f.ScopeID == "" || l.ScopeID == f.ScopeID)
+	}
+	switch {
+	case f.ResourceID != "" && f.ScopeID != "":
+		return listByUniqueKey(ctx, c, linkKind, keep, f.Page, uniqueLink, f.ResourceID, f.ScopeID)
+	case f.ResourceID != "":
+		return list(ctx, c, linkKind, byIndex(ixLinkResource, f.ResourceID), keep, f.Page)
+	case f.ScopeID != "":
+		return list(ctx, c, linkKind, byIndex(ixLinkScope, f.ScopeID), keep, f.Page)
+	}
+	return nil, invalidf("list resource scope links: resourceId or scopeId is required")
+}
+
+// UpdateResourceScopeLink changes the link type (share, alias or mirror) or
+// the metadata of a resource scope link. Metadata replaces the whole object.
+func (c *Client) UpdateResourceScopeLink(ctx context.Context, id string, p ResourceScopeLinkPatch) (ResourceScopeLink, error) {
+	return update(ctx, c, linkKind, id, func(_ *view, l *ResourceScopeLink) error {
+		if p.LinkType != nil {
+			if !slices.Contains(linkTypes, *p.LinkType) {
+				return invalidf("linkType: unknown value %q; want one of %v", *p.LinkType, linkTypes)
+			}
+			l.LinkType = *p.LinkType
+		}
+		if p.Metadata != nil {
+			l.Metadata = *p.Metadata
+		}
+		return nil
+	})
+}
+
+// DeleteResourceScopeLink deletes a resource scope link: the scope is no
+// longer a home of the resource. The resource stays.
+func (c *Client) DeleteResourceScopeLink(ctx context.Context, id string) error {
+	return c.deleteOne(ctx, linkKind, id)
 }
