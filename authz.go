@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +38,18 @@ type Options struct {
 
 	// Logger receives debug records about writes. The default discards them.
 	Logger *slog.Logger
+
+	// ReadActions are the actions for which a mirror link makes a scope a
+	// home of the resource (SPEC §4.1). Default: read, list, view.
+	ReadActions []string
+
+	// MaxHierarchyDepth bounds how many parent levels the resource
+	// hierarchy step climbs (SPEC §4.2 step 2). Default 32.
+	MaxHierarchyDepth int
 }
+
+// DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
+const DefaultMaxHierarchyDepth = 32
 
 // Client is the entry point of the library: it writes the model into a
 // storage.Storage and answers authorization questions from it.
@@ -50,6 +63,14 @@ type Client struct {
 	now          func() time.Time
 	maxBatchSize int
 	log          *slog.Logger
+
+	readActions       map[string]bool
+	maxHierarchyDepth int
+
+	// graph is the in-memory model of the latest revision Evaluate saw;
+	// graphMu serializes its rebuilds.
+	graph   atomic.Pointer[graph]
+	graphMu sync.Mutex
 }
 
 // New returns a Client over store. On an empty store it records the schema
@@ -81,6 +102,17 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	}
 	if c.maxBatchSize == 0 {
 		c.maxBatchSize = DefaultMaxBatchSize
+	}
+	c.readActions = map[string]bool{}
+	if o.ReadActions == nil {
+		o.ReadActions = []string{"read", "list", "view"}
+	}
+	for _, a := range o.ReadActions {
+		c.readActions[a] = true
+	}
+	c.maxHierarchyDepth = o.MaxHierarchyDepth
+	if c.maxHierarchyDepth <= 0 {
+		c.maxHierarchyDepth = DefaultMaxHierarchyDepth
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

@@ -340,6 +340,10 @@ func (b *builder) store(tx storage.Tx) error {
 		}
 		if k != nil {
 			b.fail(it, "id", existsf("id %q is already used by a %s", it.rec.recordID(), k.name))
+			// The id names the stored object for every other item's checks.
+			if b.byID[it.rec.recordID()] == it {
+				delete(b.byID, it.rec.recordID())
+			}
 		}
 	}
 	for _, it := range b.items {

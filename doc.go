@@ -1,0 +1,56 @@
+// Package authz is an embeddable library for scoped, hierarchical
+// authorization: RBAC with inheritance down a tree of scopes, overrides,
+// ABAC conditions in JSON Logic, resource policies and collections, resource
+// hierarchies, delegation and tags.
+//
+// An application creates a Client on a storage.Storage (memstore for an
+// in-memory store, boltstore for a bbolt file), loads its model with typed
+// batch-create methods (CreateScopes, CreateResourcePolicies, …) or one mixed
+// Apply, and asks Evaluate whether a subject may do an action on a resource in
+// a scope.
+//
+// # Model
+//
+// Scope types and the edges between them say which scopes may nest under
+// which; scopes form a tree. A scope whose type has permission mode define
+// starts a new inheritance boundary (a tenant). Subjects become members of
+// scopes; role assignments on memberships give them roles; roles hold
+// permissions through role-permissions. Resources are owned by a scope, may
+// be linked into other scopes and nested under other resources. Collections
+// select resources by rules; resource policies allow or deny actions on a
+// resource or a collection. Tags, in tag groups bound to model types, are
+// assigned to resources, subjects, roles and permissions.
+//
+// # Batches
+//
+// Every kind has a batch method (CreateScopes) and a single form
+// (CreateScope). A batch is atomic: it is validated completely, every
+// problem is reported in one *BatchError, and then it is stored in one
+// storage transaction or not at all. Any id-valued field may name an object
+// created in the same batch, before or after it in the input, and in Apply
+// of any kind. Results come back in input order.
+//
+// # Errors
+//
+// Errors wrap one of the sentinels ErrInvalid, ErrNotFound,
+// ErrAlreadyExists, ErrNotAllowed and ErrBatchTooLarge; match them with
+// errors.Is, which looks through *BatchError and *ItemError. Storage and
+// context errors are returned as they are. A denied authorization is not an
+// error: it is a Decision whose Allowed field is false.
+//
+// # Concurrency and ownership
+//
+// A Client is safe for concurrent use. Several Clients may share one store.
+// Each write is one storage transaction and increments the store's revision
+// (Client.Revision). The Client never closes the store it was given: the
+// caller closes it after the last call on the Client has returned.
+//
+// # Identifiers and time
+//
+// Generated ids are "{prefix}_{uuidv7}" (Options.NewID replaces the
+// generator). Client ids are kept verbatim: 1–200 characters of
+// [A-Za-z0-9_.:@|-], unique across the whole store whatever the kind.
+// Timestamps come from Options.Now and marshal as RFC 3339 UTC. The actor
+// attached to the context with WithActor becomes createdBy and appliedBy;
+// without one it is "system".
+package authz

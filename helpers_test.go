@@ -1,0 +1,139 @@
+package authz_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
+)
+
+// fixedNow is the clock of test clients: the timestamp of the seed responses.
+var fixedNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
+
+// backend opens an empty store of one kind for a test.
+type backend struct {
+	name string
+	open func(t testing.TB) storage.Storage
+}
+
+var backends = []backend{
+	{"memstore", func(t testing.TB) storage.Storage {
+		s := memstore.New()
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"boltstore", func(t testing.TB) storage.Storage {
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), &boltstore.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// testOptions returns options with a deterministic clock and id generator:
+// ids are prefix_0001, prefix_0002, … per client.
+func testOptions() *authz.Options {
+	var n atomic.Int64
+	return &authz.Options{
+		Now:   func() time.Time { return fixedNow },
+		NewID: func(prefix string) string { return fmt.Sprintf("%s_%04d", prefix, n.Add(1)) },
+	}
+}
+
+// eachBackend runs fn as a subtest against a fresh client on every backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, c *authz.Client)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			c, err := authz.New(b.open(t), testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, c)
+		})
+	}
+}
+
+// must returns v, and panics on err, which fails the running test with the
+// error and its stack. (Go cannot pass t alongside a multi-value call.)
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprintf("unexpected error: %v", err))
+	}
+	return v
+}
+
+// wantErr fails unless err matches target (errors.Is).
+func wantErr(t testing.TB, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("got error %v; want one matching %v", err, target)
+	}
+}
+
+// wantItems fails unless err is a *BatchError whose items are, in order, at
+// the given "index field" positions with errors matching the sentinel (nil:
+// any).
+func wantItems(t testing.TB, err error, target error, positions ...string) *authz.BatchError {
+	t.Helper()
+	var be *authz.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("got error %v (%T); want a *BatchError", err, err)
+	}
+	var got []string
+	for _, it := range be.Items {
+		got = append(got, fmt.Sprintf("%d %s", it.Index, it.Field))
+		if target != nil && !errors.Is(it, target) {
+			t.Errorf("item %d %s: got %v; want an error matching %v", it.Index, it.Field, it.Err, target)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(positions) {
+		t.Fatalf("got items %q; want %q (error: %v)", got, positions, err)
+	}
+	return be
+}
+
+var ctx = context.Background()
+
+// bootstrap creates a small two-level model used by many tests:
+// types org (define) → team → project, scope_acme (org) → scope_eng (team)
+// → scope_api (project), subjects jane and bob, roles at scope_acme.
+func bootstrap(t *testing.T, c *authz.Client) {
+	t.Helper()
+	must(c.Apply(ctx, authz.Batch{
+		ScopeTypes: []authz.ScopeTypeInput{
+			{ID: "type_org", Name: "Organization", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}},
+			{ID: "type_team", Name: "Team"},
+			{ID: "type_project", Name: "Project"},
+		},
+		ScopeTypeEdges: []authz.ScopeTypeEdgeInput{
+			{ParentTypeID: "type_org", ChildTypeID: "type_team"},
+			{ParentTypeID: "type_team", ChildTypeID: "type_project"},
+		},
+		Scopes: []authz.ScopeInput{
+			{ID: "scope_acme", TypeID: "type_org", Name: "Acme"},
+			{ID: "scope_eng", TypeID: "type_team", Name: "Engineering", ParentScopeID: "scope_acme"},
+			{ID: "scope_api", TypeID: "type_project", Name: "API", ParentScopeID: "scope_eng"},
+			{ID: "scope_globex", TypeID: "type_org", Name: "Globex"},
+		},
+		Subjects: []authz.SubjectInput{
+			{ID: "subject_jane", SubjectType: authz.SubjectUser, ExternalID: "jane"},
+			{ID: "subject_bob", SubjectType: authz.SubjectUser, ExternalID: "bob"},
+		},
+		Roles: []authz.RoleInput{
+			{ID: "role_admin", ScopeID: "scope_acme", Name: "Admin"},
+			{ID: "role_dev", ScopeID: "scope_eng", Name: "Developer"},
+			{ID: "role_globex", ScopeID: "scope_globex", Name: "Globex admin"},
+		},
+	}))
+}
