@@ -1,0 +1,138 @@
+package authz_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
+)
+
+func TestBatchTooLarge(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			opts := testOptions()
+			opts.MaxBatchSize = 3
+			c := must(authz.New(b.open(t), opts))
+			// One subject with two inline memberships (one with a role) is four items.
+			_, err := c.CreateSubjects(ctx, []authz.SubjectInput{{SubjectType: authz.SubjectUser, ExternalID: "x",
+				Memberships: []authz.SubjectMembershipInput{{ScopeID: "a", RoleIDs: []string{"r"}}, {ScopeID: "b"}}}})
+			wantErr(t, err, authz.ErrBatchTooLarge)
+			if got := must(c.ListSubjects(ctx, authz.SubjectFilter{})); len(got) != 0 {
+				t.Errorf("got %d subjects stored; want none", len(got))
+			}
+		})
+	}
+}
+
+func TestApplyIsAtomic(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		bootstrap(t, c)
+		rev := must(c.Revision(ctx))
+		_, err := c.Apply(ctx, authz.Batch{
+			Subjects:    []authz.SubjectInput{{ID: "subject_new", SubjectType: authz.SubjectUser, ExternalID: "new"}},
+			Memberships: []authz.MembershipInput{{SubjectID: "subject_new", ScopeID: "scope_eng", RoleIDs: []string{"role_globex"}}},
+		})
+		// role_globex is defined in another tenant: not in chain(scope_eng).
+		be := wantItems(t, err, authz.ErrNotAllowed, "0 roleIds[0]")
+		if be.Items[0].Kind != "memberships" {
+			t.Errorf("got kind %q; want memberships", be.Items[0].Kind)
+		}
+		_, err = c.GetSubject(ctx, "subject_new")
+		wantErr(t, err, authz.ErrNotFound)
+		if got := must(c.Revision(ctx)); got != rev {
+			t.Errorf("got revision %d; want %d", got, rev)
+		}
+	})
+}
+
+// FuzzApply decodes arbitrary bytes into a Batch and applies it: the result
+// is nil or a *BatchError (or a decoding error), never a panic, and a failed
+// batch leaves the store untouched.
+func FuzzApply(f *testing.F) {
+	f.Add([]byte(`{"scopeTypes":[{"id":"t","name":"T"}],"scopes":[{"id":"s","typeId":"t","memberships":[{"subjectId":"u","roleIds":["r"]}]}],"subjects":[{"id":"u","subjectType":"user","externalId":"u"}],"roles":[{"id":"r","scopeId":"s","name":"R"}]}`))
+	f.Add([]byte(`{"scopes":[{"id":"a","typeId":"t","parentScopeId":"b"},{"id":"b","typeId":"t","parentScopeId":"a"}],"scopeTypes":[{"id":"t","name":"T"}]}`))
+	f.Add([]byte(`{"permissions":[{"scopeId":"s","action":"read","resourceType":"doc","logic":{"regex":[1]}}]}`))
+	f.Add([]byte(`{"resourcePolicies":[{"scopeId":"s","name":"p","target":{"kind":"collection","collectionId":"c"},"actions":[],"effect":"maybe"}]}`))
+	f.Add([]byte(`{"tagGroups":[{"scopeId":"s","key":"K","name":"n","tags":[{"identifier":"-x","label":""}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b authz.Batch
+		if json.Unmarshal(data, &b) != nil {
+			return
+		}
+		store := memstore.New()
+		defer store.Close()
+		c, err := authz.New(store, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Apply(ctx, authz.Batch{ScopeTypes: []authz.ScopeTypeInput{{ID: "base", Name: "Base"}}}); err != nil {
+			t.Fatal(err)
+		}
+		rev, _ := c.Revision(ctx)
+		_, err = c.Apply(ctx, b)
+		if err == nil {
+			return
+		}
+		var be *authz.BatchError
+		if !errors.As(err, &be) {
+			t.Fatalf("got %T %v; want a *BatchError", err, err)
+		}
+		for _, it := range be.Items {
+			if !errors.Is(it, authz.ErrInvalid) && !errors.Is(it, authz.ErrNotFound) && !errors.Is(it, authz.ErrAlreadyExists) &&
+				!errors.Is(it, authz.ErrNotAllowed) && !errors.Is(it, authz.ErrBatchTooLarge) {
+				t.Fatalf("item error %v matches no documented sentinel", it)
+			}
+		}
+		if got, _ := c.Revision(ctx); got != rev {
+			t.Fatalf("failed batch changed the revision from %d to %d", rev, got)
+		}
+		if got := must(c.ListScopeTypes(ctx, authz.ScopeTypeFilter{})); len(got) != 1 {
+			t.Fatalf("failed batch left %d scope types; want 1", len(got))
+		}
+	})
+}
+
+// BenchmarkCreateScopes creates 10,000 scopes with two inline memberships
+// each, in batches of 1,000, on each backend (boltstore with fsync on).
+func BenchmarkCreateScopes(b *testing.B) {
+	synced := backend{"boltstore-fsync", func(t testing.TB) storage.Storage {
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}}
+	for _, be := range []backend{backends[0], synced} {
+		b.Run(be.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				store := be.open(b)
+				c := must(authz.New(store, nil))
+				must(c.Apply(ctx, authz.Batch{
+					ScopeTypes:     []authz.ScopeTypeInput{{ID: "org", Name: "Org"}, {ID: "t", Name: "T"}},
+					ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "org", ChildTypeID: "t"}},
+					Scopes:         []authz.ScopeInput{{ID: "root", TypeID: "org"}},
+					Subjects:       []authz.SubjectInput{{ID: "u1", SubjectType: "user", ExternalID: "1"}, {ID: "u2", SubjectType: "user", ExternalID: "2"}},
+					Roles:          []authz.RoleInput{{ID: "r", ScopeID: "root", Name: "R"}},
+				}))
+				b.StartTimer()
+				for batch := 0; batch < 10; batch++ {
+					in := make([]authz.ScopeInput, 1000)
+					for i := range in {
+						in[i] = authz.ScopeInput{ID: fmt.Sprintf("s%d_%d", batch, i), TypeID: "t", Name: "S", ParentScopeID: "root",
+							Memberships: []authz.ScopeMembershipInput{{SubjectID: "u1", RoleIDs: []string{"r"}}, {SubjectID: "u2"}}}
+					}
+					must(c.CreateScopes(ctx, in))
+				}
+			}
+		})
+	}
+}
