@@ -678,3 +678,35 @@ func TestEvaluateBatchAndFreshness(t *testing.T) {
 		})
 	}
 }
+
+func TestCollectionMembership(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		evalModel(t, c)
+		must(c.CreateCollections(ctx, []authz.CollectionInput{
+			{ID: "coll_big", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Big", MatchDefinition: json.RawMessage(`{"fields":{"pages":{"gte":10}}}`)},
+			{ID: "coll_reports", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Reports", MatchDefinition: json.RawMessage(`{"patterns":{"externalResourceId":"report-*"}}`)},
+			{ID: "coll_every", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Every", MatchDefinition: json.RawMessage(`{}`)},
+		}))
+		for _, tc := range []struct {
+			coll, res string
+			want      bool
+		}{{"coll_big", "doc_api", true}, {"coll_big", "doc_acme", false}, {"coll_reports", "doc_sales", true}, {"coll_reports", "doc_api", false}, {"coll_every", "doc_globex", false}} {
+			if got := must(c.MatchesCollection(ctx, tc.coll, tc.res)); got != tc.want {
+				t.Errorf("MatchesCollection(%s, %s) = %v; want %v", tc.coll, tc.res, got, tc.want)
+			}
+		}
+		var ids []string
+		for _, r := range must(c.ListCollectionResources(ctx, "coll_every", authz.Page{})) {
+			ids = append(ids, r.ID)
+		}
+		if got := strings.Join(ids, ","); got != "doc_acme,doc_api,doc_sales" {
+			t.Errorf("got %s; want doc_acme,doc_api,doc_sales", got)
+		}
+		page := must(c.ListCollectionResources(ctx, "coll_every", authz.Page{After: "doc_acme", Limit: 1}))
+		if len(page) != 1 || page[0].ID != "doc_api" {
+			t.Errorf("got page %+v; want doc_api", page)
+		}
+		_, err := c.MatchesCollection(ctx, "nope", "doc_api")
+		wantErr(t, err, authz.ErrNotFound)
+	})
+}

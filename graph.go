@@ -83,8 +83,9 @@ type gPerm struct {
 }
 
 type gResType struct {
-	rt    *ResourceType
-	colls []*gColl
+	rt        *ResourceType
+	colls     []*gColl
+	resources []*gResource // in id order (tables scan in key order)
 }
 
 type gResource struct {
@@ -258,6 +259,7 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 		gr := &gResource{r: r, typ: t, owner: s}
 		g.resources[r.ID] = gr
 		g.resByExt[[2]string{r.ResourceTypeID, r.ExternalResourceID}] = gr
+		t.resources = append(t.resources, gr)
 		return nil
 	}); err != nil {
 		return nil, err
