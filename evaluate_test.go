@@ -21,7 +21,7 @@ import (
 // resource type). Subjects: alice, bob, carol, mallory (users) and bot (agent).
 // Resources: doc_acme (owned by acme), doc_api (api), doc_sales (sales),
 // doc_globex (g_eng).
-func evalModel(t *testing.T, c *authz.Client) {
+func evalModel(t testing.TB, c *authz.Client) {
 	t.Helper()
 	must(c.Apply(ctx, authz.Batch{
 		ScopeTypes: []authz.ScopeTypeInput{
