@@ -564,7 +564,6 @@ func TestEvaluateDelegation(t *testing.T) {
 }
 
 func TestEvaluateTagsInConditions(t *testing.T) {
-	t.Skip("needs the tag kinds' inline tags (tag.go, in progress)")
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{

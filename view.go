@@ -40,12 +40,13 @@ func get[T any, P interface {
 		}
 	}
 	if r, ok := v.cache[id]; ok {
-		p, _ := r.(P)
-		return p
+		if p, ok := r.(P); ok {
+			return p
+		}
 	}
 	t, err := load[T](v.tx, k, id)
 	if errors.Is(err, ErrNotFound) {
-		v.cache[id] = nil
+		// Misses are not cached: the id may name an object of another kind.
 		return nil
 	}
 	if err != nil {
