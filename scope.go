@@ -139,7 +139,7 @@ func (s *ScopeEdge) uniques() []uniqueEntry {
 		}}}
 }
 func (s *ScopeEdge) indexes() []indexEntry {
-	return []indexEntry{idx(ixScopeEdgeParent, s.ParentScopeID)}
+	return []indexEntry{idx(ixScopeEdgeParent, s.ParentScopeID), idx(ixScopeEdgeChild, s.ChildScopeID)}
 }
 
 func buildScopeType(b *builder, it *item, in *ScopeTypeInput) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/storage"
 )
 
 // readSeed decodes testdata/seeds/<name>.<part>.json into v.
@@ -208,4 +209,105 @@ func TestScopeCycles(t *testing.T) {
 		_, err = c.CreateScopeTypeEdge(ctx, authz.ScopeTypeEdgeInput{ParentTypeID: "type_org", ChildTypeID: "type_team"})
 		wantErr(t, err, authz.ErrAlreadyExists)
 	})
+}
+
+func TestScopeReadsUpdatesAndPaging(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		bootstrap(t, c)
+		name, ext := "Eng", "ext-eng"
+		meta := map[string]any{"cost": "cc-1"}
+		s := must(c.UpdateScope(ctx, "scope_eng", authz.ScopePatch{Name: &name, ExternalID: &ext, Meta: &meta}))
+		if s.Name != "Eng" || s.ExternalID != "ext-eng" || s.Meta["cost"] != "cc-1" || s.TypeID != "type_team" {
+			t.Errorf("got %+v; want the patched scope", s)
+		}
+		if got := must(c.ListScopes(ctx, authz.ScopeFilter{ExternalID: "ext-eng"})); len(got) != 1 || got[0].ID != "scope_eng" {
+			t.Errorf("by external id: got %+v; want scope_eng", got)
+		}
+		// Paging walks the scopes of a type in id order.
+		var ids []string
+		for after := ""; ; {
+			page := must(c.ListScopes(ctx, authz.ScopeFilter{TypeID: "type_org", Page: authz.Page{Limit: 1, After: after}}))
+			if len(page) == 0 {
+				break
+			}
+			ids = append(ids, page[0].ID)
+			after = page[0].ID
+		}
+		if got := strings.Join(ids, ","); got != "scope_acme,scope_globex" {
+			t.Errorf("got pages %s; want scope_acme,scope_globex", got)
+		}
+		empty := ""
+		_, err := c.UpdateScopeType(ctx, "type_org", authz.ScopeTypePatch{Name: &empty})
+		wantErr(t, err, authz.ErrInvalid)
+		_, err = c.UpdateScope(ctx, "scope_nope", authz.ScopePatch{Name: &name})
+		wantErr(t, err, authz.ErrNotFound)
+		subs := must(c.ListSubjects(ctx, authz.SubjectFilter{SubjectType: authz.SubjectUser, ExternalID: "jane"}))
+		if len(subs) != 1 || subs[0].ID != "subject_jane" {
+			t.Errorf("got %+v; want subject_jane", subs)
+		}
+		_, err = c.ListMemberships(ctx, authz.MembershipFilter{})
+		wantErr(t, err, authz.ErrInvalid)
+	})
+}
+
+func TestScopeDeleteCascades(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		bootstrap(t, c)
+		m := must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_jane", ScopeID: "scope_api", RoleIDs: []string{"role_dev"}}))
+		// A scope with children is refused, and nothing is deleted.
+		err := c.DeleteScope(ctx, "scope_eng")
+		wantErr(t, err, authz.ErrNotAllowed)
+		if !strings.Contains(err.Error(), "child scopes") {
+			t.Errorf("got %q; want it to say why", err)
+		}
+		must(c.GetRole(ctx, "role_dev"))
+		// A scope type in use is refused.
+		wantErr(t, c.DeleteScopeType(ctx, "type_project"), authz.ErrNotAllowed)
+		// Deleting the leaf removes its memberships, their role assignments and its parent edge.
+		if err := c.DeleteScope(ctx, "scope_api"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetMembership(ctx, m.ID)
+		wantErr(t, err, authz.ErrNotFound)
+		if got := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: "role_dev"})); len(got) != 0 {
+			t.Errorf("got assignments %+v; want none", got)
+		}
+		if got := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: "scope_api"})); len(got) != 0 {
+			t.Errorf("got edges %+v; want none", got)
+		}
+		// Now eng is a leaf: its roles go with it; the type can go once unused.
+		if err := c.DeleteScope(ctx, "scope_eng"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.GetRole(ctx, "role_dev")
+		wantErr(t, err, authz.ErrNotFound)
+		if err := c.DeleteScopeType(ctx, "type_project"); err != nil {
+			t.Fatal(err)
+		}
+		if got := must(c.ListScopeTypeEdges(ctx, authz.ScopeTypeEdgeFilter{ChildTypeID: "type_project"})); len(got) != 0 {
+			t.Errorf("got type edges %+v; want none", got)
+		}
+		// Deleting a subject removes its memberships.
+		must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_bob", ScopeID: "scope_acme", RoleIDs: []string{"role_admin"}}))
+		if err := c.DeleteSubject(ctx, "subject_bob"); err != nil {
+			t.Fatal(err)
+		}
+		if got := must(c.ListMemberships(ctx, authz.MembershipFilter{ScopeID: "scope_acme"})); len(got) != 0 {
+			t.Errorf("got memberships %+v; want none", got)
+		}
+		wantErr(t, c.DeleteScope(ctx, "scope_nope"), authz.ErrNotFound)
+	})
+}
+
+func TestNewRefusesUnknownSchemaVersion(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			store := b.open(t)
+			if err := store.Update(ctx, func(tx storage.Tx) error { return tx.Put("meta", "schema", []byte("99")) }); err != nil {
+				t.Fatal(err)
+			}
+			_, err := authz.New(store, nil)
+			wantErr(t, err, authz.ErrSchemaVersion)
+		})
+	}
 }
