@@ -99,6 +99,20 @@ const (
 type condition struct {
 	rule any    // rewritten tree: map[string]any with one key, []any, float64, string, bool, nil
 	src  string // the condition as written, compact JSON, for traces
+	// broken is set for a stored condition that no longer parses (written
+	// by another version, or corrupted): it never holds.
+	broken error
+}
+
+// storedCondition compiles a condition read from the store. A condition
+// that does not parse fails closed: it never holds, and evaluation reports
+// why, instead of making every evaluation of the store fail.
+func storedCondition(raw json.RawMessage) *condition {
+	c, err := parseCondition(raw)
+	if err != nil {
+		return &condition{broken: fmt.Errorf("stored condition is invalid: %w", err)}
+	}
+	return c
 }
 
 // parseCondition validates raw and decodes it. An empty raw (or JSON null)
@@ -164,6 +178,9 @@ func (c *condition) short() string {
 func (c *condition) eval(data map[string]any) (ok bool, err error) {
 	if c == nil {
 		return true, nil
+	}
+	if c.broken != nil {
+		return false, c.broken
 	}
 	defer func() {
 		if r := recover(); r != nil {

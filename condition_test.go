@@ -644,3 +644,14 @@ func BenchmarkConditionEval(b *testing.B) {
 		}
 	}
 }
+
+func TestStoredConditionThatNoLongerParsesNeverHolds(t *testing.T) {
+	c := storedCondition(json.RawMessage(`{"regex":["a","b"]}`))
+	ok, err := c.eval(map[string]any{})
+	if ok || err == nil || !strings.Contains(err.Error(), "regex") {
+		t.Errorf("got %v, %v; want false and an error naming the operator", ok, err)
+	}
+	if c := storedCondition(nil); c != nil {
+		t.Errorf("got %v for no condition; want nil", c)
+	}
+}

@@ -1,8 +1,6 @@
 package authz
 
 import (
-	"fmt"
-
 	"github.com/scopegate/authz/storage"
 )
 
@@ -163,11 +161,7 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 		return nil, err
 	}
 	if err := scanAll(tx, permKind, func(p *Permission) error {
-		logic, err := parseCondition(p.Logic)
-		if err != nil {
-			return fmt.Errorf("authz: permission %q: logic: %w", p.ID, err)
-		}
-		g.perms[p.ID] = &gPerm{p: p, logic: logic, glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
+		g.perms[p.ID] = &gPerm{p: p, logic: storedCondition(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
 		return nil
 	}); err != nil {
 		return nil, err
@@ -183,11 +177,7 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 		if r == nil || p == nil {
 			return nil
 		}
-		cond, err := parseCondition(rp.Condition)
-		if err != nil {
-			return fmt.Errorf("authz: role permission %q: condition: %w", rp.ID, err)
-		}
-		r.perms = append(r.perms, &gRolePerm{id: rp.ID, perm: p, cond: cond})
+		r.perms = append(r.perms, &gRolePerm{id: rp.ID, perm: p, cond: storedCondition(rp.Condition)})
 		return nil
 	}); err != nil {
 		return nil, err
@@ -209,14 +199,10 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 			}
 			s.permOv[o.PermissionID] = o
 		case OverrideRolePermission:
-			cond, err := parseCondition(o.Condition)
-			if err != nil {
-				return fmt.Errorf("authz: scope override %q: condition: %w", o.ID, err)
-			}
 			if s.rpOv == nil {
 				s.rpOv = map[[2]string]*gOverride{}
 			}
-			s.rpOv[[2]string{o.RoleID, o.PermissionID}] = &gOverride{o: o, cond: cond}
+			s.rpOv[[2]string{o.RoleID, o.PermissionID}] = &gOverride{o: o, cond: storedCondition(o.Condition)}
 		}
 		return nil
 	}); err != nil {
@@ -285,10 +271,9 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 		if t == nil || s == nil {
 			return nil
 		}
-		def, err := parseMatchDefinition(c.MatchDefinition)
-		if err != nil {
-			return fmt.Errorf("authz: collection %q: matchDefinition: %w", c.ID, err)
-		}
+		// A definition that no longer parses matches nothing (a nil
+		// matchDef), so its policies fail closed.
+		def, _ := parseMatchDefinition(c.MatchDefinition)
 		gc := &gColl{c: c, def: def, scope: s}
 		g.colls[c.ID] = gc
 		t.colls = append(t.colls, gc)
@@ -301,15 +286,7 @@ func buildGraph(tx storage.Tx) (*graph, error) {
 		if s == nil {
 			return nil
 		}
-		subj, err := parseCondition(p.SubjectCondition)
-		if err != nil {
-			return fmt.Errorf("authz: policy %q: subjectCondition: %w", p.ID, err)
-		}
-		cc, err := parseCondition(p.ContextCondition)
-		if err != nil {
-			return fmt.Errorf("authz: policy %q: contextCondition: %w", p.ID, err)
-		}
-		gp := &gPolicy{p: p, scope: s, subject: subj, context: cc}
+		gp := &gPolicy{p: p, scope: s, subject: storedCondition(p.SubjectCondition), context: storedCondition(p.ContextCondition)}
 		switch p.Target.Kind {
 		case TargetResource:
 			if r := g.resources[p.Target.ResourceID]; r != nil {
