@@ -167,7 +167,7 @@ func (c *Client) snapshot(ctx context.Context) (*graph, error) {
 }
 
 func denied(in EvaluateInput, why string) Decision {
-	d := Decision{DecidedBy: DecidedByDefault, Explanation: "denied: " + why + ".", EvaluatedActor: in.Actor}
+	d := Decision{DecidedBy: DecidedByDefault, Explanation: "Denied: " + why + ".", EvaluatedActor: in.Actor}
 	if in.OnBehalfOf != nil {
 		p := *in.OnBehalfOf
 		d.EvaluatedOnBehalfOf = &p
@@ -204,12 +204,12 @@ func (c *Client) evaluate(g *graph, in *EvaluateInput) (dec Decision, err error)
 	switch {
 	case !actor.Allowed:
 		deciding = actor
-		d.Explanation = fmt.Sprintf("denied: the actor %s may not act here: %s", e.actor.s.ID, lowerFirst(actor.Explanation))
+		d.Explanation = fmt.Sprintf("Denied: the actor %s may not act here: %s", e.actor.s.ID, lowerFirst(actor.Explanation))
 	case !principal.Allowed:
-		d.Explanation = fmt.Sprintf("denied: %s acts on behalf of %s, who is not allowed: %s", e.actor.s.ID, e.principal.s.ID, lowerFirst(principal.Explanation))
+		d.Explanation = fmt.Sprintf("Denied: %s acts on behalf of %s, who is not allowed: %s", e.actor.s.ID, e.principal.s.ID, lowerFirst(principal.Explanation))
 	default:
-		d.Explanation = fmt.Sprintf("allowed: both the actor %s and %s, on whose behalf it acts, are allowed (%s; %s)",
-			e.actor.s.ID, e.principal.s.ID, strings.TrimSuffix(lowerFirst(actor.Explanation), "."), strings.TrimSuffix(lowerFirst(principal.Explanation), "."))
+		d.Explanation = fmt.Sprintf("Allowed: both the actor %s and %s, on whose behalf it acts, are allowed (%s; %s)",
+			e.actor.s.ID, e.principal.s.ID, strings.TrimSuffix(lowerFirst(actor.Explanation), "."), strings.TrimSuffix(lowerFirst(principal.Explanation), ".")) + "."
 	}
 	d.DecidedBy, d.PolicyID, d.Matches, d.InheritedFrom = deciding.DecidedBy, deciding.PolicyID, deciding.Matches, deciding.InheritedFrom
 	if e.explain {

@@ -1,6 +1,7 @@
-// Command quickstart checks that a store works: it writes a key, reads it
-// back and says so. By default it uses an in-memory store; -db names a bbolt
-// file instead.
+// Command quickstart builds a small two-tenant SaaS authorization model in
+// one atomic batch, asks a dozen questions and prints what was decided and
+// why. By default it uses an in-memory store; -db names a bbolt file instead
+// (the model is loaded once; later runs reuse it).
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -db quickstart.bolt
@@ -8,11 +9,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"text/tabwriter"
 
+	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
@@ -27,11 +31,10 @@ func main() {
 	}
 }
 
-// run opens the store (memstore, or a bbolt file when path is set), writes
-// and reads back a key, and reports to w.
+// run opens the store (memstore, or a bbolt file when path is set), loads
+// the model unless it is there already, and prints one line per request.
 func run(ctx context.Context, w io.Writer, path string) (err error) {
 	var s storage.Storage
-	name := "memstore"
 	if path == "" {
 		s = memstore.New()
 	} else {
@@ -39,33 +42,38 @@ func run(ctx context.Context, w io.Writer, path string) (err error) {
 		if err != nil {
 			return err
 		}
-		s, name = bs, "boltstore "+path
+		s = bs
 	}
 	defer func() {
 		if cerr := s.Close(); err == nil {
 			err = cerr
 		}
 	}()
-
-	const table, key, value = "greetings", "hello", "world"
-	err = s.Update(ctx, func(tx storage.Tx) error {
-		return tx.Put(table, key, []byte(value))
-	})
+	c, err := authz.New(s, nil)
 	if err != nil {
-		return fmt.Errorf("write: %w", err)
-	}
-	var got []byte
-	err = s.View(ctx, func(tx storage.Tx) error {
-		var err error
-		got, err = tx.Get(table, key)
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("read back: %w", err)
 	}
-	if string(got) != value {
-		return fmt.Errorf("read back %s/%s: got %q; want %q", table, key, got, value)
+	if _, err := c.GetScope(ctx, "acme"); errors.Is(err, authz.ErrNotFound) {
+		res, err := c.Apply(authz.WithActor(ctx, "alice"), model())
+		if err != nil {
+			return fmt.Errorf("load model: %w", err)
+		}
+		fmt.Fprintf(w, "loaded %d scopes, %d subjects, %d resources in one batch\n\n", len(res.Scopes), len(res.Subjects), len(res.Resources))
+	} else if err != nil {
+		return err
 	}
-	_, err = fmt.Fprintf(w, "%s works: wrote and read back %s/%s = %q\n", name, table, key, got)
-	return err
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REQUEST\tDECISION\tWHY")
+	for _, r := range requests() {
+		d, err := c.Evaluate(ctx, r.in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.what, err)
+		}
+		verdict := "denied"
+		if d.Allowed {
+			verdict = "allowed"
+		}
+		fmt.Fprintf(tw, "%s\t%s (%s)\t%s\n", r.what, verdict, d.DecidedBy, d.Explanation)
+	}
+	return tw.Flush()
 }
