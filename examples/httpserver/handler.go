@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/scopegate/authz"
+)
+
+// maxBody is the largest request body accepted.
+const maxBody = 10 << 20
+
+// newHandler returns the API's routes. Writes are attributed to actor (a
+// subject id; empty means "system"), as the original API attributes them to
+// the token's owner.
+func newHandler(c *authz.Client, token, actor string) http.Handler {
+	mux := http.NewServeMux()
+	kind(mux, "scope-types", c.CreateScopeTypes, c.GetScopeType, c.DeleteScopeType)
+	kind(mux, "scope-type-hierarchy", c.CreateScopeTypeEdges, c.GetScopeTypeEdge, c.DeleteScopeTypeEdge)
+	kind(mux, "scopes", c.CreateScopes, c.GetScope, c.DeleteScope)
+	kind(mux, "scope-hierarchy", c.CreateScopeEdges, c.GetScopeEdge, c.DeleteScopeEdge)
+	kind(mux, "subjects", c.CreateSubjects, c.GetSubject, c.DeleteSubject)
+	kind(mux, "memberships", c.CreateMemberships, c.GetMembership, c.DeleteMembership)
+	kind(mux, "role-assignments", c.CreateRoleAssignments, c.GetRoleAssignment, c.DeleteRoleAssignment)
+	kind(mux, "roles", c.CreateRoles, c.GetRole, c.DeleteRole)
+	kind(mux, "permissions", c.CreatePermissions, c.GetPermission, c.DeletePermission)
+	kind(mux, "role-permissions", c.CreateRolePermissions, c.GetRolePermission, c.DeleteRolePermission)
+	kind(mux, "resource-types", c.CreateResourceTypes, c.GetResourceType, c.DeleteResourceType)
+	kind(mux, "resources", c.CreateResources, c.GetResource, c.DeleteResource)
+	kind(mux, "resource-hierarchy", c.CreateResourceEdges, c.GetResourceEdge, c.DeleteResourceEdge)
+	kind(mux, "resource-scope-links", c.CreateResourceScopeLinks, c.GetResourceScopeLink, c.DeleteResourceScopeLink)
+	kind(mux, "resource-collections", c.CreateCollections, c.GetCollection, c.DeleteCollection)
+	kind(mux, "resource-policies", c.CreateResourcePolicies, c.GetResourcePolicy, c.DeleteResourcePolicy)
+	kind(mux, "tag-groups", c.CreateTagGroups, c.GetTagGroup, c.DeleteTagGroup)
+	kind(mux, "tags", c.CreateTags, c.GetTag, c.DeleteTag)
+	kind(mux, "tag-group-bindings", c.CreateTagBindings, c.GetTagBinding, c.DeleteTagBinding)
+	kind(mux, "tag-assignments", c.CreateTagAssignments, c.GetTagAssignment, c.DeleteTagAssignment)
+	for path, k := range map[string]authz.OverrideKind{"roles": authz.OverrideRole, "permissions": authz.OverridePermission, "role-permissions": authz.OverrideRolePermission} {
+		create := func(ctx context.Context, in []authz.ScopeOverrideInput) ([]authz.ScopeOverride, error) {
+			for i := range in {
+				in[i].Kind = k // set by the endpoint
+			}
+			return c.CreateScopeOverrides(ctx, in)
+		}
+		creates(mux, "scope-overrides/"+path, create)
+	}
+	getDelete(mux, "scope-overrides", c.GetScopeOverride, c.DeleteScopeOverride)
+	mux.HandleFunc("POST /evaluate", func(w http.ResponseWriter, r *http.Request) {
+		var in authz.EvaluateInput
+		if !decode(w, r, &in) {
+			return
+		}
+		d, err := c.Evaluate(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+	return authenticate(token, actor, mux)
+}
+
+// kind registers POST /name, POST /name/batch, GET /name/{id} and
+// DELETE /name/{id}.
+func kind[I, O any](mux *http.ServeMux, name string, create func(context.Context, []I) ([]O, error), get func(context.Context, string) (O, error), del func(context.Context, string) error) {
+	creates(mux, name, create)
+	getDelete(mux, name, get, del)
+}
+
+func creates[I, O any](mux *http.ServeMux, name string, create func(context.Context, []I) ([]O, error)) {
+	mux.HandleFunc("POST /"+name, func(w http.ResponseWriter, r *http.Request) {
+		var in I
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := create(r.Context(), []I{in})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out[0])
+	})
+	mux.HandleFunc("POST /"+name+"/batch", func(w http.ResponseWriter, r *http.Request) {
+		var in []I
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := create(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+}
+
+func getDelete[O any](mux *http.ServeMux, name string, get func(context.Context, string) (O, error), del func(context.Context, string) error) {
+	mux.HandleFunc("GET /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		out, err := get(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	mux.HandleFunc("DELETE /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if err := del(r.Context(), r.PathValue("id")); err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
+}
+
+// authenticate refuses requests without the bearer token (compared in
+// constant time; never logged) and attributes the others to actor.
+func authenticate(token, actor string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeErrorBody(w, http.StatusUnauthorized, "unauthenticated", "missing or wrong bearer token", nil)
+			return
+		}
+		if actor != "" {
+			r = r.WithContext(authz.WithActor(r.Context(), actor))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decode reads a JSON body of at most maxBody bytes into v, refusing
+// unknown fields and trailing data. It answers the error itself.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeErrorBody(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is larger than %d bytes", maxBody), nil)
+		return false
+	}
+	if err != nil {
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "read body: "+err.Error(), nil)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+err.Error(), nil)
+		return false
+	}
+	if dec.More() {
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: data after the JSON value", nil)
+		return false
+	}
+	return true
+}
+
+type itemBody struct {
+	Index   int    `json:"index"`
+	ID      string `json:"id,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// status maps an error to its HTTP status and code.
+func status(err error) (int, string) {
+	switch {
+	case errors.Is(err, authz.ErrBatchTooLarge):
+		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, authz.ErrInvalid):
+		return http.StatusBadRequest, "invalid_argument"
+	case errors.Is(err, authz.ErrNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, authz.ErrAlreadyExists):
+		return http.StatusConflict, "already_exists"
+	case errors.Is(err, authz.ErrNotAllowed):
+		return http.StatusUnprocessableEntity, "not_allowed"
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
+// writeError answers err with the error body of the API; a *BatchError
+// lists its items. A batch with items of several kinds answers with the
+// status of the first item.
+func writeError(w http.ResponseWriter, err error) {
+	var items []itemBody
+	var be *authz.BatchError
+	code, name := status(err)
+	if errors.As(err, &be) {
+		for _, it := range be.Items {
+			_, c := status(it)
+			items = append(items, itemBody{Index: it.Index, ID: it.ID, Field: it.Field, Code: c, Message: it.Err.Error()})
+		}
+		if len(be.Items) > 0 {
+			code, name = status(be.Items[0])
+		}
+	}
+	msg := err.Error()
+	if code == http.StatusInternalServerError {
+		msg = "internal error"
+	}
+	writeErrorBody(w, code, name, msg, items)
+}
+
+func writeErrorBody(w http.ResponseWriter, code int, name, msg string, items []itemBody) {
+	body := map[string]any{"code": name, "message": msg}
+	if len(items) > 0 {
+		body["items"] = items
+	}
+	writeJSON(w, code, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
