@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/scopegate/authz"
 )
@@ -51,6 +53,40 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 		creates(mux, "scope-overrides/"+path, create)
 	}
 	getDelete(mux, "scope-overrides", c.GetScopeOverride, c.DeleteScopeOverride)
+	lists(mux, "scope-types", c.ListScopeTypes)
+	lists(mux, "scope-type-hierarchy", c.ListScopeTypeEdges)
+	lists(mux, "scopes", c.ListScopes)
+	lists(mux, "scope-hierarchy", c.ListScopeEdges)
+	lists(mux, "subjects", c.ListSubjects)
+	lists(mux, "memberships", c.ListMemberships)
+	lists(mux, "role-assignments", c.ListRoleAssignments)
+	lists(mux, "roles", c.ListRoles)
+	lists(mux, "permissions", c.ListPermissions)
+	lists(mux, "role-permissions", c.ListRolePermissions)
+	lists(mux, "scope-overrides", c.ListScopeOverrides)
+	lists(mux, "resource-types", c.ListResourceTypes)
+	lists(mux, "resources", c.ListResources)
+	lists(mux, "resource-hierarchy", c.ListResourceEdges)
+	lists(mux, "resource-scope-links", c.ListResourceScopeLinks)
+	lists(mux, "resource-collections", c.ListCollections)
+	lists(mux, "resource-policies", c.ListResourcePolicies)
+	lists(mux, "tag-groups", c.ListTagGroups)
+	lists(mux, "tags", c.ListTags)
+	lists(mux, "tag-group-bindings", c.ListTagBindings)
+	lists(mux, "tag-assignments", c.ListTagAssignments)
+	patches(mux, "scope-types", c.UpdateScopeType)
+	patches(mux, "scopes", c.UpdateScope)
+	patches(mux, "subjects", c.UpdateSubject)
+	patches(mux, "roles", c.UpdateRole)
+	patches(mux, "scope-overrides", c.UpdateScopeOverride)
+	patches(mux, "resource-types", c.UpdateResourceType)
+	patches(mux, "resources", c.UpdateResource)
+	patches(mux, "resource-hierarchy", c.UpdateResourceEdge)
+	patches(mux, "resource-scope-links", c.UpdateResourceScopeLink)
+	patches(mux, "resource-collections", c.UpdateCollection)
+	patches(mux, "resource-policies", c.UpdateResourcePolicy)
+	patches(mux, "tag-groups", c.UpdateTagGroup)
+	patches(mux, "tags", c.UpdateTag)
 	mux.HandleFunc("POST /evaluate", func(w http.ResponseWriter, r *http.Request) {
 		var in authz.EvaluateInput
 		if !decode(w, r, &in) {
@@ -115,6 +151,64 @@ func getDelete[O any](mux *http.ServeMux, name string, get func(context.Context,
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+	})
+}
+
+// lists registers GET /name?filters: the query parameters are the JSON
+// fields of the filter (limit and after page it; fields named …Ids take a
+// comma-separated or repeated list). An unknown parameter is refused.
+func lists[F, O any](mux *http.ServeMux, name string, list func(context.Context, F) ([]O, error)) {
+	mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+		q := map[string]any{}
+		for k, vs := range r.URL.Query() {
+			switch {
+			case k == "limit":
+				n, err := strconv.Atoi(vs[0])
+				if err != nil {
+					writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "limit: want a number", nil)
+					return
+				}
+				q[k] = n
+			case strings.HasSuffix(k, "Ids"):
+				var all []string
+				for _, v := range vs {
+					all = append(all, strings.Split(v, ",")...)
+				}
+				q[k] = all
+			default:
+				q[k] = vs[0]
+			}
+		}
+		raw, _ := json.Marshal(q)
+		var f F
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+err.Error(), nil)
+			return
+		}
+		out, err := list(r.Context(), f)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// patches registers PATCH /name/{id} with the kind's patch as the body.
+func patches[P, O any](mux *http.ServeMux, name string, update func(context.Context, string, P) (O, error)) {
+	mux.HandleFunc("PATCH /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var p P
+		if !decode(w, r, &p) {
+			return
+		}
+		out, err := update(r.Context(), r.PathValue("id"), p)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -203,3 +203,35 @@ func TestEvaluateRoute(t *testing.T) {
 		t.Errorf("got %d for an unknown actor; want 404", code)
 	}
 }
+
+func TestListAndPatchRoutes(t *testing.T) {
+	srv := newServer(t)
+	do := func(method, path, body string) (int, any) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	code, body := do("GET", "/scopes?parentScopeId=scope_org&limit=2", "")
+	if list, _ := body.([]any); code != 200 || len(list) != 2 || list[0].(map[string]any)["id"] != "scope_project_a" {
+		t.Errorf("got %d %v; want the first two projects", code, body)
+	}
+	code, body = do("GET", "/scopes?colour=red", "")
+	if code != 400 {
+		t.Errorf("got %d %v for an unknown filter; want 400", code, body)
+	}
+	code, body = do("PATCH", "/scopes/scope_org", `{"name":"The Org"}`)
+	if m, _ := body.(map[string]any); code != 200 || m["name"] != "The Org" {
+		t.Errorf("got %d %v; want the renamed scope", code, body)
+	}
+	code, _ = do("PATCH", "/scopes/scope_nope", `{"name":"x"}`)
+	if code != 404 {
+		t.Errorf("got %d; want 404", code)
+	}
+}
