@@ -322,19 +322,6 @@ func scanIndex(tx storage.Tx, name string, values []string, fn func(id string) e
 	})
 }
 
-// hasIndexed reports whether index name has an entry with the given values.
-func hasIndexed(tx storage.Tx, name string, values ...string) (bool, error) {
-	found := false
-	err := scanIndex(tx, name, values, func(string) error {
-		found = true
-		return errStopScan
-	})
-	if errors.Is(err, errStopScan) {
-		err = nil
-	}
-	return found, err
-}
-
 var errStopScan = errors.New("stop scan")
 
 // revision reads the store's revision counter.

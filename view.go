@@ -57,10 +57,6 @@ func get[T any, P interface {
 	return t
 }
 
-// put records a write made outside the batch machinery (updates) in the
-// cache so that later reads through the view see it.
-func (v *view) put(r record) { v.cache[r.recordID()] = r }
-
 // unique returns the id registered under a unique key, or "".
 func (v *view) unique(name string, values ...string) string {
 	if v.err != nil {
