@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -276,13 +277,24 @@ func enum[E ~string](b *builder, it *item, field string, v E, optional bool, all
 		b.fail(it, field, invalidf("is required"))
 		return false
 	}
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
+	if err := checkEnum("", v, allowed...); err != nil {
+		b.fail(it, field, err)
+		return false
 	}
-	b.fail(it, field, invalidf("unknown value %q; want one of %v", v, allowed))
-	return false
+	return true
+}
+
+// checkEnum returns nil when v is one of allowed, else an ErrInvalid error
+// "<what>: unknown value …" (just "unknown value …" when what is empty). It
+// is the one enum check of inputs, patches and list filters.
+func checkEnum[E ~string](what string, v E, allowed ...E) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	if what != "" {
+		what += ": "
+	}
+	return invalidf("%sunknown value %q; want one of %v", what, v, allowed)
 }
 
 // runBatch builds, validates and stores a batch in one transaction.

@@ -685,8 +685,10 @@ func (c *Client) GetScopeOverride(ctx context.Context, id string) (ScopeOverride
 // ChildScopeID, RoleID and PermissionID is required (ErrInvalid); every set
 // field narrows the list, Kind too (an unknown Kind is ErrInvalid).
 func (c *Client) ListScopeOverrides(ctx context.Context, f ScopeOverrideFilter) ([]ScopeOverride, error) {
-	if f.Kind != "" && !slices.Contains(overrideKinds, f.Kind) {
-		return nil, invalidf("list scope overrides: kind: unknown value %q; want one of %v", f.Kind, overrideKinds)
+	if f.Kind != "" {
+		if err := checkEnum("list scope overrides: kind", f.Kind, overrideKinds...); err != nil {
+			return nil, err
+		}
 	}
 	keep := func(o *ScopeOverride) bool {
 		return (f.ChildScopeID == "" || o.ChildScopeID == f.ChildScopeID) && (f.RoleID == "" || o.RoleID == f.RoleID) &&
@@ -710,8 +712,8 @@ func (c *Client) ListScopeOverrides(ctx context.Context, f ScopeOverrideFilter) 
 func (c *Client) UpdateScopeOverride(ctx context.Context, id string, p ScopeOverridePatch) (ScopeOverride, error) {
 	return update(ctx, c, overrideKind, id, func(_ *view, o *ScopeOverride) error {
 		if p.State != nil {
-			if !slices.Contains(overrideStates, *p.State) {
-				return invalidf("state: unknown value %q; want one of %v", *p.State, overrideStates)
+			if err := checkEnum("state", *p.State, overrideStates...); err != nil {
+				return err
 			}
 			o.State = *p.State
 		}
@@ -944,8 +946,10 @@ func (c *Client) ListResourcePolicies(ctx context.Context, f ResourcePolicyFilte
 	if f.ScopeID == "" {
 		return nil, invalidf("list resource policies: scopeId is required")
 	}
-	if f.Effect != "" && !slices.Contains(effects, f.Effect) {
-		return nil, invalidf("list resource policies: effect: unknown value %q; want one of %v", f.Effect, effects)
+	if f.Effect != "" {
+		if err := checkEnum("list resource policies: effect", f.Effect, effects...); err != nil {
+			return nil, err
+		}
 	}
 	keep := func(p *ResourcePolicy) bool {
 		return p.ScopeID == f.ScopeID && (f.ResourceID == "" || p.Target.ResourceID == f.ResourceID) &&
@@ -984,8 +988,8 @@ func (c *Client) UpdateResourcePolicy(ctx context.Context, id string, p Resource
 			rp.Actions = slices.Clone(*p.Actions)
 		}
 		if p.Effect != nil {
-			if !slices.Contains(effects, *p.Effect) {
-				return invalidf("effect: unknown value %q; want one of %v", *p.Effect, effects)
+			if err := checkEnum("effect", *p.Effect, effects...); err != nil {
+				return err
 			}
 			rp.Effect = *p.Effect
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -583,8 +582,8 @@ func (c *Client) ListResourceEdges(ctx context.Context, f ResourceEdgeFilter) ([
 func (c *Client) UpdateResourceEdge(ctx context.Context, id string, p ResourceEdgePatch) (ResourceEdge, error) {
 	return update(ctx, c, resourceEdgeKind, id, func(_ *view, e *ResourceEdge) error {
 		if p.Cascade != nil {
-			if *p.Cascade != CascadeInherit && *p.Cascade != CascadeNone {
-				return invalidf("cascade: unknown value %q; want one of %v", *p.Cascade, []Cascade{CascadeInherit, CascadeNone})
+			if err := checkEnum("cascade", *p.Cascade, CascadeInherit, CascadeNone); err != nil {
+				return err
 			}
 			e.Cascade = *p.Cascade
 		}
@@ -655,8 +654,8 @@ func (c *Client) ListResourceScopeLinks(ctx context.Context, f ResourceScopeLink
 func (c *Client) UpdateResourceScopeLink(ctx context.Context, id string, p ResourceScopeLinkPatch) (ResourceScopeLink, error) {
 	return update(ctx, c, linkKind, id, func(_ *view, l *ResourceScopeLink) error {
 		if p.LinkType != nil {
-			if !slices.Contains(linkTypes, *p.LinkType) {
-				return invalidf("linkType: unknown value %q; want one of %v", *p.LinkType, linkTypes)
+			if err := checkEnum("linkType", *p.LinkType, linkTypes...); err != nil {
+				return err
 			}
 			l.LinkType = *p.LinkType
 		}

@@ -640,8 +640,10 @@ func (c *Client) GetTagBinding(ctx context.Context, id string) (TagBinding, erro
 // f.ModelID is required (ErrInvalid); f.ModelID selects the bindings naming
 // that object (not those with a null modelId).
 func (c *Client) ListTagBindings(ctx context.Context, f TagBindingFilter) ([]TagBinding, error) {
-	if f.ModelType != "" && modelKind(f.ModelType) == nil {
-		return nil, invalidf("list tag bindings: modelType: unknown value %q; want one of %v", f.ModelType, bindingModelTypes)
+	if f.ModelType != "" {
+		if err := checkEnum("list tag bindings: modelType", f.ModelType, bindingModelTypes...); err != nil {
+			return nil, err
+		}
 	}
 	keep := func(t *TagBinding) bool {
 		return (f.TagGroupID == "" || t.TagGroupID == f.TagGroupID) && (f.ModelType == "" || t.ModelType == f.ModelType) &&
@@ -776,8 +778,10 @@ func (c *Client) GetTagAssignment(ctx context.Context, id string) (TagAssignment
 // ListTagAssignments lists tag assignments in id order. At least one field
 // of f is required (ErrInvalid); every set field narrows the list.
 func (c *Client) ListTagAssignments(ctx context.Context, f TagAssignmentFilter) ([]TagAssignment, error) {
-	if f.TargetType != "" && !isTargetType(f.TargetType) {
-		return nil, invalidf("list tag assignments: targetType: unknown value %q; want one of %v", f.TargetType, targetModelTypes)
+	if f.TargetType != "" {
+		if err := checkEnum("list tag assignments: targetType", f.TargetType, targetModelTypes...); err != nil {
+			return nil, err
+		}
 	}
 	// With f.TagGroupID: the tags of the group and, when no more selective
 	// field is set, their assignments.
@@ -819,15 +823,6 @@ func (c *Client) ListTagAssignments(ctx context.Context, f TagAssignmentFilter) 
 		return list(ctx, c, tagAssignKind, listPlan{}, keep, f.Page)
 	}
 	return nil, invalidf("list tag assignments: set at least one of tagId, targetType, targetId, scopeId and tagGroupId")
-}
-
-func isTargetType(t ModelType) bool {
-	for _, m := range targetModelTypes {
-		if t == m {
-			return true
-		}
-	}
-	return false
 }
 
 // DeleteTagAssignment deletes a tag assignment.
