@@ -31,6 +31,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/scopegate/authz/internal/txguard"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -132,7 +133,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	t := &tx{btx: btx}
 	defer func() {
-		t.closed.Store(true)
+		t.End()
 		_ = btx.Rollback() // a read transaction has nothing to roll back
 	}()
 	return fn(t)
@@ -151,9 +152,9 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err != nil {
 		return s.beginError(err)
 	}
-	t := &tx{btx: btx, writable: true}
+	t := &tx{btx: btx, Guard: txguard.Guard{Writable: true}}
 	defer func() {
-		t.closed.Store(true)
+		t.End()
 		// Discards the transaction unless Commit ended it (then this
 		// returns bbolt's ErrTxClosed). Its error says nothing fn's does not.
 		_ = btx.Rollback()
@@ -169,7 +170,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t.closed.Store(true)
+	t.End()
 	if err := btx.Commit(); err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
 	}
@@ -200,17 +201,13 @@ func (s *Store) Close() error {
 
 // tx is a storage.Tx over a bbolt transaction.
 type tx struct {
-	btx      *bolt.Tx
-	writable bool
-	closed   atomic.Bool // set when fn returns; atomic so that misuse is not a data race
+	btx *bolt.Tx
+	txguard.Guard
 }
 
 func (t *tx) Get(table, key string) ([]byte, error) {
-	if t.closed.Load() {
-		return nil, storage.ErrTxClosed
-	}
-	if table == "" || key == "" {
-		return nil, storage.ErrKeyRequired
+	if err := t.Read(table, key); err != nil {
+		return nil, err
 	}
 	b := t.btx.Bucket([]byte(table))
 	if b == nil {
@@ -225,7 +222,7 @@ func (t *tx) Get(table, key string) ([]byte, error) {
 }
 
 func (t *tx) Put(table, key string, value []byte) error {
-	if err := t.checkWrite(table, key); err != nil {
+	if err := t.Write(table, key); err != nil {
 		return err
 	}
 	b, err := t.btx.CreateBucketIfNotExists([]byte(table))
@@ -243,7 +240,7 @@ func (t *tx) Put(table, key string, value []byte) error {
 }
 
 func (t *tx) Delete(table, key string) error {
-	if err := t.checkWrite(table, key); err != nil {
+	if err := t.Write(table, key); err != nil {
 		return err
 	}
 	b := t.btx.Bucket([]byte(table))
@@ -256,24 +253,9 @@ func (t *tx) Delete(table, key string) error {
 	return nil
 }
 
-func (t *tx) checkWrite(table, key string) error {
-	switch {
-	case t.closed.Load():
-		return storage.ErrTxClosed
-	case !t.writable:
-		return storage.ErrReadOnly
-	case table == "" || key == "":
-		return storage.ErrKeyRequired
-	}
-	return nil
-}
-
 func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
-	if t.closed.Load() {
-		return storage.ErrTxClosed
-	}
-	if table == "" {
-		return storage.ErrKeyRequired
+	if err := t.Guard.Scan(table); err != nil {
+		return err
 	}
 	b := t.btx.Bucket([]byte(table))
 	if b == nil {

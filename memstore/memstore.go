@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/scopegate/authz/internal/txguard"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -44,7 +45,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	t := &tx{tree: tree{root: s.root.Load()}}
-	defer t.closed.Store(true)
+	defer t.End()
 	return fn(t)
 }
 
@@ -67,15 +68,15 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	s.gen++
-	t := &tx{tree: tree{root: s.root.Load(), gen: s.gen}, writable: true}
-	defer t.closed.Store(true)
+	t := &tx{tree: tree{root: s.root.Load(), gen: s.gen}, Guard: txguard.Guard{Writable: true}}
+	defer t.End()
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t.closed.Store(true)
+	t.End()
 	s.root.Store(t.tree.root)
 	return nil
 }
@@ -94,17 +95,13 @@ func (s *Store) Close() error {
 // tx is a transaction on a version of the tree: a snapshot in View, a
 // private, writable version in Update.
 type tx struct {
-	tree     tree
-	writable bool
-	closed   atomic.Bool // set when fn returns; atomic so that misuse is not a data race
+	tree tree
+	txguard.Guard
 }
 
 func (t *tx) Get(table, key string) ([]byte, error) {
-	if t.closed.Load() {
-		return nil, storage.ErrTxClosed
-	}
-	if table == "" || key == "" {
-		return nil, storage.ErrKeyRequired
+	if err := t.Read(table, key); err != nil {
+		return nil, err
 	}
 	v, ok := t.tree.get(table, key)
 	if !ok {
@@ -114,7 +111,7 @@ func (t *tx) Get(table, key string) ([]byte, error) {
 }
 
 func (t *tx) Put(table, key string, value []byte) error {
-	if err := t.checkWrite(table, key); err != nil {
+	if err := t.Write(table, key); err != nil {
 		return err
 	}
 	t.tree.put(table, key, string(value))
@@ -122,31 +119,16 @@ func (t *tx) Put(table, key string, value []byte) error {
 }
 
 func (t *tx) Delete(table, key string) error {
-	if err := t.checkWrite(table, key); err != nil {
+	if err := t.Write(table, key); err != nil {
 		return err
 	}
 	t.tree.delete(table, key)
 	return nil
 }
 
-func (t *tx) checkWrite(table, key string) error {
-	switch {
-	case t.closed.Load():
-		return storage.ErrTxClosed
-	case !t.writable:
-		return storage.ErrReadOnly
-	case table == "" || key == "":
-		return storage.ErrKeyRequired
-	}
-	return nil
-}
-
 func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
-	if t.closed.Load() {
-		return storage.ErrTxClosed
-	}
-	if table == "" {
-		return storage.ErrKeyRequired
+	if err := t.Guard.Scan(table); err != nil {
+		return err
 	}
 	return t.tree.scan(table, prefix, func(key, value string) error {
 		return fn(key, []byte(value))
