@@ -320,14 +320,14 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 	for _, g := range groups {
 		g.build(b, bt)
 	}
-	err := c.store.Update(ctx, func(tx storage.Tx) error {
+	err := c.write(ctx, func(tx *writeTx) error {
 		if err := b.store(tx); err != nil {
 			return err
 		}
 		if len(b.errs) > 0 {
 			return b.batchError(op)
 		}
-		return bumpRevision(tx)
+		return nil
 	})
 	if err != nil {
 		return res, err
@@ -341,7 +341,7 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 
 // store resolves references, writes the items and runs their checks. Item
 // problems are collected in b.errs; the returned error is a storage error.
-func (b *builder) store(tx storage.Tx) error {
+func (b *builder) store(tx *writeTx) error {
 	for _, it := range b.items {
 		if it.failed {
 			continue

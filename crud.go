@@ -137,7 +137,7 @@ func update[T any, P interface {
 	record
 }](ctx context.Context, c *Client, k *kindSpec, id string, patch func(v *view, t *T) error) (T, error) {
 	var out T
-	err := c.store.Update(ctx, func(tx storage.Tx) error {
+	err := c.write(ctx, func(tx *writeTx) error {
 		old, err := load[T](tx, k, id)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func update[T any, P interface {
 			return err
 		}
 		out = *t
-		return bumpRevision(tx)
+		return nil
 	})
 	if err != nil {
 		return out, fmt.Errorf("update %s %q: %w", k.name, id, err)
@@ -172,12 +172,9 @@ const maxCascade = 50_000_000
 // deleteOne deletes the object id of kind k and, in the same transaction,
 // everything that depends on it (kindSpec.dependents), or refuses.
 func (c *Client) deleteOne(ctx context.Context, k *kindSpec, id string) error {
-	err := c.store.Update(ctx, func(tx storage.Tx) error {
+	err := c.write(ctx, func(tx *writeTx) error {
 		d := &deleter{v: newView(tx, nil), done: map[string]bool{}}
-		if err := d.delete(k, id, true); err != nil {
-			return err
-		}
-		return bumpRevision(tx)
+		return d.delete(k, id, true)
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", k.name, id, err)
@@ -239,5 +236,5 @@ func (d *deleter) delete(k *kindSpec, id string, top bool) error {
 			}
 		}
 	}
-	return deleteEntries(tx, r)
+	return deleteEntries(d.v.w, r)
 }

@@ -187,7 +187,11 @@ func lookupUnique(tx storage.Tx, name string, values ...string) (string, error) 
 // the record (nil on create); its entries that changed are removed. A unique
 // clash with another object is returned as a *clashError and nothing of r is
 // written.
-func putRecord(tx storage.Tx, r, old record) error {
+func putRecord(tx *writeTx, r, old record) error {
+	tx.touch(r)
+	if old != nil {
+		tx.touch(old)
+	}
 	k, id := r.kind(), r.recordID()
 	var oldU []uniqueEntry
 	if old != nil {
@@ -250,7 +254,8 @@ func putRecord(tx storage.Tx, r, old record) error {
 }
 
 // deleteEntries removes r, its id and its index entries.
-func deleteEntries(tx storage.Tx, r record) error {
+func deleteEntries(tx *writeTx, r record) error {
+	tx.touch(r)
 	id := r.recordID()
 	for _, u := range r.uniques() {
 		if err := tx.Delete(tableUnique, keyOf(u.name, u.values)); err != nil {
@@ -337,18 +342,6 @@ func readRevision(tx storage.Tx) (uint64, error) {
 		return 0, fmt.Errorf("authz: store corrupted: revision has %d bytes", len(v))
 	}
 	return binary.BigEndian.Uint64(v), nil
-}
-
-// bumpRevision increments the revision counter; every committed write calls
-// it exactly once.
-func bumpRevision(tx storage.Tx) error {
-	r, err := readRevision(tx)
-	if err != nil {
-		return err
-	}
-	var v [8]byte
-	binary.BigEndian.PutUint64(v[:], r+1)
-	return tx.Put(tableMeta, metaRevision, v[:])
 }
 
 // checkSchema stamps an empty store with the current schema version and

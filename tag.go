@@ -541,7 +541,7 @@ func buildTag(b *builder, it *item, in *TagInput) {
 			// that its scope index entry is right.
 			old := *t
 			t.ScopeID = g.ScopeID
-			if err := putRecord(v.tx, t, &old); err != nil {
+			if err := putRecord(v.w, t, &old); err != nil {
 				v.err = err
 			}
 			return

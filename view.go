@@ -12,6 +12,7 @@ import (
 // turns every later read into a miss; the batch then fails with it.
 type view struct {
 	tx     storage.Tx
+	w      *writeTx // tx, when the view belongs to a write
 	b      *builder // nil outside a batch (updates, deletes)
 	cache  map[string]record
 	chains map[string][]string
@@ -19,7 +20,8 @@ type view struct {
 }
 
 func newView(tx storage.Tx, b *builder) *view {
-	return &view{tx: tx, b: b, cache: map[string]record{}, chains: map[string][]string{}}
+	w, _ := tx.(*writeTx)
+	return &view{tx: tx, w: w, b: b, cache: map[string]record{}, chains: map[string][]string{}}
 }
 
 // get returns the object id of kind k, or nil when there is none (or it is

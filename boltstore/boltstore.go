@@ -81,9 +81,14 @@ type Store struct {
 	db     *bolt.DB
 	path   string
 	closed atomic.Bool
+
+	version atomic.Uint64 // commits so far (storage.Versioner)
 }
 
-var _ storage.Storage = (*Store)(nil)
+var (
+	_ storage.Storage   = (*Store)(nil)
+	_ storage.Versioner = (*Store)(nil)
+)
 
 // Open opens the bbolt file at path, creating it if it does not exist. opts
 // may be nil. Opening a file that is not a bbolt database fails, without
@@ -174,8 +179,14 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := btx.Commit(); err != nil {
 		return fmt.Errorf("boltstore: commit: %w", err)
 	}
+	s.version.Add(1)
 	return nil
 }
+
+// Version returns the number of Updates this Store committed since Open. It
+// implements storage.Versioner: Open locks the file, so no other process
+// writes it while the Store is open.
+func (s *Store) Version() uint64 { return s.version.Load() }
 
 // beginError maps an error of bbolt's Begin.
 func (s *Store) beginError(err error) error {

@@ -26,9 +26,14 @@ type Store struct {
 
 	mu  sync.Mutex // serializes Updates
 	gen uint64     // generation of the last Update, guarded by mu
+
+	version atomic.Uint64 // commits so far (storage.Versioner)
 }
 
-var _ storage.Storage = (*Store)(nil)
+var (
+	_ storage.Storage   = (*Store)(nil)
+	_ storage.Versioner = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -78,8 +83,14 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	t.End()
 	s.root.Store(t.tree.root)
+	s.version.Add(1)
 	return nil
 }
+
+// Version returns the number of Updates committed so far. It implements
+// storage.Versioner: the store is in memory, so every commit goes through
+// it.
+func (s *Store) Version() uint64 { return s.version.Load() }
 
 // Close releases the data of the store. Calls after the first return nil;
 // View and Update then return storage.ErrClosed. It implements

@@ -107,3 +107,18 @@ type Tx interface {
 	// scans the whole table; a table that was never written has no keys.
 	Scan(table, prefix string, fn func(key string, value []byte) error) error
 }
+
+// Versioner is an optional interface of a Storage. Version returns a number
+// that changes after every Update that commits, once the commit is visible to
+// new transactions, and that nothing else changes. Failed Updates and Views
+// leave it unchanged.
+//
+// A backend implements Versioner only when every commit to its data goes
+// through this one Storage value: an in-memory store, or a file the backend
+// holds locked. A store that other processes may write must not implement
+// it. Users of a Storage (the authz Client) call Version on every request to
+// learn, without opening a transaction, that nothing has changed; without
+// Versioner they open a View each time to read the data's own revision.
+type Versioner interface {
+	Version() uint64
+}

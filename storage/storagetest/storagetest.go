@@ -50,6 +50,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage, opts *Opti
 	t.Run("Concurrency", h.testConcurrency)
 	t.Run("Size", h.testSize)
 	t.Run("Durability", h.testDurability)
+	t.Run("Versioner", h.testVersioner)
 }
 
 // harness holds what every test of the suite needs.

@@ -1,0 +1,161 @@
+package authz
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// The change log lets a Client bring its in-memory graph up to date with a
+// write by reloading only the graph nodes the write touched, whichever Client
+// made the write. Every commit through a Client stores, next to the new
+// revision, the list of nodes whose content the commit changed:
+//
+//	changes  revision (8 bytes big endian) → kind name \x00 id \x00 kind name \x00 id …
+//
+// Only the last changeLogSize revisions are kept; a Client further behind
+// rebuilds its graph from the whole store. Stores written before the log
+// existed simply have no entries, which has the same effect.
+const (
+	tableChanges  = "changes"
+	changeLogSize = 256
+)
+
+// nodeKey names a node of the graph: the kind of its record and its id.
+type nodeKey struct {
+	kind *kindSpec
+	id   string
+}
+
+// writeTx is the transaction of a write made through the Client. putRecord
+// and deleteEntries take it, so no write can forget to log what it touched.
+type writeTx struct {
+	storage.Tx
+	touched map[nodeKey]struct{}
+}
+
+// write runs fn in a storage Update and, when fn succeeds, increments the
+// revision and logs the graph nodes fn touched, in the same transaction.
+func (c *Client) write(ctx context.Context, fn func(tx *writeTx) error) error {
+	return c.store.Update(ctx, func(tx storage.Tx) error {
+		w := &writeTx{Tx: tx, touched: map[nodeKey]struct{}{}}
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.commit()
+	})
+}
+
+// touch records the graph nodes whose content depends on r: the record's own
+// node, and the node a dependent record is attached to (SPEC §3: a scope
+// holds its parent edge and overrides, a subject its memberships and tags, a
+// membership its role assignments, a role its permissions, a resource type
+// its collections, a resource its links, parent edges, direct policies and
+// tags, a collection its policies).
+func (w *writeTx) touch(r record) {
+	add := func(k *kindSpec, id string) {
+		if id != "" {
+			w.touched[nodeKey{k, id}] = struct{}{}
+		}
+	}
+	switch r := r.(type) {
+	case *ScopeType, *Scope, *Subject, *Role, *Permission, *ResourceType, *Resource, *TagGroup, *Tag:
+		add(r.kind(), r.recordID())
+	case *ScopeEdge:
+		add(scopeKind, r.ChildScopeID)
+	case *ScopeOverride:
+		add(scopeKind, r.ChildScopeID)
+	case *Membership:
+		add(membershipKind, r.ID)
+		add(subjectKind, r.SubjectID)
+	case *RoleAssignment:
+		add(membershipKind, r.MembershipID)
+	case *RolePermission:
+		add(roleKind, r.RoleID)
+	case *Collection:
+		add(collKind, r.ID)
+		add(resourceTypeKind, r.ResourceTypeID)
+	case *ResourceEdge:
+		add(resourceKind, r.ChildResourceID)
+	case *ResourceScopeLink:
+		add(resourceKind, r.ResourceID)
+	case *ResourcePolicy:
+		add(policyKind, r.ID)
+		add(resourceKind, r.Target.ResourceID)
+		add(collKind, r.Target.CollectionID)
+	case *TagAssignment:
+		switch r.TargetType {
+		case ModelSubject:
+			add(subjectKind, r.TargetID)
+		case ModelResource:
+			add(resourceKind, r.TargetID)
+		}
+	case *ScopeTypeEdge, *TagBinding:
+		// Only the write path reads them.
+	default:
+		panic(fmt.Sprintf("authz: internal: change log: unknown record type %T", r))
+	}
+}
+
+// commit increments the revision and logs the touched nodes under it,
+// dropping the entry that falls out of the log.
+func (w *writeTx) commit() error {
+	rev, err := readRevision(w)
+	if err != nil {
+		return err
+	}
+	rev++
+	var b strings.Builder
+	for k := range w.touched {
+		b.WriteString(k.kind.name)
+		b.WriteByte(0)
+		b.WriteString(k.id)
+		b.WriteByte(0)
+	}
+	if err := w.Put(tableChanges, revisionKey(rev), []byte(b.String())); err != nil {
+		return err
+	}
+	if rev > changeLogSize {
+		if err := w.Delete(tableChanges, revisionKey(rev-changeLogSize)); err != nil {
+			return err
+		}
+	}
+	return w.Put(tableMeta, metaRevision, binary.BigEndian.AppendUint64(nil, rev))
+}
+
+func revisionKey(rev uint64) string {
+	return string(binary.BigEndian.AppendUint64(nil, rev))
+}
+
+// readChanges returns the nodes touched by the revisions after from, up to
+// and including to. ok is false when the log no longer (or never did) cover
+// them all.
+func readChanges(tx storage.Tx, from, to uint64) (keys []nodeKey, ok bool, err error) {
+	seen := map[nodeKey]bool{}
+	for rev := from + 1; rev <= to; rev++ {
+		v, err := tx.Get(tableChanges, revisionKey(rev))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		parts := strings.Split(string(v), "\x00")
+		for i := 0; i+1 < len(parts); i += 2 {
+			k := kindsByName[parts[i]]
+			if k == nil {
+				return nil, false, nil // written by a newer version: rebuild
+			}
+			key := nodeKey{k, parts[i+1]}
+			if !seen[key] {
+				seen[key] = true
+				keys = append(keys, key)
+			}
+		}
+	}
+	return keys, true, nil
+}
