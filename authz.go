@@ -67,6 +67,8 @@ type Client struct {
 	readActions       map[string]bool
 	maxHierarchyDepth int
 
+	// versioner is store as a storage.Versioner, when it is one.
+	versioner storage.Versioner
 	// graph is the in-memory model of the latest revision Evaluate saw;
 	// graphMu serializes its rebuilds.
 	graph   atomic.Pointer[graph]
@@ -94,6 +96,7 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 		maxBatchSize: o.MaxBatchSize,
 		log:          o.Logger,
 	}
+	c.versioner, _ = store.(storage.Versioner)
 	if c.newID == nil {
 		c.newID = NewUUIDv7ID
 	}

@@ -2,7 +2,8 @@ package authz
 
 import (
 	"context"
-	"sort"
+
+	"github.com/scopegate/authz/storage"
 )
 
 // MatchesCollection reports whether resource resourceID is in collection
@@ -15,11 +16,11 @@ func (c *Client) MatchesCollection(ctx context.Context, collectionID, resourceID
 	if err != nil {
 		return false, err
 	}
-	coll := g.colls[collectionID]
+	coll := nodeAt[gColl](g, g.lookup(collectionID))
 	if coll == nil {
 		return false, notFound(collKind.name, collectionID)
 	}
-	r := g.resources[resourceID]
+	r, _ := g.resourceOf(g.lookup(resourceID))
 	if r == nil {
 		return false, notFound(resourceKind.name, resourceID)
 	}
@@ -32,34 +33,57 @@ func (c *Client) ListCollectionResources(ctx context.Context, collectionID strin
 	if p.Limit < 0 {
 		return nil, invalidf("list collection resources: limit is %d; it must not be negative", p.Limit)
 	}
-	g, err := c.snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	coll := g.colls[collectionID]
-	if coll == nil {
-		return nil, notFound(collKind.name, collectionID)
-	}
-	candidates := g.resTypes[coll.c.ResourceTypeID].resources
-	start := sort.Search(len(candidates), func(i int) bool { return candidates[i].r.ID > p.After })
 	out := []Resource{}
-	for _, r := range candidates[start:] {
-		if c.inCollection(g, coll, r) {
+	err := c.viewGraph(ctx, func(tx storage.Tx, g *graph) error {
+		coll := nodeAt[gColl](g, g.lookup(collectionID))
+		if coll == nil {
+			return notFound(collKind.name, collectionID)
+		}
+		return scanIndex(tx, ixResourceType, []string{coll.c.ResourceTypeID}, func(id string) error {
+			if id <= p.After {
+				return nil
+			}
+			r, _ := g.resourceOf(g.lookup(id))
+			if r == nil || !c.inCollection(g, coll, r) {
+				return nil
+			}
 			out = append(out, *r.r)
 			if p.Limit > 0 && len(out) >= p.Limit {
-				break
+				return errStopScan
 			}
-		}
+			return nil
+		})
+	})
+	if err == errStopScan {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
+// viewGraph runs fn in a View with the graph of the revision the View sees.
+func (c *Client) viewGraph(ctx context.Context, fn func(tx storage.Tx, g *graph) error) error {
+	var seq uint64
+	if c.versioner != nil {
+		seq = c.versioner.Version()
+	}
+	return c.store.View(ctx, func(tx storage.Tx) error {
+		g, err := c.graphAt(tx, seq, true)
+		if err != nil {
+			return err
+		}
+		return fn(tx, g)
+	})
+}
+
 func (c *Client) inCollection(g *graph, coll *gColl, r *gResource) bool {
-	if r.typ.rt.ID != coll.c.ResourceTypeID {
+	if r.r.ResourceTypeID != coll.c.ResourceTypeID || g.scope(r.owner) == nil {
 		return false
 	}
-	e := &evaluation{c: c, g: g, in: &EvaluateInput{}, scope: r.owner, resTags: true, now: c.now()}
+	e := &evaluation{c: c, g: g, in: &EvaluateInput{}, scope: g.scope(r.owner), resTags: true}
 	s := &subjectEval{evaluation: e, x: &gSubject{s: &Subject{}}}
 	l := line{home: r.owner, e: r.owner}
-	return coll.def.match(s.matchInput(r, l), e.now)
+	return coll.def.match(s.matchInput(r, l), e.nowTime())
 }

@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,14 +101,21 @@ type Delegation struct {
 }
 
 // Evaluate answers one authorization question (SPEC §4). It returns an
-// error only for malformed input (ErrInvalid) or an unknown actor, scope or
-// resource (ErrNotFound, with a Decision that is not allowed); every other
-// outcome, including a denial, is a Decision. Evaluate never grants on an
-// internal error.
+// error only for malformed input (ErrInvalid), an unknown actor, scope or
+// resource (ErrNotFound), a done ctx or a storage error, always with a
+// Decision that is not allowed; every other outcome, including a denial, is
+// a Decision. Evaluate never grants on an internal error.
+//
+// Evaluate reads the Client's in-memory graph of the model, which is never
+// stale: when the store has changed since the graph was made (by this
+// Client, or by another one on the same store), Evaluate first reloads what
+// the change touched. The slices of the Decision (Matches and their
+// SourceRoleIDs) may be shared with the graph and with other Decisions:
+// treat them as read-only.
 func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, error) {
 	g, err := c.snapshot(ctx)
 	if err != nil {
-		return denied(in, "the store could not be read"), err
+		return denied(&in, "the store could not be read"), err
 	}
 	return c.evaluate(g, &in)
 }
@@ -120,7 +128,7 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 	g, err := c.snapshot(ctx)
 	if err != nil {
 		for i := range in {
-			out[i] = denied(in[i], "the store could not be read")
+			out[i] = denied(&in[i], "the store could not be read")
 		}
 		return out, err
 	}
@@ -135,38 +143,89 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 	return out, first
 }
 
-// snapshot returns the graph of the store's current revision, building it
-// when the store changed since the last one.
+// snapshot returns the graph of the store's current revision. With a
+// storage.Versioner it costs two atomic loads when nothing has changed;
+// otherwise it reads the revision in a View.
 func (c *Client) snapshot(ctx context.Context) (*graph, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var seq uint64
+	if c.versioner != nil {
+		seq = c.versioner.Version()
+		if g := c.graph.Load(); g != nil && g.seq == seq {
+			return g, nil
+		}
+	}
 	var g *graph
 	err := c.store.View(ctx, func(tx storage.Tx) error {
-		rev, err := readRevision(tx)
-		if err != nil {
-			return err
-		}
-		if cur := c.graph.Load(); cur != nil && cur.rev == rev {
-			g = cur
-			return nil
-		}
-		c.graphMu.Lock()
-		defer c.graphMu.Unlock()
-		if cur := c.graph.Load(); cur != nil && cur.rev == rev {
-			g = cur
-			return nil
-		}
-		g, err = buildGraph(tx)
-		if err != nil {
-			return err
-		}
-		if cur := c.graph.Load(); cur == nil || cur.rev < g.rev {
-			c.graph.Store(g)
-		}
-		return nil
+		var err error
+		g, err = c.graphAt(tx, seq, false)
+		return err
 	})
 	return g, err
 }
 
-func denied(in EvaluateInput, why string) Decision {
+// maxIncremental is the number of changed nodes above which a graph update
+// rebuilds the graph from the whole store instead, when they are also more
+// than an eighth of the graph.
+const maxIncremental = 4096
+
+// graphAt returns the graph of the store as tx sees it, seq being the
+// storage version read before tx began: from the current graph when the
+// revision is the same, by reloading the changed nodes when the change log
+// covers the gap, or by reading the whole store. Unless exact is set, a
+// current graph newer than tx (published meanwhile) is returned as it is.
+func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) {
+	rev, err := readRevision(tx)
+	if err != nil {
+		return nil, err
+	}
+	usable := func(cur *graph) bool {
+		return cur != nil && ((cur.rev == rev && cur.seq >= seq) || (!exact && cur.rev > rev))
+	}
+	if cur := c.graph.Load(); usable(cur) {
+		return cur, nil
+	}
+	c.graphMu.Lock()
+	defer c.graphMu.Unlock()
+	cur := c.graph.Load()
+	if usable(cur) {
+		return cur, nil
+	}
+	if cur != nil && cur.rev == rev {
+		if seq > cur.seq {
+			ng := *cur
+			ng.seq = seq
+			c.graph.Store(&ng)
+			return &ng, nil
+		}
+		return cur, nil
+	}
+	var g *graph
+	if cur != nil && cur.rev < rev {
+		keys, ok, err := readChanges(tx, cur.rev, rev)
+		if err != nil {
+			return nil, err
+		}
+		if ok && (len(keys) <= maxIncremental || len(keys) <= int(cur.next)/8) {
+			if g, err = cur.update(tx, rev, seq, keys); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if g == nil {
+		if g, err = buildGraph(tx, seq); err != nil {
+			return nil, err
+		}
+	}
+	if cur == nil || cur.rev < g.rev {
+		c.graph.Store(g)
+	}
+	return g, nil
+}
+
+func denied(in *EvaluateInput, why string) Decision {
 	d := Decision{DecidedBy: DecidedByDefault, Explanation: "Denied: " + why + ".", EvaluatedActor: in.Actor}
 	if in.OnBehalfOf != nil {
 		p := *in.OnBehalfOf
@@ -180,18 +239,19 @@ func (c *Client) evaluate(g *graph, in *EvaluateInput) (dec Decision, err error)
 	defer func() {
 		// Fail closed: a bug must never grant.
 		if r := recover(); r != nil {
-			dec = denied(*in, "an internal error occurred")
+			dec = denied(in, "an internal error occurred")
 			err = fmt.Errorf("authz: evaluate: internal error: %v", r)
 		}
 	}()
-	e, err := c.newEvaluation(g, in)
-	if err != nil {
-		d := denied(*in, strings.TrimPrefix(err.Error(), "evaluate: "))
-		return d, err
+	var e evaluation
+	if err := e.init(c, g, in); err != nil {
+		return denied(in, strings.TrimPrefix(err.Error(), "evaluate: ")), err
 	}
 	actor := e.decide(e.actor)
 	if e.principal == nil {
-		actor.Trace = e.traceFor(actor.Trace)
+		if !e.explain {
+			actor.Trace = nil
+		}
 		return actor, nil
 	}
 	principal := e.decide(e.principal)
@@ -241,47 +301,54 @@ type evaluation struct {
 	context   any        // in.Context in JSON shape
 	resTags   bool
 	explain   bool
-	now       time.Time
+	now       time.Time // set on first use (nowTime)
 }
 
-func (c *Client) newEvaluation(g *graph, in *EvaluateInput) (*evaluation, error) {
-	var missing []string
-	if in.Actor.SubjectID == "" {
-		missing = append(missing, "actor.subjectId")
+func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
+	if in.Actor.SubjectID == "" || (in.OnBehalfOf != nil && in.OnBehalfOf.SubjectID == "") || in.ScopeID == "" || in.Action == "" {
+		var missing []string
+		if in.Actor.SubjectID == "" {
+			missing = append(missing, "actor.subjectId")
+		}
+		if in.OnBehalfOf != nil && in.OnBehalfOf.SubjectID == "" {
+			missing = append(missing, "onBehalfOf.subjectId")
+		}
+		if in.ScopeID == "" {
+			missing = append(missing, "scopeId")
+		}
+		if in.Action == "" {
+			missing = append(missing, "action")
+		}
+		return invalidf("evaluate: %s: is required", strings.Join(missing, ", "))
 	}
-	if in.OnBehalfOf != nil && in.OnBehalfOf.SubjectID == "" {
-		missing = append(missing, "onBehalfOf.subjectId")
-	}
-	if in.ScopeID == "" {
-		missing = append(missing, "scopeId")
-	}
-	if in.Action == "" {
-		missing = append(missing, "action")
-	}
-	if len(missing) > 0 {
-		return nil, invalidf("evaluate: %s: is required", strings.Join(missing, ", "))
-	}
-	e := &evaluation{c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
-		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags, now: c.now()}
-	if e.scope = g.scopes[in.ScopeID]; e.scope == nil {
-		return nil, notFoundErr("evaluate: scope", in.ScopeID)
+	*e = evaluation{c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
+		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags}
+	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
+		return notFoundErr("evaluate: scope", in.ScopeID)
 	}
 	var err error
 	if e.actor, err = g.subjectFor(in.Actor, "actor"); err != nil {
-		return nil, err
+		return err
 	}
 	if in.OnBehalfOf != nil {
 		if e.principal, err = g.subjectFor(*in.OnBehalfOf, "onBehalfOf"); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := e.resolveResource(); err != nil {
-		return nil, err
+		return err
 	}
 	if in.Context != nil {
 		e.context = jsonValue(in.Context)
 	}
-	return e, nil
+	return nil
+}
+
+func (e *evaluation) nowTime() time.Time {
+	if e.now.IsZero() {
+		e.now = e.c.now()
+	}
+	return e.now
 }
 
 func notFoundErr(what, id string) error {
@@ -289,7 +356,7 @@ func notFoundErr(what, id string) error {
 }
 
 func (g *graph) subjectFor(ref SubjectRef, field string) (*gSubject, error) {
-	s := g.subjects[ref.SubjectID]
+	s := g.subjectByID(ref.SubjectID)
 	if s == nil {
 		return nil, notFoundErr("evaluate: "+field+": subject", ref.SubjectID)
 	}
@@ -297,6 +364,19 @@ func (g *graph) subjectFor(ref SubjectRef, field string) (*gSubject, error) {
 		return nil, invalidf("evaluate: %s: subject %q is a %s, not a %s", field, ref.SubjectID, s.s.SubjectType, ref.SubjectType)
 	}
 	return s, nil
+}
+
+// resourceOf returns the resource of h when it is usable: its type exists.
+func (g *graph) resourceOf(h handle) (*gResource, *gResType) {
+	r := g.resource(h)
+	if r == nil {
+		return nil, nil
+	}
+	t := nodeAt[gResType](g, r.typ)
+	if t == nil {
+		return nil, nil
+	}
+	return r, t
 }
 
 // resolveResource finds the named resource, or sets up a type-level request.
@@ -309,12 +389,14 @@ func (e *evaluation) resolveResource() error {
 		if ref.ExternalResourceID != "" || ref.ResourcePattern != "" {
 			return invalidf("evaluate: resource: give either resourceId, or externalResourceId with resourceType, or resourceType with an optional resourcePattern")
 		}
-		if e.res = e.g.resources[ref.ResourceID]; e.res == nil {
+		r, t := e.g.resourceOf(e.g.lookup(ref.ResourceID))
+		if r == nil {
 			return notFoundErr("evaluate: resource", ref.ResourceID)
 		}
-		if ref.ResourceType != "" && ref.ResourceType != e.res.typ.rt.Key && ref.ResourceType != e.res.typ.rt.ID {
-			return invalidf("evaluate: resource: resource %q is of type %q, not %q", ref.ResourceID, e.res.typ.rt.Key, ref.ResourceType)
+		if ref.ResourceType != "" && ref.ResourceType != t.rt.Key && ref.ResourceType != t.rt.ID {
+			return invalidf("evaluate: resource: resource %q is of type %q, not %q", ref.ResourceID, t.rt.Key, ref.ResourceType)
 		}
+		e.res = r
 		return nil
 	case ref.ExternalResourceID != "":
 		if ref.ResourceType == "" {
@@ -326,7 +408,7 @@ func (e *evaluation) resolveResource() error {
 		return e.resolveExternal(ref.ExternalResourceID, ref.ResourceType)
 	case ref.ResourceType != "":
 		e.typeKey, e.pattern = ref.ResourceType, ref.ResourcePattern
-		if t := e.g.resTypes[ref.ResourceType]; t != nil {
+		if t := nodeAt[gResType](e.g, e.g.lookup(ref.ResourceType)); t != nil {
 			e.typeKey = t.rt.Key
 		}
 		return nil
@@ -334,27 +416,40 @@ func (e *evaluation) resolveResource() error {
 	return invalidf("evaluate: resource: is empty; give a resourceId, an externalResourceId with its resourceType, or a resourceType")
 }
 
+// byExternalID returns the resource of type typeID with external id ext.
+func (g *graph) byExternalID(typeID, ext string) *gResource {
+	h, ok := g.resByExt.get(extKey(typeID, ext))
+	if !ok {
+		return nil
+	}
+	r, _ := g.resourceOf(h)
+	return r
+}
+
 // resolveExternal finds a resource by external id and type id or key. With a
 // key, several types may share it (keys are unique per scope); the resource
 // reachable from the request scope is chosen, and more than one is
 // ambiguous.
 func (e *evaluation) resolveExternal(ext, typ string) error {
-	if t := e.g.resTypes[typ]; t != nil {
-		if e.res = e.g.resByExt[[2]string{t.rt.ID, ext}]; e.res == nil {
+	if t := nodeAt[gResType](e.g, e.g.lookup(typ)); t != nil {
+		if e.res = e.g.byExternalID(t.rt.ID, ext); e.res == nil {
 			return notFoundErr("evaluate: resource of type "+t.rt.Key+" with external id", ext)
 		}
 		return nil
 	}
 	var found []*gResource
-	for _, t := range e.g.typesByKey[typ] {
-		if r := e.g.resByExt[[2]string{t.rt.ID, ext}]; r != nil {
-			found = append(found, r)
+	types, _ := e.g.typesByKey.get(typ)
+	for _, th := range types {
+		if t := nodeAt[gResType](e.g, th); t != nil {
+			if r := e.g.byExternalID(t.rt.ID, ext); r != nil {
+				found = append(found, r)
+			}
 		}
 	}
 	if len(found) > 1 {
 		var reachable []*gResource
 		for _, r := range found {
-			if len(e.lines(r)) > 0 {
+			if len(e.lines(r, nil)) > 0 {
 				reachable = append(reachable, r)
 			}
 		}
@@ -373,34 +468,40 @@ func (e *evaluation) resolveExternal(ext, typ string) error {
 }
 
 // line is a home of the resource on the request scope's line, with the
-// deeper of the two scopes (E in SPEC §4.1).
+// deeper of the two scopes (E in SPEC §4.1). home is noHandle for a
+// type-level request.
 type line struct {
-	home *gScope
-	e    *gScope
+	home handle
+	e    handle
 }
 
-// lines returns the homes of r on the request scope's line (SPEC §4.1).
-func (e *evaluation) lines(r *gResource) []line {
-	var out []line
-	add := func(h *gScope) {
+// lines appends to buf the homes of r on the request scope's line (SPEC
+// §4.1).
+func (e *evaluation) lines(r *gResource, buf []line) []line {
+	out := buf
+	add := func(h handle) {
 		for _, l := range out {
 			if l.home == h {
 				return
 			}
 		}
 		switch {
-		case containsScope(h.chain, e.scope):
+		case e.g.inChain(h, e.scope.h):
 			out = append(out, line{home: h, e: h})
-		case containsScope(e.scope.chain, h):
-			out = append(out, line{home: h, e: e.scope})
+		case e.g.inChain(e.scope.h, h):
+			out = append(out, line{home: h, e: e.scope.h})
 		}
 	}
-	add(r.owner)
+	if e.g.scope(r.owner) != nil {
+		add(r.owner)
+	}
 	for _, l := range r.links {
 		if l.typ == LinkMirror && !e.read {
 			continue
 		}
-		add(l.scope)
+		if e.g.scope(l.scope) != nil {
+			add(l.scope)
+		}
 	}
 	return out
 }
@@ -411,16 +512,18 @@ type subjectEval struct {
 	x       *gSubject
 	trace   []string
 	visited map[*gResource]bool
-	data    map[*gScope]map[string]any // condition data per E, built lazily
+	data    map[handle]map[string]any // condition data per E, built lazily
 }
 
 func (e *evaluation) decide(x *gSubject) Decision {
-	s := &subjectEval{evaluation: e, x: x}
+	s := subjectEval{evaluation: e, x: x}
 	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
 	var out outcome
 	if e.res == nil {
-		s.tracef("type-level request: %s on %q resources in scope %s", e.in.Action, e.typeKey, e.scope.s.ID)
-		out = s.roles(nil, []line{{e: e.scope}})
+		if s.explain {
+			s.tracef("type-level request: %s on %q resources in scope %s", e.in.Action, e.typeKey, e.scope.s.ID)
+		}
+		out = s.roles(nil, []line{{home: noHandle, e: e.scope.h}})
 	} else {
 		out = s.resource(e.res, 0)
 	}
@@ -429,17 +532,10 @@ func (e *evaluation) decide(x *gSubject) Decision {
 	return d
 }
 
-func (e *evaluation) traceFor(t []string) []string {
-	if !e.explain {
-		return nil
-	}
-	return t
-}
-
+// tracef adds a step to the trace. Callers check s.explain first, so that a
+// request without Explain builds no arguments.
 func (s *subjectEval) tracef(format string, args ...any) {
-	if s.explain {
-		s.trace = append(s.trace, fmt.Sprintf(format, args...))
-	}
+	s.trace = append(s.trace, fmt.Sprintf(format, args...))
 }
 
 // outcome is the result of evaluating one subject on one resource.
@@ -454,38 +550,60 @@ type outcome struct {
 
 // resource runs steps 1–4 of SPEC §4.2 for the subject on r.
 func (s *subjectEval) resource(r *gResource, depth int) outcome {
-	if s.visited == nil {
-		s.visited = map[*gResource]bool{}
-	}
-	s.visited[r] = true
-	lines := s.lines(r)
+	var buf [4]line
+	lines := s.lines(r, buf[:0])
+	g := s.g
 	if len(lines) == 0 {
-		s.tracef("resource %s: no home (owner %s or link) is on the line of scope %s", r.r.ID, r.owner.s.ID, s.scope.s.ID)
-		return outcome{by: DecidedByDefault, explanation: fmt.Sprintf("Denied: resource %s is not reachable from scope %s (it lives in scope %s, which is neither above nor below it within the same tenant).", r.r.ID, s.scope.s.ID, r.owner.s.ID)}
+		owner := "(none)"
+		if o := g.scope(r.owner); o != nil {
+			owner = o.s.ID
+		}
+		if s.explain {
+			s.tracef("resource %s: no home (owner %s or link) is on the line of scope %s", r.r.ID, owner, s.scope.s.ID)
+		}
+		return outcome{by: DecidedByDefault, explanation: fmt.Sprintf("Denied: resource %s is not reachable from scope %s (it lives in scope %s, which is neither above nor below it within the same tenant).", r.r.ID, s.scope.s.ID, owner)}
 	}
-	for _, l := range lines {
-		s.tracef("resource %s: home %s is on the line of scope %s (E = %s)", r.r.ID, l.home.s.ID, s.scope.s.ID, l.e.s.ID)
+	if s.explain {
+		for _, l := range lines {
+			s.tracef("resource %s: home %s is on the line of scope %s (E = %s)", r.r.ID, g.scope(l.home).s.ID, s.scope.s.ID, g.scope(l.e).s.ID)
+		}
 	}
 	if out, ok := s.policies(r, lines); ok {
 		return out
 	}
 	for _, p := range r.parents {
-		if p.cascade == CascadeNone {
-			s.tracef("resource %s: parent %s does not cascade (edge %s)", r.r.ID, p.res.r.ID, p.edgeID)
+		parent, _ := g.resourceOf(p.res)
+		if parent == nil {
 			continue
 		}
-		if s.visited[p.res] {
-			s.tracef("resource %s: parent %s already considered", r.r.ID, p.res.r.ID)
+		if p.cascade == CascadeNone {
+			if s.explain {
+				s.tracef("resource %s: parent %s does not cascade (edge %s)", r.r.ID, parent.r.ID, p.edgeID)
+			}
+			continue
+		}
+		if s.visited == nil {
+			s.visited = map[*gResource]bool{}
+		}
+		s.visited[r] = true
+		if s.visited[parent] {
+			if s.explain {
+				s.tracef("resource %s: parent %s already considered", r.r.ID, parent.r.ID)
+			}
 			continue
 		}
 		if depth+1 > s.c.maxHierarchyDepth {
-			s.tracef("resource %s: parent %s is deeper than the hierarchy limit %d", r.r.ID, p.res.r.ID, s.c.maxHierarchyDepth)
+			if s.explain {
+				s.tracef("resource %s: parent %s is deeper than the hierarchy limit %d", r.r.ID, parent.r.ID, s.c.maxHierarchyDepth)
+			}
 			continue
 		}
-		s.tracef("resource %s: evaluating parent %s", r.r.ID, p.res.r.ID)
-		if sub := s.resource(p.res, depth+1); sub.allowed {
-			return outcome{allowed: true, by: DecidedByHierarchy, inheritedFrom: p.res.r.ID,
-				explanation: fmt.Sprintf("Allowed: %s is inherited from parent resource %s (%s).", s.in.Action, p.res.r.ID, strings.TrimSuffix(lowerFirst(sub.explanation), "."))}
+		if s.explain {
+			s.tracef("resource %s: evaluating parent %s", r.r.ID, parent.r.ID)
+		}
+		if sub := s.resource(parent, depth+1); sub.allowed {
+			return outcome{allowed: true, by: DecidedByHierarchy, inheritedFrom: parent.r.ID,
+				explanation: fmt.Sprintf("Allowed: %s is inherited from parent resource %s (%s).", s.in.Action, parent.r.ID, strings.TrimSuffix(lowerFirst(sub.explanation), "."))}
 		}
 	}
 	return s.roles(r, lines)
@@ -493,38 +611,57 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 
 // policies runs step 1: the first applicable policy, if any, decides.
 func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
+	g := s.g
 	var best *gPolicy
 	consider := func(p *gPolicy, via *gColl) {
-		l, ok := policyLine(p, lines)
+		l, ok := g.policyLine(p, lines)
 		if !ok {
 			return
 		}
 		if !actionListed(p.p.Actions, s.in.Action) {
-			s.tracef("policy %s: does not apply to action %s", p.p.ID, s.in.Action)
+			if s.explain {
+				s.tracef("policy %s: does not apply to action %s", p.p.ID, s.in.Action)
+			}
 			return
 		}
 		if via != nil && !s.collectionMatches(via, r, l) {
 			return
 		}
 		if ok, why := s.cond(p.subject, r, l); !ok {
-			s.tracef("policy %s: subjectCondition is not met (%s)", p.p.ID, why)
+			if s.explain {
+				s.tracef("policy %s: subjectCondition is not met (%s)", p.p.ID, why)
+			}
 			return
 		}
 		if ok, why := s.cond(p.context, r, l); !ok {
-			s.tracef("policy %s: contextCondition is not met (%s)", p.p.ID, why)
+			if s.explain {
+				s.tracef("policy %s: contextCondition is not met (%s)", p.p.ID, why)
+			}
 			return
 		}
-		s.tracef("policy %s (%s, priority %d) applies", p.p.ID, p.p.Effect, p.p.Priority)
+		if s.explain {
+			s.tracef("policy %s (%s, priority %d) applies", p.p.ID, p.p.Effect, p.p.Priority)
+		}
 		if best == nil || policyBefore(p, best) {
 			best = p
 		}
 	}
-	for _, p := range r.policies {
-		consider(p, nil)
+	for _, ph := range r.policies {
+		if p := nodeAt[gPolicy](g, ph); p != nil {
+			consider(p, nil)
+		}
 	}
-	for _, c := range r.typ.colls {
-		for _, p := range c.policies {
-			consider(p, c)
+	if t := nodeAt[gResType](g, r.typ); t != nil {
+		for _, ch := range t.colls {
+			c := nodeAt[gColl](g, ch)
+			if c == nil || !c.hasAction(s.in.Action) {
+				continue
+			}
+			for _, ph := range c.policies {
+				if p := nodeAt[gPolicy](g, ph); p != nil {
+					consider(p, c)
+				}
+			}
 		}
 	}
 	if best == nil {
@@ -539,15 +676,24 @@ func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
 	if !allowed {
 		verb = "Denied"
 	}
+	scope := ""
+	if sc := g.scope(best.scope); sc != nil {
+		scope = sc.s.ID
+	}
 	return outcome{allowed: allowed, by: DecidedByPolicy, policyID: best.p.ID,
-		explanation: fmt.Sprintf("%s by policy %q (%s, %s on %s, priority %d, defined at scope %s).", verb, best.p.Name, best.p.ID, best.p.Effect, target, best.p.Priority, best.scope.s.ID)}, true
+		explanation: fmt.Sprintf("%s by policy %q (%s, %s on %s, priority %d, defined at scope %s).", verb, best.p.Name, best.p.ID, best.p.Effect, target, best.p.Priority, scope)}, true
+}
+
+// hasAction reports whether some policy of c lists action (or "*").
+func (c *gColl) hasAction(action string) bool {
+	return c.actions[action] || c.actions["*"]
 }
 
 // policyLine returns the line through which policy p reaches the request: p
 // is defined in ancestors(E) of that line.
-func policyLine(p *gPolicy, lines []line) (line, bool) {
+func (g *graph) policyLine(p *gPolicy, lines []line) (line, bool) {
 	for _, l := range lines {
-		if containsScope(l.e.anc, p.scope) {
+		if g.inAncestors(l.e, p.scope) {
 			return l, true
 		}
 	}
@@ -579,93 +725,160 @@ func actionListed(actions []string, action string) bool {
 }
 
 func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
-	ok := c.def.match(s.matchInput(r, l), s.now)
-	if !ok {
+	ok := c.def.match(s.matchInput(r, l), s.nowTime())
+	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
 	return ok
 }
 
-// grant is one permission granted through one role, being collected.
-type grant struct {
-	perm  *gPerm
-	roles []string
+// hit is one permission granted through one role.
+type hit struct {
+	rp   *gRolePerm
+	perm *gPerm
+	role *gRole
 }
 
 // roles runs step 3 (and step 4 when nothing matches).
 func (s *subjectEval) roles(r *gResource, lines []line) outcome {
-	var grants []grant
+	g := s.g
+	var hitBuf [4]hit
+	hits := hitBuf[:0]
 	var why denialReason
 	typeKey := s.typeKey
 	if r != nil {
-		typeKey = r.typ.rt.Key
+		typeKey = nodeAt[gResType](g, r.typ).rt.Key
 	}
+	action := s.in.Action
 	for _, l := range lines {
-		for _, m := range s.x.members {
-			if !containsScope(s.scope.chain, m.scope) || (l.home != nil && !containsScope(l.home.chain, m.scope)) {
+		overrides := g.overridesInChain(l.e)
+		for _, mh := range s.x.members {
+			m := nodeAt[gMember](g, mh)
+			if m == nil || !g.inChain(s.scope.h, m.scope) || (l.home != noHandle && !g.inChain(l.home, m.scope)) {
 				continue
 			}
 			why.member = true
-			s.tracef("membership %s at scope %s counts (roles %d)", m.id, m.scope.s.ID, len(m.roles))
-			for _, role := range m.roles {
-				if o := roleOverride(l.e, role.r.ID); o != nil && o.State == OverrideDisabled {
-					s.tracef("role %s: disabled by override %s at scope %s", role.r.ID, o.ID, o.ChildScopeID)
-					why.note(fmt.Sprintf("role %s is disabled by an override at scope %s", role.r.ID, o.ChildScopeID))
+			if s.explain {
+				s.tracef("membership %s at scope %s counts (roles %d)", m.m.ID, m.m.ScopeID, len(m.roles))
+			}
+			for _, rh := range m.roles {
+				role := nodeAt[gRole](g, rh)
+				if role == nil {
 					continue
 				}
+				if overrides {
+					if o := g.roleOverride(l.e, rh); o != nil && o.State == OverrideDisabled {
+						if s.explain {
+							s.tracef("role %s: disabled by override %s at scope %s", role.r.ID, o.ID, o.ChildScopeID)
+						}
+						why.note(fmt.Sprintf("role %s is disabled by an override at scope %s", role.r.ID, o.ChildScopeID))
+						continue
+					}
+				}
 				for _, rp := range role.perms {
-					p := rp.perm
-					if p.p.Action != s.in.Action || p.p.ResourceType != typeKey {
+					p := nodeAt[gPerm](g, rp.perm)
+					if p == nil || p.p.Action != action || p.p.ResourceType != typeKey {
 						continue
 					}
 					if !s.patternMatches(p, r) {
-						s.tracef("permission %s (role %s): pattern %q does not match", p.p.ID, role.r.ID, p.p.ResourcePattern)
+						if s.explain {
+							s.tracef("permission %s (role %s): pattern %q does not match", p.p.ID, role.r.ID, p.p.ResourcePattern)
+						}
 						why.note(fmt.Sprintf("permission %s matches the action but its pattern %q does not match the resource", p.p.Key, p.p.ResourcePattern))
 						continue
 					}
-					if o := permOverride(l.e, p.p.ID); o != nil && o.State == OverrideDisabled {
-						s.tracef("permission %s: disabled by override %s at scope %s", p.p.ID, o.ID, o.ChildScopeID)
-						why.note(fmt.Sprintf("permission %s is disabled by an override at scope %s", p.p.Key, o.ChildScopeID))
-						continue
-					}
-					rpo := rolePermOverride(l.e, role.r.ID, p.p.ID)
-					if rpo != nil && rpo.o.State == OverrideDisabled {
-						s.tracef("permission %s through role %s: disabled by override %s at scope %s", p.p.ID, role.r.ID, rpo.o.ID, rpo.o.ChildScopeID)
-						why.note(fmt.Sprintf("permission %s through role %s is disabled by an override at scope %s", p.p.Key, role.r.ID, rpo.o.ChildScopeID))
-						continue
+					var rpo *gOverride
+					if overrides {
+						if o := g.permOverride(l.e, rp.perm); o != nil && o.State == OverrideDisabled {
+							if s.explain {
+								s.tracef("permission %s: disabled by override %s at scope %s", p.p.ID, o.ID, o.ChildScopeID)
+							}
+							why.note(fmt.Sprintf("permission %s is disabled by an override at scope %s", p.p.Key, o.ChildScopeID))
+							continue
+						}
+						rpo = g.rolePermOverride(l.e, rh, rp.perm)
+						if rpo != nil && rpo.o.State == OverrideDisabled {
+							if s.explain {
+								s.tracef("permission %s through role %s: disabled by override %s at scope %s", p.p.ID, role.r.ID, rpo.o.ID, rpo.o.ChildScopeID)
+							}
+							why.note(fmt.Sprintf("permission %s through role %s is disabled by an override at scope %s", p.p.Key, role.r.ID, rpo.o.ChildScopeID))
+							continue
+						}
 					}
 					if !s.grantConditions(p, rp, rpo, role, r, l, &why) {
 						continue
 					}
-					s.tracef("permission %s granted through role %s", p.p.ID, role.r.ID)
-					grants = addGrant(grants, p, role.r.ID)
+					if s.explain {
+						s.tracef("permission %s granted through role %s", p.p.ID, role.r.ID)
+					}
+					hits = append(hits, hit{rp: rp, perm: p, role: role})
 				}
 			}
 		}
 	}
-	if len(grants) == 0 {
+	if len(hits) == 0 {
 		return outcome{by: DecidedByDefault, explanation: why.explain(s, r)}
 	}
+	return s.granted(hits)
+}
+
+// granted builds the outcome of the role step from its hits. The common
+// case, one permission through one role, uses the Match and explanation
+// made once when the role was loaded.
+func (s *subjectEval) granted(hits []hit) outcome {
+	single := true
+	for _, h := range hits[1:] {
+		if h.perm != hits[0].perm || h.role != hits[0].role {
+			single = false
+			break
+		}
+	}
+	if single {
+		return outcome{allowed: true, by: DecidedByRole, matches: hits[0].rp.match, explanation: hits[0].rp.explanation}
+	}
+	type grant struct {
+		perm  *gPerm
+		roles []string
+	}
+	var grants []grant
+	for _, h := range hits {
+		i := slices.IndexFunc(grants, func(gr grant) bool { return gr.perm == h.perm })
+		if i < 0 {
+			grants = append(grants, grant{perm: h.perm})
+			i = len(grants) - 1
+		}
+		if !slices.Contains(grants[i].roles, h.role.r.ID) {
+			grants[i].roles = append(grants[i].roles, h.role.r.ID)
+		}
+	}
 	out := outcome{allowed: true, by: DecidedByRole, matches: make([]Match, len(grants))}
-	var names []string
+	names := make([]string, len(grants))
 	for i, gr := range grants {
-		p := gr.perm.p
 		sort.Strings(gr.roles)
-		out.matches[i] = Match{PermissionID: p.ID, Key: p.Key, Action: p.Action, ResourceType: p.ResourceType,
-			ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, SourceRoleIDs: gr.roles}
-		names = append(names, fmt.Sprintf("%s through role %s", p.Key, strings.Join(gr.roles, ", ")))
+		out.matches[i] = newMatch(gr.perm.p, gr.roles)
+		names[i] = fmt.Sprintf("%s through role %s", gr.perm.p.Key, strings.Join(gr.roles, ", "))
 	}
 	out.explanation = "Allowed: " + s.x.s.ID + " holds permission " + strings.Join(names, "; ") + "."
 	return out
 }
 
+func newMatch(p *Permission, roles []string) Match {
+	return Match{PermissionID: p.ID, Key: p.Key, Action: p.Action, ResourceType: p.ResourceType,
+		ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, SourceRoleIDs: roles}
+}
+
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
+	if p.logic == nil && rp.cond == nil && rpo == nil {
+		return true
+	}
 	for _, c := range []struct {
 		cond *condition
 		what string
 	}{{p.logic, "permission " + p.p.ID + " logic"}, {rp.cond, "condition of role permission " + rp.id}, {overrideCond(rpo), "condition of override"}} {
 		if ok, detail := s.cond(c.cond, r, l); !ok {
-			s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, c.what, detail)
+			if s.explain {
+				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, c.what, detail)
+			}
 			why.note(fmt.Sprintf("permission %s through role %s matched but the %s was not met", p.p.Key, role.r.ID, c.what))
 			return false
 		}
@@ -678,21 +891,6 @@ func overrideCond(o *gOverride) *condition {
 		return nil
 	}
 	return o.cond
-}
-
-func addGrant(grants []grant, p *gPerm, roleID string) []grant {
-	for i := range grants {
-		if grants[i].perm == p {
-			for _, r := range grants[i].roles {
-				if r == roleID {
-					return grants
-				}
-			}
-			grants[i].roles = append(grants[i].roles, roleID)
-			return grants
-		}
-	}
-	return append(grants, grant{perm: p, roles: []string{roleID}})
 }
 
 // patternMatches applies SPEC §4.2 step 3's pattern rules.
@@ -713,30 +911,52 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 	return pat == r.r.ID || pat == r.r.ExternalResourceID
 }
 
+// overridesInChain reports whether any scope of chain(e) defines an
+// override, so that the role step can skip looking them up.
+func (g *graph) overridesInChain(e handle) bool {
+	for range maxScopeDepth {
+		s := g.scope(e)
+		if s == nil {
+			return false
+		}
+		if len(s.roleOv) > 0 || len(s.permOv) > 0 || len(s.rpOv) > 0 {
+			return true
+		}
+		if s.define {
+			return false
+		}
+		e = s.parent
+	}
+	return false
+}
+
 // Overrides are read along chain(E), from E upward; the first decides.
-func roleOverride(e *gScope, roleID string) *ScopeOverride {
-	for _, sc := range e.chain {
-		if o := sc.roleOv[roleID]; o != nil {
-			return o
-		}
-	}
-	return nil
+func (g *graph) roleOverride(e, role handle) *ScopeOverride {
+	return firstInChain(g, e, func(s *gScope) *ScopeOverride { return s.roleOv[role] })
 }
 
-func permOverride(e *gScope, permID string) *ScopeOverride {
-	for _, sc := range e.chain {
-		if o := sc.permOv[permID]; o != nil {
-			return o
-		}
-	}
-	return nil
+func (g *graph) permOverride(e, perm handle) *ScopeOverride {
+	return firstInChain(g, e, func(s *gScope) *ScopeOverride { return s.permOv[perm] })
 }
 
-func rolePermOverride(e *gScope, roleID, permID string) *gOverride {
-	for _, sc := range e.chain {
-		if o := sc.rpOv[[2]string{roleID, permID}]; o != nil {
-			return o
+func (g *graph) rolePermOverride(e, role, perm handle) *gOverride {
+	return firstInChain(g, e, func(s *gScope) *gOverride { return s.rpOv[[2]handle{role, perm}] })
+}
+
+// firstInChain returns the first non-nil result of fn along chain(e).
+func firstInChain[T any](g *graph, e handle, fn func(*gScope) *T) *T {
+	for range maxScopeDepth {
+		s := g.scope(e)
+		if s == nil {
+			return nil
 		}
+		if v := fn(s); v != nil {
+			return v
+		}
+		if s.define {
+			return nil
+		}
+		e = s.parent
 	}
 	return nil
 }
@@ -790,7 +1010,7 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 	}
 	x := s.x.s
 	subject := map[string]any{"id": x.ID, "type": string(x.SubjectType), "subjectType": string(x.SubjectType),
-		"externalId": x.ExternalID, "displayName": x.DisplayName, "meta": jsonValue(x.Meta), "tags": tagsIn(s.x.tags, l.e)}
+		"externalId": x.ExternalID, "displayName": x.DisplayName, "meta": jsonValue(x.Meta), "tags": s.g.tagsIn(s.x.tags, l.e)}
 	if x.Meta == nil {
 		subject["meta"] = map[string]any{}
 	}
@@ -800,7 +1020,7 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 		d["context"] = map[string]any{}
 	}
 	if s.data == nil {
-		s.data = map[*gScope]map[string]any{}
+		s.data = map[handle]map[string]any{}
 	}
 	s.data[l.e] = d
 	return d
@@ -825,9 +1045,13 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 	}
 	tags := map[string]any{}
 	if s.resTags {
-		tags = tagsIn(r.tags, l.e)
+		tags = s.g.tagsIn(r.tags, l.e)
 	}
-	for k, v := range map[string]any{"id": res.ID, "type": r.typ.rt.Key, "resourceTypeId": res.ResourceTypeID, "scopeId": res.ScopeID,
+	typeKey := ""
+	if t := nodeAt[gResType](s.g, r.typ); t != nil {
+		typeKey = t.rt.Key
+	}
+	for k, v := range map[string]any{"id": res.ID, "type": typeKey, "resourceTypeId": res.ResourceTypeID, "scopeId": res.ScopeID,
 		"externalResourceId": res.ExternalResourceID, "ownerId": res.OwnerID, "createdBy": res.CreatedBy,
 		"createdAt": res.CreatedAt.UTC().Format(time.RFC3339), "displayName": res.DisplayName, "meta": meta, "tags": tags} {
 		m[k] = v
@@ -843,25 +1067,31 @@ func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
 		props[k] = v
 	}
 	tags := map[string][]string{}
-	for _, t := range r.tags {
-		if containsScope(l.e.chain, t.scope) {
-			tags[t.groupKey] = append(tags[t.groupKey], t.identifier)
-		}
-	}
+	s.g.eachTag(r.tags, l.e, func(group, identifier string) {
+		tags[group] = append(tags[group], identifier)
+	})
 	meta, _ := jsonValue(r.r.Meta).(map[string]any)
 	return &matchInput{props: props, meta: meta, tags: tags, data: data}
 }
 
-// tagsIn returns {groupKey: [identifier…]} for the assignments whose scope
-// is in chain(e).
-func tagsIn(tags []gTag, e *gScope) map[string]any {
-	out := map[string]any{}
+// eachTag calls fn for the assignments of tags whose scope is in chain(e).
+func (g *graph) eachTag(tags []gTag, e handle, fn func(group, identifier string)) {
 	for _, t := range tags {
-		if !containsScope(e.chain, t.scope) {
+		n := nodeAt[gTagNode](g, t.tag)
+		if n == nil || !g.inChain(e, t.scope) {
 			continue
 		}
-		list, _ := out[t.groupKey].([]any)
-		out[t.groupKey] = append(list, t.identifier)
+		fn(n.groupKey, n.t.Identifier)
 	}
+}
+
+// tagsIn returns {groupKey: [identifier…]} for the assignments whose scope
+// is in chain(e).
+func (g *graph) tagsIn(tags []gTag, e handle) map[string]any {
+	out := map[string]any{}
+	g.eachTag(tags, e, func(group, identifier string) {
+		list, _ := out[group].([]any)
+		out[group] = append(list, identifier)
+	})
 	return out
 }

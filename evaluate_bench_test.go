@@ -10,7 +10,7 @@ import (
 // benchModel is evalModel plus what each benchmarked path needs: a role
 // grant, a conditional grant, a collection policy and a 3-level folder
 // cascade.
-func benchModel(b *testing.B, c *authz.Client) {
+func benchModel(b testing.TB, c *authz.Client) {
 	evalModel(b, c)
 	must(c.Apply(ctx, authz.Batch{
 		Memberships: []authz.MembershipInput{{SubjectID: "alice", ScopeID: "acme", RoleIDs: []string{"viewer"}}, {SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"approver"}}},

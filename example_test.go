@@ -89,7 +89,7 @@ func ExampleClient_Evaluate() {
 	fmt.Println(d.Explanation)
 	// Output:
 	// true role
-	// Allowed: alice holds permission document:read:* through role viewer.
+	// Allowed: permission document:read:* is granted through role viewer.
 }
 
 func ExampleClient_Evaluate_delegation() {

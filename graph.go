@@ -1,41 +1,55 @@
 package authz
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+
 	"github.com/scopegate/authz/storage"
 )
 
 // graph is the in-memory form of the authorization model that Evaluate
 // reads: every object decoded once, conditions and match definitions
-// compiled once, references turned into pointers. A graph is immutable once
-// built and describes the store at revision rev.
+// compiled once, references turned into handles. A graph describes the store
+// at revision rev and is immutable once published, so any number of
+// evaluations read it without locks.
+//
+// A write does not rebuild the graph: the next snapshot reloads only the
+// nodes the write touched (listed in the change log) into a new graph that
+// shares everything else with the old one (persistent containers, cow.go).
+// Nodes refer to each other by handle, never by pointer, so that a reloaded
+// node is seen by every node that refers to it.
 type graph struct {
 	rev uint64
+	// seq is the storage version (storage.Versioner) at which the graph
+	// was known to be current.
+	seq uint64
 
-	scopes     map[string]*gScope
-	subjects   map[string]*gSubject
-	resources  map[string]*gResource
-	resTypes   map[string]*gResType
-	typesByKey map[string][]*gResType
-	// resByExt finds a resource by (resourceTypeId, externalResourceId).
-	resByExt map[[2]string]*gResource
-	roles    map[string]*gRole
-	perms    map[string]*gPerm
-	colls    map[string]*gColl
+	ids   cowMap[handle] // object id → handle, for every node (kept after a deletion)
+	nodes nodeVec        // handle → node (*gScope, *gSubject, …), nil when deleted
+	next  handle
+	// resByExt finds a resource by resourceTypeId \x00 externalResourceId.
+	resByExt cowMap[handle]
+	// typesByKey finds the resource types of a key.
+	typesByKey cowMap[[]handle]
 }
+
+// handle is the index of a node in graph.nodes. Handles are assigned to ids
+// on first sight and never change while the graph lives.
+type handle int32
+
+const noHandle handle = -1
 
 type gScope struct {
 	s      *Scope
-	parent *gScope
-	define bool
-	depth  int // 0 for a root
-	// chain is chain(S) (SPEC §4.1); anc is ancestors(S); both start with
-	// the scope itself.
-	chain []*gScope
-	anc   []*gScope
+	h      handle
+	parent handle // noHandle for a root
+	define bool   // the scope's type has permissionMode define
 	// Overrides defined at this scope, by role, permission, and pair.
-	roleOv map[string]*ScopeOverride
-	permOv map[string]*ScopeOverride
-	rpOv   map[[2]string]*gOverride
+	roleOv map[handle]*ScopeOverride
+	permOv map[handle]*ScopeOverride
+	rpOv   map[[2]handle]*gOverride
 }
 
 type gOverride struct {
@@ -43,35 +57,51 @@ type gOverride struct {
 	cond *condition
 }
 
+type gScopeType struct {
+	st *ScopeType
+}
+
 type gSubject struct {
 	s       *Subject
-	members []*gMember
+	members []handle // *gMember
 	tags    []gTag
 }
 
 type gMember struct {
-	id    string
-	scope *gScope
-	roles []*gRole
+	m     *Membership
+	scope handle
+	roles []handle // *gRole
 }
 
 // gTag is one tag assignment as conditions see it.
 type gTag struct {
-	scope      *gScope
-	groupKey   string
-	identifier string
+	scope handle
+	tag   handle // *gTag
+}
+
+type gTagNode struct {
+	t        *Tag
+	groupKey string
+}
+
+type gTagGroup struct {
+	tg *TagGroup
 }
 
 type gRole struct {
 	r     *Role
-	scope *gScope
 	perms []*gRolePerm
 }
 
 type gRolePerm struct {
 	id   string
-	perm *gPerm
+	perm handle // *gPerm
 	cond *condition
+	// match and explanation are the role step's result when this is the
+	// only grant: made once, shared by every Decision (permissions and
+	// role permissions never change).
+	match       []Match
+	explanation string
 }
 
 type gPerm struct {
@@ -81,310 +111,479 @@ type gPerm struct {
 }
 
 type gResType struct {
-	rt        *ResourceType
-	colls     []*gColl
-	resources []*gResource // in id order (tables scan in key order)
+	rt    *ResourceType
+	colls []handle // *gColl
 }
 
 type gResource struct {
 	r        *Resource
-	typ      *gResType
-	owner    *gScope
+	h        handle
+	typ      handle // *gResType
+	owner    handle // *gScope
 	links    []gLink
 	parents  []gParent
-	policies []*gPolicy // policies that target the resource directly
+	policies []handle // *gPolicy that target the resource directly
 	tags     []gTag
 }
 
 type gLink struct {
-	scope *gScope
+	scope handle
 	typ   LinkType
 }
 
 type gParent struct {
 	edgeID  string
-	res     *gResource
+	res     handle // *gResource
 	cascade Cascade
 }
 
 type gColl struct {
 	c        *Collection
 	def      *matchDef
-	scope    *gScope
-	policies []*gPolicy
+	scope    handle
+	policies []handle        // *gPolicy
+	actions  map[string]bool // the actions its policies list
 }
 
 type gPolicy struct {
 	p       *ResourcePolicy
-	scope   *gScope
+	scope   handle
 	subject *condition
 	context *condition
 	direct  bool
 }
 
-// buildGraph reads the whole store in tx and builds its graph. Objects whose
-// references do not resolve (which a consistent store never has) are left
-// out rather than failing every evaluation.
-func buildGraph(tx storage.Tx) (*graph, error) {
-	rev, err := readRevision(tx)
-	if err != nil {
-		return nil, err
-	}
-	g := &graph{
-		rev: rev, scopes: map[string]*gScope{}, subjects: map[string]*gSubject{}, resources: map[string]*gResource{},
-		resTypes: map[string]*gResType{}, typesByKey: map[string][]*gResType{}, resByExt: map[[2]string]*gResource{},
-		roles: map[string]*gRole{}, perms: map[string]*gPerm{}, colls: map[string]*gColl{},
-	}
-	types := map[string]*ScopeType{}
-	if err := scanAll(tx, scopeTypeKind, func(st *ScopeType) error { types[st.ID] = st; return nil }); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, scopeKind, func(s *Scope) error {
-		st := types[s.TypeID]
-		g.scopes[s.ID] = &gScope{s: s, define: st != nil && st.Config.PermissionMode == PermissionModeDefine}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, scopeEdgeKind, func(e *ScopeEdge) error {
-		if c, p := g.scopes[e.ChildScopeID], g.scopes[e.ParentScopeID]; c != nil && p != nil {
-			c.parent = p
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, s := range g.scopes {
-		g.linkScope(s)
-	}
-	if err := scanAll(tx, subjectKind, func(s *Subject) error { g.subjects[s.ID] = &gSubject{s: s}; return nil }); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, permKind, func(p *Permission) error {
-		g.perms[p.ID] = &gPerm{p: p, logic: storedCondition(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, roleKind, func(r *Role) error {
-		g.roles[r.ID] = &gRole{r: r, scope: g.scopes[r.ScopeID]}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, rolePermKind, func(rp *RolePermission) error {
-		r, p := g.roles[rp.RoleID], g.perms[rp.PermissionID]
-		if r == nil || p == nil {
-			return nil
-		}
-		r.perms = append(r.perms, &gRolePerm{id: rp.ID, perm: p, cond: storedCondition(rp.Condition)})
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, overrideKind, func(o *ScopeOverride) error {
-		s := g.scopes[o.ChildScopeID]
-		if s == nil {
-			return nil
-		}
-		switch o.Kind {
-		case OverrideRole:
-			if s.roleOv == nil {
-				s.roleOv = map[string]*ScopeOverride{}
-			}
-			s.roleOv[o.RoleID] = o
-		case OverridePermission:
-			if s.permOv == nil {
-				s.permOv = map[string]*ScopeOverride{}
-			}
-			s.permOv[o.PermissionID] = o
-		case OverrideRolePermission:
-			if s.rpOv == nil {
-				s.rpOv = map[[2]string]*gOverride{}
-			}
-			s.rpOv[[2]string{o.RoleID, o.PermissionID}] = &gOverride{o: o, cond: storedCondition(o.Condition)}
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	members := map[string]*gMember{}
-	if err := scanAll(tx, membershipKind, func(m *Membership) error {
-		sub, sc := g.subjects[m.SubjectID], g.scopes[m.ScopeID]
-		if sub == nil || sc == nil {
-			return nil
-		}
-		gm := &gMember{id: m.ID, scope: sc}
-		members[m.ID] = gm
-		sub.members = append(sub.members, gm)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, roleAssignKind, func(ra *RoleAssignment) error {
-		if m, r := members[ra.MembershipID], g.roles[ra.RoleID]; m != nil && r != nil {
-			m.roles = append(m.roles, r)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, resourceTypeKind, func(rt *ResourceType) error {
-		t := &gResType{rt: rt}
-		g.resTypes[rt.ID] = t
-		g.typesByKey[rt.Key] = append(g.typesByKey[rt.Key], t)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, resourceKind, func(r *Resource) error {
-		t, s := g.resTypes[r.ResourceTypeID], g.scopes[r.ScopeID]
-		if t == nil || s == nil {
-			return nil
-		}
-		gr := &gResource{r: r, typ: t, owner: s}
-		g.resources[r.ID] = gr
-		g.resByExt[[2]string{r.ResourceTypeID, r.ExternalResourceID}] = gr
-		t.resources = append(t.resources, gr)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, linkKind, func(l *ResourceScopeLink) error {
-		if r, s := g.resources[l.ResourceID], g.scopes[l.ScopeID]; r != nil && s != nil {
-			r.links = append(r.links, gLink{scope: s, typ: l.LinkType})
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, resourceEdgeKind, func(e *ResourceEdge) error {
-		if c, p := g.resources[e.ChildResourceID], g.resources[e.ParentResourceID]; c != nil && p != nil {
-			c.parents = append(c.parents, gParent{edgeID: e.ID, res: p, cascade: e.Cascade})
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, collKind, func(c *Collection) error {
-		t, s := g.resTypes[c.ResourceTypeID], g.scopes[c.ScopeID]
-		if t == nil || s == nil {
-			return nil
-		}
-		// A definition that no longer parses matches nothing (a nil
-		// matchDef), so its policies fail closed.
-		def, _ := parseMatchDefinition(c.MatchDefinition)
-		gc := &gColl{c: c, def: def, scope: s}
-		g.colls[c.ID] = gc
-		t.colls = append(t.colls, gc)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := scanAll(tx, policyKind, func(p *ResourcePolicy) error {
-		s := g.scopes[p.ScopeID]
-		if s == nil {
-			return nil
-		}
-		gp := &gPolicy{p: p, scope: s, subject: storedCondition(p.SubjectCondition), context: storedCondition(p.ContextCondition)}
-		switch p.Target.Kind {
-		case TargetResource:
-			if r := g.resources[p.Target.ResourceID]; r != nil {
-				gp.direct = true
-				r.policies = append(r.policies, gp)
-			}
-		case TargetCollection:
-			if c := g.colls[p.Target.CollectionID]; c != nil {
-				c.policies = append(c.policies, gp)
-			}
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := g.loadTags(tx); err != nil {
-		return nil, err
-	}
-	return g, nil
+// nodeAt returns the node at h if it is a *T, else nil.
+func nodeAt[T any](g *graph, h handle) *T {
+	n, _ := g.nodes.at(h).(*T)
+	return n
 }
 
-func (g *graph) loadTags(tx storage.Tx) error {
-	groups := map[string]string{} // tag group id → key
-	if err := scanAll(tx, tagGroupKind, func(tg *TagGroup) error { groups[tg.ID] = tg.Key; return nil }); err != nil {
-		return err
+// lookup returns the handle of id, or noHandle.
+func (g *graph) lookup(id string) handle {
+	if h, ok := g.ids.get(id); ok {
+		return h
 	}
-	tags := map[string]*Tag{}
-	if err := scanAll(tx, tagKind, func(t *Tag) error { tags[t.ID] = t; return nil }); err != nil {
-		return err
-	}
-	return scanAll(tx, tagAssignKind, func(a *TagAssignment) error {
-		t, s := tags[a.TagID], g.scopes[a.ScopeID]
-		if t == nil || s == nil {
-			return nil
-		}
-		key, ok := groups[t.TagGroupID]
-		if !ok {
-			return nil
-		}
-		gt := gTag{scope: s, groupKey: key, identifier: t.Identifier}
-		switch a.TargetType {
-		case ModelSubject:
-			if sub := g.subjects[a.TargetID]; sub != nil {
-				sub.tags = append(sub.tags, gt)
-			}
-		case ModelResource:
-			if r := g.resources[a.TargetID]; r != nil {
-				r.tags = append(r.tags, gt)
-			}
-		}
-		return nil
-	})
+	return noHandle
 }
 
-// linkScope computes depth, chain and ancestors of s (and of its ancestors,
-// first). A cycle, which the write path prevents, is cut.
-func (g *graph) linkScope(s *gScope) {
-	if s.anc != nil {
-		return
-	}
-	s.anc = []*gScope{s} // marks s as in progress: a cycle stops here
-	if p := s.parent; p != nil {
-		g.linkScope(p)
-		if containsScope(p.anc, s) {
-			s.parent = nil
-		}
-	}
-	if p := s.parent; p != nil {
-		s.depth = p.depth + 1
-		s.anc = append([]*gScope{s}, p.anc...)
-		if s.define {
-			s.chain = []*gScope{s}
-		} else {
-			s.chain = append([]*gScope{s}, p.chain...)
-		}
-		return
-	}
-	s.chain = []*gScope{s}
-}
+func (g *graph) scope(h handle) *gScope       { return nodeAt[gScope](g, h) }
+func (g *graph) subject(h handle) *gSubject   { return nodeAt[gSubject](g, h) }
+func (g *graph) resource(h handle) *gResource { return nodeAt[gResource](g, h) }
 
-func containsScope(list []*gScope, s *gScope) bool {
-	for _, x := range list {
-		if x == s {
+func (g *graph) scopeByID(id string) *gScope       { return g.scope(g.lookup(id)) }
+func (g *graph) subjectByID(id string) *gSubject   { return g.subject(g.lookup(id)) }
+func (g *graph) resourceByID(id string) *gResource { return g.resource(g.lookup(id)) }
+
+// inChain reports whether target is in chain(x) (SPEC §4.1): x and its
+// ancestors up to and including the first define scope.
+func (g *graph) inChain(x, target handle) bool {
+	for range maxScopeDepth {
+		if x == target {
 			return true
 		}
+		s := g.scope(x)
+		if s == nil || s.define {
+			return false
+		}
+		x = s.parent
 	}
 	return false
 }
 
-// scanAll decodes every record of kind k and passes it to fn.
-func scanAll[T any](tx storage.Tx, k *kindSpec, fn func(*T) error) error {
-	return tx.Scan(k.table, "", func(_ string, v []byte) error {
-		r, err := k.decode(v)
-		if err != nil {
-			return err
+// inAncestors reports whether target is in ancestors(x): x and all the
+// scopes above it.
+func (g *graph) inAncestors(x, target handle) bool {
+	for range maxScopeDepth {
+		if x == target {
+			return true
 		}
-		return fn(any(r).(*T))
-	})
+		s := g.scope(x)
+		if s == nil {
+			return false
+		}
+		x = s.parent
+	}
+	return false
+}
+
+// The kinds whose records the graph holds, in the order a build reads them:
+// a record's node, and the nodes it attaches to, come before it.
+var graphKinds = []*graphKind{
+	{k: scopeTypeKind, node: func(_ *graphBuilder, r record) any { return &gScopeType{st: r.(*ScopeType)} }},
+	{k: scopeKind, node: newScopeNode},
+	{k: scopeEdgeKind, attach: attachScopeEdge, to: []attachIndex{{scopeKind, ixScopeEdgeChild}}},
+	{k: overrideKind, attach: attachOverride, to: []attachIndex{{scopeKind, ixOverrideChild}}},
+	{k: subjectKind, node: func(_ *graphBuilder, r record) any { return &gSubject{s: r.(*Subject)} }},
+	{k: membershipKind, node: newMemberNode, attach: attachMembership, to: []attachIndex{{subjectKind, ixMembershipSubject}}},
+	{k: roleAssignKind, attach: attachRoleAssignment, to: []attachIndex{{membershipKind, ixRoleAssignMember}}},
+	{k: permKind, node: newPermNode},
+	{k: roleKind, node: func(_ *graphBuilder, r record) any { return &gRole{r: r.(*Role)} }},
+	{k: rolePermKind, attach: attachRolePermission, to: []attachIndex{{roleKind, ixRolePermRole}}},
+	{k: resourceTypeKind, node: func(_ *graphBuilder, r record) any { return &gResType{rt: r.(*ResourceType)} }},
+	{k: collKind, node: newCollNode, attach: attachCollection, to: []attachIndex{{resourceTypeKind, ixCollType}}},
+	{k: resourceKind, node: newResourceNode},
+	{k: linkKind, attach: attachLink, to: []attachIndex{{resourceKind, ixLinkResource}}},
+	{k: resourceEdgeKind, attach: attachResourceEdge, to: []attachIndex{{resourceKind, ixResourceEdgeChild}}},
+	{k: policyKind, node: newPolicyNode, attach: attachPolicy, to: []attachIndex{{resourceKind, ixPolicyResource}, {collKind, ixPolicyCollection}}},
+	{k: tagGroupKind, node: func(_ *graphBuilder, r record) any { return &gTagGroup{tg: r.(*TagGroup)} }},
+	{k: tagKind, node: newTagNode},
+	{k: tagAssignKind, attach: attachTagAssignment, to: []attachIndex{{subjectKind, ixTagAssignTarget}, {resourceKind, ixTagAssignTarget}}},
+}
+
+// graphKind says how the records of one kind enter the graph: as nodes of
+// their own, attached to other nodes, or both. attach adds a record to the
+// node it belongs to; it finds that node with fresh and leaves alone a
+// record whose node is not being built. to lists, for each kind of node the
+// records attach to, the index that lists them by that node's id.
+type graphKind struct {
+	k      *kindSpec
+	node   func(b *graphBuilder, r record) any
+	attach func(b *graphBuilder, r record)
+	to     []attachIndex
+}
+
+type attachIndex struct {
+	kind  *kindSpec
+	index string
+}
+
+var graphKindOrder = func() map[*kindSpec]int {
+	m := map[*kindSpec]int{}
+	for i, gk := range graphKinds {
+		m[gk.k] = i
+	}
+	return m
+}()
+
+// generations numbers graph builds, for the copy-on-write containers.
+var generations atomic.Uint64
+
+// graphBuilder makes a new graph: from scratch (all) or from a published one
+// by reloading some nodes.
+type graphBuilder struct {
+	g   *graph
+	gen uint64
+	tx  storage.Tx
+	all bool // a full build: every node is being built
+	// fresh holds the handles of the nodes built by an incremental update.
+	fresh map[handle]bool
+}
+
+// handle returns the handle of id, assigning one if it has none.
+func (b *graphBuilder) handle(id string) handle {
+	if id == "" {
+		return noHandle
+	}
+	if h, ok := b.g.ids.get(id); ok {
+		return h
+	}
+	h := b.g.next
+	b.g.next++
+	b.g.ids.set(b.gen, id, h)
+	return h
+}
+
+// fresh returns the node of id if it is a *T being built, else nil: only
+// those may be changed.
+func fresh[T any](b *graphBuilder, id string) *T {
+	h, ok := b.g.ids.get(id)
+	if !ok || (!b.all && !b.fresh[h]) {
+		return nil
+	}
+	return nodeAt[T](b.g, h)
+}
+
+func (b *graphBuilder) setNode(h handle, n any) {
+	b.g.nodes.set(b.gen, h, n)
+	if !b.all {
+		b.fresh[h] = true
+	}
+}
+
+// buildGraph reads the whole store in tx and builds its graph.
+func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
+	rev, err := readRevision(tx)
+	if err != nil {
+		return nil, err
+	}
+	gen := generations.Add(1)
+	g := &graph{rev: rev, seq: seq, ids: newCowMap[handle](gen, 0), resByExt: newCowMap[handle](gen, 0), typesByKey: newCowMap[[]handle](gen, 0)}
+	b := &graphBuilder{g: g, gen: gen, tx: tx, all: true}
+	for _, gk := range graphKinds {
+		err := tx.Scan(gk.k.table, "", func(_ string, v []byte) error {
+			r, err := gk.k.decode(v)
+			if err != nil {
+				return err
+			}
+			b.add(gk, r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// add puts r into the graph being built: its node, and its attachments.
+func (b *graphBuilder) add(gk *graphKind, r record) {
+	if gk.node != nil {
+		h := b.handle(r.recordID())
+		n := gk.node(b, r)
+		b.setNode(h, n)
+		b.index(h, nil, n)
+	}
+	if gk.attach != nil {
+		gk.attach(b, r)
+	}
+}
+
+// index keeps the graph's lookup maps in step with a node that changed from
+// old to n (either may be nil).
+func (b *graphBuilder) index(h handle, old, n any) {
+	if r, ok := old.(*gResource); ok {
+		b.g.resByExt.del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
+	}
+	if r, ok := n.(*gResource); ok {
+		b.g.resByExt.set(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID), h)
+	}
+	if t, ok := old.(*gResType); ok {
+		list, _ := b.g.typesByKey.get(t.rt.Key)
+		b.g.typesByKey.set(b.gen, t.rt.Key, slices.DeleteFunc(slices.Clone(list), func(x handle) bool { return x == h }))
+	}
+	if t, ok := n.(*gResType); ok {
+		list, _ := b.g.typesByKey.get(t.rt.Key)
+		b.g.typesByKey.set(b.gen, t.rt.Key, append(slices.Clone(list), h))
+	}
+}
+
+func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
+
+// update returns the graph of the store in tx, whose revision is rev, made
+// from g by reloading the nodes in keys.
+func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, error) {
+	gen := generations.Add(1)
+	ng := &graph{rev: rev, seq: seq, ids: g.ids.forWrite(), nodes: g.nodes.forWrite(), next: g.next,
+		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite()}
+	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}}
+	slices.SortStableFunc(keys, func(x, y nodeKey) int { return graphKindOrder[x.kind] - graphKindOrder[y.kind] })
+	for _, key := range keys {
+		if err := b.reload(key); err != nil {
+			return nil, err
+		}
+	}
+	return ng, nil
+}
+
+// reload rebuilds the node of key from the store: its record, then every
+// record attached to it, found through the attachment's index.
+func (b *graphBuilder) reload(key nodeKey) error {
+	h := b.handle(key.id)
+	old := b.g.nodes.at(h)
+	gk := graphKinds[graphKindOrder[key.kind]]
+	raw, err := b.tx.Get(key.kind.table, key.id)
+	if errors.Is(err, storage.ErrNotFound) {
+		b.setNode(h, nil)
+		b.index(h, old, nil)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r, err := key.kind.decode(raw)
+	if err != nil {
+		return err
+	}
+	n := gk.node(b, r)
+	b.setNode(h, n)
+	b.index(h, old, n)
+	for _, dk := range graphKinds {
+		for _, a := range dk.to {
+			if a.kind != key.kind {
+				continue
+			}
+			err := scanIndex(b.tx, a.index, []string{key.id}, func(id string) error {
+				raw, err := b.tx.Get(dk.k.table, id)
+				if err != nil {
+					return err
+				}
+				dr, err := dk.k.decode(raw)
+				if err != nil {
+					return err
+				}
+				dk.attach(b, dr)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func newScopeNode(b *graphBuilder, r record) any {
+	s := r.(*Scope)
+	define := false
+	if t := nodeAt[gScopeType](b.g, b.handle(s.TypeID)); t != nil {
+		define = t.st.Config.PermissionMode == PermissionModeDefine
+	}
+	return &gScope{s: s, h: b.handle(s.ID), parent: noHandle, define: define}
+}
+
+func attachScopeEdge(b *graphBuilder, r record) {
+	e := r.(*ScopeEdge)
+	if s := fresh[gScope](b, e.ChildScopeID); s != nil {
+		s.parent = b.handle(e.ParentScopeID)
+	}
+}
+
+func attachOverride(b *graphBuilder, r record) {
+	o := r.(*ScopeOverride)
+	s := fresh[gScope](b, o.ChildScopeID)
+	if s == nil {
+		return
+	}
+	role, perm := b.handle(o.RoleID), b.handle(o.PermissionID)
+	switch o.Kind {
+	case OverrideRole:
+		if s.roleOv == nil {
+			s.roleOv = map[handle]*ScopeOverride{}
+		}
+		s.roleOv[role] = o
+	case OverridePermission:
+		if s.permOv == nil {
+			s.permOv = map[handle]*ScopeOverride{}
+		}
+		s.permOv[perm] = o
+	case OverrideRolePermission:
+		if s.rpOv == nil {
+			s.rpOv = map[[2]handle]*gOverride{}
+		}
+		s.rpOv[[2]handle{role, perm}] = &gOverride{o: o, cond: storedCondition(o.Condition)}
+	}
+}
+
+func newMemberNode(b *graphBuilder, r record) any {
+	m := r.(*Membership)
+	return &gMember{m: m, scope: b.handle(m.ScopeID)}
+}
+
+func attachMembership(b *graphBuilder, r record) {
+	m := r.(*Membership)
+	if s := fresh[gSubject](b, m.SubjectID); s != nil {
+		s.members = append(s.members, b.handle(m.ID))
+	}
+}
+
+func attachRoleAssignment(b *graphBuilder, r record) {
+	ra := r.(*RoleAssignment)
+	if m := fresh[gMember](b, ra.MembershipID); m != nil {
+		m.roles = append(m.roles, b.handle(ra.RoleID))
+	}
+}
+
+func newPermNode(_ *graphBuilder, r record) any {
+	p := r.(*Permission)
+	return &gPerm{p: p, logic: storedCondition(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
+}
+
+func attachRolePermission(b *graphBuilder, r record) {
+	rp := r.(*RolePermission)
+	role := fresh[gRole](b, rp.RoleID)
+	p := nodeAt[gPerm](b.g, b.handle(rp.PermissionID))
+	if role == nil || p == nil {
+		return
+	}
+	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: storedCondition(rp.Condition),
+		match:       []Match{newMatch(p.p, []string{role.r.ID})},
+		explanation: fmt.Sprintf("Allowed: permission %s is granted through role %s.", p.p.Key, role.r.ID)})
+}
+
+func newCollNode(b *graphBuilder, r record) any {
+	c := r.(*Collection)
+	// A definition that no longer parses matches nothing (a nil matchDef),
+	// so its policies fail closed.
+	def, _ := parseMatchDefinition(c.MatchDefinition)
+	return &gColl{c: c, def: def, scope: b.handle(c.ScopeID)}
+}
+
+func attachCollection(b *graphBuilder, r record) {
+	c := r.(*Collection)
+	if t := fresh[gResType](b, c.ResourceTypeID); t != nil {
+		t.colls = append(t.colls, b.handle(c.ID))
+	}
+}
+
+func newResourceNode(b *graphBuilder, r record) any {
+	res := r.(*Resource)
+	return &gResource{r: res, h: b.handle(res.ID), typ: b.handle(res.ResourceTypeID), owner: b.handle(res.ScopeID)}
+}
+
+func attachLink(b *graphBuilder, r record) {
+	l := r.(*ResourceScopeLink)
+	if res := fresh[gResource](b, l.ResourceID); res != nil {
+		res.links = append(res.links, gLink{scope: b.handle(l.ScopeID), typ: l.LinkType})
+	}
+}
+
+func attachResourceEdge(b *graphBuilder, r record) {
+	e := r.(*ResourceEdge)
+	if res := fresh[gResource](b, e.ChildResourceID); res != nil {
+		res.parents = append(res.parents, gParent{edgeID: e.ID, res: b.handle(e.ParentResourceID), cascade: e.Cascade})
+	}
+}
+
+func newPolicyNode(b *graphBuilder, r record) any {
+	p := r.(*ResourcePolicy)
+	return &gPolicy{p: p, scope: b.handle(p.ScopeID), subject: storedCondition(p.SubjectCondition),
+		context: storedCondition(p.ContextCondition), direct: p.Target.Kind == TargetResource}
+}
+
+func attachPolicy(b *graphBuilder, r record) {
+	p := r.(*ResourcePolicy)
+	h := b.handle(p.ID)
+	switch p.Target.Kind {
+	case TargetResource:
+		if res := fresh[gResource](b, p.Target.ResourceID); res != nil {
+			res.policies = append(res.policies, h)
+		}
+	case TargetCollection:
+		if c := fresh[gColl](b, p.Target.CollectionID); c != nil {
+			c.policies = append(c.policies, h)
+			if c.actions == nil {
+				c.actions = map[string]bool{}
+			}
+			for _, a := range p.Actions {
+				c.actions[a] = true
+			}
+		}
+	}
+}
+
+func newTagNode(b *graphBuilder, r record) any {
+	t := r.(*Tag)
+	n := &gTagNode{t: t}
+	if g := nodeAt[gTagGroup](b.g, b.handle(t.TagGroupID)); g != nil {
+		n.groupKey = g.tg.Key
+	}
+	return n
+}
+
+func attachTagAssignment(b *graphBuilder, r record) {
+	a := r.(*TagAssignment)
+	t := gTag{scope: b.handle(a.ScopeID), tag: b.handle(a.TagID)}
+	switch a.TargetType {
+	case ModelSubject:
+		if s := fresh[gSubject](b, a.TargetID); s != nil {
+			s.tags = append(s.tags, t)
+		}
+	case ModelResource:
+		if res := fresh[gResource](b, a.TargetID); res != nil {
+			res.tags = append(res.tags, t)
+		}
+	}
 }
 
 func containsGlob(p string) bool {
