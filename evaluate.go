@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scopegate/authz/storage"
@@ -117,8 +118,17 @@ func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, erro
 	if err != nil {
 		return denied(&in, "the store could not be read"), err
 	}
-	return c.evaluate(g, &in)
+	e := evaluations.Get().(*evaluation)
+	e.input = in
+	d, err := c.evaluate(e, g, &e.input)
+	*e = evaluation{}
+	evaluations.Put(e)
+	return d, err
 }
+
+// evaluations recycles evaluation state, so that a request allocates
+// nothing when its decision needs no new data.
+var evaluations = sync.Pool{New: func() any { return new(evaluation) }}
 
 // EvaluateBatch answers many questions against one snapshot of the store.
 // Decisions come back in input order; the error is the first one returned
@@ -133,8 +143,11 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 		return out, err
 	}
 	var first error
+	e := evaluations.Get().(*evaluation)
+	defer evaluations.Put(e)
 	for i := range in {
-		d, err := c.evaluate(g, &in[i])
+		*e = evaluation{}
+		d, err := c.evaluate(e, g, &in[i])
 		out[i] = d
 		if err != nil && first == nil {
 			first = fmt.Errorf("evaluate batch: input %d: %w", i, err)
@@ -235,7 +248,8 @@ func denied(in *EvaluateInput, why string) Decision {
 	return d
 }
 
-func (c *Client) evaluate(g *graph, in *EvaluateInput) (dec Decision, err error) {
+// evaluate answers in using e, which it overwrites.
+func (c *Client) evaluate(e *evaluation, g *graph, in *EvaluateInput) (dec Decision, err error) {
 	defer func() {
 		// Fail closed: a bug must never grant.
 		if r := recover(); r != nil {
@@ -243,7 +257,6 @@ func (c *Client) evaluate(g *graph, in *EvaluateInput) (dec Decision, err error)
 			err = fmt.Errorf("authz: evaluate: internal error: %v", r)
 		}
 	}()
-	var e evaluation
 	if err := e.init(c, g, in); err != nil {
 		return denied(in, strings.TrimPrefix(err.Error(), "evaluate: ")), err
 	}
@@ -302,6 +315,8 @@ type evaluation struct {
 	resTags   bool
 	explain   bool
 	now       time.Time // set on first use (nowTime)
+	// input holds the request of Evaluate, whose in points to it.
+	input EvaluateInput
 }
 
 func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
@@ -321,8 +336,8 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 		}
 		return invalidf("evaluate: %s: is required", strings.Join(missing, ", "))
 	}
-	*e = evaluation{c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
-		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags}
+	e.c, e.g, e.in, e.read, e.explain = c, g, in, c.readActions[in.Action], in.Explain
+	e.resTags = in.IncludeResourceTags == nil || *in.IncludeResourceTags
 	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
 		return notFoundErr("evaluate: scope", in.ScopeID)
 	}
@@ -1008,13 +1023,7 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 	if d, ok := s.data[l.e]; ok && (r == nil || d["resource"].(map[string]any)["id"] == r.r.ID) {
 		return d
 	}
-	x := s.x.s
-	subject := map[string]any{"id": x.ID, "type": string(x.SubjectType), "subjectType": string(x.SubjectType),
-		"externalId": x.ExternalID, "displayName": x.DisplayName, "meta": jsonValue(x.Meta), "tags": s.g.tagsIn(s.x.tags, l.e)}
-	if x.Meta == nil {
-		subject["meta"] = map[string]any{}
-	}
-	d := map[string]any{"subject": subject, "context": s.context, "action": s.in.Action, "scopeId": s.scope.s.ID,
+	d := map[string]any{"subject": s.subjectData(l), "context": s.context, "action": s.in.Action, "scopeId": s.scope.s.ID,
 		"resource": s.resourceData(r, l)}
 	if d["context"] == nil {
 		d["context"] = map[string]any{}
@@ -1026,6 +1035,36 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 	return d
 }
 
+// subjectData returns the subject as conditions on line l see it.
+func (s *subjectEval) subjectData(l line) map[string]any {
+	x := s.x
+	static := x.data.Load()
+	if static == nil {
+		m := map[string]any{"id": x.s.ID, "type": string(x.s.SubjectType), "subjectType": string(x.s.SubjectType),
+			"externalId": x.s.ExternalID, "displayName": x.s.DisplayName, "meta": jsonValue(x.s.Meta), "tags": map[string]any{}}
+		if x.s.Meta == nil {
+			m["meta"] = map[string]any{}
+		}
+		static = &m
+		x.data.Store(static)
+	}
+	return withTags(*static, s.g, x.tags, l.e)
+}
+
+// withTags returns static with its tags set to those of tags in chain(e):
+// static itself when there are none, else a copy.
+func withTags(static map[string]any, g *graph, tags []gTag, e handle) map[string]any {
+	if len(tags) == 0 {
+		return static
+	}
+	m := make(map[string]any, len(static))
+	for k, v := range static {
+		m[k] = v
+	}
+	m["tags"] = g.tagsIn(tags, e)
+	return m
+}
+
 func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 	if r == nil {
 		m := map[string]any{"type": s.typeKey, "tags": map[string]any{}}
@@ -1034,29 +1073,33 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 		}
 		return m
 	}
-	res := r.r
-	m := map[string]any{}
-	for k, v := range res.Meta {
-		m[k] = jsonValue(v)
+	static := r.data.Load()
+	if static == nil {
+		res := r.r
+		m := map[string]any{}
+		for k, v := range res.Meta {
+			m[k] = jsonValue(v)
+		}
+		meta := jsonValue(res.Meta)
+		if res.Meta == nil {
+			meta = map[string]any{}
+		}
+		typeKey := ""
+		if t := nodeAt[gResType](s.g, r.typ); t != nil {
+			typeKey = t.rt.Key
+		}
+		for k, v := range map[string]any{"id": res.ID, "type": typeKey, "resourceTypeId": res.ResourceTypeID, "scopeId": res.ScopeID,
+			"externalResourceId": res.ExternalResourceID, "ownerId": res.OwnerID, "createdBy": res.CreatedBy,
+			"createdAt": res.CreatedAt.UTC().Format(time.RFC3339), "displayName": res.DisplayName, "meta": meta, "tags": map[string]any{}} {
+			m[k] = v
+		}
+		static = &m
+		r.data.Store(static)
 	}
-	meta := jsonValue(res.Meta)
-	if res.Meta == nil {
-		meta = map[string]any{}
+	if !s.resTags {
+		return *static
 	}
-	tags := map[string]any{}
-	if s.resTags {
-		tags = s.g.tagsIn(r.tags, l.e)
-	}
-	typeKey := ""
-	if t := nodeAt[gResType](s.g, r.typ); t != nil {
-		typeKey = t.rt.Key
-	}
-	for k, v := range map[string]any{"id": res.ID, "type": typeKey, "resourceTypeId": res.ResourceTypeID, "scopeId": res.ScopeID,
-		"externalResourceId": res.ExternalResourceID, "ownerId": res.OwnerID, "createdBy": res.CreatedBy,
-		"createdAt": res.CreatedAt.UTC().Format(time.RFC3339), "displayName": res.DisplayName, "meta": meta, "tags": tags} {
-		m[k] = v
-	}
-	return m
+	return withTags(*static, s.g, r.tags, l.e)
 }
 
 // matchInput builds the collection-matching view of r.

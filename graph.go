@@ -65,6 +65,9 @@ type gSubject struct {
 	s       *Subject
 	members []handle // *gMember
 	tags    []gTag
+	// data is the subject as conditions see it, with empty tags, made on
+	// first use; conditions never modify it.
+	data atomic.Pointer[map[string]any]
 }
 
 type gMember struct {
@@ -124,6 +127,9 @@ type gResource struct {
 	parents  []gParent
 	policies []handle // *gPolicy that target the resource directly
 	tags     []gTag
+	// data is the resource as conditions see it, with empty tags, made on
+	// first use; conditions never modify it.
+	data atomic.Pointer[map[string]any]
 }
 
 type gLink struct {
