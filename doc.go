@@ -45,6 +45,24 @@
 // (Client.Revision). The Client never closes the store it was given: the
 // caller closes it after the last call on the Client has returned.
 //
+// # Evaluation performance and freshness
+//
+// Evaluate reads an in-memory graph of the model that the Client keeps: the
+// objects decoded once, conditions and match definitions compiled once. The
+// graph is immutable and shared by concurrent evaluations without locks. It
+// is never stale: each write stores, with the new revision, the list of
+// graph nodes it touched (a change log of the last 256 revisions), and the
+// first Evaluate that sees a newer revision, from this Client or another one
+// on the same store, reloads just those nodes into a new graph that shares
+// the rest. A Client that fell further behind reads the whole store again.
+// With a store that implements storage.Versioner (memstore, boltstore), an
+// Evaluate on an unchanged store opens no transaction at all; with other
+// stores it opens one View to read the revision.
+//
+// On the role path an Evaluate allocates nothing; the Matches of a Decision
+// may therefore share memory with the graph and with other Decisions, and
+// must be treated as read-only.
+//
 // # Identifiers and time
 //
 // Generated ids are "{prefix}_{uuidv7}" (Options.NewID replaces the

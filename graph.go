@@ -221,7 +221,7 @@ var graphKinds = []*graphKind{
 	{k: scopeEdgeKind, attach: attachScopeEdge, to: []attachIndex{{scopeKind, ixScopeEdgeChild}}},
 	{k: overrideKind, attach: attachOverride, to: []attachIndex{{scopeKind, ixOverrideChild}}},
 	{k: subjectKind, node: func(_ *graphBuilder, r record) any { return &gSubject{s: r.(*Subject)} }},
-	{k: membershipKind, node: newMemberNode, attach: attachMembership, to: []attachIndex{{subjectKind, ixMembershipSubject}}},
+	{k: membershipKind, node: newMemberNode, attach: attachMembership, attachID: attachMemberID, to: []attachIndex{{subjectKind, ixMembershipSubject}}},
 	{k: roleAssignKind, attach: attachRoleAssignment, to: []attachIndex{{membershipKind, ixRoleAssignMember}}},
 	{k: permKind, node: newPermNode},
 	{k: roleKind, node: func(_ *graphBuilder, r record) any { return &gRole{r: r.(*Role)} }},
@@ -241,12 +241,15 @@ var graphKinds = []*graphKind{
 // their own, attached to other nodes, or both. attach adds a record to the
 // node it belongs to; it finds that node with fresh and leaves alone a
 // record whose node is not being built. to lists, for each kind of node the
-// records attach to, the index that lists them by that node's id.
+// records attach to, the index that lists them by that node's id. attachID,
+// when set, attaches by ids alone (the node's and the record's), so that
+// reloading a node with many such records decodes none of them.
 type graphKind struct {
-	k      *kindSpec
-	node   func(b *graphBuilder, r record) any
-	attach func(b *graphBuilder, r record)
-	to     []attachIndex
+	k        *kindSpec
+	node     func(b *graphBuilder, r record) any
+	attach   func(b *graphBuilder, r record)
+	attachID func(b *graphBuilder, nodeID, id string)
+	to       []attachIndex
 }
 
 type attachIndex struct {
@@ -410,6 +413,10 @@ func (b *graphBuilder) reload(key nodeKey) error {
 				continue
 			}
 			err := scanIndex(b.tx, a.index, []string{key.id}, func(id string) error {
+				if dk.attachID != nil {
+					dk.attachID(b, key.id, id)
+					return nil
+				}
 				raw, err := b.tx.Get(dk.k.table, id)
 				if err != nil {
 					return err
@@ -478,8 +485,12 @@ func newMemberNode(b *graphBuilder, r record) any {
 
 func attachMembership(b *graphBuilder, r record) {
 	m := r.(*Membership)
-	if s := fresh[gSubject](b, m.SubjectID); s != nil {
-		s.members = append(s.members, b.handle(m.ID))
+	attachMemberID(b, m.SubjectID, m.ID)
+}
+
+func attachMemberID(b *graphBuilder, subjectID, id string) {
+	if s := fresh[gSubject](b, subjectID); s != nil {
+		s.members = append(s.members, b.handle(id))
 	}
 }
 

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every benchmark — the generated models on both backends, the storage
+# backends and the Casbin comparison — and regenerates BENCHMARKS.md.
+#
+#   scripts/bench.sh                 # all sizes: small, medium, large (~15 min)
+#   SIZES=small,medium scripts/bench.sh
+#
+# Outputs are kept in $OUT (default: a new temporary directory).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-small,medium,large}
+BENCHTIME=${BENCHTIME:-1s}
+OUT=${OUT:-$(mktemp -d)}
+compare_sizes=$(echo "$SIZES" | tr ',' '\n' | grep -v '^small$' | paste -sd, - || true)
+compare_sizes=${compare_sizes:-small}
+
+run() {
+	local name=$1
+	shift
+	echo "$*" >>"$OUT/commands.txt"
+	echo "+ $*" >&2
+	"$@" | tee "$OUT/$name.txt"
+}
+
+: >"$OUT/commands.txt"
+run model go test -run '^$' -bench 'BenchmarkModel(Evaluate|FirstEvaluateAfterWrite|ColdOpen|Memory)$' \
+	-authz.sizes "$SIZES" -benchtime "$BENCHTIME" -timeout 60m .
+run parallel go test -run '^$' -bench 'BenchmarkModelEvaluate/.*/memstore/role-parallel$' \
+	-authz.sizes "$SIZES" -cpu 1,2 -benchtime "$BENCHTIME" -timeout 60m .
+run bulkload go test -run '^$' -bench 'BenchmarkModelBulkLoad$' -authz.sizes "$SIZES" -benchtime 1x -timeout 60m .
+run storage go test -run '^$' -bench . -benchtime 2000x ./memstore ./boltstore
+(
+	cd benchmarks
+	echo "cd benchmarks && go test -run '^\$' -bench Compare -sizes $compare_sizes -benchtime 2s" >>"$OUT/commands.txt"
+	go test -run '^$' -bench Compare -sizes "$compare_sizes" -benchtime 2s -timeout 60m | tee "$OUT/compare.txt"
+)
+go run ./internal/benchreport -dir "$OUT" >BENCHMARKS.md
+echo "wrote BENCHMARKS.md (raw outputs in $OUT)" >&2
