@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestParseLine(t *testing.T) {
+	r := parseLine("BenchmarkModelEvaluate/medium/memstore/role-2   	 4000000	       250.5 ns/op	       0 B/op	       0 allocs/op")
+	if r == nil {
+		t.Fatal("got nil; want a result")
+	}
+	if r.name != "BenchmarkModelEvaluate/medium/memstore/role" || r.procs != 2 {
+		t.Errorf("got name %q procs %d; want BenchmarkModelEvaluate/medium/memstore/role and 2", r.name, r.procs)
+	}
+	if r.metrics["ns/op"] != 250.5 || r.metrics["allocs/op"] != 0 {
+		t.Errorf("got metrics %v; want ns/op 250.5 and allocs/op 0", r.metrics)
+	}
+	for _, line := range []string{"PASS", "ok  	github.com/x	1.2s", "BenchmarkX", "BenchmarkX-2 notanumber 1 ns/op"} {
+		if r := parseLine(line); r != nil {
+			t.Errorf("parseLine(%q): got %+v; want nil", line, r)
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	var results []*result
+	for _, line := range []string{
+		"BenchmarkModelEvaluate/medium/memstore/role-2 100 900 ns/op 0 B/op 0 allocs/op",
+		"BenchmarkModelEvaluate/medium/memstore/condition-2 100 3500 ns/op 10 B/op 1 allocs/op",
+		"BenchmarkModelEvaluate/medium/memstore/role-parallel 100 1000 ns/op",
+		"BenchmarkModelEvaluate/medium/memstore/role-parallel-2 100 500 ns/op",
+		"BenchmarkCompare/medium/authz-2 100 100 ns/op",
+		"BenchmarkCompare/medium/casbin-enforcer-2 100 5000 ns/op",
+	} {
+		results = append(results, parseLine(line))
+	}
+	var out bytes.Buffer
+	write(&out, results, "test cpu", "go test\n")
+	for _, want := range []string{
+		"| Evaluate, RBAC path, memstore, medium | ≤ 1.00 µs | 900 ns | yes |",
+		"| Evaluate, one JSON Logic condition, memstore, medium | ≤ 3.00 µs | 3.50 µs | **no** |",
+		"| Parallel Evaluate (RBAC), medium: throughput with -cpu 2 / -cpu 1 | ≥ 1.8× | 2.00× | yes |",
+		"| Against Casbin Enforcer, medium (speed-up) | ≥ 20× | 50.0× | yes |",
+		"| Against Casbin CachedEnforcer, medium (speed-up) | ≥ 1× | — | not measured |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
