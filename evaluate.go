@@ -774,7 +774,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 			}
 			why.member = true
 			if s.explain {
-				s.tracef("membership %s at scope %s counts (roles %d)", m.m.ID, m.m.ScopeID, len(m.roles))
+				s.tracef("membership %s at scope %s counts (roles %d)", m.id, g.scope(m.scope).s.ID, len(m.roles))
 			}
 			for _, rh := range m.roles {
 				role := nodeAt[gRole](g, rh)

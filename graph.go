@@ -71,7 +71,7 @@ type gSubject struct {
 }
 
 type gMember struct {
-	m     *Membership
+	id    string
 	scope handle
 	roles []handle // *gRole
 }
@@ -480,7 +480,7 @@ func attachOverride(b *graphBuilder, r record) {
 
 func newMemberNode(b *graphBuilder, r record) any {
 	m := r.(*Membership)
-	return &gMember{m: m, scope: b.handle(m.ScopeID)}
+	return &gMember{id: m.ID, scope: b.handle(m.ScopeID)}
 }
 
 func attachMembership(b *graphBuilder, r record) {
