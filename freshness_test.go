@@ -59,6 +59,9 @@ func TestNoStaleDecisions(t *testing.T) {
 			reqs := freshnessRequests()
 			check := func(step string) {
 				t.Helper()
+				if err := a.Check(ctx); err != nil {
+					t.Fatalf("after %s: %v", step, err)
+				}
 				fresh := must(authz.New(store, nil))
 				want := decisions(t, fresh, reqs)
 				for name, c := range map[string]*authz.Client{"a": a, "b": b} {

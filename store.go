@@ -329,6 +329,9 @@ func scanIndex(tx storage.Tx, name string, values []string, fn func(id string) e
 
 var errStopScan = errors.New("stop scan")
 
+// errCorrupt marks data no version of the library writes.
+var errCorrupt = errors.New("store corrupted")
+
 // revision reads the store's revision counter.
 func readRevision(tx storage.Tx) (uint64, error) {
 	v, err := tx.Get(tableMeta, metaRevision)
@@ -339,7 +342,7 @@ func readRevision(tx storage.Tx) (uint64, error) {
 		return 0, err
 	}
 	if len(v) != 8 {
-		return 0, fmt.Errorf("authz: store corrupted: revision has %d bytes", len(v))
+		return 0, fmt.Errorf("authz: revision has %d bytes: %w", len(v), errCorrupt)
 	}
 	return binary.BigEndian.Uint64(v), nil
 }
