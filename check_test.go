@@ -19,11 +19,11 @@ func TestCheckConsistentStore(t *testing.T) {
 			}
 			benchModel(t, c)
 			must(c.Apply(ctx, authz.Batch{
-				TagGroups:      []authz.TagGroupInput{{ID: "tg_env", ScopeID: "acme", Key: "env", Name: "Env"}},
-				Tags:           []authz.TagInput{{ID: "tag_prod", TagGroupID: "tg_env", Identifier: "prod", Label: "Prod"}},
-				TagBindings:    []authz.TagBindingInput{{TagGroupID: "tg_env", ModelType: authz.ModelResource}},
-				TagAssignments: []authz.TagAssignmentInput{{TagID: "tag_prod", TargetType: authz.ModelResource, TargetID: "doc_sales", ScopeID: "acme"}},
-				ScopeOverrides: []authz.ScopeOverrideInput{{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}},
+				TagGroups:          []authz.TagGroupInput{{ID: "tg_env", ScopeID: "acme", Key: "env", Name: "Env"}},
+				Tags:               []authz.TagInput{{ID: "tag_prod", TagGroupID: "tg_env", Identifier: "prod", Label: "Prod"}},
+				TagBindings:        []authz.TagBindingInput{{TagGroupID: "tg_env", ModelType: authz.ModelResource}},
+				TagAssignments:     []authz.TagAssignmentInput{{TagID: "tag_prod", TargetType: authz.ModelResource, TargetID: "doc_sales", ScopeID: "acme"}},
+				ScopeOverrides:     []authz.ScopeOverrideInput{{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}},
 				ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: "doc_api", ScopeID: "sales", LinkType: authz.LinkMirror}},
 			}))
 			if err := c.Check(ctx); err != nil {
