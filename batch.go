@@ -413,7 +413,7 @@ func (b *builder) resolve(tx storage.Tx, it *item) error {
 
 func (b *builder) failClash(it *item, ce *clashError) {
 	if other, ok := b.byID[ce.otherID]; ok && ce.entry.clash == nil {
-		b.fail(it, ce.entry.field, existsf("%s is created twice in this batch (also by %s)", ce.entry.what, other.describe(b.mixed)))
+		b.fail(it, ce.entry.field, existsf("%s is created twice in this batch (also by %s)", ce.entry.describe(), other.describe(b.mixed)))
 		return
 	}
 	b.fail(it, ce.entry.field, ce)

@@ -145,7 +145,7 @@ func (ck *checker) run(tx storage.Tx) error {
 			for _, u := range r.uniques() {
 				key := keyOf(u.name, u.values)
 				if other, dup := wantUnique[key]; dup {
-					ck.problemf("%s %q: breaks the rule that %s is unique (also %q)", k.name, id, u.what, other)
+					ck.problemf("%s %q: breaks the rule that %s is unique (also %q)", k.name, id, u.describe(), other)
 				}
 				wantUnique[key] = id
 			}

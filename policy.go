@@ -114,7 +114,7 @@ func (p *Permission) kind() *kindSpec  { return permKind }
 func (p *Permission) recordID() string { return p.ID }
 func (p *Permission) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniquePermKey, values: []string{p.ScopeID, p.Key}, field: "key",
-		what: fmt.Sprintf("permission with key %q in scope %q", p.Key, p.ScopeID)}}
+		what: func() string { return fmt.Sprintf("permission with key %q in scope %q", p.Key, p.ScopeID) }}}
 }
 func (p *Permission) indexes() []indexEntry { return []indexEntry{idx(ixPermScope, p.ScopeID)} }
 
@@ -149,7 +149,7 @@ func (r *RolePermission) kind() *kindSpec  { return rolePermKind }
 func (r *RolePermission) recordID() string { return r.ID }
 func (r *RolePermission) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueRolePermission, values: []string{r.RoleID, r.PermissionID}, field: "permissionId",
-		what: fmt.Sprintf("grant of permission %q to role %q", r.PermissionID, r.RoleID)}}
+		what: func() string { return fmt.Sprintf("grant of permission %q to role %q", r.PermissionID, r.RoleID) }}}
 }
 func (r *RolePermission) indexes() []indexEntry {
 	return []indexEntry{idx(ixRolePermRole, r.RoleID), idx(ixRolePermPerm, r.PermissionID)}
@@ -234,7 +234,7 @@ func (o *ScopeOverride) uniques() []uniqueEntry {
 		of = fmt.Sprintf("role %q", o.RoleID)
 	}
 	return []uniqueEntry{{name: uniqueOverride, values: []string{string(o.Kind), o.ChildScopeID, o.RoleID, o.PermissionID}, field: "childScopeId",
-		what: fmt.Sprintf("%s override of %s at scope %q", o.Kind, of, o.ChildScopeID)}}
+		what: func() string { return fmt.Sprintf("%s override of %s at scope %q", o.Kind, of, o.ChildScopeID) }}}
 }
 func (o *ScopeOverride) indexes() []indexEntry {
 	ix := []indexEntry{idx(ixOverrideChild, o.ChildScopeID)}

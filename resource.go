@@ -72,7 +72,7 @@ func (r *ResourceType) kind() *kindSpec  { return resourceTypeKind }
 func (r *ResourceType) recordID() string { return r.ID }
 func (r *ResourceType) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueResourceTypeKey, values: []string{r.ScopeID, r.Key}, field: "key",
-		what: fmt.Sprintf("resource type with key %q in scope %q", r.Key, r.ScopeID)}}
+		what: func() string { return fmt.Sprintf("resource type with key %q in scope %q", r.Key, r.ScopeID) }}}
 }
 func (r *ResourceType) indexes() []indexEntry {
 	return []indexEntry{idx(ixResourceTypeScope, r.ScopeID)}
@@ -130,7 +130,9 @@ func (r *Resource) kind() *kindSpec  { return resourceKind }
 func (r *Resource) recordID() string { return r.ID }
 func (r *Resource) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueResourceExt, values: []string{r.ResourceTypeID, r.ExternalResourceID}, field: "externalResourceId",
-		what: fmt.Sprintf("resource of type %q with external id %q", r.ResourceTypeID, r.ExternalResourceID)}}
+		what: func() string {
+			return fmt.Sprintf("resource of type %q with external id %q", r.ResourceTypeID, r.ExternalResourceID)
+		}}}
 }
 func (r *Resource) indexes() []indexEntry {
 	return []indexEntry{idx(ixResourceScope, r.ScopeID), idx(ixResourceType, r.ResourceTypeID)}
@@ -184,7 +186,7 @@ func (e *ResourceEdge) kind() *kindSpec  { return resourceEdgeKind }
 func (e *ResourceEdge) recordID() string { return e.ID }
 func (e *ResourceEdge) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueResourceEdge, values: []string{e.ParentResourceID, e.ChildResourceID}, field: "childResourceId",
-		what: fmt.Sprintf("resource edge %q → %q", e.ParentResourceID, e.ChildResourceID)}}
+		what: func() string { return fmt.Sprintf("resource edge %q → %q", e.ParentResourceID, e.ChildResourceID) }}}
 }
 func (e *ResourceEdge) indexes() []indexEntry {
 	return []indexEntry{idx(ixResourceEdgeChild, e.ChildResourceID), idx(ixResourceEdgeParent, e.ParentResourceID)}
@@ -242,7 +244,7 @@ func (l *ResourceScopeLink) kind() *kindSpec  { return linkKind }
 func (l *ResourceScopeLink) recordID() string { return l.ID }
 func (l *ResourceScopeLink) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueLink, values: []string{l.ResourceID, l.ScopeID}, field: "scopeId",
-		what: fmt.Sprintf("link of resource %q to scope %q", l.ResourceID, l.ScopeID)}}
+		what: func() string { return fmt.Sprintf("link of resource %q to scope %q", l.ResourceID, l.ScopeID) }}}
 }
 func (l *ResourceScopeLink) indexes() []indexEntry {
 	return []indexEntry{idx(ixLinkResource, l.ResourceID), idx(ixLinkScope, l.ScopeID)}

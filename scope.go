@@ -101,7 +101,7 @@ func (r *RoleAssignment) kind() *kindSpec   { return roleAssignKind }
 func (r *RoleAssignment) recordID() string  { return r.ID }
 func (r *RoleAssignment) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueRoleAssignment, values: []string{r.MembershipID, r.RoleID}, field: "roleId",
-		what: fmt.Sprintf("assignment of role %q to membership %q", r.RoleID, r.MembershipID)}}
+		what: func() string { return fmt.Sprintf("assignment of role %q to membership %q", r.RoleID, r.MembershipID) }}}
 }
 func (r *RoleAssignment) indexes() []indexEntry {
 	return []indexEntry{idx(ixRoleAssignMember, r.MembershipID), idx(ixRoleAssignRole, r.RoleID)}
@@ -109,7 +109,7 @@ func (r *RoleAssignment) indexes() []indexEntry {
 
 func (m *Membership) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueMembership, values: []string{m.SubjectID, m.ScopeID}, field: "subjectId",
-		what: fmt.Sprintf("membership of subject %q in scope %q", m.SubjectID, m.ScopeID)}}
+		what: func() string { return fmt.Sprintf("membership of subject %q in scope %q", m.SubjectID, m.ScopeID) }}}
 }
 func (m *Membership) indexes() []indexEntry {
 	return []indexEntry{idx(ixMembershipSubject, m.SubjectID), idx(ixMembershipScope, m.ScopeID)}
@@ -117,7 +117,7 @@ func (m *Membership) indexes() []indexEntry {
 
 func (s *ScopeTypeEdge) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueScopeTypeEdge, values: []string{s.ParentTypeID, s.ChildTypeID}, field: "childTypeId",
-		what: fmt.Sprintf("scope type edge %q → %q", s.ParentTypeID, s.ChildTypeID)}}
+		what: func() string { return fmt.Sprintf("scope type edge %q → %q", s.ParentTypeID, s.ChildTypeID) }}}
 }
 func (s *ScopeTypeEdge) indexes() []indexEntry {
 	return []indexEntry{idx(ixScopeTypeEdgePar, s.ParentTypeID), idx(ixScopeTypeEdgeChild, s.ChildTypeID)}

@@ -99,10 +99,20 @@ type uniqueEntry struct {
 	name   string
 	values []string
 	field  string // the input field reported on a clash
-	what   string // the rule in words: `membership of subject "s" in scope "x"`
+	// what says the rule in words: `membership of subject "s" in scope
+	// "x"`. It is a function so that only a clash pays for the formatting.
+	what func() string
 	// clash builds the error for a clash with the object otherID; nil means
 	// the generic ErrAlreadyExists message.
 	clash func(otherID string) error
+}
+
+// describe returns the rule of u in words.
+func (u uniqueEntry) describe() string {
+	if u.what == nil {
+		return fmt.Sprintf("%s %q", u.name, u.values)
+	}
+	return u.what()
 }
 
 func idx(name string, values ...string) indexEntry { return indexEntry{name: name, values: values} }
@@ -316,7 +326,7 @@ func (e *clashError) err() error {
 	if e.entry.clash != nil {
 		return e.entry.clash(e.otherID)
 	}
-	return existsf("%s already exists (%s)", e.entry.what, e.otherID)
+	return existsf("%s already exists (%s)", e.entry.describe(), e.otherID)
 }
 
 // scanIndex calls fn with the id of every entry of index name whose leading

@@ -174,7 +174,7 @@ func (g *TagGroup) kind() *kindSpec  { return tagGroupKind }
 func (g *TagGroup) recordID() string { return g.ID }
 func (g *TagGroup) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueTagGroupKey, values: []string{g.ScopeID, g.Key}, field: "key",
-		what: fmt.Sprintf("tag group with key %q in scope %q", g.Key, g.ScopeID)}}
+		what: func() string { return fmt.Sprintf("tag group with key %q in scope %q", g.Key, g.ScopeID) }}}
 }
 func (g *TagGroup) indexes() []indexEntry { return []indexEntry{idx(ixTagGroupScope, g.ScopeID)} }
 
@@ -218,7 +218,7 @@ func (t *Tag) kind() *kindSpec  { return tagKind }
 func (t *Tag) recordID() string { return t.ID }
 func (t *Tag) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueTagIdentifier, values: []string{t.TagGroupID, t.Identifier}, field: "identifier",
-		what: fmt.Sprintf("tag %q in group %q", t.Identifier, t.TagGroupID)}}
+		what: func() string { return fmt.Sprintf("tag %q in group %q", t.Identifier, t.TagGroupID) }}}
 }
 func (t *Tag) indexes() []indexEntry {
 	return []indexEntry{idx(ixTagGroup, t.TagGroupID), idx(ixTagScope, t.ScopeID)}
@@ -342,7 +342,9 @@ func (t *TagAssignment) kind() *kindSpec  { return tagAssignKind }
 func (t *TagAssignment) recordID() string { return t.ID }
 func (t *TagAssignment) uniques() []uniqueEntry {
 	return []uniqueEntry{{name: uniqueTagAssignment, values: []string{t.TagID, string(t.TargetType), t.TargetID, t.ScopeID}, field: "tagId",
-		what: fmt.Sprintf("assignment of tag %q to %s %q in scope %q", t.TagID, t.TargetType, t.TargetID, t.ScopeID)}}
+		what: func() string {
+			return fmt.Sprintf("assignment of tag %q to %s %q in scope %q", t.TagID, t.TargetType, t.TargetID, t.ScopeID)
+		}}}
 }
 func (t *TagAssignment) indexes() []indexEntry {
 	return []indexEntry{idx(ixTagAssignTag, t.TagID), idx(ixTagAssignTarget, t.TargetID), idx(ixTagAssignScope, t.ScopeID)}
