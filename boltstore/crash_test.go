@@ -3,23 +3,20 @@
 package boltstore
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/scopegate/authz/internal/childproc"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -56,7 +53,7 @@ func TestCrashKillDuringWrites(t *testing.T) {
 	last := 0
 	for round := 1; round <= 5; round++ {
 		delay := time.Duration(20+r.IntN(181)) * time.Millisecond
-		runChildUntilKilled(t, path, delay)
+		childproc.RunUntilKilled(t, "TestCrashChild", []string{crashPathEnv + "=" + path}, delay)
 		got := checkCrashFile(t, path)
 		t.Logf("round %d: killed %v after the child was ready; %d transactions committed", round, delay, got)
 		if got < last {
@@ -66,57 +63,6 @@ func TestCrashKillDuringWrites(t *testing.T) {
 	}
 	if last == 0 {
 		t.Fatal("committed transactions after 5 rounds: got 0; want some, or the test proves nothing")
-	}
-}
-
-// runChildUntilKilled starts TestCrashChild on path, waits until it has
-// opened the file, lets it write for delay and kills it.
-func runChildUntilKilled(t *testing.T, path string, delay time.Duration) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashPathEnv+"="+path)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The child exits when its stdin closes, so that it cannot outlive us.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan error, 1)
-	go func() {
-		line, err := bufio.NewReader(stdout).ReadString('\n')
-		if err == nil && line != "ready\n" {
-			err = fmt.Errorf("got %q; want %q", line, "ready\n")
-		}
-		ready <- err
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case err = <-ready:
-	case <-time.After(10 * time.Second):
-		err = errors.New("got nothing within 10s")
-	}
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		t.Fatalf("child ready line: %v; child stderr:\n%s", err, stderr.String())
-	}
-	time.Sleep(delay)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill child: %v", err)
-	}
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("child: got exit %v; want death by SIGKILL; child stderr:\n%s", err, stderr.String())
 	}
 }
 
@@ -206,11 +152,6 @@ func TestCrashChild(t *testing.T) {
 	if path == "" {
 		t.Skip("child process of TestCrashKillDuringWrites")
 	}
-	go func() {
-		// The parent keeps stdin open; EOF means it is gone.
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
 	s, err := Open(path, nil) // fsync on: the configuration under test
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +161,7 @@ func TestCrashChild(t *testing.T) {
 	if err := s.View(ctx, func(tx storage.Tx) (err error) { n, err = crashLast(tx); return err }); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println("ready")
+	childproc.Ready()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		n++
