@@ -76,6 +76,9 @@ func FuzzApply(f *testing.F) {
 		}
 		rev, _ := c.Revision(ctx)
 		_, err = c.Apply(ctx, b)
+		if cerr := c.Check(ctx); cerr != nil {
+			t.Fatalf("after Apply (error %v): %v", err, cerr)
+		}
 		if err == nil {
 			return
 		}
