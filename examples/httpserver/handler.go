@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -99,8 +100,56 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, d)
 	})
-	return authenticate(token, actor, mux)
+	return authenticate(token, actor, jsonFallback(mux))
 }
+
+// jsonFallback answers the requests no route takes (an unknown path, a
+// method the path does not have, a path to clean) with the API's JSON error
+// body instead of the mux's plain text.
+func jsonFallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" && r.URL.Path == canonicalPath(r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &headerRecorder{header: http.Header{}}
+		mux.ServeHTTP(rec, r)
+		for _, h := range []string{"Allow", "Location"} {
+			if v := rec.header.Get(h); v != "" {
+				w.Header().Set(h, v)
+			}
+		}
+		switch {
+		case rec.code == http.StatusMethodNotAllowed:
+			writeErrorBody(w, rec.code, "method_not_allowed", fmt.Sprintf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow")), nil)
+		case rec.code >= 300 && rec.code < 400:
+			writeErrorBody(w, rec.code, "redirect", "the path is not in canonical form; follow the Location header", nil)
+		default:
+			writeErrorBody(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), nil)
+		}
+	})
+}
+
+// canonicalPath is p as the mux wants it: cleaned, keeping a trailing
+// slash. The mux redirects other paths.
+func canonicalPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// headerRecorder keeps the status and headers the mux answers with and
+// drops its body.
+type headerRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(code int)        { h.code = code }
 
 // kind registers POST /name, POST /name/batch, GET /name/{id} and
 // DELETE /name/{id}.

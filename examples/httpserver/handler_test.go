@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +23,15 @@ const token = "t"
 // newServer starts the API over a memstore holding every object the five
 // seed requests reference.
 func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin"))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newSeededClient returns a client over a memstore holding every object the
+// five seed requests reference.
+func newSeededClient(t testing.TB) *authz.Client {
 	t.Helper()
 	c, err := authz.New(memstore.New(), nil)
 	if err != nil {
@@ -55,9 +66,7 @@ func newServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newHandler(c, token, "subject_admin"))
-	t.Cleanup(srv.Close)
-	return srv
+	return c
 }
 
 func post(t *testing.T, srv *httptest.Server, path, body, auth string) (int, any) {
@@ -234,4 +243,48 @@ func TestListAndPatchRoutes(t *testing.T) {
 	if code != 404 {
 		t.Errorf("got %d; want 404", code)
 	}
+}
+
+// FuzzRoutes sends arbitrary requests to every route. The handler must
+// never panic nor answer 500, every answer must be JSON, and the store must
+// stay consistent.
+func FuzzRoutes(f *testing.F) {
+	seeds, _ := filepath.Glob("../../testdata/seeds/*.request.json")
+	for _, p := range seeds {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(0), "/scopes/batch", body)
+	}
+	f.Add(uint8(0), "/evaluate", []byte(`{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read","resource":{"resourceType":"library"}}`))
+	f.Add(uint8(1), "/scopes?typeId=type_project&limit=2", []byte(nil))
+	f.Add(uint8(2), "/subjects/subject_bob", []byte(`{"displayName":"Bob"}`))
+	f.Add(uint8(3), "/scope-types/type_team", []byte(nil))
+	f.Add(uint8(0), "/scope-overrides/roles", []byte(`{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`))
+	c := newSeededClient(f)
+	h := newHandler(c, token, "subject_admin")
+	methods := []string{http.MethodPost, http.MethodGet, http.MethodPatch, http.MethodDelete, http.MethodPut}
+	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") {
+			return
+		}
+		r, err := http.NewRequest(methods[int(m)%len(methods)], "http://x"+path, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code == http.StatusInternalServerError {
+			t.Fatalf("%s %s %q: got 500: %s", r.Method, path, body, w.Body.String())
+		}
+		if !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s %s: got status %d with a body that is not JSON: %q", r.Method, path, w.Code, w.Body.String())
+		}
+		if err := c.Check(context.Background()); err != nil {
+			t.Fatalf("%s %s %q: store inconsistent afterwards: %v", r.Method, path, body, err)
+		}
+	})
 }
