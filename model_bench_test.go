@@ -1,0 +1,329 @@
+package authz_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/modelgen"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
+)
+
+// benchSizes selects the generated models the benchmarks run on. CI runs
+// small only; scripts/bench.sh runs all three.
+var benchSizes = flag.String("authz.sizes", "small", "comma-separated model sizes for the benchmarks: small, medium, large")
+
+func sizes(b *testing.B) []string {
+	var out []string
+	for _, s := range strings.Split(*benchSizes, ",") {
+		if _, ok := modelgen.Preset(strings.TrimSpace(s)); !ok {
+			b.Fatalf("-authz.sizes: unknown size %q", s)
+		}
+		out = append(out, strings.TrimSpace(s))
+	}
+	return out
+}
+
+// loaded is a generated model loaded into a Client, shared by the
+// benchmarks of one run.
+type loaded struct {
+	model  *modelgen.Model
+	client *authz.Client
+	store  storage.Storage
+	path   string // the bolt file, for boltstore
+}
+
+var (
+	loadedMu sync.Mutex
+	models   = map[string]*modelgen.Model{}
+	clients  = map[string]*loaded{}
+	benchDir string
+)
+
+func model(size string) *modelgen.Model {
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if m := models[size]; m != nil {
+		return m
+	}
+	cfg, _ := modelgen.Preset(size)
+	m := modelgen.Generate(cfg)
+	models[size] = m
+	return m
+}
+
+// openBackend opens an empty store of the named backend in dir. Bolt files
+// are synced on commit, as in production.
+func openBackend(b testing.TB, backend, dir string) (storage.Storage, string) {
+	if backend == "memstore" {
+		return memstore.New(), ""
+	}
+	path := filepath.Join(dir, "authz.bolt")
+	s, err := boltstore.Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, path
+}
+
+// load returns the model of size loaded into backend, loading it on first
+// use. The stores stay open for the whole run.
+func load(b *testing.B, size, backend string) *loaded {
+	m := model(size)
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	key := size + "/" + backend
+	if l := clients[key]; l != nil {
+		return l
+	}
+	if benchDir == "" {
+		d, err := os.MkdirTemp("", "authz-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = d
+	}
+	dir := filepath.Join(benchDir, key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	s, path := openBackend(b, backend, dir)
+	c := must(authz.New(s, nil))
+	for i, bt := range m.Batches {
+		if _, err := c.Apply(context.Background(), bt); err != nil {
+			b.Fatalf("%s: batch %d: %v", key, i, err)
+		}
+	}
+	l := &loaded{model: m, client: c, store: s, path: path}
+	checkAnswers(b, key, l)
+	clients[key] = l
+	return l
+}
+
+// checkAnswers fails unless the client answers every request of the model
+// as the model was built to.
+func checkAnswers(b *testing.B, key string, l *loaded) {
+	for i, r := range l.model.Requests {
+		d, err := l.client.Evaluate(context.Background(), r.Input)
+		if err != nil || d.Allowed != r.Want {
+			b.Fatalf("%s: request %d (%s): got allowed=%v err=%v; want %v: %s", key, i, r.Path, d.Allowed, err, r.Want, d.Explanation)
+		}
+	}
+}
+
+var benchBackends = []string{"memstore", "boltstore"}
+
+// byPath groups the requests of a model by path.
+func byPath(m *modelgen.Model) map[string][]authz.EvaluateInput {
+	out := map[string][]authz.EvaluateInput{}
+	for _, r := range m.Requests {
+		out[r.Path] = append(out[r.Path], r.Input)
+	}
+	return out
+}
+
+var paths = []string{"role", "condition", "policy", "cascade", "link"}
+
+// BenchmarkModelEvaluate measures Evaluate per path, size and backend, each
+// op one request of the path's mix (allowed and denied), in turn.
+func BenchmarkModelEvaluate(b *testing.B) {
+	for _, size := range sizes(b) {
+		for _, backend := range benchBackends {
+			b.Run(size+"/"+backend, func(b *testing.B) {
+				l := load(b, size, backend)
+				reqs := byPath(l.model)
+				for _, p := range paths {
+					b.Run(p, func(b *testing.B) {
+						in := reqs[p]
+						b.ReportAllocs()
+						i := 0
+						for b.Loop() {
+							if _, err := l.client.Evaluate(context.Background(), in[i%len(in)]); err != nil {
+								b.Fatal(err)
+							}
+							i++
+						}
+					})
+				}
+				b.Run("role-parallel", func(b *testing.B) {
+					in := reqs["role"]
+					b.ReportAllocs()
+					b.RunParallel(func(pb *testing.PB) {
+						i := 0
+						for pb.Next() {
+							if _, err := l.client.Evaluate(context.Background(), in[i%len(in)]); err != nil {
+								b.Error(err)
+								return
+							}
+							i++
+						}
+					})
+				})
+				b.Run("batch-of-mix", func(b *testing.B) {
+					in := make([]authz.EvaluateInput, len(l.model.Requests))
+					for i, r := range l.model.Requests {
+						in[i] = r.Input
+					}
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := l.client.EvaluateBatch(context.Background(), in); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(in)), "ns/decision")
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkModelFirstEvaluateAfterWrite measures the first Evaluate after a
+// write of one object (a membership of a subject of its own, created and
+// deleted in turn): the cost of bringing the graph up to date.
+func BenchmarkModelFirstEvaluateAfterWrite(b *testing.B) {
+	for _, size := range sizes(b) {
+		for _, backend := range benchBackends {
+			b.Run(size+"/"+backend, func(b *testing.B) {
+				l := load(b, size, backend)
+				c := l.client
+				in := byPath(l.model)["role"][0]
+				writer := "bench-writer"
+				if _, err := c.GetSubject(context.Background(), writer); err != nil {
+					must(c.CreateSubject(context.Background(), authz.SubjectInput{ID: writer, SubjectType: authz.SubjectUser, ExternalID: writer}))
+				}
+				var mem string
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					if mem == "" {
+						m := must(c.CreateMembership(context.Background(), authz.MembershipInput{SubjectID: writer, ScopeID: in.ScopeID}))
+						mem = m.ID
+					} else {
+						if err := c.DeleteMembership(context.Background(), mem); err != nil {
+							b.Fatal(err)
+						}
+						mem = ""
+					}
+					b.StartTimer()
+					if _, err := c.Evaluate(context.Background(), in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if mem != "" {
+					if err := c.DeleteMembership(context.Background(), mem); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkModelBulkLoad loads the whole model with Apply, in batches of up
+// to 1,000 items, into a new store per op.
+func BenchmarkModelBulkLoad(b *testing.B) {
+	for _, size := range sizes(b) {
+		for _, backend := range benchBackends {
+			b.Run(size+"/"+backend, func(b *testing.B) {
+				m := model(size)
+				for b.Loop() {
+					b.StopTimer()
+					s, _ := openBackend(b, backend, b.TempDir())
+					c := must(authz.New(s, nil))
+					b.StartTimer()
+					for i, bt := range m.Batches {
+						if _, err := c.Apply(context.Background(), bt); err != nil {
+							b.Fatalf("batch %d: %v", i, err)
+						}
+					}
+					b.StopTimer()
+					s.Close()
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(m.Objects)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+			})
+		}
+	}
+}
+
+// BenchmarkModelColdOpen opens the bolt file of a loaded model and answers
+// one request: what a restarted process pays before its first decision.
+func BenchmarkModelColdOpen(b *testing.B) {
+	for _, size := range sizes(b) {
+		b.Run(size, func(b *testing.B) {
+			l := load(b, size, "boltstore")
+			in := l.model.Requests[0].Input
+			loadedMu.Lock()
+			defer loadedMu.Unlock()
+			// Close the shared store for the duration, and reopen it after.
+			if err := l.store.Close(); err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				s, err := boltstore.Open(l.path, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.store, l.client = s, must(authz.New(s, nil))
+			}()
+			for b.Loop() {
+				s, err := boltstore.Open(l.path, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := must(authz.New(s, nil))
+				if _, err := c.Evaluate(context.Background(), in); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkModelMemory reports the heap a loaded memstore model holds, with
+// its graph built, per stored object.
+func BenchmarkModelMemory(b *testing.B) {
+	for _, size := range sizes(b) {
+		b.Run(size, func(b *testing.B) {
+			m := model(size)
+			var before, after runtime.MemStats
+			var c *authz.Client
+			var s storage.Storage
+			for b.Loop() {
+				b.StopTimer()
+				c, s = nil, nil
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				b.StartTimer()
+				s = memstore.New()
+				c = must(authz.New(s, nil))
+				for _, bt := range m.Batches {
+					must(c.Apply(context.Background(), bt))
+				}
+				must(c.Evaluate(context.Background(), m.Requests[0].Input))
+				b.StopTimer()
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.StartTimer()
+			}
+			runtime.KeepAlive(c)
+			runtime.KeepAlive(s)
+			perObject := float64(after.HeapAlloc-before.HeapAlloc) / float64(m.Objects)
+			b.ReportMetric(perObject, "B/object")
+			b.ReportMetric(float64(m.Objects), "objects")
+			fmt.Fprintf(os.Stderr, "memory %s: %d objects, %.0f MiB heap, %.0f B/object\n", size, m.Objects, float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), perObject)
+		})
+	}
+}
