@@ -315,6 +315,9 @@ type evaluation struct {
 	resTags   bool
 	explain   bool
 	now       time.Time // set on first use (nowTime)
+	// chain is chain(scope), in chainBuf when it fits.
+	chain    []handle
+	chainBuf [16]handle
 	// input holds the request of Evaluate, whose in points to it.
 	input EvaluateInput
 }
@@ -341,6 +344,7 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
 		return notFoundErr("evaluate: scope", in.ScopeID)
 	}
+	e.chain = g.chainOf(e.scope.h, e.chainBuf[:0])
 	var err error
 	if e.actor, err = g.subjectFor(in.Actor, "actor"); err != nil {
 		return err
@@ -765,11 +769,19 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 		typeKey = nodeAt[gResType](g, r.typ).rt.Key
 	}
 	action := s.in.Action
+	var homeBuf [16]handle
 	for _, l := range lines {
+		homeChain := s.chain
+		if l.home != noHandle && l.home != s.scope.h {
+			homeChain = g.chainOf(l.home, homeBuf[:0])
+		}
 		overrides := g.overridesInChain(l.e)
-		for _, mh := range s.x.members {
-			m := nodeAt[gMember](g, mh)
-			if m == nil || !g.inChain(s.scope.h, m.scope) || (l.home != noHandle && !g.inChain(l.home, m.scope)) {
+		for _, ref := range s.x.members {
+			if !slices.Contains(s.chain, ref.scope) || (l.home != noHandle && !slices.Contains(homeChain, ref.scope)) {
+				continue
+			}
+			m := nodeAt[gMember](g, ref.h)
+			if m == nil {
 				continue
 			}
 			why.member = true
@@ -791,8 +803,11 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 					}
 				}
 				for _, rp := range role.perms {
+					if rp.action != action || rp.typeKey != typeKey {
+						continue
+					}
 					p := nodeAt[gPerm](g, rp.perm)
-					if p == nil || p.p.Action != action || p.p.ResourceType != typeKey {
+					if p == nil {
 						continue
 					}
 					if !s.patternMatches(p, r) {
@@ -988,18 +1003,21 @@ func (d *denialReason) note(s string) {
 	}
 }
 
+// explain says why the role step denied. The two common reasons on a
+// resource are constant sentences (the subject, scope, action and resource
+// are those of the request), so that a denial allocates nothing.
 func (d *denialReason) explain(s *subjectEval, r *gResource) string {
-	target := fmt.Sprintf("%q resources", s.typeKey)
-	if r != nil {
-		target = "resource " + r.r.ID
-	}
 	switch {
-	case !d.member:
-		return fmt.Sprintf("Denied: %s has no membership at or above scope %s that reaches %s.", s.x.s.ID, s.scope.s.ID, target)
 	case d.first != "":
 		return "Denied: " + d.first + "."
+	case r != nil && !d.member:
+		return "Denied: the subject has no membership at or above the request scope that reaches the resource."
+	case r != nil:
+		return "Denied: no role of the subject grants the action on the resource."
+	case !d.member:
+		return fmt.Sprintf("Denied: %s has no membership at or above scope %s that reaches %q resources.", s.x.s.ID, s.scope.s.ID, s.typeKey)
 	}
-	return fmt.Sprintf("Denied: no role of %s grants %s on %s.", s.x.s.ID, s.in.Action, target)
+	return fmt.Sprintf("Denied: no role of %s grants %s on %q resources.", s.x.s.ID, s.in.Action, s.typeKey)
 }
 
 // cond evaluates a condition for the subject on line l. A nil condition

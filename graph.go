@@ -63,11 +63,18 @@ type gScopeType struct {
 
 type gSubject struct {
 	s       *Subject
-	members []handle // *gMember
+	members []gMemberRef
 	tags    []gTag
 	// data is the subject as conditions see it, with empty tags, made on
 	// first use; conditions never modify it.
 	data atomic.Pointer[map[string]any]
+}
+
+// gMemberRef is a membership of a subject with its scope, so that the role
+// step can skip the memberships off the request's line without loading them.
+type gMemberRef struct {
+	h     handle // *gMember
+	scope handle
 }
 
 type gMember struct {
@@ -99,7 +106,10 @@ type gRole struct {
 type gRolePerm struct {
 	id   string
 	perm handle // *gPerm
-	cond *condition
+	// action and typeKey are the permission's, copied so that the role step
+	// compares them without loading the permission.
+	action, typeKey string
+	cond            *condition
 	// match and explanation are the role step's result when this is the
 	// only grant: made once, shared by every Decision (permissions and
 	// role permissions never change).
@@ -197,6 +207,23 @@ func (g *graph) inChain(x, target handle) bool {
 	return false
 }
 
+// chainOf appends chain(x) to buf: x and its ancestors up to and including
+// the first define scope.
+func (g *graph) chainOf(x handle, buf []handle) []handle {
+	for range maxScopeDepth {
+		s := g.scope(x)
+		if s == nil {
+			break
+		}
+		buf = append(buf, x)
+		if s.define {
+			break
+		}
+		x = s.parent
+	}
+	return buf
+}
+
 // inAncestors reports whether target is in ancestors(x): x and all the
 // scopes above it.
 func (g *graph) inAncestors(x, target handle) bool {
@@ -264,6 +291,16 @@ var graphKindOrder = func() map[*kindSpec]int {
 	}
 	return m
 }()
+
+// reloadOrder is the order in which an update reloads nodes: the order of
+// graphKinds, except that memberships come before subjects, whose member
+// list reads their nodes (attachMemberID).
+func reloadOrder(k *kindSpec) int {
+	if k == membershipKind {
+		return graphKindOrder[subjectKind]*2 - 1
+	}
+	return graphKindOrder[k] * 2
+}
 
 // generations numbers graph builds, for the copy-on-write containers.
 var generations atomic.Uint64
@@ -376,7 +413,7 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 	ng := &graph{rev: rev, seq: seq, ids: g.ids.forWrite(), nodes: g.nodes.forWrite(), next: g.next,
 		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}}
-	slices.SortStableFunc(keys, func(x, y nodeKey) int { return graphKindOrder[x.kind] - graphKindOrder[y.kind] })
+	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
 	for _, key := range keys {
 		if err := b.reload(key); err != nil {
 			return nil, err
@@ -485,12 +522,19 @@ func newMemberNode(b *graphBuilder, r record) any {
 
 func attachMembership(b *graphBuilder, r record) {
 	m := r.(*Membership)
-	attachMemberID(b, m.SubjectID, m.ID)
+	if s := fresh[gSubject](b, m.SubjectID); s != nil {
+		s.members = append(s.members, gMemberRef{h: b.handle(m.ID), scope: b.handle(m.ScopeID)})
+	}
 }
 
+// attachMemberID attaches membership id to the subject being reloaded,
+// taking its scope from its node: memberships are reloaded before subjects
+// (reloadOrder), and a membership never changes scope.
 func attachMemberID(b *graphBuilder, subjectID, id string) {
-	if s := fresh[gSubject](b, subjectID); s != nil {
-		s.members = append(s.members, b.handle(id))
+	s := fresh[gSubject](b, subjectID)
+	h := b.handle(id)
+	if m := nodeAt[gMember](b.g, h); s != nil && m != nil {
+		s.members = append(s.members, gMemberRef{h: h, scope: m.scope})
 	}
 }
 
@@ -514,6 +558,7 @@ func attachRolePermission(b *graphBuilder, r record) {
 		return
 	}
 	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: storedCondition(rp.Condition),
+		action: p.p.Action, typeKey: p.p.ResourceType,
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
 		explanation: fmt.Sprintf("Allowed: permission %s is granted through role %s.", p.p.Key, role.r.ID)})
 }
