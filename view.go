@@ -113,21 +113,39 @@ func (v *view) ancestors(id string) []string {
 
 // chain returns chain(id): id, then its parent, grandparent, … stopping
 // after the first scope whose type is define (SPEC §4.1).
+//
+// Chains are memoized for the view, each from its parent's, so that a batch
+// touching many scopes of one tree reads each scope once.
 func (v *view) chain(id string) []string {
 	if c, ok := v.chains[id]; ok {
 		return c
 	}
-	var out []string
+	// Walk up to the first scope whose chain is known, then build the
+	// chains on the way back down.
+	var path []string
 	seen := map[string]bool{}
-	for s := id; s != "" && !seen[s] && len(out) < maxScopeDepth; s = v.parentScope(s) {
+	var tail []string
+	for s := id; s != "" && !seen[s] && len(path) < maxScopeDepth; s = v.parentScope(s) {
+		if c, ok := v.chains[s]; ok {
+			tail = c
+			break
+		}
 		seen[s] = true
-		out = append(out, s)
+		path = append(path, s)
 		if v.isDefine(s) {
 			break
 		}
 	}
-	v.chains[id] = out
-	return out
+	for i := len(path) - 1; i >= 0; i-- {
+		s := path[i]
+		c := []string{s}
+		if !v.isDefine(s) {
+			c = append(c, tail...)
+		}
+		v.chains[s] = c
+		tail = c
+	}
+	return v.chains[id]
 }
 
 // isDefine reports whether the type of scope id has permission mode define.
