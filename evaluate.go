@@ -311,7 +311,7 @@ type evaluation struct {
 	typeKey   string     // the requested type key of a type-level request
 	pattern   string     // the requested pattern of a type-level request
 	read      bool       // the action is a read action (mirror links count)
-	context   any        // in.Context in JSON shape
+	context   any        // in.Context in JSON shape, made by the first condition
 	resTags   bool
 	explain   bool
 	now       time.Time // set on first use (nowTime)
@@ -356,9 +356,6 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 	}
 	if err := e.resolveResource(); err != nil {
 		return err
-	}
-	if in.Context != nil {
-		e.context = jsonValue(in.Context)
 	}
 	return nil
 }
@@ -532,6 +529,21 @@ type subjectEval struct {
 	trace   []string
 	visited map[*gResource]bool
 	data    map[handle]map[string]any // condition data per E, built lazily
+	// mi is the collection-matching view of miRes on line miE.
+	mi    *matchInput
+	miRes *gResource
+	miE   handle
+	// matched remembers collection matches already computed, conds the
+	// conditions evaluated.
+	matched []collMatch
+	conds   []condResult
+}
+
+type collMatch struct {
+	c     *gColl
+	r     *gResource
+	e     handle
+	match bool
 }
 
 func (e *evaluation) decide(x *gSubject) Decision {
@@ -744,7 +756,13 @@ func actionListed(actions []string, action string) bool {
 }
 
 func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
+	for _, m := range s.matched {
+		if m.c == c && m.r == r && m.e == l.e {
+			return m.match
+		}
+	}
 	ok := c.def.match(s.matchInput(r, l), s.nowTime())
+	s.matched = append(s.matched, collMatch{c: c, r: r, e: l.e, match: ok})
 	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
@@ -898,18 +916,13 @@ func newMatch(p *Permission, roles []string) Match {
 }
 
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
-	if p.logic == nil && rp.cond == nil && rpo == nil {
-		return true
-	}
-	for _, c := range []struct {
-		cond *condition
-		what string
-	}{{p.logic, "permission " + p.p.ID + " logic"}, {rp.cond, "condition of role permission " + rp.id}, {overrideCond(rpo), "condition of override"}} {
-		if ok, detail := s.cond(c.cond, r, l); !ok {
+	for i, c := range [3]*condition{p.logic, rp.cond, overrideCond(rpo)} {
+		if ok, detail := s.cond(c, r, l); !ok {
+			what := [3]string{"permission " + p.p.ID + " logic", "condition of role permission " + rp.id, "condition of override"}[i]
 			if s.explain {
-				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, c.what, detail)
+				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, what, detail)
 			}
-			why.note(fmt.Sprintf("permission %s through role %s matched but the %s was not met", p.p.Key, role.r.ID, c.what))
+			why.note(fmt.Sprintf("permission %s through role %s matched but the %s was not met", p.p.Key, role.r.ID, what))
 			return false
 		}
 	}
@@ -1022,24 +1035,48 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 
 // cond evaluates a condition for the subject on line l. A nil condition
 // holds. Anything but a boolean true is false; the reason is returned.
+//
+// Results are remembered for the request: the same condition (by source)
+// on the same resource and E sees the same data, so it is evaluated once
+// however many grants carry it.
 func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	if c == nil {
 		return true, ""
 	}
+	for _, m := range s.conds {
+		if m.src == c.src && m.broken == (c.broken != nil) && m.r == r && m.e == l.e {
+			return m.ok, m.why
+		}
+	}
 	ok, err := c.eval(s.conditionData(r, l))
-	if err != nil {
-		return false, err.Error()
+	why := ""
+	switch {
+	case err != nil:
+		ok, why = false, err.Error()
+	case !ok:
+		why = "false"
 	}
-	if !ok {
-		return false, "false"
-	}
-	return true, ""
+	s.conds = append(s.conds, condResult{src: c.src, broken: c.broken != nil, r: r, e: l.e, ok: ok, why: why})
+	return ok, why
+}
+
+// condResult is a condition evaluated during a request.
+type condResult struct {
+	src    string
+	broken bool
+	r      *gResource
+	e      handle
+	ok     bool
+	why    string
 }
 
 // conditionData builds (once per E) the data conditions see (SPEC §4.1).
 func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 	if d, ok := s.data[l.e]; ok && (r == nil || d["resource"].(map[string]any)["id"] == r.r.ID) {
 		return d
+	}
+	if s.context == nil && s.in.Context != nil {
+		s.context = jsonValue(s.in.Context)
 	}
 	d := map[string]any{"subject": s.subjectData(l), "context": s.context, "action": s.in.Action, "scopeId": s.scope.s.ID,
 		"resource": s.resourceData(r, l)}
@@ -1121,18 +1158,23 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 }
 
 // matchInput builds the collection-matching view of r.
+// It is made once per resource and E; matching never modifies it.
 func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
-	data := s.conditionData(r, l)
-	props := map[string]any{}
-	for k, v := range data["resource"].(map[string]any) {
-		props[k] = v
+	if s.mi != nil && s.miRes == r && s.miE == l.e {
+		return s.mi
 	}
-	tags := map[string][]string{}
-	s.g.eachTag(r.tags, l.e, func(group, identifier string) {
-		tags[group] = append(tags[group], identifier)
-	})
-	meta, _ := jsonValue(r.r.Meta).(map[string]any)
-	return &matchInput{props: props, meta: meta, tags: tags, data: data}
+	data := s.conditionData(r, l)
+	props := data["resource"].(map[string]any)
+	var tags map[string][]string
+	if len(r.tags) > 0 {
+		tags = map[string][]string{}
+		s.g.eachTag(r.tags, l.e, func(group, identifier string) {
+			tags[group] = append(tags[group], identifier)
+		})
+	}
+	meta, _ := props["meta"].(map[string]any)
+	s.mi, s.miRes, s.miE = &matchInput{props: props, meta: meta, tags: tags, data: data}, r, l.e
+	return s.mi
 }
 
 // eachTag calls fn for the assignments of tags whose scope is in chain(e).
