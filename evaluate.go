@@ -144,9 +144,11 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 	}
 	var first error
 	e := evaluations.Get().(*evaluation)
-	defer evaluations.Put(e)
-	for i := range in {
+	defer func() {
 		*e = evaluation{}
+		evaluations.Put(e)
+	}()
+	for i := range in {
 		d, err := c.evaluate(e, g, &in[i])
 		out[i] = d
 		if err != nil && first == nil {
@@ -339,8 +341,10 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 		}
 		return invalidf("evaluate: %s: is required", strings.Join(missing, ", "))
 	}
-	e.c, e.g, e.in, e.read, e.explain = c, g, in, c.readActions[in.Action], in.Explain
-	e.resTags = in.IncludeResourceTags == nil || *in.IncludeResourceTags
+	// Reset everything a previous request may have left (e is recycled);
+	// in may point to e.input, which keeps its value.
+	*e = evaluation{input: e.input, c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
+		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags}
 	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
 		return notFoundErr("evaluate: scope", in.ScopeID)
 	}

@@ -709,3 +709,23 @@ func TestCollectionMembership(t *testing.T) {
 		wantErr(t, err, authz.ErrNotFound)
 	})
 }
+
+// TestEvaluateAfterDelegatedBatch is a regression test: evaluation state is
+// recycled, and a delegated request of EvaluateBatch once left its principal
+// behind for the next Evaluate.
+func TestEvaluateAfterDelegatedBatch(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		evalModel(t, c)
+		grant(t, c, "alice", "acme", "viewer")
+		read := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}
+		delegated := read
+		delegated.OnBehalfOf = &authz.SubjectRef{SubjectID: "mallory"}
+		for range 3 {
+			must(c.EvaluateBatch(ctx, []authz.EvaluateInput{delegated}))
+			d := must(c.Evaluate(ctx, read))
+			if d.UsedDelegation || !d.Allowed {
+				t.Fatalf("got usedDelegation=%v allowed=%v (%s); want a plain allowed decision", d.UsedDelegation, d.Allowed, d.Explanation)
+			}
+		}
+	})
+}

@@ -1,0 +1,211 @@
+package authz_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scopegate/authz"
+)
+
+// stressDuration is how long TestStress runs: AUTHZ_STRESS (a Go duration),
+// or 2s.
+func stressDuration(t *testing.T) time.Duration {
+	if v := os.Getenv("AUTHZ_STRESS"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("AUTHZ_STRESS=%q: want a positive duration", v)
+		}
+		return d
+	}
+	return 2 * time.Second
+}
+
+// stressToggle is an object a writer creates and deletes in turn; states
+// alternate between the base model and the base model with the object.
+type stressToggle struct {
+	add    func(bt *authz.Batch)
+	create func(c *authz.Client) error
+	remove func(c *authz.Client) error
+}
+
+// TestStress runs writers (two Clients on one store) and evaluators in
+// parallel, on both backends. The writers toggle objects that change
+// decisions; every decision an evaluator gets must be the oracle's for one
+// of the revisions it may have read: between the revision before and after
+// its call.
+func TestStress(t *testing.T) {
+	d := stressDuration(t)
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			var (
+				store = be.open(t)
+				w1    = must(authz.New(store, testOptions()))
+				w2    = must(authz.New(store, nil))
+				base  authz.Batch
+			)
+			// A model with at least one membership to toggle around.
+			for m := 0; ; m++ {
+				r := rand.New(rand.NewPCG(uint64(m), 99))
+				c := must(authz.New(be.open(t), testOptions()))
+				base = applyPruned(t, c, randomModel(r))
+				if len(base.Memberships) > 0 && len(base.Roles) > 1 && len(base.Resources) > 1 {
+					break
+				}
+			}
+			must(w1.Apply(ctx, base))
+			sub, scope, role := base.Subjects[0].ID, base.Memberships[0].ScopeID, base.Memberships[0].RoleIDs[0]
+			toggles := []stressToggle{
+				{ // a disabled override of a role that grants
+					add: func(bt *authz.Batch) {
+						bt.ScopeOverrides = append(bt.ScopeOverrides, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
+					},
+					create: func(c *authz.Client) error {
+						_, err := c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
+						return err
+					},
+					remove: func(c *authz.Client) error { return c.DeleteScopeOverride(ctx, "stress_ov") },
+				},
+				{ // a deny-everything policy on a resource
+					add: func(bt *authz.Batch) {
+						bt.ResourcePolicies = append(bt.ResourcePolicies, stressPolicy(base))
+					},
+					create: func(c *authz.Client) error {
+						_, err := c.CreateResourcePolicy(ctx, stressPolicy(base))
+						return err
+					},
+					remove: func(c *authz.Client) error { return c.DeleteResourcePolicy(ctx, "stress_pol") },
+				},
+				{ // a membership of the first subject
+					add: func(bt *authz.Batch) {
+						bt.Memberships = append(bt.Memberships, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
+					},
+					create: func(c *authz.Client) error {
+						_, err := c.CreateMembership(ctx, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
+						return err
+					},
+					remove: func(c *authz.Client) error { return c.DeleteMembership(ctx, "stress_m") },
+				},
+			}
+			reqs := allRequests(base)
+			if len(reqs) > 400 {
+				reqs = reqs[:400]
+			}
+			// want[0] is the base model; want[1+i] the base with toggle i.
+			readActions := map[string]bool{"read": true, "list": true, "view": true}
+			oracleFor := func(bt authz.Batch) []bool {
+				o := &oracle{bt: bt, readActions: readActions}
+				out := make([]bool, len(reqs))
+				for i, q := range reqs {
+					out[i], _ = o.decide(oracleRequest{subject: q.Actor.SubjectID, scope: q.ScopeID, action: q.Action, resource: q.Resource.ResourceID, context: q.Context})
+				}
+				return out
+			}
+			want := [][]bool{oracleFor(base)}
+			for _, tg := range toggles {
+				bt := base
+				bt.ScopeOverrides = append([]authz.ScopeOverrideInput(nil), base.ScopeOverrides...)
+				bt.ResourcePolicies = append([]authz.ResourcePolicyInput(nil), base.ResourcePolicies...)
+				bt.Memberships = append([]authz.MembershipInput(nil), base.Memberships...)
+				tg.add(&bt)
+				want = append(want, oracleFor(bt))
+			}
+			differ := 0
+			for _, w := range want[1:] {
+				for i := range reqs {
+					if w[i] != want[0][i] {
+						differ++
+					}
+				}
+			}
+			if differ == 0 {
+				t.Fatal("no toggle changes any decision: the test would prove nothing")
+			}
+			baseRev := must(w1.Revision(ctx))
+			// Revision baseRev+2k is the base model (after k toggles on and off);
+			// baseRev+2k+1 has toggle k mod len(toggles).
+			stateAt := func(rev uint64) int {
+				n := rev - baseRev
+				if n%2 == 0 {
+					return 0
+				}
+				return 1 + int(n/2)%len(toggles)
+			}
+			var (
+				stop      atomic.Bool
+				wg        sync.WaitGroup
+				decisions atomic.Int64
+				writes    atomic.Int64
+			)
+			errs := make(chan error, 16)
+			// One writer at a time keeps the revision sequence known; it
+			// alternates between the two Clients.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				writers := []*authz.Client{w1, w2}
+				for k := 0; !stop.Load(); k++ {
+					tg := toggles[k%len(toggles)]
+					if err := tg.create(writers[k%2]); err != nil {
+						errs <- err
+						return
+					}
+					if err := tg.remove(writers[(k+1)%2]); err != nil {
+						errs <- err
+						return
+					}
+					writes.Add(2)
+				}
+			}()
+			evaluators := []*authz.Client{w1, w2, must(authz.New(store, nil))}
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := evaluators[g%len(evaluators)]
+					r := rand.New(rand.NewPCG(uint64(g), 1))
+					for !stop.Load() {
+						i := r.IntN(len(reqs))
+						before := must(c.Revision(context.Background()))
+						d, err := c.Evaluate(context.Background(), reqs[i])
+						after := must(c.Revision(context.Background()))
+						if err != nil {
+							errs <- err
+							return
+						}
+						ok := false
+						for rev := before; rev <= after && !ok; rev++ {
+							ok = want[stateAt(rev)][i] == d.Allowed
+						}
+						if !ok {
+							t.Errorf("request %+v at revisions %d..%d: got allowed=%v (%s); the oracle never says so there", reqs[i], before, after, d.Allowed, d.Explanation)
+							stop.Store(true)
+							return
+						}
+						decisions.Add(1)
+					}
+				}()
+			}
+			time.Sleep(d)
+			stop.Store(true)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			if err := w1.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%v: %d writes, %d decisions checked against the oracle", d, writes.Load(), decisions.Load())
+		})
+	}
+}
+
+func stressPolicy(base authz.Batch) authz.ResourcePolicyInput {
+	return authz.ResourcePolicyInput{ID: "stress_pol", ScopeID: base.Resources[0].ScopeID, Name: "stress", Effect: authz.EffectDeny, Priority: 9,
+		Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: base.Resources[0].ID}, Actions: []string{"*"}}
+}
