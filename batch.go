@@ -320,6 +320,11 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 	for _, g := range groups {
 		g.build(b, bt)
 	}
+	for _, it := range b.items {
+		if field, err := checkLimits(it.rec); err != nil && !it.failed {
+			b.fail(it, field, err)
+		}
+	}
 	err := c.write(ctx, func(tx *writeTx) error {
 		if err := b.store(tx); err != nil {
 			return err

@@ -153,6 +153,9 @@ func update[T any, P interface {
 		if v.err != nil {
 			return v.err
 		}
+		if field, err := checkLimits(t); err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
 		if err := putRecord(tx, P(t), P(old)); err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -104,14 +105,10 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.FileMode == 0 {
 		o.FileMode = DefaultFileMode
 	}
-	db, err := bolt.Open(path, o.FileMode, &bolt.Options{
-		// bbolt waits forever for a zero Timeout and fails after the first
-		// attempt for a negative one.
-		Timeout:         o.Timeout,
-		NoSync:          o.NoSync,
-		InitialMmapSize: initialMmapSize,
-		// Freelist type and everything else: bbolt's defaults.
-	})
+	if err := checkFile(path); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(path, o)
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("boltstore: open %s: file is in use, lock not acquired within %v: %w", path, max(o.Timeout, 0), err)
@@ -119,6 +116,25 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	return &Store{db: db, path: path}, nil
+}
+
+// openBolt opens the file with bbolt, turning a panic of bbolt on a
+// damaged file into an error.
+func openBolt(path string, o Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("the file is corrupted: %v", r)
+		}
+	}()
+	return bolt.Open(path, o.FileMode, &bolt.Options{
+		// bbolt waits forever for a zero Timeout and fails after the first
+		// attempt for a negative one.
+		Timeout:         o.Timeout,
+		NoSync:          o.NoSync,
+		InitialMmapSize: initialMmapSize,
+		// Freelist type and everything else: bbolt's defaults.
+	})
 }
 
 // Path returns the path of the file, as given to Open.
@@ -132,10 +148,13 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	btx, err := s.db.Begin(false)
+	btx, err := s.begin(false)
 	if err != nil {
 		return s.beginError(err)
 	}
+	// A damaged page can make bbolt read outside the map: turn the fault
+	// into a panic that the tx methods turn into an error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	t := &tx{btx: btx}
 	defer func() {
 		t.End()
@@ -153,10 +172,11 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	btx, err := s.db.Begin(true)
+	btx, err := s.begin(true)
 	if err != nil {
 		return s.beginError(err)
 	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	t := &tx{btx: btx, Guard: txguard.Guard{Writable: true}}
 	defer func() {
 		t.End()
@@ -176,8 +196,12 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	t.End()
-	if err := btx.Commit(); err != nil {
-		return fmt.Errorf("boltstore: commit: %w", err)
+	var cerr error
+	if err := protect(func() { cerr = btx.Commit() }); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return fmt.Errorf("boltstore: commit: %w", cerr)
 	}
 	s.version.Add(1)
 	return nil
@@ -187,6 +211,13 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 // implements storage.Versioner: Open locks the file, so no other process
 // writes it while the Store is open.
 func (s *Store) Version() uint64 { return s.version.Load() }
+
+// begin starts a bbolt transaction, turning a panic of bbolt into an error.
+func (s *Store) begin(writable bool) (btx *bolt.Tx, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer corrupted(&err)
+	return s.db.Begin(writable)
+}
 
 // beginError maps an error of bbolt's Begin.
 func (s *Store) beginError(err error) error {
@@ -216,7 +247,17 @@ type tx struct {
 	txguard.Guard
 }
 
-func (t *tx) Get(table, key string) ([]byte, error) {
+// corrupted turns a panic of bbolt on a damaged page into an error. The
+// tx methods defer it around bbolt's calls only, never around a Scan
+// callback, whose panics are the caller's.
+func corrupted(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("boltstore: the file is corrupted: %v", r)
+	}
+}
+
+func (t *tx) Get(table, key string) (_ []byte, err error) {
+	defer corrupted(&err)
 	if err := t.Read(table, key); err != nil {
 		return nil, err
 	}
@@ -232,7 +273,8 @@ func (t *tx) Get(table, key string) ([]byte, error) {
 	return bytes.Clone(v), nil
 }
 
-func (t *tx) Put(table, key string, value []byte) error {
+func (t *tx) Put(table, key string, value []byte) (err error) {
+	defer corrupted(&err)
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
@@ -250,7 +292,8 @@ func (t *tx) Put(table, key string, value []byte) error {
 	return nil
 }
 
-func (t *tx) Delete(table, key string) error {
+func (t *tx) Delete(table, key string) (err error) {
+	defer corrupted(&err)
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
@@ -268,19 +311,45 @@ func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error)
 	if err := t.Guard.Scan(table); err != nil {
 		return err
 	}
-	b := t.btx.Bucket([]byte(table))
-	if b == nil {
-		return nil
+	var c *bolt.Cursor
+	if err := protect(func() {
+		if b := t.btx.Bucket([]byte(table)); b != nil {
+			c = b.Cursor()
+		}
+	}); err != nil || c == nil {
+		return err
 	}
 	p := []byte(prefix)
-	c := b.Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+	k, v, ok, err := cursorStep(func() ([]byte, []byte) { return c.Seek(p) }, p)
+	for ; err == nil && ok; k, v, ok, err = cursorStep(c.Next, p) {
 		if v == nil {
 			continue // a nested bucket: never created by this package
 		}
-		if err := fn(string(k), bytes.Clone(v)); err != nil {
+		if err := fn(k, v); err != nil {
 			return err
 		}
 	}
+	return err
+}
+
+// protect runs fn, turning a panic of bbolt into an error.
+func protect(fn func()) (err error) {
+	defer corrupted(&err)
+	fn()
 	return nil
+}
+
+// cursorStep moves a cursor and copies out the entry it reaches, if it has
+// the prefix, turning a panic of bbolt (or a fault reading the map) into an
+// error.
+func cursorStep(move func() ([]byte, []byte), prefix []byte) (key string, value []byte, ok bool, err error) {
+	defer corrupted(&err)
+	k, v := move()
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return "", nil, false, nil
+	}
+	if v != nil {
+		value = bytes.Clone(v)
+	}
+	return string(k), value, true, nil
 }

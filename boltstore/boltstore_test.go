@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -181,5 +182,47 @@ func TestPutTooLargeKey(t *testing.T) {
 	})
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Get after the failed Update: got %v; want ErrNotFound", err)
+	}
+}
+
+// TestOpenTruncatedFile cuts a file short of the pages its meta page
+// declares: bbolt would read past the end of its memory map and die with
+// SIGBUS; Open must refuse the file instead.
+func TestOpenTruncatedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.bolt")
+	s, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(context.Background(), func(tx storage.Tx) error {
+		for i := range 2000 {
+			if err := tx.Put("t", fmt.Sprintf("k%05d", i), bytes.Repeat([]byte("v"), 200)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := len(data)
+	for used > 0 && data[used-1] == 0 {
+		used--
+	}
+	if err := os.WriteFile(path, data[:used/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = boltstore.Open(path, nil)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a truncated file: got nil error; want an error")
+	}
+	if !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("got %q; want it to say the file is truncated", err)
 	}
 }
