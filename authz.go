@@ -46,6 +46,14 @@ type Options struct {
 	// MaxHierarchyDepth bounds how many parent levels the resource
 	// hierarchy step climbs (SPEC §4.2 step 2). Default 32.
 	MaxHierarchyDepth int
+
+	// DecisionCacheSize bounds how many decisions Evaluate remembers for
+	// the current revision of the store; a negative value turns the cache
+	// off. Default DefaultDecisionCacheSize. The cache cannot answer with a
+	// stale decision: it belongs to one revision, and every write starts a
+	// new, empty one. Requests with a context, an explanation or a
+	// delegation are never cached.
+	DecisionCacheSize int
 }
 
 // DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
@@ -66,6 +74,7 @@ type Client struct {
 
 	readActions       map[string]bool
 	maxHierarchyDepth int
+	decisionCacheSize int
 
 	// versioner is store as a storage.Versioner, when it is one.
 	versioner storage.Versioner
@@ -112,6 +121,10 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	}
 	for _, a := range o.ReadActions {
 		c.readActions[a] = true
+	}
+	c.decisionCacheSize = o.DecisionCacheSize
+	if c.decisionCacheSize == 0 {
+		c.decisionCacheSize = DefaultDecisionCacheSize
 	}
 	c.maxHierarchyDepth = o.MaxHierarchyDepth
 	if c.maxHierarchyDepth <= 0 {

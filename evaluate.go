@@ -118,9 +118,19 @@ func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, erro
 	if err != nil {
 		return denied(&in, "the store could not be read"), err
 	}
+	key, cacheable := cacheKey(&in)
+	cacheable = cacheable && g.decisions != nil
+	if cacheable {
+		if d, ok := g.decisions.get(&key); ok {
+			return d, nil
+		}
+	}
 	e := evaluations.Get().(*evaluation)
 	e.input = in
 	d, err := c.evaluate(e, g, &e.input)
+	if cacheable && err == nil && e.now.IsZero() {
+		g.decisions.put(&key, d)
+	}
 	*e = evaluation{}
 	evaluations.Put(e)
 	return d, err
@@ -234,6 +244,7 @@ func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) 
 			return nil, err
 		}
 	}
+	g.decisions = newDecisionCache(c.decisionCacheSize)
 	if cur == nil || cur.rev < g.rev {
 		c.graph.Store(g)
 	}

@@ -33,6 +33,8 @@ type graph struct {
 	resByExt cowMap[handle]
 	// typesByKey finds the resource types of a key.
 	typesByKey cowMap[[]handle]
+	// decisions remembers the decisions made on this graph; nil when off.
+	decisions *decisionCache
 }
 
 // handle is the index of a node in graph.nodes. Handles are assigned to ids
