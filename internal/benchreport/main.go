@@ -271,11 +271,14 @@ func targets(x index) []target {
 		check("Memory per stored object, memstore, "+size, want, fmt.Sprintf("%.0f B/object", v), ok, pass)
 	}
 	for _, size := range []string{"medium", "large"} {
+		// The plain Enforcer against authz evaluating every request; the
+		// cached one, on repeated requests, against authz's decision cache.
 		a, ok1 := x.metric("BenchmarkCompare/"+size+"/authz", "ns/op")
+		n, ok4 := x.metric("BenchmarkCompare/"+size+"/authz-nocache", "ns/op")
 		e, ok2 := x.metric("BenchmarkCompare/"+size+"/casbin-enforcer", "ns/op")
 		c, ok3 := x.metric("BenchmarkCompare/"+size+"/casbin-cached", "ns/op")
-		check("Against Casbin Enforcer, "+size+" (speed-up)", "≥ 20×", fmt.Sprintf("%.1f×", e/a), ok1 && ok2, e/a >= 20)
-		check("Against Casbin CachedEnforcer, "+size+" (speed-up)", "≥ 1×", fmt.Sprintf("%.2f×", c/a), ok1 && ok3, c/a >= 1)
+		check("Against Casbin Enforcer, "+size+" (speed-up of authz without its decision cache)", "≥ 20×", fmt.Sprintf("%.0f×", e/n), ok4 && ok2, e/n >= 20)
+		check("Against Casbin CachedEnforcer, repeated requests, "+size+" (speed-up of authz with its cache)", "≥ 1×", fmt.Sprintf("%.2f×", c/a), ok1 && ok3, c/a >= 1)
 	}
 	return out
 }
