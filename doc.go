@@ -61,7 +61,19 @@
 //
 // On the role path an Evaluate allocates nothing; the Matches of a Decision
 // may therefore share memory with the graph and with other Decisions, and
-// must be treated as read-only.
+// must be treated as read-only. Each revision also has a bounded cache of
+// decisions (Options.DecisionCacheSize) for requests without context,
+// explanation or delegation; it starts empty at every write, so it never
+// answers with a decision of an older revision.
+//
+// # Limits and consistency
+//
+// Every stored field is bounded (MaxIDLength, MaxTextLength, MaxListLength,
+// MaxMetaBytes, MaxMetaDepth, MaxRawJSONBytes, and node and depth limits for
+// conditions and match definitions); a write past a limit fails with
+// ErrInvalid and stores nothing. Client.Check verifies a whole store the way
+// bbolt's Tx.Check verifies a file, and reports what it finds in a
+// *CheckError.
 //
 // # Identifiers and time
 //

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 SIZES=${SIZES:-small,medium,large}
 BENCHTIME=${BENCHTIME:-1s}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 compare_sizes=$(echo "$SIZES" | tr ',' '\n' | grep -v '^small$' | paste -sd, - || true)
 compare_sizes=${compare_sizes:-small}
 

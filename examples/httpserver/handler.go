@@ -88,6 +88,19 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 	patches(mux, "resource-policies", c.UpdateResourcePolicy)
 	patches(mux, "tag-groups", c.UpdateTagGroup)
 	patches(mux, "tags", c.UpdateTag)
+	mux.HandleFunc("GET /subjects/{id}/permissions", func(w http.ResponseWriter, r *http.Request) {
+		scope := r.URL.Query().Get("scopeId")
+		if scope == "" {
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "scopeId: is required", nil)
+			return
+		}
+		perms, err := c.ListEffectivePermissions(r.Context(), r.PathValue("id"), scope)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, perms)
+	})
 	mux.HandleFunc("POST /evaluate", func(w http.ResponseWriter, r *http.Request) {
 		var in authz.EvaluateInput
 		if !decode(w, r, &in) {

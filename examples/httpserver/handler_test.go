@@ -288,3 +288,50 @@ func FuzzRoutes(f *testing.F) {
 		}
 	})
 }
+
+func TestSubjectPermissionsRoute(t *testing.T) {
+	srv := newServer(t)
+	code, body := post(t, srv, "/roles", `{"id":"role_reader","scopeId":"scope_org","name":"Reader"}`, "Bearer "+token)
+	if code != http.StatusCreated {
+		t.Fatalf("create role: got %d %v", code, body)
+	}
+	code, body = post(t, srv, "/memberships", `{"subjectId":"subject_jane","scopeId":"scope_org","roleIds":["role_reader"]}`, "Bearer "+token)
+	if code != http.StatusCreated {
+		t.Fatalf("create membership: got %d %v", code, body)
+	}
+	code, body = post(t, srv, "/permissions", `{"scopeId":"scope_org","action":"read","resourceType":"library"}`, "Bearer "+token)
+	if code != http.StatusCreated {
+		t.Fatalf("create permission: got %d %v", code, body)
+	}
+	perm := body.(map[string]any)["id"].(string)
+	if code, body = post(t, srv, "/role-permissions", `{"roleId":"role_reader","permissionId":"`+perm+`"}`, "Bearer "+token); code != http.StatusCreated {
+		t.Fatalf("grant: got %d %v", code, body)
+	}
+	for _, tc := range []struct {
+		path string
+		code int
+	}{
+		{"/subjects/subject_jane/permissions?scopeId=scope_project_a", http.StatusOK},
+		{"/subjects/subject_jane/permissions", http.StatusBadRequest},
+		{"/subjects/nobody/permissions?scopeId=scope_project_a", http.StatusNotFound},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got any
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Fatalf("GET %s: got %d %v; want %d", tc.path, resp.StatusCode, got, tc.code)
+		}
+		if tc.code == http.StatusOK {
+			list, _ := got.([]any)
+			if len(list) != 1 || list[0].(map[string]any)["permission"].(map[string]any)["id"] != perm {
+				t.Errorf("GET %s: got %v; want one permission %s", tc.path, got, perm)
+			}
+		}
+	}
+}

@@ -252,10 +252,12 @@ func (g *gen) scopes() {
 		}
 		for j, s := range tn.scopes {
 			in := authz.ScopeInput{ID: s.id, TypeID: levelType(s.depth), Name: s.id}
+			cost := 1
 			if j > 0 {
 				in.ParentScopeID = tn.scopes[s.parent].id
+				cost = 2 // the scope and its parent edge
 			}
-			g.b.add(1, func(bt *authz.Batch) { bt.Scopes = append(bt.Scopes, in) })
+			g.b.add(cost, func(bt *authz.Batch) { bt.Scopes = append(bt.Scopes, in) })
 		}
 		g.tenants = append(g.tenants, tn)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/modelgen"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
 )
 
 // TestSmallModel loads the small model and checks that it is what it claims:
@@ -16,7 +17,8 @@ import (
 func TestSmallModel(t *testing.T) {
 	ctx := context.Background()
 	m := modelgen.Generate(modelgen.Small())
-	c, err := authz.New(memstore.New(), nil)
+	store := memstore.New()
+	c, err := authz.New(store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +35,14 @@ func TestSmallModel(t *testing.T) {
 	}
 	if items != m.Objects {
 		t.Errorf("Objects: got %d; want %d (the items of the batches)", m.Objects, items)
+	}
+	// Every stored object has an entry in the ids table.
+	stored := 0
+	err = store.View(ctx, func(tx storage.Tx) error {
+		return tx.Scan("ids", "", func(string, []byte) error { stored++; return nil })
+	})
+	if err != nil || stored != m.Objects {
+		t.Errorf("stored objects: got %d (%v); want Objects = %d", stored, err, m.Objects)
 	}
 	if err := c.Check(ctx); err != nil {
 		t.Fatal(err)
@@ -79,6 +89,11 @@ func count(bt authz.Batch) int {
 		len(bt.TagBindings) + len(bt.TagAssignments)
 	for _, m := range bt.Memberships {
 		n += 1 + len(m.RoleIDs)
+	}
+	for _, s := range bt.Scopes {
+		if s.ParentScopeID != "" {
+			n++ // the parent edge
+		}
 	}
 	return n
 }

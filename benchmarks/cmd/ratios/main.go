@@ -12,6 +12,7 @@ import (
 	"strings"
 )
 
+// figure is one benchmark result: time and allocations per op.
 type figure struct{ ns, allocs float64 }
 
 func main() {
@@ -69,7 +70,12 @@ func main() {
 			}
 			ratio := "—"
 			if base := engines[against[e]].ns; base > 0 {
-				ratio = fmt.Sprintf("%.1f× (against %s)", fig.ns/base, against[e])
+				r := fig.ns / base
+				prec := 1
+				if r >= 100 {
+					prec = 0
+				}
+				ratio = fmt.Sprintf("%.*f× (against %s)", prec, r, against[e])
 			}
 			fmt.Printf("| %s | %.0f | %.0f | %s |\n", e, fig.ns, fig.allocs, ratio)
 		}
