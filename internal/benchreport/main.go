@@ -157,8 +157,21 @@ func write(w io.Writer, results []*result, cpu, commands string) {
 	fmt.Fprintf(w, "## Commands\n\n```sh\n%s```\n\n", commands)
 	fmt.Fprintf(w, "The models come from `internal/modelgen` (seeded, generated in memory): small is 1 tenant, 100 scopes, 1k subjects, 10k resources; medium is 10 tenants, 2k scopes (depth 5), 10k subjects, 100k resources, 100k memberships, 200 roles, 1k permissions, 500 overrides, 200 policies over 50 collections, 20%% of grants conditional; large is medium with 1M resources and 1M memberships. Each Evaluate benchmark cycles through the path's requests of the model's fixed mix (60%% allowed, 40%% denied).\n\n")
 	fmt.Fprintf(w, "## Targets\n\n| target | wanted | measured | met |\n|---|---|---|---|\n")
-	for _, t := range targets(x) {
+	ts := targets(x)
+	for _, t := range ts {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.what, t.want, t.got, t.met)
+	}
+	var missed []string
+	for _, c := range causes {
+		for _, t := range ts {
+			if t.met == "**no**" && strings.HasPrefix(t.what, c.prefix) {
+				missed = append(missed, "- **"+c.prefix+"**: "+c.why)
+				break
+			}
+		}
+	}
+	if len(missed) > 0 {
+		fmt.Fprintf(w, "\n### Why targets are missed\n\n%s\n", strings.Join(missed, "\n"))
 	}
 	fmt.Fprintf(w, "\n## All results\n\n")
 	var names []string
@@ -281,6 +294,18 @@ func targets(x index) []target {
 		check("Against Casbin CachedEnforcer, repeated requests, "+size+" (speed-up of authz with its cache)", "≥ 1×", fmt.Sprintf("%.2f×", c/a), ok1 && ok3, c/a >= 1)
 	}
 	return out
+}
+
+// causes explains, per target (by the start of its name), why it is missed
+// when it is. The report lists only those of missed targets.
+var causes = []struct{ prefix, why string }{
+	{"Evaluate, RBAC path", "the role mix includes subjects that hold the permission through several roles (the Matches list is then built per request) and grants whose conditions are evaluated on the way. A request with one grant, or a denial, allocates nothing and takes about 300 ns on the small model (BenchmarkEvaluate/rbac); repeated requests are answered by the decision cache in about 200 ns with 0 allocations (role-repeated)."},
+	{"Evaluate, one JSON Logic condition", "about half of the time is the JSON Logic library (about 1.5 µs and 14 allocations per condition); the rest builds the condition data of the request. A compiled evaluator for the common comparisons is the next step."},
+	{"Flat with growth, role: large", "the large model puts 1M memberships on the same 10k subjects as medium's 100k: 100 memberships per subject instead of 10, so each request considers ten times more memberships and finds more grants. The cost per membership does not grow."},
+	{"Flat with growth, link: large", "as for the role path: ten times more memberships per subject in the large model."},
+	{"Cold open", "opening builds the in-memory graph from the whole store, JSON-decoding its 3M records. A binary record encoding, or a graph snapshot stored with the data, would remove most of it."},
+	{"Bulk load", "each object costs 5–8 ordered-tree operations (record, id, 2–3 index entries, uniqueness check and entry), a JSON encoding and validation reads of scope chains; on stores of millions of entries the memstore B-tree and the garbage collector dominate, and boltstore adds page writes and an fsync per batch. These runs also overlapped with another benchmark process on the 2-core machine."},
+	{"Memory per stored object, memstore, large", "memstore keeps every object as JSON plus 3–5 index and uniqueness entries in its B-tree (about 870 bytes per object), and the evaluation graph adds about 300 bytes."},
 }
 
 var paths = []string{"role", "condition", "policy", "cascade", "link"}
