@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/scopegate/authz"
@@ -41,7 +40,7 @@ func TestDamagedBoltFile(t *testing.T) {
 	}
 	const page = 4096
 	pages := (used + page - 1) / page
-	for i := range damageRounds() {
+	for i := range envCount(t, "AUTHZ_DAMAGE_ROUNDS", 200) {
 		damaged := append([]byte(nil), data...)
 		what := "truncated"
 		if i%4 == 0 {
@@ -93,13 +92,4 @@ func openAndUse(t *testing.T, path string) (step string) {
 		return "evaluate refused"
 	}
 	return "ok"
-}
-
-// damageRounds is the number of damaged files TestDamagedBoltFile tries:
-// AUTHZ_DAMAGE_ROUNDS, or 200.
-func damageRounds() int {
-	if n, err := strconv.Atoi(os.Getenv("AUTHZ_DAMAGE_ROUNDS")); err == nil && n > 0 {
-		return n
-	}
-	return 200
 }

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -21,19 +20,6 @@ import (
 // crashApplyEnv tells TestApplyCrashChild, run as a child process by
 // TestApplyCrash, which bolt file to write.
 const crashApplyEnv = "AUTHZ_CRASH_CHILD_PATH"
-
-// crashRounds is the number of kills of TestApplyCrash: AUTHZ_CRASH_ROUNDS,
-// or 10.
-func crashRounds(t *testing.T) int {
-	if v := os.Getenv("AUTHZ_CRASH_ROUNDS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("AUTHZ_CRASH_ROUNDS=%q: want a positive number", v)
-		}
-		return n
-	}
-	return 10
-}
 
 // crashBase is the model every crash batch builds on; the child applies it
 // first, in a batch of its own.
@@ -123,7 +109,7 @@ func TestApplyCrash(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("random seed %d", seed)
-	rounds := crashRounds(t)
+	rounds := envCount(t, "AUTHZ_CRASH_ROUNDS", 10)
 	last := 0
 	for round := 1; round <= rounds; round++ {
 		delay := time.Duration(5+r.IntN(120)) * time.Millisecond

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -136,4 +138,18 @@ func bootstrap(t *testing.T, c *authz.Client) {
 			{ID: "role_globex", ScopeID: "scope_globex", Name: "Globex admin"},
 		},
 	}))
+}
+
+// envCount returns the positive number in the environment variable name, or
+// def when it is unset: the long runs of scripts/reliability.sh set them.
+func envCount(t testing.TB, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
 	"testing"
 
 	"github.com/scopegate/authz"
@@ -620,24 +618,11 @@ func pruneBatch(bt authz.Batch, drop map[string]map[int]bool) authz.Batch {
 	return out
 }
 
-// oracleModels is the number of random models of TestOracle:
-// AUTHZ_ORACLE_MODELS, or 150.
-func oracleModels(t *testing.T) int {
-	if v := os.Getenv("AUTHZ_ORACLE_MODELS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("AUTHZ_ORACLE_MODELS=%q: want a positive number", v)
-		}
-		return n
-	}
-	return 150
-}
-
 // TestOracle compares Evaluate with the oracle on random requests over
 // random models, on both backends, on allowed and decidedBy. A failure
 // prints the model as one Apply batch and the request.
 func TestOracle(t *testing.T) {
-	models := oracleModels(t)
+	models := envCount(t, "AUTHZ_ORACLE_MODELS", 150)
 	const requests = 60
 	compared := 0
 	outcomes := map[string]int{}
