@@ -132,7 +132,6 @@ type gResType struct {
 
 type gResource struct {
 	r        *Resource
-	h        handle
 	typ      handle // *gResType
 	owner    handle // *gScope
 	links    []gLink
@@ -189,9 +188,8 @@ func (g *graph) scope(h handle) *gScope       { return nodeAt[gScope](g, h) }
 func (g *graph) subject(h handle) *gSubject   { return nodeAt[gSubject](g, h) }
 func (g *graph) resource(h handle) *gResource { return nodeAt[gResource](g, h) }
 
-func (g *graph) scopeByID(id string) *gScope       { return g.scope(g.lookup(id)) }
-func (g *graph) subjectByID(id string) *gSubject   { return g.subject(g.lookup(id)) }
-func (g *graph) resourceByID(id string) *gResource { return g.resource(g.lookup(id)) }
+func (g *graph) scopeByID(id string) *gScope     { return g.scope(g.lookup(id)) }
+func (g *graph) subjectByID(id string) *gSubject { return g.subject(g.lookup(id)) }
 
 // inChain reports whether target is in chain(x) (SPEC §4.1): x and its
 // ancestors up to and including the first define scope.
@@ -582,7 +580,7 @@ func attachCollection(b *graphBuilder, r record) {
 
 func newResourceNode(b *graphBuilder, r record) any {
 	res := r.(*Resource)
-	return &gResource{r: res, h: b.handle(res.ID), typ: b.handle(res.ResourceTypeID), owner: b.handle(res.ScopeID)}
+	return &gResource{r: res, typ: b.handle(res.ResourceTypeID), owner: b.handle(res.ScopeID)}
 }
 
 func attachLink(b *graphBuilder, r record) {
