@@ -352,14 +352,9 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 		}
 		return invalidf("evaluate: %s: is required", strings.Join(missing, ", "))
 	}
-	// Reset everything a previous request may have left (e is recycled);
-	// in may point to e.input, which keeps its value.
-	*e = evaluation{input: e.input, c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
-		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags}
-	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
-		return notFoundErr("evaluate: scope", in.ScopeID)
+	if err := e.prepare(c, g, in); err != nil {
+		return err
 	}
-	e.chain = g.chainOf(e.scope.h, e.chainBuf[:0])
 	var err error
 	if e.actor, err = g.subjectFor(in.Actor, "actor"); err != nil {
 		return err
@@ -372,6 +367,18 @@ func (e *evaluation) init(c *Client, g *graph, in *EvaluateInput) error {
 	if err := e.resolveResource(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// prepare resets e for the request in (e is recycled; in may point to
+// e.input, which keeps its value) and resolves the request scope.
+func (e *evaluation) prepare(c *Client, g *graph, in *EvaluateInput) error {
+	*e = evaluation{input: e.input, c: c, g: g, in: in, read: c.readActions[in.Action], explain: in.Explain,
+		resTags: in.IncludeResourceTags == nil || *in.IncludeResourceTags}
+	if e.scope = g.scopeByID(in.ScopeID); e.scope == nil {
+		return notFoundErr("evaluate: scope", in.ScopeID)
+	}
+	e.chain = g.chainOf(e.scope.h, e.chainBuf[:0])
 	return nil
 }
 
@@ -552,6 +559,11 @@ type subjectEval struct {
 	// conditions evaluated.
 	matched []collMatch
 	conds   []condResult
+	// bySubject records that the outcome so far depends on the subject:
+	// a condition was evaluated (its data holds the subject), a collection
+	// definition with a condition was matched, or the role step ran. An
+	// outcome reached without it is the same for every subject.
+	bySubject bool
 }
 
 type collMatch struct {
@@ -564,18 +576,22 @@ type collMatch struct {
 func (e *evaluation) decide(x *gSubject) Decision {
 	s := subjectEval{evaluation: e, x: x}
 	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
-	var out outcome
-	if e.res == nil {
-		if s.explain {
-			s.tracef("type-level request: %s on %q resources in scope %s", e.in.Action, e.typeKey, e.scope.s.ID)
-		}
-		out = s.roles(nil, []line{{home: noHandle, e: e.scope.h}})
-	} else {
-		out = s.resource(e.res, 0)
-	}
+	out := s.run()
 	d.Allowed, d.DecidedBy, d.PolicyID, d.Matches, d.InheritedFrom, d.Explanation = out.allowed, out.by, out.policyID, out.matches, out.inheritedFrom, out.explanation
 	d.Trace = s.trace
 	return d
+}
+
+// run runs steps 1–4 of SPEC §4.2 for the subject, on the request's
+// resource or, for a type-level request, on its type.
+func (s *subjectEval) run() outcome {
+	if s.res != nil {
+		return s.resource(s.res, 0)
+	}
+	if s.explain {
+		s.tracef("type-level request: %s on %q resources in scope %s", s.in.Action, s.typeKey, s.scope.s.ID)
+	}
+	return s.roles(nil, []line{{home: noHandle, e: s.scope.h}})
 }
 
 // tracef adds a step to the trace. Callers check s.explain first, so that a
@@ -776,6 +792,9 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 			return m.match
 		}
 	}
+	if c.readsData {
+		s.bySubject = true
+	}
 	ok := c.def.match(s.matchInput(r, l), s.nowTime())
 	s.matched = append(s.matched, collMatch{c: c, r: r, e: l.e, match: ok})
 	if !ok && s.explain {
@@ -793,6 +812,7 @@ type hit struct {
 
 // roles runs step 3 (and step 4 when nothing matches).
 func (s *subjectEval) roles(r *gResource, lines []line) outcome {
+	s.bySubject = true
 	g := s.g
 	var hitBuf [4]hit
 	hits := hitBuf[:0]
@@ -1058,6 +1078,7 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	if c == nil {
 		return true, ""
 	}
+	s.bySubject = true
 	for _, m := range s.conds {
 		if m.src == c.src && m.broken == (c.broken != nil) && m.r == r && m.e == l.e {
 			return m.ok, m.why

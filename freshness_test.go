@@ -50,9 +50,36 @@ func decisions(t *testing.T, c *authz.Client, in []authz.EvaluateInput) []string
 	return out
 }
 
+// lookupAnswers runs lookups of every kind over benchModel, as comparable
+// text: the resources of each type every subject may act on from every
+// scope, and the subjects who may act on every resource.
+func lookupAnswers(t *testing.T, c *authz.Client) []string {
+	t.Helper()
+	var out []string
+	scopes := []string{"acme", "eng", "api", "sales", "globex"}
+	actions := []string{"read", "write", "share", "edit"}
+	for _, scope := range scopes {
+		for _, action := range actions {
+			for _, sub := range []string{"alice", "bob", "carol", "mallory", "dave"} {
+				for _, typ := range []string{"document", "folder"} {
+					p, err := c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: sub}, ScopeID: scope, Action: action,
+						ResourceType: typ, Context: map[string]any{"hour": 9}})
+					out = append(out, fmt.Sprintf("%s %s %s %s: %v err=%v", sub, scope, action, typ, p.Resources, err))
+				}
+			}
+			for _, res := range []string{"doc_acme", "doc_api", "doc_sales", "doc_globex", "f1", "d4", "doc_new"} {
+				p, err := c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: scope, Action: action, Resource: authz.ResourceRef{ResourceID: res}})
+				out = append(out, fmt.Sprintf("%s %s %s: %v err=%v", scope, action, res, p.Subjects, err))
+			}
+		}
+	}
+	return out
+}
+
 // TestNoStaleDecisions interleaves writes of every kind, made by two Clients
 // sharing one store, with evaluations by both. After each write, both must
-// decide exactly as a new Client that reads the whole store.
+// decide exactly as a new Client that reads the whole store, and answer
+// lookups as it does.
 func TestNoStaleDecisions(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -68,7 +95,11 @@ func TestNoStaleDecisions(t *testing.T) {
 				}
 				fresh := must(authz.New(store, nil))
 				want := decisions(t, fresh, reqs)
+				wantLookups := lookupAnswers(t, fresh)
 				for name, c := range map[string]*authz.Client{"a": a, "b": b} {
+					if diff := cmp.Diff(wantLookups, lookupAnswers(t, c)); diff != "" {
+						t.Fatalf("after %s: client %s's lookups differ from a new client's (-want +got):\n%s", step, name, diff)
+					}
 					// Twice: the second time, cacheable requests are
 					// answered by the decision cache.
 					for round := range 2 {
@@ -159,8 +190,9 @@ func TestNoStaleDecisions(t *testing.T) {
 				}},
 				{"a new subject with a membership and a new resource, in one batch", b, func(c *authz.Client) error {
 					_, err := c.Apply(ctx, authz.Batch{
+						Scopes:    []authz.ScopeInput{{ID: "infra", TypeID: "t_team", ParentScopeID: "eng"}},
 						Subjects:  []authz.SubjectInput{{ID: "dave", SubjectType: authz.SubjectUser, ExternalID: "dave"}},
-						Resources: []authz.ResourceInput{{ID: "doc_new", ResourceTypeID: "rt_doc", ScopeID: "eng", ExternalResourceID: "new"}},
+						Resources: []authz.ResourceInput{{ID: "doc_new", ResourceTypeID: "rt_doc", ScopeID: "infra", ExternalResourceID: "new"}},
 					})
 					if err != nil {
 						return err

@@ -3,6 +3,7 @@ package authz
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -33,6 +34,12 @@ type graph struct {
 	resByExt cowMap[handle]
 	// typesByKey finds the resource types of a key.
 	typesByKey cowMap[[]handle]
+	// Reverse edges, for the lookups (lookup.go), each a nodeVec of
+	// *handleSet indexed by scope handle: kids holds the child scopes of a
+	// scope; homes the resources that live in a scope (owned, or linked
+	// there, whatever the link type); members the subjects with a
+	// membership there.
+	kids, homes, members nodeVec
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
 }
@@ -80,9 +87,10 @@ type gMemberRef struct {
 }
 
 type gMember struct {
-	id    string
-	scope handle
-	roles []handle // *gRole
+	id      string
+	subject handle
+	scope   handle
+	roles   []handle // *gRole
 }
 
 // gTag is one tag assignment as conditions see it.
@@ -155,11 +163,14 @@ type gParent struct {
 }
 
 type gColl struct {
-	c        *Collection
-	def      *matchDef
-	scope    handle
-	policies []handle        // *gPolicy
-	actions  map[string]bool // the actions its policies list
+	c   *Collection
+	def *matchDef
+	// readsData is set when def has a condition section, which reads the
+	// subject and the request context.
+	readsData bool
+	scope     handle
+	policies  []handle        // *gPolicy
+	actions   map[string]bool // the actions its policies list
 }
 
 type gPolicy struct {
@@ -312,8 +323,10 @@ type graphBuilder struct {
 	gen uint64
 	tx  storage.Tx
 	all bool // a full build: every node is being built
-	// fresh holds the handles of the nodes built by an incremental update.
+	// fresh holds the handles of the nodes built by an incremental update,
+	// old the node each had before.
 	fresh map[handle]bool
+	old   map[handle]any
 }
 
 // handle returns the handle of id, assigning one if it has none.
@@ -341,9 +354,26 @@ func fresh[T any](b *graphBuilder, id string) *T {
 }
 
 func (b *graphBuilder) setNode(h handle, n any) {
-	b.g.nodes.set(b.gen, h, n)
-	if !b.all {
+	if !b.all && !b.fresh[h] {
+		b.old[h] = b.g.nodes.at(h)
 		b.fresh[h] = true
+	}
+	b.g.nodes.set(b.gen, h, n)
+}
+
+// finish brings the graph's lookup maps and reverse edges in step with the
+// nodes built, once they have all their attachments.
+func (b *graphBuilder) finish() {
+	if b.all {
+		for h := range b.g.next {
+			if n := b.g.nodes.at(h); n != nil {
+				b.index(h, nil, n)
+			}
+		}
+		return
+	}
+	for _, h := range slices.Sorted(maps.Keys(b.old)) {
+		b.index(h, b.old[h], b.g.nodes.at(h))
 	}
 }
 
@@ -369,6 +399,7 @@ func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
 			return nil, err
 		}
 	}
+	b.finish()
 	return g, nil
 }
 
@@ -378,16 +409,18 @@ func (b *graphBuilder) add(gk *graphKind, r record) {
 		h := b.handle(r.recordID())
 		n := gk.node(b, r)
 		b.setNode(h, n)
-		b.index(h, nil, n)
 	}
 	if gk.attach != nil {
 		gk.attach(b, r)
 	}
 }
 
-// index keeps the graph's lookup maps in step with a node that changed from
-// old to n (either may be nil).
+// index keeps the graph's lookup maps and reverse edges in step with a node
+// that changed from old to n (either may be nil).
 func (b *graphBuilder) index(h handle, old, n any) {
+	b.reverse(&b.g.kids, h, scopeParent(old), scopeParent(n))
+	b.reverse(&b.g.homes, h, resourceHomes(old), resourceHomes(n))
+	b.reverse(&b.g.members, memberSubject(old, n), memberScope(old), memberScope(n))
 	if r, ok := old.(*gResource); ok {
 		b.g.resByExt.del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
 	}
@@ -411,14 +444,16 @@ func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
 func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, error) {
 	gen := generations.Add(1)
 	ng := &graph{rev: rev, seq: seq, ids: g.ids.forWrite(), nodes: g.nodes.forWrite(), next: g.next,
-		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite()}
-	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}}
+		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite(),
+		kids: g.kids.forWrite(), homes: g.homes.forWrite(), members: g.members.forWrite()}
+	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
 	for _, key := range keys {
 		if err := b.reload(key); err != nil {
 			return nil, err
 		}
 	}
+	b.finish()
 	return ng, nil
 }
 
@@ -426,12 +461,10 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 // record attached to it, found through the attachment's index.
 func (b *graphBuilder) reload(key nodeKey) error {
 	h := b.handle(key.id)
-	old := b.g.nodes.at(h)
 	gk := graphKinds[graphKindOrder[key.kind]]
 	raw, err := b.tx.Get(key.kind.table, key.id)
 	if errors.Is(err, storage.ErrNotFound) {
 		b.setNode(h, nil)
-		b.index(h, old, nil)
 		return nil
 	}
 	if err != nil {
@@ -443,7 +476,6 @@ func (b *graphBuilder) reload(key nodeKey) error {
 	}
 	n := gk.node(b, r)
 	b.setNode(h, n)
-	b.index(h, old, n)
 	for _, dk := range graphKinds {
 		for _, a := range dk.to {
 			if a.kind != key.kind {
@@ -517,7 +549,7 @@ func attachOverride(b *graphBuilder, r record) {
 
 func newMemberNode(b *graphBuilder, r record) any {
 	m := r.(*Membership)
-	return &gMember{id: m.ID, scope: b.handle(m.ScopeID)}
+	return &gMember{id: m.ID, subject: b.handle(m.SubjectID), scope: b.handle(m.ScopeID)}
 }
 
 func attachMembership(b *graphBuilder, r record) {
@@ -568,7 +600,7 @@ func newCollNode(b *graphBuilder, r record) any {
 	// A definition that no longer parses matches nothing (a nil matchDef),
 	// so its policies fail closed.
 	def, _ := parseMatchDefinition(c.MatchDefinition)
-	return &gColl{c: c, def: def, scope: b.handle(c.ScopeID)}
+	return &gColl{c: c, def: def, readsData: def.readsData(), scope: b.handle(c.ScopeID)}
 }
 
 func attachCollection(b *graphBuilder, r record) {
@@ -655,4 +687,100 @@ func containsGlob(p string) bool {
 		}
 	}
 	return false
+}
+
+// Reverse edges: what a node points to, for the sets of graph.kids,
+// graph.homes and graph.members.
+
+func scopeParent(n any) []handle {
+	if s, ok := n.(*gScope); ok && s.parent != noHandle {
+		return []handle{s.parent}
+	}
+	return nil
+}
+
+// resourceHomes returns the scopes r lives in: its owner and every scope it
+// is linked to.
+func resourceHomes(n any) []handle {
+	r, ok := n.(*gResource)
+	if !ok {
+		return nil
+	}
+	out := []handle{r.owner}
+	for _, l := range r.links {
+		if !slices.Contains(out, l.scope) {
+			out = append(out, l.scope)
+		}
+	}
+	return out
+}
+
+func memberScope(n any) []handle {
+	if m, ok := n.(*gMember); ok {
+		return []handle{m.scope}
+	}
+	return nil
+}
+
+// memberSubject returns the subject of a membership that was old and is n.
+func memberSubject(old, n any) handle {
+	for _, x := range []any{n, old} {
+		if m, ok := x.(*gMember); ok {
+			return m.subject
+		}
+	}
+	return noHandle
+}
+
+// reverse moves v from the sets of the keys in was to those of the keys in
+// is.
+func (b *graphBuilder) reverse(vec *nodeVec, v handle, was, is []handle) {
+	for _, k := range was {
+		if !slices.Contains(is, k) {
+			if s, _ := vec.at(k).(*handleSet); s != nil {
+				if i := slices.Index(s.hs, v); i >= 0 {
+					s = b.writableSet(vec, k, s)
+					s.hs[i] = s.hs[len(s.hs)-1]
+					s.hs = s.hs[:len(s.hs)-1]
+				}
+			}
+		}
+	}
+	for _, k := range is {
+		if k != noHandle && !slices.Contains(was, k) {
+			s, _ := vec.at(k).(*handleSet)
+			s = b.writableSet(vec, k, s)
+			s.hs = append(s.hs, v)
+		}
+	}
+}
+
+// handleSet is a set of handles in no order. A graph update copies the
+// sets it changes, each once.
+type handleSet struct {
+	gen uint64
+	hs  []handle
+}
+
+// writableSet returns the set of key k in vec (s, which may be nil), copied
+// first unless it was made in the builder's generation.
+func (b *graphBuilder) writableSet(vec *nodeVec, k handle, s *handleSet) *handleSet {
+	if s != nil && s.gen == b.gen {
+		return s
+	}
+	ns := &handleSet{gen: b.gen}
+	if s != nil {
+		ns.hs = slices.Clone(s.hs)
+	}
+	vec.set(b.gen, k, ns)
+	return ns
+}
+
+// reverseOf returns the set of key k in vec. It belongs to the graph: do
+// not modify it.
+func reverseOf(vec *nodeVec, k handle) []handle {
+	if s, _ := vec.at(k).(*handleSet); s != nil {
+		return s.hs
+	}
+	return nil
 }

@@ -3,8 +3,12 @@ package authz
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/scopegate/authz/storage"
 )
 
 // EffectivePermission is a permission a subject holds in a scope, with every
@@ -128,4 +132,423 @@ func (c *Client) ListEffectivePermissions(ctx context.Context, subjectID, scopeI
 	}
 	slices.SortFunc(out, func(a, b EffectivePermission) int { return strings.Compare(a.Permission.ID, b.Permission.ID) })
 	return out, nil
+}
+
+// LookupSubjectsInput asks ListAllowedSubjects which subjects may do Action
+// on Resource, the request being made in scope ScopeID.
+type LookupSubjectsInput struct {
+	ScopeID string `json:"scopeId"`
+	Action  string `json:"action"`
+	// Resource names the resource as EvaluateInput.Resource does: a
+	// concrete resource, or a resource type (with an optional pattern) for a
+	// type-level question.
+	Resource ResourceRef `json:"resource"`
+	// SubjectType, when set, keeps only the subjects of that type.
+	SubjectType SubjectType `json:"subjectType,omitempty"`
+	// Context is what conditions see as "context", as in EvaluateInput.
+	Context map[string]any `json:"context,omitempty"`
+	// Limit is the most subjects a page holds; 0 means all.
+	Limit int `json:"limit,omitempty"`
+	// After starts the page after this subject id: the Next of the
+	// previous page.
+	After string `json:"after,omitempty"`
+}
+
+// SubjectPage is a page of ListAllowedSubjects.
+type SubjectPage struct {
+	// Subjects are the allowed subjects, in id order.
+	Subjects []SubjectRef `json:"subjects"`
+	// Next is the After of the next page, set when the page is full and
+	// subjects remain to be decided; the next page may be empty.
+	Next string `json:"next,omitempty"`
+}
+
+// LookupResourcesInput asks ListAllowedResources which resources of
+// ResourceType Actor (acting on behalf of OnBehalfOf, when set) may do
+// Action on, the request being made in scope ScopeID.
+type LookupResourcesInput struct {
+	Actor      SubjectRef  `json:"actor"`
+	OnBehalfOf *SubjectRef `json:"onBehalfOf,omitempty"`
+	ScopeID    string      `json:"scopeId"`
+	Action     string      `json:"action"`
+	// ResourceType is a resource type id, or a key: then the resources of
+	// every type with that key are considered.
+	ResourceType string `json:"resourceType"`
+	// Context is what conditions see as "context", as in EvaluateInput.
+	Context map[string]any `json:"context,omitempty"`
+	// Limit is the most resources a page holds; 0 means all.
+	Limit int `json:"limit,omitempty"`
+	// After starts the page after this resource id: the Next of the
+	// previous page.
+	After string `json:"after,omitempty"`
+}
+
+// ResourcePage is a page of ListAllowedResources.
+type ResourcePage struct {
+	// Resources are the allowed resources, in id order, each with its
+	// ResourceID, ExternalResourceID and ResourceType (the type id).
+	Resources []ResourceRef `json:"resources"`
+	// Next is the After of the next page, set when the page is full and
+	// resources remain to be decided; the next page may be empty.
+	Next string `json:"next,omitempty"`
+}
+
+// ListAllowedSubjects lists the subjects for which Evaluate would allow
+// in.Action on in.Resource in in.ScopeID (SPEC §4.5): through roles,
+// resource and collection policies, cascades and links, with overrides and
+// conditions applied. The answer is exact: every subject listed is
+// allowed, and every allowed subject is listed, because each candidate is
+// decided by the algorithm Evaluate runs, on one snapshot of the store.
+//
+// The candidates are the subjects with a membership at a scope of
+// chain(ScopeID), which are the only ones a role can reach, and, when an
+// allow policy listing the action targets the resource, one of its
+// collections or a resource it inherits from, every subject. In that case,
+// when the decision for one subject depends on nothing of the subject (an
+// unconditional policy decides), it is the decision for all of them.
+//
+// Errors are those of Evaluate for the same request (ErrInvalid,
+// ErrNotFound for an unknown scope or resource), ErrInvalid for a negative
+// Limit or an unknown SubjectType, a done ctx or a storage error.
+func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput) (SubjectPage, error) {
+	const op = "list allowed subjects"
+	out := SubjectPage{Subjects: []SubjectRef{}}
+	if err := checkLookup(op, in.ScopeID, in.Action, in.Limit); err != nil {
+		return out, err
+	}
+	if in.SubjectType != "" && !slices.Contains(subjectTypes, in.SubjectType) {
+		return out, invalidf("%s: subjectType: %q is not one of %v", op, in.SubjectType, subjectTypes)
+	}
+	ein := EvaluateInput{ScopeID: in.ScopeID, Action: in.Action, Resource: &in.Resource, Context: in.Context}
+	err := c.viewGraph(ctx, func(tx storage.Tx, g *graph) (err error) {
+		defer recoverLookup(op, &err)
+		e := new(evaluation)
+		if err := e.prepare(c, g, &ein); err != nil {
+			return renamed(op, err)
+		}
+		if err := e.resolveResource(); err != nil {
+			return renamed(op, err)
+		}
+		keep := func(h handle) bool {
+			s := g.subject(h)
+			return s != nil && (in.SubjectType == "" || s.s.SubjectType == in.SubjectType)
+		}
+		var cands []candidate
+		everyone := e.res != nil && g.policyMayAllow(e.res, in.Action)
+		if everyone {
+			err = tx.Scan(subjectKind.table, "", func(id string, _ []byte) error {
+				if h := g.lookup(id); keep(h) {
+					cands = append(cands, candidate{id: id, h: h})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		} else {
+			cands = memberCandidates(g, e.chain, keep)
+		}
+		allow := func(h handle) bool {
+			s := subjectEval{evaluation: e, x: g.subject(h)}
+			return s.run().allowed
+		}
+		if everyone && len(cands) > 0 {
+			s := subjectEval{evaluation: e, x: g.subject(cands[0].h)}
+			if o := s.run(); !s.bySubject {
+				// The outcome read nothing of the subject: it is every
+				// subject's outcome.
+				allow = func(handle) bool { return o.allowed }
+			}
+		}
+		hs, next, err := pageCandidates(ctx, cands, in.After, in.Limit, allow)
+		for _, h := range hs {
+			s := g.subject(h)
+			out.Subjects = append(out.Subjects, SubjectRef{SubjectID: s.s.ID, SubjectType: s.s.SubjectType})
+		}
+		out.Next = next
+		return err
+	})
+	if err != nil {
+		return SubjectPage{Subjects: []SubjectRef{}}, err
+	}
+	return out, nil
+}
+
+// ListAllowedResources lists the resources of in.ResourceType for which
+// Evaluate would allow in.Action to in.Actor (on behalf of in.OnBehalfOf,
+// when set) in in.ScopeID (SPEC §4.5). The answer is exact: each candidate
+// is decided by the algorithm Evaluate runs, on one snapshot of the store.
+//
+// The candidates are the resources of the type with a home (owning scope or
+// linked scope) on the line of ScopeID: in chain(ScopeID), or below ScopeID
+// without a define scope in between. A resource anywhere else is not
+// reachable from ScopeID, so Evaluate denies it. The cost of a lookup is
+// therefore that of the part of the scope tree the request can see, not
+// that of the store.
+//
+// Errors are those of Evaluate for the same request (ErrInvalid,
+// ErrNotFound for an unknown actor, principal or scope), ErrNotFound for a
+// resource type id or key that names no type, ErrInvalid for a missing
+// ResourceType or a negative Limit, a done ctx or a storage error.
+func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInput) (ResourcePage, error) {
+	const op = "list allowed resources"
+	out := ResourcePage{Resources: []ResourceRef{}}
+	if err := checkLookup(op, in.ScopeID, in.Action, in.Limit); err != nil {
+		return out, err
+	}
+	if in.ResourceType == "" {
+		return out, invalidf("%s: resourceType: is required", op)
+	}
+	ein := EvaluateInput{Actor: in.Actor, OnBehalfOf: in.OnBehalfOf, ScopeID: in.ScopeID, Action: in.Action,
+		Resource: &ResourceRef{ResourceType: in.ResourceType}, Context: in.Context}
+	g, err := c.snapshot(ctx)
+	if err != nil {
+		return out, err
+	}
+	err = func() (err error) {
+		defer recoverLookup(op, &err)
+		e := new(evaluation)
+		if err := e.init(c, g, &ein); err != nil {
+			return renamed(op, err)
+		}
+		types := g.typesNamed(in.ResourceType)
+		if len(types) == 0 {
+			return notFoundErr(op+": resource type", in.ResourceType)
+		}
+		cands := lineResources(g, e, types)
+		hs, next, err := pageCandidates(ctx, cands, in.After, in.Limit, func(h handle) bool {
+			e.res = g.resource(h)
+			return e.allows()
+		})
+		for _, h := range hs {
+			r := g.resource(h).r
+			out.Resources = append(out.Resources, ResourceRef{ResourceID: r.ID, ExternalResourceID: r.ExternalResourceID, ResourceType: r.ResourceTypeID})
+		}
+		out.Next = next
+		return err
+	}()
+	if err != nil {
+		return ResourcePage{Resources: []ResourceRef{}}, err
+	}
+	return out, nil
+}
+
+// allows reports whether Evaluate would allow the request e holds: for the
+// actor and, under delegation, for the principal too.
+func (e *evaluation) allows() bool {
+	s := subjectEval{evaluation: e, x: e.actor}
+	if !s.run().allowed {
+		return false
+	}
+	if e.principal == nil {
+		return true
+	}
+	p := subjectEval{evaluation: e, x: e.principal}
+	return p.run().allowed
+}
+
+func checkLookup(op, scopeID, action string, limit int) error {
+	var missing []string
+	if scopeID == "" {
+		missing = append(missing, "scopeId")
+	}
+	if action == "" {
+		missing = append(missing, "action")
+	}
+	if len(missing) > 0 {
+		return invalidf("%s: %s: is required", op, strings.Join(missing, ", "))
+	}
+	if limit < 0 {
+		return invalidf("%s: limit is %d; it must not be negative", op, limit)
+	}
+	return nil
+}
+
+// renamed gives an error of the evaluation the name of the lookup.
+func renamed(op string, err error) error {
+	var re *ruleError
+	if errors.As(err, &re) {
+		return &ruleError{msg: op + ": " + strings.TrimPrefix(re.msg, "evaluate: "), kind: re.kind}
+	}
+	return err
+}
+
+// recoverLookup turns a panic of a lookup into an error: a lookup never
+// answers with a partial list.
+func recoverLookup(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("authz: %s: internal error: %v", op, r)
+	}
+}
+
+// candidate is a subject or resource to decide.
+type candidate struct {
+	id string
+	h  handle
+}
+
+// pageCandidates decides the candidates whose ids sort after after, in id
+// order, until limit (0: no limit) are allowed. next is the id of the last
+// one returned when candidates remain undecided. A full list sorts the
+// candidates; a page takes them from a heap, so that it costs the
+// candidates it decides, not a sort of all of them.
+func pageCandidates(ctx context.Context, cands []candidate, after string, limit int, allow func(handle) bool) (hs []handle, next string, err error) {
+	cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.id <= after })
+	q := candidateQueue(cands)
+	if limit == 0 {
+		slices.SortFunc(q, func(a, b candidate) int { return strings.Compare(a.id, b.id) })
+	} else {
+		q.heapify()
+	}
+	last := ""
+	for n := 0; len(q) > 0; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, "", err
+			}
+		}
+		var c candidate
+		if limit == 0 {
+			c, q = q[0], q[1:]
+		} else {
+			c = q.pop()
+		}
+		if c.id == last {
+			continue // a resource with two homes on the line
+		}
+		last = c.id
+		if !allow(c.h) {
+			continue
+		}
+		hs = append(hs, c.h)
+		if limit > 0 && len(hs) == limit {
+			if len(q) > 0 {
+				next = c.id
+			}
+			break
+		}
+	}
+	return hs, next, nil
+}
+
+// candidateQueue is a min-heap of candidates by id, or a sorted list.
+type candidateQueue []candidate
+
+func (q candidateQueue) heapify() {
+	for i := len(q)/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
+}
+
+// pop removes and returns the candidate with the least id.
+func (q *candidateQueue) pop() candidate {
+	h := *q
+	c := h[0]
+	h[0] = h[len(h)-1]
+	*q = h[:len(h)-1]
+	q.down(0)
+	return c
+}
+
+func (q candidateQueue) down(i int) {
+	for {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].id < q[least].id {
+			least = l
+		}
+		if r < len(q) && q[r].id < q[least].id {
+			least = r
+		}
+		if least == i {
+			return
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+}
+
+// memberCandidates returns the subjects, kept by keep, with a membership at
+// one of scopes.
+func memberCandidates(g *graph, scopes []handle, keep func(handle) bool) []candidate {
+	var out []candidate
+	for _, sh := range scopes {
+		for _, h := range reverseOf(&g.members, sh) {
+			if keep(h) {
+				out = append(out, candidate{id: g.subject(h).s.ID, h: h})
+			}
+		}
+	}
+	return out
+}
+
+// policyMayAllow reports whether an allow policy listing action targets r
+// or a collection of its type, or does so for a resource r inherits from
+// through cascading edges: only then may a subject with no role be allowed
+// on r.
+func (g *graph) policyMayAllow(r *gResource, action string) bool {
+	allows := func(ph handle) bool {
+		p := nodeAt[gPolicy](g, ph)
+		return p != nil && p.p.Effect == EffectAllow && actionListed(p.p.Actions, action)
+	}
+	seen := map[*gResource]bool{r: true}
+	for stack := []*gResource{r}; len(stack) > 0; {
+		r := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if slices.ContainsFunc(r.policies, allows) {
+			return true
+		}
+		if t := nodeAt[gResType](g, r.typ); t != nil {
+			for _, ch := range t.colls {
+				if c := nodeAt[gColl](g, ch); c != nil && c.hasAction(action) && slices.ContainsFunc(c.policies, allows) {
+					return true
+				}
+			}
+		}
+		for _, p := range r.parents {
+			if parent, _ := g.resourceOf(p.res); parent != nil && p.cascade != CascadeNone && !seen[parent] {
+				seen[parent] = true
+				stack = append(stack, parent)
+			}
+		}
+	}
+	return false
+}
+
+// typesNamed returns the resource types named by a type id, or by a key.
+func (g *graph) typesNamed(name string) []handle {
+	if t := nodeAt[gResType](g, g.lookup(name)); t != nil {
+		return []handle{g.lookup(name)}
+	}
+	list, _ := g.typesByKey.get(name)
+	return slices.DeleteFunc(slices.Clone(list), func(h handle) bool { return nodeAt[gResType](g, h) == nil })
+}
+
+// lineScopes returns the scopes on the line of the request scope (SPEC
+// §4.1): chain(S), and the scopes below S whose chain reaches S.
+func lineScopes(g *graph, e *evaluation) []handle {
+	out := slices.Clone(e.chain)
+	for i, queue := 0, []handle{e.scope.h}; i < len(queue); i++ {
+		for _, h := range reverseOf(&g.kids, queue[i]) {
+			// A define child starts a chain of its own: S is not in it.
+			if child := g.scope(h); child != nil && !child.define && child.parent == queue[i] {
+				queue = append(queue, h)
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+// lineResources returns the resources of the given types with a home
+// (owning or linked scope) on the line of the request scope.
+func lineResources(g *graph, e *evaluation, types []handle) []candidate {
+	var out []candidate
+	for _, sh := range lineScopes(g, e) {
+		for _, h := range reverseOf(&g.homes, sh) {
+			if r := g.resource(h); r != nil && slices.Contains(types, r.typ) {
+				out = append(out, candidate{id: r.r.ID, h: h})
+			}
+		}
+	}
+	return out
 }

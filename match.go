@@ -95,6 +95,25 @@ type matchDef struct {
 	noneOf   []*matchDef
 }
 
+// readsData reports whether matching d reads the condition data: whether d
+// or a definition nested in it has a condition section.
+func (d *matchDef) readsData() bool {
+	if d == nil {
+		return false
+	}
+	if d.cond != nil {
+		return true
+	}
+	for _, list := range [][]*matchDef{d.anyOf, d.allOf, d.noneOf} {
+		for _, n := range list {
+			if n.readsData() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // matchInput is what a definition is matched against.
 type matchInput struct {
 	// props are the resource's properties: id, type (the type key),

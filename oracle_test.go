@@ -42,12 +42,17 @@ var oracleConds = []struct {
 // oracleMatchDefs are the collection definitions random models use.
 var oracleMatchDefs = []struct {
 	json  string
-	match func(res authz.ResourceInput) bool
+	match func(sub authz.SubjectInput, res authz.ResourceInput) bool
 }{
-	{`{}`, func(authz.ResourceInput) bool { return true }},
-	{`{"fields":{"class":"internal"}}`, func(res authz.ResourceInput) bool { return res.Meta["class"] == "internal" }},
-	{`{"fields":{"class":{"in":["public","secret"]}}}`, func(res authz.ResourceInput) bool {
+	{`{}`, func(authz.SubjectInput, authz.ResourceInput) bool { return true }},
+	{`{"fields":{"class":"internal"}}`, func(_ authz.SubjectInput, res authz.ResourceInput) bool { return res.Meta["class"] == "internal" }},
+	{`{"fields":{"class":{"in":["public","secret"]}}}`, func(_ authz.SubjectInput, res authz.ResourceInput) bool {
 		return res.Meta["class"] == "public" || res.Meta["class"] == "secret"
+	}},
+	// A condition section sees the subject: the collection differs from
+	// one subject to another.
+	{`{"fields":{"class":{"notIn":["secret"]}},"condition":{"==":[{"var":"subject.meta.dept"},"eng"]}}`, func(sub authz.SubjectInput, res authz.ResourceInput) bool {
+		return res.Meta["class"] != "secret" && sub.Meta["dept"] == "eng"
 	}},
 }
 
@@ -223,7 +228,7 @@ func (o *oracle) onResource(subject string, q oracleRequest, resID string, visit
 		if direct && p.Target.ResourceID != resID {
 			continue
 		}
-		if !direct && !o.inCollection(p.Target.CollectionID, res) {
+		if !direct && !o.inCollection(p.Target.CollectionID, sub, res) {
 			continue
 		}
 		if !o.holds(p.SubjectCondition, sub, res, q.context) || !o.holds(p.ContextCondition, sub, res, q.context) {
@@ -333,7 +338,7 @@ func (o *oracle) holds(raw json.RawMessage, sub authz.SubjectInput, res authz.Re
 	return oracleConds[condIndex(raw)].eval(sub, res, ctx)
 }
 
-func (o *oracle) inCollection(id string, res authz.ResourceInput) bool {
+func (o *oracle) inCollection(id string, sub authz.SubjectInput, res authz.ResourceInput) bool {
 	for _, c := range o.bt.Collections {
 		if c.ID != id {
 			continue
@@ -343,7 +348,7 @@ func (o *oracle) inCollection(id string, res authz.ResourceInput) bool {
 		}
 		for _, d := range oracleMatchDefs {
 			if sameJSON(d.json, c.MatchDefinition) {
-				return d.match(res)
+				return d.match(sub, res)
 			}
 		}
 	}
@@ -481,7 +486,11 @@ func randomModel(r *rand.Rand) authz.Batch {
 		if r.IntN(5) == 0 {
 			meta["suspended"] = true
 		}
-		bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: authz.SubjectUser, ExternalID: id, Meta: meta})
+		typ := authz.SubjectUser
+		if k%3 == 2 {
+			typ = authz.SubjectAgent
+		}
+		bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: typ, ExternalID: id, Meta: meta})
 		subjects = append(subjects, id)
 	}
 	gen.bt = bt
