@@ -108,6 +108,44 @@ func ExampleClient_Evaluate_delegation() {
 	// actor: false on behalf of: true
 }
 
+func ExampleClient_ListAllowedResources() {
+	c := exampleClient()
+	page, err := c.ListAllowedResources(context.Background(), authz.LookupResourcesInput{
+		Actor:        authz.SubjectRef{SubjectID: "alice"},
+		ScopeID:      "acme",
+		Action:       "read",
+		ResourceType: "document",
+		Limit:        100,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range page.Resources {
+		fmt.Println(r.ResourceID, r.ExternalResourceID)
+	}
+	fmt.Printf("next page: %q\n", page.Next)
+	// Output:
+	// doc_1 design
+	// next page: ""
+}
+
+func ExampleClient_ListAllowedSubjects() {
+	c := exampleClient()
+	page, err := c.ListAllowedSubjects(context.Background(), authz.LookupSubjectsInput{
+		ScopeID:  "eng",
+		Action:   "read",
+		Resource: authz.ResourceRef{ResourceID: "doc_1"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range page.Subjects {
+		fmt.Println(s.SubjectID, s.SubjectType)
+	}
+	// Output:
+	// alice user
+}
+
 func ExampleBatchError() {
 	c := exampleClient()
 	_, err := c.CreateScopes(context.Background(), []authz.ScopeInput{

@@ -38,8 +38,10 @@ type graph struct {
 	// *handleSet indexed by scope handle: kids holds the child scopes of a
 	// scope; homes the resources that live in a scope (owned, or linked
 	// there, whatever the link type); members the subjects with a
-	// membership there.
-	kids, homes, members nodeVec
+	// membership there. subjects holds every subject, in buckets of
+	// subjectBucket handles (key h/subjectBucket), so that adding one copies
+	// a bucket, not the list of all subjects.
+	kids, homes, members, subjects nodeVec
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
 }
@@ -421,6 +423,7 @@ func (b *graphBuilder) index(h handle, old, n any) {
 	b.reverse(&b.g.kids, h, scopeParent(old), scopeParent(n))
 	b.reverse(&b.g.homes, h, resourceHomes(old), resourceHomes(n))
 	b.reverse(&b.g.members, memberSubject(old, n), memberScope(old), memberScope(n))
+	b.reverse(&b.g.subjects, h, subjectBucketOf(h, old), subjectBucketOf(h, n))
 	if r, ok := old.(*gResource); ok {
 		b.g.resByExt.del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
 	}
@@ -445,7 +448,7 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 	gen := generations.Add(1)
 	ng := &graph{rev: rev, seq: seq, ids: g.ids.forWrite(), nodes: g.nodes.forWrite(), next: g.next,
 		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite(),
-		kids: g.kids.forWrite(), homes: g.homes.forWrite(), members: g.members.forWrite()}
+		kids: g.kids.forWrite(), homes: g.homes.forWrite(), members: g.members.forWrite(), subjects: g.subjects.forWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
 	for _, key := range keys {
@@ -718,6 +721,17 @@ func resourceHomes(n any) []handle {
 func memberScope(n any) []handle {
 	if m, ok := n.(*gMember); ok {
 		return []handle{m.scope}
+	}
+	return nil
+}
+
+const subjectBucket = 4096
+
+// subjectBucketOf returns the bucket of graph.subjects that holds h when n
+// is a subject.
+func subjectBucketOf(h handle, n any) []handle {
+	if _, ok := n.(*gSubject); ok {
+		return []handle{h / subjectBucket}
 	}
 	return nil
 }

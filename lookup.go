@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/scopegate/authz/storage"
 )
 
 // EffectivePermission is a permission a subject holds in a scope, with every
@@ -220,7 +218,11 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		return out, invalidf("%s: subjectType: %q is not one of %v", op, in.SubjectType, subjectTypes)
 	}
 	ein := EvaluateInput{ScopeID: in.ScopeID, Action: in.Action, Resource: &in.Resource, Context: in.Context}
-	err := c.viewGraph(ctx, func(tx storage.Tx, g *graph) (err error) {
+	g, err := c.snapshot(ctx)
+	if err != nil {
+		return out, err
+	}
+	err = func() (err error) {
 		defer recoverLookup(op, &err)
 		e := new(evaluation)
 		if err := e.prepare(c, g, &ein); err != nil {
@@ -236,14 +238,12 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		var cands []candidate
 		everyone := e.res != nil && g.policyMayAllow(e.res, in.Action)
 		if everyone {
-			err = tx.Scan(subjectKind.table, "", func(id string, _ []byte) error {
-				if h := g.lookup(id); keep(h) {
-					cands = append(cands, candidate{id: id, h: h})
+			for k := range g.next/subjectBucket + 1 {
+				for _, h := range reverseOf(&g.subjects, k) {
+					if keep(h) {
+						cands = append(cands, candidate{id: g.subject(h).s.ID, h: h})
+					}
 				}
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		} else {
 			cands = memberCandidates(g, e.chain, keep)
@@ -267,7 +267,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		}
 		out.Next = next
 		return err
-	})
+	}()
 	if err != nil {
 		return SubjectPage{Subjects: []SubjectRef{}}, err
 	}

@@ -101,6 +101,30 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, perms)
 	})
+	mux.HandleFunc("POST /lookup/subjects", func(w http.ResponseWriter, r *http.Request) {
+		var in authz.LookupSubjectsInput
+		if !decode(w, r, &in) {
+			return
+		}
+		page, err := c.ListAllowedSubjects(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+	mux.HandleFunc("POST /lookup/resources", func(w http.ResponseWriter, r *http.Request) {
+		var in authz.LookupResourcesInput
+		if !decode(w, r, &in) {
+			return
+		}
+		page, err := c.ListAllowedResources(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
 	mux.HandleFunc("POST /evaluate", func(w http.ResponseWriter, r *http.Request) {
 		var in authz.EvaluateInput
 		if !decode(w, r, &in) {

@@ -258,6 +258,9 @@ func FuzzRoutes(f *testing.F) {
 		f.Add(uint8(0), "/scopes/batch", body)
 	}
 	f.Add(uint8(0), "/evaluate", []byte(`{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read","resource":{"resourceType":"library"}}`))
+	f.Add(uint8(0), "/lookup/subjects", []byte(`{"scopeId":"scope_org","action":"read","resource":{"resourceId":"resource_lib_auth"},"limit":1}`))
+	f.Add(uint8(0), "/lookup/resources", []byte(`{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read","resourceType":"library"}`))
+	f.Add(uint8(1), "/subjects/subject_jane/permissions?scopeId=scope_org", []byte(nil))
 	f.Add(uint8(1), "/scopes?typeId=type_project&limit=2", []byte(nil))
 	f.Add(uint8(2), "/subjects/subject_bob", []byte(`{"displayName":"Bob"}`))
 	f.Add(uint8(3), "/scope-types/type_team", []byte(nil))
@@ -332,6 +335,54 @@ func TestSubjectPermissionsRoute(t *testing.T) {
 			if len(list) != 1 || list[0].(map[string]any)["permission"].(map[string]any)["id"] != perm {
 				t.Errorf("GET %s: got %v; want one permission %s", tc.path, got, perm)
 			}
+		}
+	}
+}
+
+func TestLookupRoutes(t *testing.T) {
+	srv := newServer(t)
+	for _, step := range []struct{ path, body string }{
+		{"/roles", `{"id":"role_reader","scopeId":"scope_org","name":"Reader"}`},
+		{"/memberships", `{"subjectId":"subject_jane","scopeId":"scope_org","roleIds":["role_reader"]}`},
+		{"/permissions", `{"id":"perm_read_lib","scopeId":"scope_org","action":"read","resourceType":"library"}`},
+		{"/role-permissions", `{"roleId":"role_reader","permissionId":"perm_read_lib"}`},
+	} {
+		if code, body := post(t, srv, step.path, step.body, "Bearer "+token); code != http.StatusCreated {
+			t.Fatalf("POST %s: got %d %v", step.path, code, body)
+		}
+	}
+	for _, tc := range []struct {
+		path, body string
+		code       int
+		want       string // the JSON answer, when code is 200
+	}{
+		{"/lookup/resources", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_project_a","action":"read","resourceType":"library"}`, http.StatusOK,
+			`{"resources":[{"resourceId":"resource_lib_auth","externalResourceId":"auth","resourceType":"rt_lib"}]}`},
+		{"/lookup/resources", `{"actor":{"subjectId":"subject_bob"},"scopeId":"scope_project_a","action":"read","resourceType":"library","limit":10}`, http.StatusOK,
+			`{"resources":[]}`},
+		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"resource_lib_auth"}}`, http.StatusOK,
+			`{"subjects":[{"subjectId":"subject_jane","subjectType":"user"}]}`},
+		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceType":"library"},"subjectType":"user","limit":1}`, http.StatusOK,
+			`{"subjects":[{"subjectId":"subject_jane","subjectType":"user"}]}`},
+		{"/lookup/resources", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read"}`, http.StatusBadRequest, ""},
+		{"/lookup/resources", `{"actor":{"subjectId":"nobody"},"scopeId":"scope_org","action":"read","resourceType":"library"}`, http.StatusNotFound, ""},
+		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"resource_lib_auth"},"page":2}`, http.StatusBadRequest, ""},
+		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"nothing"}}`, http.StatusNotFound, ""},
+	} {
+		code, got := post(t, srv, tc.path, tc.body, "Bearer "+token)
+		if code != tc.code {
+			t.Errorf("POST %s %s: got %d %v; want %d", tc.path, tc.body, code, got, tc.code)
+			continue
+		}
+		if tc.want == "" {
+			continue
+		}
+		var want any
+		if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("POST %s %s (-want +got):\n%s", tc.path, tc.body, diff)
 		}
 	}
 }
