@@ -327,7 +327,11 @@ type evaluation struct {
 	context   any        // in.Context in JSON shape, made by the first condition
 	resTags   bool
 	explain   bool
-	now       time.Time // set on first use (nowTime)
+	// decideOnly is set by the lookups, which need only Allowed: the
+	// role step stops at the first grant, and no explanation or match
+	// list is built.
+	decideOnly bool
+	now        time.Time // set on first use (nowTime)
 	// chain is chain(scope), in chainBuf when it fits.
 	chain    []handle
 	chainBuf [16]handle
@@ -616,6 +620,9 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 	lines := s.lines(r, buf[:0])
 	g := s.g
 	if len(lines) == 0 {
+		if s.decideOnly {
+			return outcome{by: DecidedByDefault}
+		}
 		owner := "(none)"
 		if o := g.scope(r.owner); o != nil {
 			owner = o.s.ID
@@ -664,6 +671,9 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 			s.tracef("resource %s: evaluating parent %s", r.r.ID, parent.r.ID)
 		}
 		if sub := s.resource(parent, depth+1); sub.allowed {
+			if s.decideOnly {
+				return outcome{allowed: true, by: DecidedByHierarchy}
+			}
 			return outcome{allowed: true, by: DecidedByHierarchy, inheritedFrom: parent.r.ID,
 				explanation: fmt.Sprintf("Allowed: %s is inherited from parent resource %s (%s).", s.in.Action, parent.r.ID, strings.TrimSuffix(lowerFirst(sub.explanation), "."))}
 		}
@@ -730,6 +740,9 @@ func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
 		return outcome{}, false
 	}
 	allowed := best.p.Effect == EffectAllow
+	if s.decideOnly {
+		return outcome{allowed: allowed, by: DecidedByPolicy}, true
+	}
 	target := "resource " + r.r.ID
 	if !best.direct {
 		target = "collection " + best.p.Target.CollectionID
@@ -894,12 +907,18 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 					if s.explain {
 						s.tracef("permission %s granted through role %s", p.p.ID, role.r.ID)
 					}
+					if s.decideOnly {
+						return outcome{allowed: true, by: DecidedByRole}
+					}
 					hits = append(hits, hit{rp: rp, perm: p, role: role})
 				}
 			}
 		}
 	}
 	if len(hits) == 0 {
+		if s.decideOnly {
+			return outcome{by: DecidedByDefault}
+		}
 		return outcome{by: DecidedByDefault, explanation: why.explain(s, r)}
 	}
 	return s.granted(hits)

@@ -231,6 +231,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		if err := e.resolveResource(); err != nil {
 			return renamed(op, err)
 		}
+		e.decideOnly = true
 		keep := func(h handle) bool {
 			s := g.subject(h)
 			return s != nil && (in.SubjectType == "" || s.s.SubjectType == in.SubjectType)
@@ -311,6 +312,7 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 		if err := e.init(c, g, &ein); err != nil {
 			return renamed(op, err)
 		}
+		e.decideOnly = true
 		types := g.typesNamed(in.ResourceType)
 		if len(types) == 0 {
 			return notFoundErr(op+": resource type", in.ResourceType)

@@ -2,8 +2,10 @@ package authz_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,7 +39,8 @@ type stressToggle struct {
 // parallel, on both backends. The writers toggle objects that change
 // decisions; every decision an evaluator gets must be the oracle's for one
 // of the revisions it may have read: between the revision before its call
-// (less one, see below) and after it.
+// (less one, see below) and after it. Half of the questions are asked
+// through a lookup (is the subject, or the resource, in the list?).
 func TestStress(t *testing.T) {
 	d := stressDuration(t)
 	for _, be := range backends {
@@ -177,7 +180,7 @@ func TestStress(t *testing.T) {
 					for !stop.Load() {
 						i := r.IntN(len(reqs))
 						before := must(c.Revision(context.Background()))
-						d, err := c.Evaluate(context.Background(), reqs[i])
+						d, err := stressAsk(c, base, reqs[i], r.IntN(4))
 						after := must(c.Revision(context.Background()))
 						if err != nil {
 							errs <- err
@@ -213,7 +216,7 @@ func TestStress(t *testing.T) {
 			if err := w1.Check(ctx); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%v: %d writes, %d decisions checked against the oracle", d, writes.Load(), decisions.Load())
+			t.Logf("%v: %d writes, %d decisions checked against the oracle (half of them through a lookup)", d, writes.Load(), decisions.Load())
 		})
 	}
 }
@@ -221,4 +224,23 @@ func TestStress(t *testing.T) {
 func stressPolicy(base authz.Batch) authz.ResourcePolicyInput {
 	return authz.ResourcePolicyInput{ID: "stress_pol", ScopeID: base.Resources[0].ScopeID, Name: "stress", Effect: authz.EffectDeny, Priority: 9,
 		Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: base.Resources[0].ID}, Actions: []string{"*"}}
+}
+
+// stressAsk answers q with Evaluate (how 0 or 1), or with a lookup: whether
+// the actor is among the subjects allowed on the resource (2), or the
+// resource among those the actor is allowed on (3).
+func stressAsk(c *authz.Client, base authz.Batch, q authz.EvaluateInput, how int) (authz.Decision, error) {
+	switch how {
+	case 2:
+		p, err := c.ListAllowedSubjects(context.Background(), authz.LookupSubjectsInput{ScopeID: q.ScopeID, Action: q.Action, Resource: *q.Resource, Context: q.Context})
+		allowed := slices.ContainsFunc(p.Subjects, func(s authz.SubjectRef) bool { return s.SubjectID == q.Actor.SubjectID })
+		return authz.Decision{Allowed: allowed, Explanation: fmt.Sprintf("ListAllowedSubjects: %v", p.Subjects)}, err
+	case 3:
+		i := slices.IndexFunc(base.Resources, func(r authz.ResourceInput) bool { return r.ID == q.Resource.ResourceID })
+		p, err := c.ListAllowedResources(context.Background(), authz.LookupResourcesInput{Actor: q.Actor, ScopeID: q.ScopeID, Action: q.Action,
+			ResourceType: base.Resources[i].ResourceTypeID, Context: q.Context})
+		allowed := slices.ContainsFunc(p.Resources, func(r authz.ResourceRef) bool { return r.ResourceID == q.Resource.ResourceID })
+		return authz.Decision{Allowed: allowed, Explanation: fmt.Sprintf("ListAllowedResources: %v", p.Resources)}, err
+	}
+	return c.Evaluate(context.Background(), q)
 }
