@@ -36,12 +36,13 @@ type graph struct {
 	typesByKey cowMap[[]handle]
 	// Reverse edges, for the lookups (lookup.go), each a nodeVec of
 	// *handleSet indexed by scope handle: kids holds the child scopes of a
-	// scope; homes the resources that live in a scope (owned, or linked
-	// there, whatever the link type); members the subjects with a
-	// membership there. subjects holds every subject, in buckets of
-	// subjectBucket handles (key h/subjectBucket), so that adding one copies
-	// a bucket, not the list of all subjects.
-	kids, homes, members, subjects nodeVec
+	// scope; members the subjects with a membership there. subjects holds
+	// every subject, in buckets of subjectBucket handles (key
+	// h/subjectBucket), so that adding one copies a bucket, not the list of
+	// all subjects.
+	kids, members, subjects nodeVec
+	// homes holds the resources living in each scope, by type (homes.go).
+	homes nodeVec
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
 }
@@ -329,6 +330,8 @@ type graphBuilder struct {
 	// old the node each had before.
 	fresh map[handle]bool
 	old   map[handle]any
+	// homeDeltas are the changes to graph.homes, applied by finish.
+	homeDeltas map[homeKey]*homeDelta
 }
 
 // handle returns the handle of id, assigning one if it has none.
@@ -372,11 +375,12 @@ func (b *graphBuilder) finish() {
 				b.index(h, nil, n)
 			}
 		}
-		return
+	} else {
+		for _, h := range slices.Sorted(maps.Keys(b.old)) {
+			b.index(h, b.old[h], b.g.nodes.at(h))
+		}
 	}
-	for _, h := range slices.Sorted(maps.Keys(b.old)) {
-		b.index(h, b.old[h], b.g.nodes.at(h))
-	}
+	b.applyHomes()
 }
 
 // buildGraph reads the whole store in tx and builds its graph.
@@ -421,7 +425,7 @@ func (b *graphBuilder) add(gk *graphKind, r record) {
 // that changed from old to n (either may be nil).
 func (b *graphBuilder) index(h handle, old, n any) {
 	b.reverse(&b.g.kids, h, scopeParent(old), scopeParent(n))
-	b.reverse(&b.g.homes, h, resourceHomes(old), resourceHomes(n))
+	b.rehome(h, old, n)
 	b.reverse(&b.g.members, memberSubject(old, n), memberScope(old), memberScope(n))
 	b.reverse(&b.g.subjects, h, subjectBucketOf(h, old), subjectBucketOf(h, n))
 	if r, ok := old.(*gResource); ok {
@@ -693,7 +697,7 @@ func containsGlob(p string) bool {
 }
 
 // Reverse edges: what a node points to, for the sets of graph.kids,
-// graph.homes and graph.members.
+// graph.members and graph.subjects, and the lists of graph.homes.
 
 func scopeParent(n any) []handle {
 	if s, ok := n.(*gScope); ok && s.parent != noHandle {

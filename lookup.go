@@ -261,7 +261,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 				allow = func(handle) bool { return o.allowed }
 			}
 		}
-		hs, next, err := pageCandidates(ctx, cands, in.After, in.Limit, allow)
+		hs, next, err := pageCandidates(ctx, inOrder(cands, in.After, in.Limit), in.Limit, allow)
 		for _, h := range hs {
 			s := g.subject(h)
 			out.Subjects = append(out.Subjects, SubjectRef{SubjectID: s.s.ID, SubjectType: s.s.SubjectType})
@@ -317,9 +317,11 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 		if len(types) == 0 {
 			return notFoundErr(op+": resource type", in.ResourceType)
 		}
-		cands := lineResources(g, e, types)
-		hs, next, err := pageCandidates(ctx, cands, in.After, in.Limit, func(h handle) bool {
-			e.res = g.resource(h)
+		cands := merged(lineResources(g, e, types), in.After)
+		hs, next, err := pageCandidates(ctx, cands, in.Limit, func(h handle) bool {
+			if e.res = g.resource(h); e.res == nil {
+				return false
+			}
 			return e.allows()
 		})
 		for _, h := range hs {
@@ -389,34 +391,27 @@ type candidate struct {
 	h  handle
 }
 
-// pageCandidates decides the candidates whose ids sort after after, in id
-// order, until limit (0: no limit) are allowed. next is the id of the last
-// one returned when candidates remain undecided. A full list sorts the
-// candidates; a page takes them from a heap, so that it costs the
-// candidates it decides, not a sort of all of them.
-func pageCandidates(ctx context.Context, cands []candidate, after string, limit int, allow func(handle) bool) (hs []handle, next string, err error) {
-	cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.id <= after })
-	q := candidateQueue(cands)
-	if limit == 0 {
-		slices.SortFunc(q, func(a, b candidate) int { return strings.Compare(a.id, b.id) })
-	} else {
-		q.heapify()
-	}
+// candidates yields candidates in id order. An id may come several times
+// in a row (a resource with two homes on the line).
+type candidates func() (candidate, bool)
+
+// pageCandidates decides candidates in order until limit (0: no limit) are
+// allowed. next is the id of the last one returned when candidates remain
+// undecided.
+func pageCandidates(ctx context.Context, cands candidates, limit int, allow func(handle) bool) (hs []handle, next string, err error) {
 	last := ""
-	for n := 0; len(q) > 0; n++ {
+	for n := 0; ; n++ {
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, "", err
 			}
 		}
-		var c candidate
-		if limit == 0 {
-			c, q = q[0], q[1:]
-		} else {
-			c = q.pop()
+		c, ok := cands()
+		if !ok {
+			return hs, "", nil
 		}
 		if c.id == last {
-			continue // a resource with two homes on the line
+			continue
 		}
 		last = c.id
 		if !allow(c.h) {
@@ -424,41 +419,107 @@ func pageCandidates(ctx context.Context, cands []candidate, after string, limit 
 		}
 		hs = append(hs, c.h)
 		if limit > 0 && len(hs) == limit {
-			if len(q) > 0 {
-				next = c.id
+			for {
+				more, ok := cands()
+				if !ok {
+					return hs, "", nil
+				}
+				if more.id != last {
+					return hs, last, nil
+				}
 			}
-			break
 		}
 	}
-	return hs, next, nil
 }
 
-// candidateQueue is a min-heap of candidates by id, or a sorted list.
-type candidateQueue []candidate
-
-func (q candidateQueue) heapify() {
-	for i := len(q)/2 - 1; i >= 0; i-- {
-		q.down(i)
+// inOrder yields the candidates of an unordered list whose ids sort after
+// after. For a page it takes them from a heap, so that it costs the
+// candidates decided rather than a sort of them all.
+func inOrder(list []candidate, after string, limit int) candidates {
+	q := candidateQueue(slices.DeleteFunc(list, func(c candidate) bool { return c.id <= after }))
+	if limit == 0 {
+		slices.SortFunc(q, compareCandidates)
+		return func() (candidate, bool) {
+			if len(q) == 0 {
+				return candidate{}, false
+			}
+			c := q[0]
+			q = q[1:]
+			return c, true
+		}
+	}
+	q.heapify(func(c candidate) string { return c.id })
+	return func() (candidate, bool) {
+		if len(q) == 0 {
+			return candidate{}, false
+		}
+		return q.pop(func(c candidate) string { return c.id }), true
 	}
 }
 
-// pop removes and returns the candidate with the least id.
-func (q *candidateQueue) pop() candidate {
+// merged yields the candidates of lists, each sorted by id, whose ids sort
+// after after: a k-way merge, which costs the candidates taken and the
+// number of lists, not their lengths.
+func merged(lists [][]candidate, after string) candidates {
+	var runs heapOf[[]candidate]
+	for _, l := range lists {
+		i, _ := slices.BinarySearchFunc(l, after, func(c candidate, after string) int {
+			if c.id <= after {
+				return -1
+			}
+			return 1
+		})
+		if i < len(l) {
+			runs = append(runs, l[i:])
+		}
+	}
+	head := func(r []candidate) string { return r[0].id }
+	runs.heapify(head)
+	return func() (candidate, bool) {
+		if len(runs) == 0 {
+			return candidate{}, false
+		}
+		r := runs[0]
+		c := r[0]
+		if len(r) > 1 {
+			runs[0] = r[1:]
+			runs.down(0, head)
+		} else {
+			runs.pop(head)
+		}
+		return c, true
+	}
+}
+
+// candidateQueue is a min-heap of candidates by id.
+type candidateQueue = heapOf[candidate]
+
+// heapOf is a min-heap of T by the key key returns.
+type heapOf[T any] []T
+
+func (q heapOf[T]) heapify(key func(T) string) {
+	for i := len(q)/2 - 1; i >= 0; i-- {
+		q.down(i, key)
+	}
+}
+
+// pop removes and returns the least element.
+func (q *heapOf[T]) pop(key func(T) string) T {
 	h := *q
-	c := h[0]
+	x := h[0]
 	h[0] = h[len(h)-1]
 	*q = h[:len(h)-1]
-	q.down(0)
-	return c
+	q.down(0, key)
+	return x
 }
 
-func (q candidateQueue) down(i int) {
+func (q heapOf[T]) down(i int, key func(T) string) {
 	for {
 		least, l, r := i, 2*i+1, 2*i+2
-		if l < len(q) && q[l].id < q[least].id {
+		if l < len(q) && key(q[l]) < key(q[least]) {
 			least = l
 		}
-		if r < len(q) && q[r].id < q[least].id {
+		if r < len(q) && key(q[r]) < key(q[least]) {
 			least = r
 		}
 		if least == i {
@@ -541,16 +602,13 @@ func lineScopes(g *graph, e *evaluation) []handle {
 	return out
 }
 
-// lineResources returns the resources of the given types with a home
-// (owning or linked scope) on the line of the request scope.
-func lineResources(g *graph, e *evaluation, types []handle) []candidate {
-	var out []candidate
+// lineResources returns the lists, sorted by id, of the resources of the
+// given types with a home (owning or linked scope) on the line of the
+// request scope.
+func lineResources(g *graph, e *evaluation, types []handle) [][]candidate {
+	var out [][]candidate
 	for _, sh := range lineScopes(g, e) {
-		for _, h := range reverseOf(&g.homes, sh) {
-			if r := g.resource(h); r != nil && slices.Contains(types, r.typ) {
-				out = append(out, candidate{id: r.r.ID, h: h})
-			}
-		}
+		out = g.homesOf(sh, types, out)
 	}
 	return out
 }
