@@ -73,10 +73,12 @@
 // exactly: each candidate is decided by the algorithm Evaluate runs, on one
 // snapshot of the store, so a lookup lists every allowed subject or resource
 // and nothing else. Candidates come from reverse edges the graph keeps
-// (child scopes, the resources living in a scope, the members of a scope),
-// so a lookup costs what the request scope can see, not the size of the
-// store. Results are in id order and paged: Limit bounds a page, and the
-// Next of a page is the After of the one that follows. Each page reads the
+// (child scopes, the members of a scope, and the resources living in a
+// scope, by type and sorted by id), so a lookup costs what the request
+// scope can see, not the size of the store, and a page of resources costs
+// the candidates it decides. Results are in id order and paged (Page):
+// Limit bounds a page, and the Next of a page is the After of the one that
+// follows. Each page reads the
 // store as it is then; a write between two pages may move an object across
 // a page boundary. ListEffectivePermissions lists the permissions a subject
 // holds in a scope through its roles, after overrides, with the conditions

@@ -115,7 +115,7 @@ func ExampleClient_ListAllowedResources() {
 		ScopeID:      "acme",
 		Action:       "read",
 		ResourceType: "document",
-		Limit:        100,
+		Page:         authz.Page{Limit: 100},
 	})
 	if err != nil {
 		log.Fatal(err)

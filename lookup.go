@@ -143,13 +143,12 @@ type LookupSubjectsInput struct {
 	Resource ResourceRef `json:"resource"`
 	// SubjectType, when set, keeps only the subjects of that type.
 	SubjectType SubjectType `json:"subjectType,omitempty"`
-	// Context is what conditions see as "context", as in EvaluateInput.
+	// Context is what conditions see as "context", as in EvaluateInput;
+	// they see the resource's tags as Evaluate does by default.
 	Context map[string]any `json:"context,omitempty"`
-	// Limit is the most subjects a page holds; 0 means all.
-	Limit int `json:"limit,omitempty"`
-	// After starts the page after this subject id: the Next of the
-	// previous page.
-	After string `json:"after,omitempty"`
+	// Page selects the page: at most Limit subjects (0: all) whose ids sort
+	// after After, the Next of the previous page.
+	Page
 }
 
 // SubjectPage is a page of ListAllowedSubjects.
@@ -172,13 +171,12 @@ type LookupResourcesInput struct {
 	// ResourceType is a resource type id, or a key: then the resources of
 	// every type with that key are considered.
 	ResourceType string `json:"resourceType"`
-	// Context is what conditions see as "context", as in EvaluateInput.
+	// Context is what conditions see as "context", as in EvaluateInput;
+	// they see the resource's tags as Evaluate does by default.
 	Context map[string]any `json:"context,omitempty"`
-	// Limit is the most resources a page holds; 0 means all.
-	Limit int `json:"limit,omitempty"`
-	// After starts the page after this resource id: the Next of the
-	// previous page.
-	After string `json:"after,omitempty"`
+	// Page selects the page: at most Limit resources (0: all) whose ids
+	// sort after After, the Next of the previous page.
+	Page
 }
 
 // ResourcePage is a page of ListAllowedResources.

@@ -98,57 +98,62 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 					req, _ := json.Marshal(in)
 					t.Fatalf("model %d: %s differs from brute force (-want +got):\n%s\nmodel (one Apply batch):\n%s\nrequest:\n%s", m, what, diff, model, req)
 				}
+				// allowed is brute force: the ids, sorted, whose request
+				// Evaluate allows, counted by deciding step in stats.
+				allowed := func(what string, ids []string, ask func(id string) authz.EvaluateInput) []string {
+					var out []string
+					for _, id := range ids {
+						if d := must(c.Evaluate(ctx, ask(id))); d.Allowed {
+							out = append(out, id)
+							stats[what+" allowed by "+string(d.DecidedBy)]++
+						}
+					}
+					slices.Sort(out)
+					return out
+				}
 				for range 20 {
 					q := randomRequest(r, bt)
 					sin := authz.LookupSubjectsInput{ScopeID: q.scope, Action: q.action, Resource: authz.ResourceRef{ResourceID: q.resource},
-						Context: q.context, Limit: r.IntN(4)}
+						Context: q.context, Page: authz.Page{Limit: r.IntN(4)}}
 					if r.IntN(5) == 0 {
 						sin.Resource = authz.ResourceRef{ResourceType: pickFrom(r, []string{"doc", "folder"})}
 					}
 					if r.IntN(4) == 0 {
 						sin.SubjectType = pickFrom(r, []authz.SubjectType{authz.SubjectUser, authz.SubjectAgent})
 					}
-					var want []string
+					var subjects []string
 					for _, s := range bt.Subjects {
-						if sin.SubjectType != "" && s.SubjectType != sin.SubjectType {
-							continue
-						}
-						d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: s.ID}, ScopeID: sin.ScopeID, Action: sin.Action,
-							Resource: &sin.Resource, Context: sin.Context}))
-						if d.Allowed {
-							want = append(want, s.ID)
-							stats["subject allowed by "+string(d.DecidedBy)]++
+						if sin.SubjectType == "" || s.SubjectType == sin.SubjectType {
+							subjects = append(subjects, s.ID)
 						}
 					}
-					slices.Sort(want)
+					want := allowed("subject", subjects, func(id string) authz.EvaluateInput {
+						return authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: id}, ScopeID: sin.ScopeID, Action: sin.Action, Resource: &sin.Resource, Context: sin.Context}
+					})
 					if diff := cmp.Diff(want, lookupSubjects(t, c, sin)); diff != "" {
 						report("ListAllowedSubjects", sin, diff)
 					}
 					stats["subject lookups"]++
 
 					rin := authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: q.subject}, ScopeID: q.scope, Action: q.action,
-						ResourceType: pickFrom(r, []string{"doc", "folder"}), Context: q.context, Limit: r.IntN(4)}
+						ResourceType: pickFrom(r, []string{"doc", "folder"}), Context: q.context, Page: authz.Page{Limit: r.IntN(4)}}
 					if q.onBehalfOf != "" {
 						rin.OnBehalfOf = &authz.SubjectRef{SubjectID: q.onBehalfOf}
 					}
 					if r.IntN(3) == 0 {
 						rin.ResourceType = pickFrom(r, bt.ResourceTypes).ID
 					}
-					want = nil
+					var resources []string
 					for _, res := range bt.Resources {
 						typ := slices.IndexFunc(bt.ResourceTypes, func(rt authz.ResourceTypeInput) bool { return rt.ID == res.ResourceTypeID })
-						if rin.ResourceType != bt.ResourceTypes[typ].ID && rin.ResourceType != bt.ResourceTypes[typ].Key {
-							continue
-						}
-						in := authz.EvaluateInput{Actor: rin.Actor, OnBehalfOf: rin.OnBehalfOf, ScopeID: rin.ScopeID, Action: rin.Action,
-							Resource: &authz.ResourceRef{ResourceID: res.ID}, Context: rin.Context}
-						d := must(c.Evaluate(ctx, in))
-						if d.Allowed {
-							want = append(want, res.ID)
-							stats["resource allowed by "+string(d.DecidedBy)]++
+						if rin.ResourceType == bt.ResourceTypes[typ].ID || rin.ResourceType == bt.ResourceTypes[typ].Key {
+							resources = append(resources, res.ID)
 						}
 					}
-					slices.Sort(want)
+					want = allowed("resource", resources, func(id string) authz.EvaluateInput {
+						return authz.EvaluateInput{Actor: rin.Actor, OnBehalfOf: rin.OnBehalfOf, ScopeID: rin.ScopeID, Action: rin.Action,
+							Resource: &authz.ResourceRef{ResourceID: id}, Context: rin.Context}
+					})
 					if diff := cmp.Diff(want, lookupResources(t, c, rin)); diff != "" {
 						report("ListAllowedResources", rin, diff)
 					}
@@ -261,8 +266,8 @@ func TestListAllowedSubjects(t *testing.T) {
 			{"type level", authz.LookupSubjectsInput{ScopeID: "api", Action: "write", Resource: authz.ResourceRef{ResourceType: "document"}}, []string{"bob"}, ""},
 			{"collection whose definition reads the subject", authz.LookupSubjectsInput{ScopeID: "api", Action: "share", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, []string{"alice"}, ""},
 			{"unconditional policy", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, []string{"alice", "bob", "bot", "carol", "mallory"}, ""},
-			{"unconditional policy, first page", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Limit: 2}, []string{"alice", "bob"}, "bob"},
-			{"unconditional policy, last page", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Limit: 2, After: "carol"}, []string{"mallory"}, ""},
+			{"unconditional policy, first page", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Page: authz.Page{Limit: 2}}, []string{"alice", "bob"}, "bob"},
+			{"unconditional policy, last page", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Page: authz.Page{Limit: 2, After: "carol"}}, []string{"mallory"}, ""},
 			{"unconditional policy, agents", authz.LookupSubjectsInput{ScopeID: "api", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}, SubjectType: authz.SubjectAgent}, []string{"bot"}, ""},
 			{"conditional deny above an allow", authz.LookupSubjectsInput{ScopeID: "api", Action: "purge", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, []string{"bob", "bot", "carol", "mallory"}, ""},
 			{"another tenant", authz.LookupSubjectsInput{ScopeID: "globex", Action: "archive", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, nil, ""},
@@ -278,7 +283,7 @@ func TestListAllowedSubjects(t *testing.T) {
 		}{
 			{authz.LookupSubjectsInput{Action: "read", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, authz.ErrInvalid},
 			{authz.LookupSubjectsInput{ScopeID: "api", Action: "read"}, authz.ErrInvalid},
-			{authz.LookupSubjectsInput{ScopeID: "api", Action: "read", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Limit: -1}, authz.ErrInvalid},
+			{authz.LookupSubjectsInput{ScopeID: "api", Action: "read", Resource: authz.ResourceRef{ResourceID: "doc_api"}, Page: authz.Page{Limit: -1}}, authz.ErrInvalid},
 			{authz.LookupSubjectsInput{ScopeID: "api", Action: "read", Resource: authz.ResourceRef{ResourceID: "doc_api"}, SubjectType: "robot"}, authz.ErrInvalid},
 			{authz.LookupSubjectsInput{ScopeID: "nowhere", Action: "read", Resource: authz.ResourceRef{ResourceID: "doc_api"}}, authz.ErrNotFound},
 			{authz.LookupSubjectsInput{ScopeID: "api", Action: "read", Resource: authz.ResourceRef{ResourceID: "nothing"}}, authz.ErrNotFound},
@@ -316,8 +321,8 @@ func TestListAllowedResources(t *testing.T) {
 		}{
 			{"tenant", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document"}, []string{"doc_acme", "doc_api", "doc_sales"}, ""},
 			{"by type id", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "rt_doc"}, []string{"doc_acme", "doc_api", "doc_sales"}, ""},
-			{"first page", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Limit: 2}, []string{"doc_acme", "doc_api"}, "doc_api"},
-			{"next page", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Limit: 2, After: "doc_api"}, []string{"doc_sales"}, ""},
+			{"first page", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Page: authz.Page{Limit: 2}}, []string{"doc_acme", "doc_api"}, "doc_api"},
+			{"next page", authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Page: authz.Page{Limit: 2, After: "doc_api"}}, []string{"doc_sales"}, ""},
 			{"project: its chain, and a mirror link for reads", authz.LookupResourcesInput{Actor: alice, ScopeID: "api", Action: "read", ResourceType: "document"}, []string{"doc_acme", "doc_api", "doc_sales"}, ""},
 			{"project: no mirror for writes", authz.LookupResourcesInput{Actor: bob, ScopeID: "api", Action: "write", ResourceType: "document"}, []string{"doc_api"}, ""},
 			{"delegation", authz.LookupResourcesInput{Actor: bob, OnBehalfOf: &alice, ScopeID: "api", Action: "read", ResourceType: "document"}, []string{"doc_api"}, ""},
@@ -335,7 +340,7 @@ func TestListAllowedResources(t *testing.T) {
 			{authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read"}, authz.ErrInvalid},
 			{authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", ResourceType: "document"}, authz.ErrInvalid},
 			{authz.LookupResourcesInput{ScopeID: "acme", Action: "read", ResourceType: "document"}, authz.ErrInvalid},
-			{authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Limit: -5}, authz.ErrInvalid},
+			{authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "document", Page: authz.Page{Limit: -5}}, authz.ErrInvalid},
 			{authz.LookupResourcesInput{Actor: alice, ScopeID: "acme", Action: "read", ResourceType: "spreadsheet"}, authz.ErrNotFound},
 			{authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "nobody"}, ScopeID: "acme", Action: "read", ResourceType: "document"}, authz.ErrNotFound},
 			{authz.LookupResourcesInput{Actor: alice, ScopeID: "nowhere", Action: "read", ResourceType: "document"}, authz.ErrNotFound},

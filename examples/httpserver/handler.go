@@ -101,43 +101,26 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, perms)
 	})
-	mux.HandleFunc("POST /lookup/subjects", func(w http.ResponseWriter, r *http.Request) {
-		var in authz.LookupSubjectsInput
-		if !decode(w, r, &in) {
-			return
-		}
-		page, err := c.ListAllowedSubjects(r.Context(), in)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
-	})
-	mux.HandleFunc("POST /lookup/resources", func(w http.ResponseWriter, r *http.Request) {
-		var in authz.LookupResourcesInput
-		if !decode(w, r, &in) {
-			return
-		}
-		page, err := c.ListAllowedResources(r.Context(), in)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, page)
-	})
-	mux.HandleFunc("POST /evaluate", func(w http.ResponseWriter, r *http.Request) {
-		var in authz.EvaluateInput
-		if !decode(w, r, &in) {
-			return
-		}
-		d, err := c.Evaluate(r.Context(), in)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, d)
-	})
+	query(mux, "/lookup/subjects", c.ListAllowedSubjects)
+	query(mux, "/lookup/resources", c.ListAllowedResources)
+	query(mux, "/evaluate", c.Evaluate)
 	return authenticate(token, actor, jsonFallback(mux))
+}
+
+// query serves POST path: a question in the body, answered by fn.
+func query[In, Out any](mux *http.ServeMux, path string, fn func(context.Context, In) (Out, error)) {
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := fn(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 }
 
 // jsonFallback answers the requests no route takes (an unknown path, a
