@@ -102,6 +102,8 @@ type condition struct {
 	// broken is set for a stored condition that no longer parses (written
 	// by another version, or corrupted): it never holds.
 	broken error
+	// fast evaluates the commonest form without the library, when set.
+	fast *fastCompare
 }
 
 // storedCondition compiles a condition read from the store. A condition
@@ -147,7 +149,7 @@ func compileCondition(v any) (*condition, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, invalidf("condition cannot be encoded: %v", err)
 	}
-	return &condition{rule: rule, src: strings.TrimSuffix(src.String(), "\n")}, nil
+	return &condition{rule: rule, src: strings.TrimSuffix(src.String(), "\n"), fast: fastForm(v)}, nil
 }
 
 // String returns the condition as written (compact JSON); "<none>" for nil.
@@ -181,6 +183,11 @@ func (c *condition) eval(data map[string]any) (ok bool, err error) {
 	}
 	if c.broken != nil {
 		return false, c.broken
+	}
+	if c.fast != nil {
+		if ok, decided := c.fast.eval(data); decided {
+			return ok, nil
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {

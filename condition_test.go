@@ -620,10 +620,15 @@ func FuzzCondition(f *testing.F) {
 		if diff := cmp.Diff(c.rule, again.rule); diff != "" {
 			t.Fatalf("String() %s parses back to another rule (-first +again):\n%s", c, diff)
 		}
+		slow := &condition{rule: c.rule, src: c.src}
 		for _, d := range conditionFuzzData {
 			ok, err := c.eval(d)
 			if ok && err != nil {
 				t.Fatalf("eval = true with error %v", err)
+			}
+			// The fast path, when it decides, is the library's answer.
+			if want, _ := slow.eval(d); c.fast != nil && ok != want {
+				t.Fatalf("eval = %v with the fast path, %v with the library, on %v", ok, want, d)
 			}
 		}
 	})

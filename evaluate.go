@@ -325,8 +325,15 @@ type evaluation struct {
 	pattern   string     // the requested pattern of a type-level request
 	read      bool       // the action is a read action (mirror links count)
 	context   any        // in.Context in JSON shape, made by the first condition
-	resTags   bool
-	explain   bool
+	// action and scopeID are in.Action and the scope id as values of the
+	// condition data, made by the first condition.
+	action, scopeID any
+	resTags         bool
+	explain         bool
+	// matched remembers the collection matches that read nothing of the
+	// subject, for every subject of the request (subjectEval.matched
+	// holds the others).
+	matched []collMatch
 	// decideOnly is set by the lookups, which need only Allowed: the
 	// role step stops at the first grant, and no explanation or match
 	// list is built.
@@ -554,7 +561,7 @@ type subjectEval struct {
 	x       *gSubject
 	trace   []string
 	visited map[*gResource]bool
-	data    map[handle]map[string]any // condition data per E, built lazily
+	data    []builtData // condition data per resource and E, built lazily
 	// mi is the collection-matching view of miRes on line miE.
 	mi    *matchInput
 	miRes *gResource
@@ -800,7 +807,14 @@ func actionListed(actions []string, action string) bool {
 }
 
 func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
-	for _, m := range s.matched {
+	memo := &s.matched
+	if !c.readsData && !s.explain {
+		// The match reads nothing of the subject: every subject of the
+		// request shares it (the actor and the principal, or the
+		// subjects of a lookup).
+		memo = &s.evaluation.matched
+	}
+	for _, m := range *memo {
 		if m.c == c && m.r == r && m.e == l.e {
 			return m.match
 		}
@@ -809,7 +823,7 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 		s.bySubject = true
 	}
 	ok := c.def.match(s.matchInput(r, l), s.nowTime())
-	s.matched = append(s.matched, collMatch{c: c, r: r, e: l.e, match: ok})
+	*memo = append(*memo, collMatch{c: c, r: r, e: l.e, match: ok})
 	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
@@ -1127,22 +1141,33 @@ type condResult struct {
 
 // conditionData builds (once per E) the data conditions see (SPEC §4.1).
 func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
-	if d, ok := s.data[l.e]; ok && (r == nil || d["resource"].(map[string]any)["id"] == r.r.ID) {
-		return d
+	for _, x := range s.data {
+		if x.e == l.e && x.r == r {
+			return x.d
+		}
 	}
-	if s.context == nil && s.in.Context != nil {
-		s.context = jsonValue(s.in.Context)
+	if s.context == nil {
+		// Made once per request, shared by its subjects: conditions never
+		// modify their data.
+		s.context = map[string]any{}
+		if s.in.Context != nil {
+			s.context = jsonValue(s.in.Context)
+		}
 	}
-	d := map[string]any{"subject": s.subjectData(l), "context": s.context, "action": s.in.Action, "scopeId": s.scope.s.ID,
+	if s.action == nil {
+		s.action, s.scopeID = s.in.Action, s.scope.s.ID
+	}
+	d := map[string]any{"subject": s.subjectData(l), "context": s.context, "action": s.action, "scopeId": s.scopeID,
 		"resource": s.resourceData(r, l)}
-	if d["context"] == nil {
-		d["context"] = map[string]any{}
-	}
-	if s.data == nil {
-		s.data = map[handle]map[string]any{}
-	}
-	s.data[l.e] = d
+	s.data = append(s.data, builtData{e: l.e, r: r, d: d})
 	return d
+}
+
+// builtData is the condition data of one resource on one line.
+type builtData struct {
+	e handle
+	r *gResource
+	d map[string]any
 }
 
 // subjectData returns the subject as conditions on line l see it.

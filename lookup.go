@@ -320,6 +320,7 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 			if e.res = g.resource(h); e.res == nil {
 				return false
 			}
+			e.matched = e.matched[:0] // matches of the previous resource
 			return e.allows()
 		})
 		for _, h := range hs {

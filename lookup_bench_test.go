@@ -16,6 +16,7 @@ type lookupCases struct {
 	resources authz.LookupResourcesInput // a subject with a role at a tenant, over the tenant
 	subjects  authz.LookupSubjectsInput  // a document: the members above it
 	everyone  authz.LookupSubjectsInput  // a collection policy allows every subject
+	services  authz.LookupSubjectsInput  // a collection policy allows the services: every subject is decided
 }
 
 var tenantScope = regexp.MustCompile(`^t\d+$`)
@@ -23,7 +24,7 @@ var tenantScope = regexp.MustCompile(`^t\d+$`)
 // findLookupCases picks the cases from the model's batches: the first
 // membership at a tenant whose role grants read on a type unconditionally;
 // a document in the deepest scope of the first tenant; and an internal resource, which a
-// collection policy lets anyone share.
+// collection policy lets anyone share, and another the services publish.
 func findLookupCases(b *testing.B, m *modelgen.Model) lookupCases {
 	perms := map[string]authz.PermissionInput{}
 	grants := map[string][]authz.PermissionInput{} // role → unconditional read permissions
@@ -59,6 +60,7 @@ func findLookupCases(b *testing.B, m *modelgen.Model) lookupCases {
 		}
 		if cs.everyone.ScopeID == "" && r.ResourceTypeID == "t0.rt.document" && r.Meta["classification"] == "internal" {
 			cs.everyone = authz.LookupSubjectsInput{ScopeID: r.ScopeID, Action: "share", Resource: authz.ResourceRef{ResourceID: r.ID}}
+			cs.services = authz.LookupSubjectsInput{ScopeID: r.ScopeID, Action: modelgen.ActionPublish, Resource: authz.ResourceRef{ResourceID: r.ID}}
 		}
 	}
 	if cs.resources.ScopeID == "" || cs.subjects.ScopeID == "" || cs.everyone.ScopeID == "" {
@@ -69,8 +71,9 @@ func findLookupCases(b *testing.B, m *modelgen.Model) lookupCases {
 
 // BenchmarkModelLookup measures the lookups per size and backend:
 // ListAllowedResources for a subject over a tenant, whole and first page of
-// 100, and ListAllowedSubjects on a document (through roles) and on a
-// resource a policy opens to every subject. Each reports the length of
+// 100, and ListAllowedSubjects on a document (through roles), on a
+// resource a policy opens to every subject, and on one a policy opens to
+// the subjects its condition accepts. Each reports the length of
 // its answer as results/op.
 func BenchmarkModelLookup(b *testing.B) {
 	for _, size := range sizes(b) {
@@ -109,6 +112,7 @@ func BenchmarkModelLookup(b *testing.B) {
 				run("resources-first-page", resources(first))
 				run("subjects-roles", subjects(cs.subjects))
 				run("subjects-policy", subjects(cs.everyone))
+				run("subjects-policy-condition", subjects(cs.services))
 			})
 		}
 	}

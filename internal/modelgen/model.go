@@ -127,6 +127,11 @@ var (
 	classes     = []string{"public", "internal", "secret"}
 )
 
+// ActionPublish is allowed on the internal resources of a tenant to the
+// services, through a collection policy with a subject condition; no
+// request of the mix uses it.
+const ActionPublish = "publish"
+
 const (
 	actionApprove = "approve"
 	actionShare   = "share"
@@ -541,6 +546,14 @@ func (g *gen) collections() {
 			for p := range policies {
 				pin := authz.ResourcePolicyInput{ScopeID: tn.id, Name: fmt.Sprintf("%s %s %d", effect, id, p), Effect: effect, Priority: p,
 					Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: id}, Actions: []string{actionShare}}
+				g.b.add(1, func(bt *authz.Batch) { bt.ResourcePolicies = append(bt.ResourcePolicies, pin) })
+			}
+			if k == 0 {
+				// Services (one subject in 50) may publish internal
+				// resources: a policy whose answer depends on the subject.
+				pin := authz.ResourcePolicyInput{ScopeID: tn.id, Name: "services publish " + id, Effect: authz.EffectAllow,
+					Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: id}, Actions: []string{ActionPublish},
+					SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.subjectType"},"service"]}`)}
 				g.b.add(1, func(bt *authz.Batch) { bt.ResourcePolicies = append(bt.ResourcePolicies, pin) })
 			}
 		}
