@@ -66,8 +66,13 @@ func fastForm(v any) *fastCompare {
 // eval returns the condition's value on data, and whether it could decide
 // without the library.
 func (f *fastCompare) eval(data map[string]any) (result, decided bool) {
-	var cur any = data
-	for _, k := range f.path {
+	return f.evalFrom(data, f.path)
+}
+
+// evalFrom is eval on the value cur found at the part of the var path before
+// path: it walks the rest of the path from cur and compares what it finds.
+func (f *fastCompare) evalFrom(cur any, path []string) (result, decided bool) {
+	for _, k := range path {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return false, cur == nil // a missing parent: the value is missing

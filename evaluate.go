@@ -584,6 +584,15 @@ type collMatch struct {
 	match bool
 }
 
+// reuse makes s the evaluation of x, keeping the memory of its slices for
+// what x's evaluation remembers: a lookup decides many subjects with one
+// subjectEval.
+func (s *subjectEval) reuse(x *gSubject) {
+	clear(s.visited)
+	*s = subjectEval{evaluation: s.evaluation, x: x, visited: s.visited,
+		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0]}
+}
+
 func (e *evaluation) decide(x *gSubject) Decision {
 	s := subjectEval{evaluation: e, x: x}
 	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
@@ -1117,7 +1126,14 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 			return m.ok, m.why
 		}
 	}
-	ok, err := c.eval(s.conditionData(r, l))
+	ok, decided := false, false
+	var err error
+	if c.fast != nil && c.broken == nil {
+		ok, decided = s.fastCond(c.fast, r, l)
+	}
+	if !decided {
+		ok, err = c.eval(s.conditionData(r, l))
+	}
 	why := ""
 	switch {
 	case err != nil:
@@ -1146,21 +1162,68 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 			return x.d
 		}
 	}
-	if s.context == nil {
-		// Made once per request, shared by its subjects: conditions never
-		// modify their data.
-		s.context = map[string]any{}
-		if s.in.Context != nil {
-			s.context = jsonValue(s.in.Context)
-		}
-	}
 	if s.action == nil {
 		s.action, s.scopeID = s.in.Action, s.scope.s.ID
 	}
-	d := map[string]any{"subject": s.subjectData(l), "context": s.context, "action": s.action, "scopeId": s.scopeID,
+	d := map[string]any{"subject": s.subjectData(l), "context": s.contextData(), "action": s.action, "scopeId": s.scopeID,
 		"resource": s.resourceData(r, l)}
 	s.data = append(s.data, builtData{e: l.e, r: r, d: d})
 	return d
+}
+
+// fastCond evaluates a condition of the fast form for the subject on line
+// l without building the condition data: the value the var names is looked
+// up in the parts of the data it lies in (the subject's or the resource's
+// fields, kept once built, their tags in chain(E), the context), so
+// deciding one condition for each of many subjects allocates nothing. It
+// sees exactly the data conditionData builds; decided is false when the
+// library must decide (TestFastCondSeesConditionData).
+func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, decided bool) {
+	for _, x := range s.data {
+		if x.e == l.e && x.r == r {
+			return f.eval(x.d) // already built
+		}
+	}
+	rest := f.path[1:]
+	tags := len(rest) > 0 && rest[0] == "tags"
+	switch f.path[0] {
+	case "subject":
+		if tags && len(s.x.tags) > 0 {
+			return f.evalFrom(s.g.tagsIn(s.x.tags, l.e), rest[1:])
+		}
+		return f.evalFrom(s.subjectStatic(), rest)
+	case "resource":
+		if r == nil {
+			return false, false // type-level data is built per request
+		}
+		if tags && s.resTags && len(r.tags) > 0 {
+			return f.evalFrom(s.g.tagsIn(r.tags, l.e), rest[1:])
+		}
+		return f.evalFrom(s.resourceStatic(r), rest)
+	case "context":
+		if s.context != nil {
+			return f.evalFrom(s.context, rest)
+		}
+		// Walk in.Context as given and convert only the value found: the
+		// result is that of walking its conversion (jsonValue converts a
+		// map value by value).
+		var cur any = s.in.Context
+		for i, k := range rest {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return f.evalFrom(jsonValueDepth(cur, i), rest[i:])
+			}
+			if cur, ok = m[k]; !ok {
+				return false, true
+			}
+		}
+		return f.evalFrom(jsonValueDepth(cur, len(rest)), nil)
+	case "action":
+		return f.evalFrom(s.in.Action, rest)
+	case "scopeId":
+		return f.evalFrom(s.scope.s.ID, rest)
+	}
+	return false, true // no such field: a missing value
 }
 
 // builtData is the condition data of one resource on one line.
@@ -1170,8 +1233,27 @@ type builtData struct {
 	d map[string]any
 }
 
+// contextData returns the request's context as conditions see it. It is
+// made once per request and shared by its subjects: conditions never modify
+// their data.
+func (s *subjectEval) contextData() any {
+	if s.context == nil {
+		s.context = map[string]any{}
+		if s.in.Context != nil {
+			s.context = jsonValue(s.in.Context)
+		}
+	}
+	return s.context
+}
+
 // subjectData returns the subject as conditions on line l see it.
 func (s *subjectEval) subjectData(l line) map[string]any {
+	return withTags(s.subjectStatic(), s.g, s.x.tags, l.e)
+}
+
+// subjectStatic returns the subject's fields as conditions see them, with
+// no tags; it is built once per subject and kept until the subject changes.
+func (s *subjectEval) subjectStatic() map[string]any {
 	x := s.x
 	static := x.data.Load()
 	if static == nil {
@@ -1183,7 +1265,7 @@ func (s *subjectEval) subjectData(l line) map[string]any {
 		static = &m
 		x.data.Store(static)
 	}
-	return withTags(*static, s.g, x.tags, l.e)
+	return *static
 }
 
 // withTags returns static with its tags set to those of tags in chain(e):
@@ -1200,6 +1282,8 @@ func withTags(static map[string]any, g *graph, tags []gTag, e handle) map[string
 	return m
 }
 
+// resourceData returns r as conditions on line l see it, or the requested
+// type (and pattern) for a type-level request.
 func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 	if r == nil {
 		m := map[string]any{"type": s.typeKey, "tags": map[string]any{}}
@@ -1208,6 +1292,15 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 		}
 		return m
 	}
+	if !s.resTags {
+		return s.resourceStatic(r)
+	}
+	return withTags(s.resourceStatic(r), s.g, r.tags, l.e)
+}
+
+// resourceStatic returns r's fields as conditions see them, with no tags;
+// it is built once per resource and kept until the resource changes.
+func (s *subjectEval) resourceStatic(r *gResource) map[string]any {
 	static := r.data.Load()
 	if static == nil {
 		res := r.r
@@ -1231,10 +1324,7 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 		static = &m
 		r.data.Store(static)
 	}
-	if !s.resTags {
-		return *static
-	}
-	return withTags(*static, s.g, r.tags, l.e)
+	return *static
 }
 
 // matchInput builds the collection-matching view of r.

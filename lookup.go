@@ -237,6 +237,11 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		var cands []candidate
 		everyone := e.res != nil && g.policyMayAllow(e.res, in.Action)
 		if everyone {
+			n := 0
+			for k := range g.next/subjectBucket + 1 {
+				n += len(reverseOf(&g.subjects, k))
+			}
+			cands = make([]candidate, 0, n)
 			for k := range g.next/subjectBucket + 1 {
 				for _, h := range reverseOf(&g.subjects, k) {
 					if keep(h) {
@@ -247,12 +252,13 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		} else {
 			cands = memberCandidates(g, e.chain, keep)
 		}
+		s := &subjectEval{evaluation: e}
 		allow := func(h handle) bool {
-			s := subjectEval{evaluation: e, x: g.subject(h)}
+			s.reuse(g.subject(h))
 			return s.run().allowed
 		}
 		if everyone && len(cands) > 0 {
-			s := subjectEval{evaluation: e, x: g.subject(cands[0].h)}
+			s.reuse(g.subject(cands[0].h))
 			if o := s.run(); !s.bySubject {
 				// The outcome read nothing of the subject: it is every
 				// subject's outcome.
@@ -260,6 +266,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 			}
 		}
 		hs, next, err := pageCandidates(ctx, inOrder(cands, in.After, in.Limit), in.Limit, allow)
+		out.Subjects = slices.Grow(out.Subjects, len(hs))
 		for _, h := range hs {
 			s := g.subject(h)
 			out.Subjects = append(out.Subjects, SubjectRef{SubjectID: s.s.ID, SubjectType: s.s.SubjectType})
@@ -316,13 +323,15 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 			return notFoundErr(op+": resource type", in.ResourceType)
 		}
 		cands := merged(lineResources(g, e, types), in.After)
+		actor, principal := &subjectEval{evaluation: e}, &subjectEval{evaluation: e}
 		hs, next, err := pageCandidates(ctx, cands, in.Limit, func(h handle) bool {
 			if e.res = g.resource(h); e.res == nil {
 				return false
 			}
 			e.matched = e.matched[:0] // matches of the previous resource
-			return e.allows()
+			return e.allows(actor, principal)
 		})
+		out.Resources = slices.Grow(out.Resources, len(hs))
 		for _, h := range hs {
 			r := g.resource(h).r
 			out.Resources = append(out.Resources, ResourceRef{ResourceID: r.ID, ExternalResourceID: r.ExternalResourceID, ResourceType: r.ResourceTypeID})
@@ -337,17 +346,18 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 }
 
 // allows reports whether Evaluate would allow the request e holds: for the
-// actor and, under delegation, for the principal too.
-func (e *evaluation) allows() bool {
-	s := subjectEval{evaluation: e, x: e.actor}
-	if !s.run().allowed {
+// actor and, under delegation, for the principal too. It decides them with
+// actor and principal, evaluations of e it reuses.
+func (e *evaluation) allows(actor, principal *subjectEval) bool {
+	actor.reuse(e.actor)
+	if !actor.run().allowed {
 		return false
 	}
 	if e.principal == nil {
 		return true
 	}
-	p := subjectEval{evaluation: e, x: e.principal}
-	return p.run().allowed
+	principal.reuse(e.principal)
+	return principal.run().allowed
 }
 
 func checkLookup(op, scopeID, action string, limit int) error {
