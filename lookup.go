@@ -201,7 +201,9 @@ type ResourcePage struct {
 // allow policy listing the action targets the resource, one of its
 // collections or a resource it inherits from, every subject. In that case,
 // when the decision for one subject depends on nothing of the subject (an
-// unconditional policy decides), it is the decision for all of them.
+// unconditional policy decides), it is the decision for all of them;
+// otherwise (a subject condition decides) each subject of the store is
+// decided, and the lookup costs in proportion to the store's subjects.
 //
 // Errors are those of Evaluate for the same request (ErrInvalid,
 // ErrNotFound for an unknown scope or resource), ErrInvalid for a negative
