@@ -90,35 +90,39 @@ func (f *fastCompare) evalFrom(cur any, path []string) (result, decided bool) {
 	}
 	switch x := a.(type) {
 	case string:
-		y, ok := b.(string)
-		if !ok {
-			return false, false
-		}
-		switch f.op {
-		case "==", "===":
-			return x == y, true
-		case "!=", "!==":
-			return x != y, true
-		}
+		return compareAs(f.op, x, b, false) // string order is left to the library
 	case float64:
-		y, ok := b.(float64)
-		if !ok {
-			return false, false
-		}
-		switch f.op {
-		case "==", "===":
-			return x == y, true
-		case "!=", "!==":
-			return x != y, true
-		case "<":
-			return x < y, true
-		case "<=":
-			return x <= y, true
-		case ">":
-			return x > y, true
-		case ">=":
-			return x >= y, true
-		}
+		return compareAs(f.op, x, b, true)
+	}
+	return false, false
+}
+
+// compareAs applies op to x and y when y is a T too; ordered says whether
+// the order operators are decided for T. decided is false for operands of
+// different types.
+func compareAs[T string | float64](op string, x T, b any, ordered bool) (result, decided bool) {
+	y, ok := b.(T)
+	if !ok {
+		return false, false
+	}
+	switch op {
+	case "==", "===":
+		return x == y, true
+	case "!=", "!==":
+		return x != y, true
+	}
+	if !ordered {
+		return false, false
+	}
+	switch op {
+	case "<":
+		return x < y, true
+	case "<=":
+		return x <= y, true
+	case ">":
+		return x > y, true
+	case ">=":
+		return x >= y, true
 	}
 	return false, false
 }
