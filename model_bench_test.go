@@ -49,6 +49,25 @@ var (
 	benchDir string
 )
 
+// TestMain closes the stores the benchmarks loaded and removes their
+// files: a run on the large model leaves gigabytes of bolt files otherwise.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	loadedMu.Lock()
+	for key, l := range clients {
+		if err := l.store.Close(); err != nil {
+			fmt.Fprintf(os.Stderr, "closing the %s store: %v\n", key, err)
+		}
+	}
+	if benchDir != "" {
+		if err := os.RemoveAll(benchDir); err != nil {
+			fmt.Fprintf(os.Stderr, "removing the benchmark files: %v\n", err)
+		}
+	}
+	loadedMu.Unlock()
+	os.Exit(code)
+}
+
 func model(size string) *modelgen.Model {
 	loadedMu.Lock()
 	defer loadedMu.Unlock()
