@@ -1157,10 +1157,8 @@ type condResult struct {
 
 // conditionData builds (once per E) the data conditions see (SPEC §4.1).
 func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
-	for _, x := range s.data {
-		if x.e == l.e && x.r == r {
-			return x.d
-		}
+	if d := s.dataBuilt(r, l); d != nil {
+		return d
 	}
 	if s.action == nil {
 		s.action, s.scopeID = s.in.Action, s.scope.s.ID
@@ -1179,10 +1177,8 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 // sees exactly the data conditionData builds; decided is false when the
 // library must decide (TestFastCondSeesConditionData).
 func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, decided bool) {
-	for _, x := range s.data {
-		if x.e == l.e && x.r == r {
-			return f.eval(x.d) // already built
-		}
+	if d := s.dataBuilt(r, l); d != nil {
+		return f.eval(d)
 	}
 	rest := f.path[1:]
 	tags := len(rest) > 0 && rest[0] == "tags"
@@ -1224,6 +1220,17 @@ func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, de
 		return f.evalFrom(s.scope.s.ID, rest)
 	}
 	return false, true // no such field: a missing value
+}
+
+// dataBuilt returns the condition data already built for r on line l, or
+// nil.
+func (s *subjectEval) dataBuilt(r *gResource, l line) map[string]any {
+	for _, x := range s.data {
+		if x.e == l.e && x.r == r {
+			return x.d
+		}
+	}
+	return nil
 }
 
 // builtData is the condition data of one resource on one line.
