@@ -887,7 +887,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 						if s.explain {
 							s.tracef("role %s: disabled by override %s at scope %s", role.r.ID, o.ID, o.ChildScopeID)
 						}
-						why.note(fmt.Sprintf("role %s is disabled by an override at scope %s", role.r.ID, o.ChildScopeID))
+						why.note(noteRoleDisabled, role.r.ID, o.ChildScopeID, "")
 						continue
 					}
 				}
@@ -903,7 +903,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 						if s.explain {
 							s.tracef("permission %s (role %s): pattern %q does not match", p.p.ID, role.r.ID, p.p.ResourcePattern)
 						}
-						why.note(fmt.Sprintf("permission %s matches the action but its pattern %q does not match the resource", p.p.Key, p.p.ResourcePattern))
+						why.note(notePattern, p.p.Key, p.p.ResourcePattern, "")
 						continue
 					}
 					var rpo *gOverride
@@ -912,7 +912,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 							if s.explain {
 								s.tracef("permission %s: disabled by override %s at scope %s", p.p.ID, o.ID, o.ChildScopeID)
 							}
-							why.note(fmt.Sprintf("permission %s is disabled by an override at scope %s", p.p.Key, o.ChildScopeID))
+							why.note(notePermDisabled, p.p.Key, o.ChildScopeID, "")
 							continue
 						}
 						rpo = g.rolePermOverride(l.e, rh, rp.perm)
@@ -920,7 +920,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 							if s.explain {
 								s.tracef("permission %s through role %s: disabled by override %s at scope %s", p.p.ID, role.r.ID, rpo.o.ID, rpo.o.ChildScopeID)
 							}
-							why.note(fmt.Sprintf("permission %s through role %s is disabled by an override at scope %s", p.p.Key, role.r.ID, rpo.o.ChildScopeID))
+							why.note(noteGrantDisabled, p.p.Key, role.r.ID, rpo.o.ChildScopeID)
 							continue
 						}
 					}
@@ -995,11 +995,12 @@ func newMatch(p *Permission, roles []string) Match {
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
 	for i, c := range [3]*condition{p.logic, rp.cond, overrideCond(rpo)} {
 		if ok, detail := s.cond(c, r, l); !ok {
-			what := [3]string{"permission " + p.p.ID + " logic", "condition of role permission " + rp.id, "condition of override"}[i]
+			n := [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i]
+			id := [3]string{p.p.ID, rp.id, ""}[i]
 			if s.explain {
-				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, what, detail)
+				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, n.unmet(id), detail)
 			}
-			why.note(fmt.Sprintf("permission %s through role %s matched but the %s was not met", p.p.Key, role.r.ID, what))
+			why.note(n, p.p.Key, role.r.ID, id)
 			return false
 		}
 	}
@@ -1084,13 +1085,59 @@ func firstInChain[T any](g *graph, e handle, fn func(*gScope) *T) *T {
 // denialReason collects why the role step granted nothing.
 type denialReason struct {
 	member bool
-	first  string
+	// first is the first reason noted, with its arguments: it is put into
+	// words only when the explanation is made, so that a request that is
+	// allowed after all, or decided without explanation, pays nothing.
+	first   denialNote
+	a, b, c string
 }
 
-func (d *denialReason) note(s string) {
-	if d.first == "" {
-		d.first = s
+// denialNote is a reason the role step skipped a grant; the comments say
+// what a, b and c of denialReason are.
+type denialNote uint8
+
+const (
+	noNote                 denialNote = iota
+	noteRoleDisabled                  // role a, scope b
+	notePattern                       // permission key a, pattern b
+	notePermDisabled                  // permission key a, scope b
+	noteGrantDisabled                 // permission key a, role b, scope c
+	noteLogicNotMet                   // permission key a, role b, permission id c
+	noteGrantCondNotMet               // permission key a, role b, role-permission id c
+	noteOverrideCondNotMet            // permission key a, role b
+)
+
+// note keeps the first reason noted.
+func (d *denialReason) note(n denialNote, a, b, c string) {
+	if d.first == noNote {
+		d.first, d.a, d.b, d.c = n, a, b, c
 	}
+}
+
+// unmet names the condition a note of an unmet condition is about.
+func (n denialNote) unmet(id string) string {
+	switch n {
+	case noteLogicNotMet:
+		return "permission " + id + " logic"
+	case noteGrantCondNotMet:
+		return "condition of role permission " + id
+	}
+	return "condition of override"
+}
+
+// sentence puts the first reason into words.
+func (d *denialReason) sentence() string {
+	switch d.first {
+	case noteRoleDisabled:
+		return fmt.Sprintf("role %s is disabled by an override at scope %s", d.a, d.b)
+	case notePattern:
+		return fmt.Sprintf("permission %s matches the action but its pattern %q does not match the resource", d.a, d.b)
+	case notePermDisabled:
+		return fmt.Sprintf("permission %s is disabled by an override at scope %s", d.a, d.b)
+	case noteGrantDisabled:
+		return fmt.Sprintf("permission %s through role %s is disabled by an override at scope %s", d.a, d.b, d.c)
+	}
+	return fmt.Sprintf("permission %s through role %s matched but the %s was not met", d.a, d.b, d.first.unmet(d.c))
 }
 
 // explain says why the role step denied. The two common reasons on a
@@ -1098,8 +1145,8 @@ func (d *denialReason) note(s string) {
 // are those of the request), so that a denial allocates nothing.
 func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 	switch {
-	case d.first != "":
-		return "Denied: " + d.first + "."
+	case d.first != noNote:
+		return "Denied: " + d.sentence() + "."
 	case r != nil && !d.member:
 		return "Denied: the subject has no membership at or above the request scope that reaches the resource."
 	case r != nil:

@@ -729,3 +729,54 @@ func TestEvaluateAfterDelegatedBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestEvaluateDenialExplanations checks the sentence of each reason the
+// role step can give for skipping the only grant it found.
+func TestEvaluateDenialExplanations(t *testing.T) {
+	cond := json.RawMessage(`{"==":[{"var":"context.ticket"},"open"]}`)
+	for _, tc := range []struct {
+		name   string
+		setup  func(t *testing.T, c *authz.Client)
+		action string
+		want   string
+	}{
+		{"pattern", func(t *testing.T, c *authz.Client) { grant(t, c, "bob", "acme", "reporter") }, "read",
+			`permission document:read:report-* matches the action but its pattern "report-*" does not match the resource`},
+		{"role-permission override", func(t *testing.T, c *authz.Client) {
+			grant(t, c, "bob", "acme", "editor")
+			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideDisabled}))
+		}, "write", "permission document:write:* through role editor is disabled by an override at scope api"},
+		{"permission logic", func(t *testing.T, c *authz.Client) {
+			must(c.Apply(ctx, authz.Batch{
+				Permissions:     []authz.PermissionInput{{ID: "p_approve", ScopeID: "acme", Action: "approve", ResourceType: "document", Logic: cond}},
+				Roles:           []authz.RoleInput{{ID: "approver", ScopeID: "acme", Name: "Approver"}},
+				RolePermissions: []authz.RolePermissionInput{{RoleID: "approver", PermissionID: "p_approve"}},
+			}))
+			grant(t, c, "bob", "acme", "approver")
+		}, "approve", "permission document:approve:* through role approver matched but the permission p_approve logic was not met"},
+		{"role-permission condition", func(t *testing.T, c *authz.Client) {
+			must(c.Apply(ctx, authz.Batch{
+				Permissions:     []authz.PermissionInput{{ID: "p_approve", ScopeID: "acme", Action: "approve", ResourceType: "document"}},
+				Roles:           []authz.RoleInput{{ID: "approver", ScopeID: "acme", Name: "Approver"}},
+				RolePermissions: []authz.RolePermissionInput{{ID: "rp_approve", RoleID: "approver", PermissionID: "p_approve", Condition: cond}},
+			}))
+			grant(t, c, "bob", "acme", "approver")
+		}, "approve", "permission document:approve:* through role approver matched but the condition of role permission rp_approve was not met"},
+		{"override condition", func(t *testing.T, c *authz.Client) {
+			grant(t, c, "bob", "acme", "editor")
+			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: cond}))
+		}, "write", "permission document:write:* through role editor matched but the condition of override was not met"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachBackend(t, func(t *testing.T, c *authz.Client) {
+				evalModel(t, c)
+				tc.setup(t, c)
+				d := ask(t, c, "bob", "api", tc.action, "doc_api")
+				want(t, d, false, authz.DecidedByDefault)
+				if got, wantText := d.Explanation, "Denied: "+tc.want+"."; got != wantText {
+					t.Errorf("got explanation %q; want %q", got, wantText)
+				}
+			})
+		})
+	}
+}
