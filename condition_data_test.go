@@ -65,7 +65,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 		"context.raw.x", "context.raw.n", "context.when", "context.null", "context.null.x", "context.hour.x", "context.list.0", "action", "scopeId", "scopeId.x", "nope", "nope.x"}
 	fixedTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	literals := []any{"2026-01-02T03:04:05Z", "eng", "jane", "user", "service", "internal", "engineering", "document", "read", "eng", "", 3.0, 10.0, 18.0}
-	var decided, compared int
+	var decided, held int
 	for _, res := range []*ResourceRef{{ResourceID: "doc"}, {ResourceID: "bare"}, {ResourceType: "document"}, {ResourceType: "document", ResourcePattern: "doc-*"}} {
 		for _, resTags := range []bool{true, false} {
 			for _, subject := range []string{"jane", "svc"} {
@@ -101,7 +101,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 									src, subject, *res, resTags, got, want)
 							}
 							if got {
-								compared++
+								held++
 							}
 						}
 					}
@@ -109,7 +109,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 			}
 		}
 	}
-	if decided == 0 || compared == 0 {
-		t.Fatalf("fastCond decided %d conditions, %d of them true; want both above 0", decided, compared)
+	if decided == 0 || held == 0 {
+		t.Fatalf("fastCond decided %d conditions, %d of them true; want both above 0", decided, held)
 	}
 }
