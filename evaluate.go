@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,9 +21,16 @@ type SubjectRef struct {
 }
 
 // ResourceRef names the resource of an evaluation in one of three ways: by
-// ResourceID; by ExternalResourceID and ResourceType (a resource type id or
-// key); or, for a type-level question ("may X read documents here?"), by
-// ResourceType (a key) alone, optionally with a ResourcePattern.
+// ResourceID; by ExternalResourceID and ResourceType; or, for a type-level
+// question ("may X read documents here?"), by ResourceType alone, optionally
+// with a ResourcePattern.
+//
+// ResourceType is resolved as the request scope sees it: it is the key of
+// the resource types visible from the request scope (defined at the scope
+// or above it, up to and including the nearest define scope), or else the
+// id of such a type. A type of another tenant is never found by its id or
+// its key. A type-level request naming no visible type is answered as a key
+// no permission of the request scope can match unless it names it.
 type ResourceRef struct {
 	ResourceID         string `json:"resourceId,omitempty"`
 	ExternalResourceID string `json:"externalResourceId,omitempty"`
@@ -429,6 +437,13 @@ func (g *graph) resourceOf(h handle) (*gResource, *gResType) {
 }
 
 // resolveResource finds the named resource, or sets up a type-level request.
+//
+// A resource type named by the request (ResourceRef.ResourceType) is
+// resolved as the request scope S sees it, never globally: it is a type key
+// when a resource type with that key is visible from S (defined at a scope
+// of chain(S)), else a type id when that type is visible from S. So nothing
+// of another tenant, neither its type ids nor its keys nor its external
+// ids, can change the answer of a request made in S.
 func (e *evaluation) resolveResource() error {
 	ref := e.in.Resource
 	switch {
@@ -456,13 +471,36 @@ func (e *evaluation) resolveResource() error {
 		}
 		return e.resolveExternal(ref.ExternalResourceID, ref.ResourceType)
 	case ref.ResourceType != "":
+		// A name that no visible type has stays a key: only permissions
+		// of chain(S), which name keys, can match it.
 		e.typeKey, e.pattern = ref.ResourceType, ref.ResourcePattern
-		if t := nodeAt[gResType](e.g, e.g.lookup(ref.ResourceType)); t != nil {
-			e.typeKey = t.rt.Key
+		if types, byKey := e.visibleTypes(ref.ResourceType, nil); len(types) > 0 && !byKey {
+			e.typeKey = types[0].rt.Key
 		}
 		return nil
 	}
 	return invalidf("evaluate: resource: is empty; give a resourceId, an externalResourceId with its resourceType, or a resourceType")
+}
+
+// visibleTypes appends to buf the resource types that name designates for
+// a request in the evaluation's scope S: the types visible from S (defined
+// at a scope of chain(S)) whose key is name, or, when there is none, the
+// type visible from S whose id is name. byKey says which.
+func (e *evaluation) visibleTypes(name string, buf []*gResType) (types []*gResType, byKey bool) {
+	g := e.g
+	list, _ := g.typesByKey.get(name)
+	for _, th := range list {
+		if t := nodeAt[gResType](g, th); t != nil && slices.Contains(e.chain, g.lookup(t.rt.ScopeID)) {
+			buf = append(buf, t)
+		}
+	}
+	if len(buf) > 0 {
+		return buf, true
+	}
+	if t := nodeAt[gResType](g, g.lookup(name)); t != nil && slices.Contains(e.chain, g.lookup(t.rt.ScopeID)) {
+		return append(buf, t), false
+	}
+	return buf, false
 }
 
 // byExternalID returns the resource of type typeID with external id ext.
@@ -475,28 +513,26 @@ func (g *graph) byExternalID(typeID, ext string) *gResource {
 	return r
 }
 
-// resolveExternal finds a resource by external id and type id or key. With a
-// key, several types may share it (keys are unique per scope); the resource
-// reachable from the request scope is chosen, and more than one is
-// ambiguous.
+// resolveExternal finds a resource by external id and a type key or id,
+// resolved among the types visible from the request scope (see
+// resolveResource). Several visible types may share a key (keys are unique
+// per scope, and chain(S) holds several scopes): the resource reachable
+// from the request scope is chosen, and more than one is ambiguous.
 func (e *evaluation) resolveExternal(ext, typ string) error {
-	if t := nodeAt[gResType](e.g, e.g.lookup(typ)); t != nil {
-		if e.res = e.g.byExternalID(t.rt.ID, ext); e.res == nil {
-			return notFoundErr("evaluate: resource of type "+t.rt.Key+" with external id", ext)
-		}
-		return nil
+	var tbuf [4]*gResType
+	types, _ := e.visibleTypes(typ, tbuf[:0])
+	if len(types) == 0 {
+		return notFoundErr("evaluate: resource type "+strconv.Quote(typ)+" visible from scope", e.scope.s.ID)
 	}
-	var found []*gResource
-	types, _ := e.g.typesByKey.get(typ)
-	for _, th := range types {
-		if t := nodeAt[gResType](e.g, th); t != nil {
-			if r := e.g.byExternalID(t.rt.ID, ext); r != nil {
-				found = append(found, r)
-			}
+	var fbuf [4]*gResource
+	found := fbuf[:0]
+	for _, t := range types {
+		if r := e.g.byExternalID(t.rt.ID, ext); r != nil {
+			found = append(found, r)
 		}
 	}
 	if len(found) > 1 {
-		var reachable []*gResource
+		reachable := found[len(found):]
 		for _, r := range found {
 			if len(e.lines(r, nil)) > 0 {
 				reachable = append(reachable, r)
@@ -698,11 +734,68 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 }
 
 // policies runs step 1: the first applicable policy, if any, decides.
+//
+// Policies come in two tiers, the owner's first. The owner's policies are
+// those defined in ancestors(O), O being the resource's owning scope (define
+// boundaries included: a platform policy reaches every tenant); they apply
+// wherever the request is made, through a link too, so that sharing a
+// resource never steps around a policy of its owner. Their conditions and
+// collection definitions see the data of the first line (the owner's home
+// when it is on the request scope's line, else the first linked home that
+// is). Only when none of them applies are the borrowers' policies
+// considered: those defined in ancestors(E) of a linked home on the line,
+// seeing that line's data. Within a tier the first in policyBefore order
+// decides.
 func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
+	g := s.g
+	best := s.bestPolicy(r, func(p *gPolicy) (line, bool) {
+		return lines[0], g.inAncestors(r.owner, p.scope)
+	})
+	if best == nil {
+		best = s.bestPolicy(r, func(p *gPolicy) (line, bool) {
+			if g.inAncestors(r.owner, p.scope) {
+				return line{}, false // the owner's, and it did not apply
+			}
+			for _, l := range lines {
+				if l.home != r.owner && g.inAncestors(l.e, p.scope) {
+					return l, true
+				}
+			}
+			return line{}, false
+		})
+	}
+	if best == nil {
+		return outcome{}, false
+	}
+	allowed := best.p.Effect == EffectAllow
+	if s.decideOnly {
+		return outcome{allowed: allowed, by: DecidedByPolicy}, true
+	}
+	target := "resource " + r.r.ID
+	if !best.direct {
+		target = "collection " + best.p.Target.CollectionID
+	}
+	verb := "Allowed"
+	if !allowed {
+		verb = "Denied"
+	}
+	scope := ""
+	if sc := g.scope(best.scope); sc != nil {
+		scope = sc.s.ID
+	}
+	return outcome{allowed: allowed, by: DecidedByPolicy, policyID: best.p.ID,
+		explanation: fmt.Sprintf("%s by policy %q (%s, %s on %s, priority %d, defined at scope %s).", verb, best.p.Name, best.p.ID, best.p.Effect, target, best.p.Priority, scope)}, true
+}
+
+// bestPolicy returns the first, in policyBefore order, of the policies of
+// r (direct, and through the collections of r's type) that apply to the
+// request, among those tier accepts; tier also gives the line whose data a
+// policy's conditions and collection see.
+func (s *subjectEval) bestPolicy(r *gResource, tier func(*gPolicy) (line, bool)) *gPolicy {
 	g := s.g
 	var best *gPolicy
 	consider := func(p *gPolicy, via *gColl) {
-		l, ok := g.policyLine(p, lines)
+		l, ok := tier(p)
 		if !ok {
 			return
 		}
@@ -728,7 +821,11 @@ func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
 			return
 		}
 		if s.explain {
-			s.tracef("policy %s (%s, priority %d) applies", p.p.ID, p.p.Effect, p.p.Priority)
+			who := "the owner's"
+			if !g.inAncestors(r.owner, p.scope) {
+				who = "a borrower's"
+			}
+			s.tracef("policy %s (%s, priority %d, %s) applies", p.p.ID, p.p.Effect, p.p.Priority, who)
 		}
 		if best == nil || policyBefore(p, best) {
 			best = p
@@ -752,43 +849,12 @@ func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
 			}
 		}
 	}
-	if best == nil {
-		return outcome{}, false
-	}
-	allowed := best.p.Effect == EffectAllow
-	if s.decideOnly {
-		return outcome{allowed: allowed, by: DecidedByPolicy}, true
-	}
-	target := "resource " + r.r.ID
-	if !best.direct {
-		target = "collection " + best.p.Target.CollectionID
-	}
-	verb := "Allowed"
-	if !allowed {
-		verb = "Denied"
-	}
-	scope := ""
-	if sc := g.scope(best.scope); sc != nil {
-		scope = sc.s.ID
-	}
-	return outcome{allowed: allowed, by: DecidedByPolicy, policyID: best.p.ID,
-		explanation: fmt.Sprintf("%s by policy %q (%s, %s on %s, priority %d, defined at scope %s).", verb, best.p.Name, best.p.ID, best.p.Effect, target, best.p.Priority, scope)}, true
+	return best
 }
 
 // hasAction reports whether some policy of c lists action (or "*").
 func (c *gColl) hasAction(action string) bool {
 	return c.actions[action] || c.actions["*"]
-}
-
-// policyLine returns the line through which policy p reaches the request: p
-// is defined in ancestors(E) of that line.
-func (g *graph) policyLine(p *gPolicy, lines []line) (line, bool) {
-	for _, l := range lines {
-		if g.inAncestors(l.e, p.scope) {
-			return l, true
-		}
-	}
-	return line{}, false
 }
 
 // policyBefore orders policies: priority descending, deny before allow,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -168,8 +169,11 @@ type LookupResourcesInput struct {
 	OnBehalfOf *SubjectRef `json:"onBehalfOf,omitempty"`
 	ScopeID    string      `json:"scopeId"`
 	Action     string      `json:"action"`
-	// ResourceType is a resource type id, or a key: then the resources of
-	// every type with that key are considered.
+	// ResourceType is the key of a resource type visible from ScopeID
+	// (defined at it or above it, up to the nearest define scope): then
+	// the resources of every type with that key are considered; or else
+	// the id of a type visible from ScopeID: then its resources. A type
+	// that is not visible from ScopeID is ErrNotFound.
 	ResourceType string `json:"resourceType"`
 	// Context is what conditions see as "context", as in EvaluateInput;
 	// they see the resource's tags as Evaluate does by default.
@@ -320,9 +324,9 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 			return renamed(op, err)
 		}
 		e.decideOnly = true
-		types := g.typesNamed(in.ResourceType)
+		types := e.typesNamed(in.ResourceType)
 		if len(types) == 0 {
-			return notFoundErr(op+": resource type", in.ResourceType)
+			return notFoundErr(op+": resource type "+strconv.Quote(in.ResourceType)+" visible from scope", in.ScopeID)
 		}
 		cands := merged(lineResources(g, e, types), in.After)
 		actor, principal := &subjectEval{evaluation: e}, &subjectEval{evaluation: e}
@@ -588,10 +592,21 @@ func (g *graph) policyMayAllow(r *gResource, action string) bool {
 	return false
 }
 
-// typesNamed returns the resource types named by a type id, or by a key.
-func (g *graph) typesNamed(name string) []handle {
-	if t := nodeAt[gResType](g, g.lookup(name)); t != nil {
-		return []handle{g.lookup(name)}
+// typesNamed returns the resource types whose resources a lookup in the
+// evaluation's scope S considers for name: when name is the key of a type
+// visible from S, every type with that key (a resource on S's line may be of
+// a type defined below S, or shared from elsewhere: permissions match it by
+// key); when name is the id of a type visible from S, that type; otherwise
+// none. Types another tenant defines are never resolved from S, so they
+// cannot change the answer.
+func (e *evaluation) typesNamed(name string) []handle {
+	g := e.g
+	vis, byKey := e.visibleTypes(name, nil)
+	switch {
+	case len(vis) == 0:
+		return nil
+	case !byKey:
+		return []handle{g.lookup(vis[0].rt.ID)}
 	}
 	list, _ := g.typesByKey.get(name)
 	return slices.DeleteFunc(slices.Clone(list), func(h handle) bool { return nodeAt[gResType](g, h) == nil })

@@ -2,6 +2,8 @@ package authz_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -115,8 +117,14 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 					q := randomRequest(r, bt)
 					sin := authz.LookupSubjectsInput{ScopeID: q.scope, Action: q.action, Resource: authz.ResourceRef{ResourceID: q.resource},
 						Context: q.context, Page: authz.Page{Limit: r.IntN(4)}}
-					if r.IntN(5) == 0 {
-						sin.Resource = authz.ResourceRef{ResourceType: pickFrom(r, []string{"doc", "folder"})}
+					if q.ref != nil && q.ref.ExternalResourceID == "" && q.ref.ResourceID == "" {
+						sin.Resource = *q.ref // a type-level request
+					} else if q.ref != nil {
+						o := &oracle{bt: bt, readActions: map[string]bool{"read": true, "list": true, "view": true}}
+						if _, _, _, err := o.resolve(q); err != nil {
+							continue // Evaluate refuses it too
+						}
+						sin.Resource = *q.ref
 					}
 					if r.IntN(4) == 0 {
 						sin.SubjectType = pickFrom(r, []authz.SubjectType{authz.SubjectUser, authz.SubjectAgent})
@@ -136,19 +144,21 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 					stats["subject lookups"]++
 
 					rin := authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: q.subject}, ScopeID: q.scope, Action: q.action,
-						ResourceType: pickFrom(r, []string{"doc", "folder"}), Context: q.context, Page: authz.Page{Limit: r.IntN(4)}}
+						ResourceType: pickFrom(r, typeKeys), Context: q.context, Page: authz.Page{Limit: r.IntN(4)}}
 					if q.onBehalfOf != "" {
 						rin.OnBehalfOf = &authz.SubjectRef{SubjectID: q.onBehalfOf}
 					}
 					if r.IntN(3) == 0 {
 						rin.ResourceType = pickFrom(r, bt.ResourceTypes).ID
 					}
-					var resources []string
-					for _, res := range bt.Resources {
-						typ := slices.IndexFunc(bt.ResourceTypes, func(rt authz.ResourceTypeInput) bool { return rt.ID == res.ResourceTypeID })
-						if rin.ResourceType == bt.ResourceTypes[typ].ID || rin.ResourceType == bt.ResourceTypes[typ].Key {
-							resources = append(resources, res.ID)
+					resources, ok := lookupCandidates(bt, rin.ScopeID, rin.ResourceType)
+					if !ok {
+						_, err := c.ListAllowedResources(ctx, rin)
+						if !errors.Is(err, authz.ErrNotFound) {
+							report("ListAllowedResources of a type not visible from the scope", rin, fmt.Sprintf("got error %v; want ErrNotFound", err))
 						}
+						stats["resource lookups of an invisible type"]++
+						continue
 					}
 					want = allowed("resource", resources, func(id string) authz.EvaluateInput {
 						return authz.EvaluateInput{Actor: rin.Actor, OnBehalfOf: rin.OnBehalfOf, ScopeID: rin.ScopeID, Action: rin.Action,
@@ -172,6 +182,24 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lookupCandidates returns the resources ListAllowedResources considers for
+// a type name asked in scope: those whose type has key name when a type
+// visible from scope has that key, else those of the visible type whose id
+// is name; ok is false when no visible type has that key or id.
+func lookupCandidates(bt authz.Batch, scope, name string) (ids []string, ok bool) {
+	o := &oracle{bt: bt}
+	types, byKey := o.visibleTypes(scope, name)
+	if len(types) == 0 {
+		return nil, false
+	}
+	for _, res := range bt.Resources {
+		if byKey && o.typeKey(res.ResourceTypeID) == name || !byKey && res.ResourceTypeID == types[0].ID {
+			ids = append(ids, res.ID)
+		}
+	}
+	return ids, true
 }
 
 // lookupSubjects follows the pages of a subject lookup to the end and

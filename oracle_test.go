@@ -173,33 +173,166 @@ func (o *oracle) lines(res authz.ResourceInput, s, action string) []oracleLine {
 
 type oracleRequest struct {
 	subject, onBehalfOf, scope, action, resource string
-	context                                      map[string]any
+	// ref, when set, names the resource as the request gives it (by
+	// external id, or a type-level request); resource is then unused.
+	ref     *authz.ResourceRef
+	context map[string]any
 }
 
 func (q oracleRequest) input() authz.EvaluateInput {
+	ref := q.ref
+	if ref == nil {
+		ref = &authz.ResourceRef{ResourceID: q.resource}
+	}
 	in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: q.subject}, ScopeID: q.scope, Action: q.action,
-		Resource: &authz.ResourceRef{ResourceID: q.resource}, Context: q.context}
+		Resource: ref, Context: q.context}
 	if q.onBehalfOf != "" {
 		in.OnBehalfOf = &authz.SubjectRef{SubjectID: q.onBehalfOf}
 	}
 	return in
 }
 
-// decide returns what SPEC §4 says about q.
-func (o *oracle) decide(q oracleRequest) (bool, authz.DecidedBy) {
-	allowed, by := o.decideFor(q.subject, q)
-	if q.onBehalfOf == "" {
-		return allowed, by
+// visibleTypes returns the resource types name designates in a request
+// made in scope: the types defined in chain(scope) with key name, or else
+// the one defined there with id name.
+func (o *oracle) visibleTypes(scope, name string) (types []authz.ResourceTypeInput, byKey bool) {
+	chain := o.chain(scope)
+	for _, t := range o.bt.ResourceTypes {
+		if t.Key == name && slices.Contains(chain, t.ScopeID) {
+			types = append(types, t)
+		}
 	}
-	if !allowed {
-		return false, by
+	if len(types) > 0 {
+		return types, true
 	}
-	return o.decideFor(q.onBehalfOf, q)
+	for _, t := range o.bt.ResourceTypes {
+		if t.ID == name && slices.Contains(chain, t.ScopeID) {
+			return []authz.ResourceTypeInput{t}, false
+		}
+	}
+	return nil, false
 }
 
-func (o *oracle) decideFor(subject string, q oracleRequest) (bool, authz.DecidedBy) {
-	visited := map[string]bool{}
-	return o.onResource(subject, q, q.resource, visited, 0)
+// resolve finds what q names: a resource id, or for a type-level request
+// the type key and pattern; err is ErrNotFound or ErrInvalid as Evaluate
+// must return them.
+func (o *oracle) resolve(q oracleRequest) (resID, typeKey, pattern string, err error) {
+	ref := q.ref
+	if ref == nil {
+		return q.resource, "", "", nil
+	}
+	switch {
+	case ref.ResourceID != "":
+		i := slices.IndexFunc(o.bt.Resources, func(r authz.ResourceInput) bool { return r.ID == ref.ResourceID })
+		if i < 0 {
+			return "", "", "", authz.ErrNotFound
+		}
+		res := o.bt.Resources[i]
+		if ref.ResourceType != "" && ref.ResourceType != res.ResourceTypeID && ref.ResourceType != o.typeKey(res.ResourceTypeID) {
+			return "", "", "", authz.ErrInvalid
+		}
+		return res.ID, "", "", nil
+	case ref.ExternalResourceID != "":
+		types, _ := o.visibleTypes(q.scope, ref.ResourceType)
+		if len(types) == 0 {
+			return "", "", "", authz.ErrNotFound
+		}
+		var found []authz.ResourceInput
+		for _, res := range o.bt.Resources {
+			if res.ExternalResourceID == ref.ExternalResourceID && slices.ContainsFunc(types, func(t authz.ResourceTypeInput) bool { return t.ID == res.ResourceTypeID }) {
+				found = append(found, res)
+			}
+		}
+		if len(found) > 1 {
+			var reachable []authz.ResourceInput
+			for _, res := range found {
+				if len(o.lines(res, q.scope, q.action)) > 0 {
+					reachable = append(reachable, res)
+				}
+			}
+			if len(reachable) > 0 {
+				found = reachable
+			}
+		}
+		switch len(found) {
+		case 0:
+			return "", "", "", authz.ErrNotFound
+		case 1:
+			return found[0].ID, "", "", nil
+		}
+		return "", "", "", authz.ErrInvalid
+	}
+	typeKey = ref.ResourceType
+	if types, byKey := o.visibleTypes(q.scope, ref.ResourceType); len(types) > 0 && !byKey {
+		typeKey = types[0].Key
+	}
+	return "", typeKey, ref.ResourcePattern, nil
+}
+
+// decide returns what SPEC §4 says about q, whose resource must resolve.
+func (o *oracle) decide(q oracleRequest) (bool, authz.DecidedBy) {
+	allowed, by, err := o.answer(q)
+	if err != nil {
+		panic(fmt.Sprintf("oracle: request %+v: %v", q, err))
+	}
+	return allowed, by
+}
+
+// answer returns what SPEC §4 says about q, or the error Evaluate must
+// return for it.
+func (o *oracle) answer(q oracleRequest) (bool, authz.DecidedBy, error) {
+	resID, typeKey, pattern, err := o.resolve(q)
+	if err != nil {
+		return false, authz.DecidedByDefault, err
+	}
+	decideFor := func(subject string) (bool, authz.DecidedBy) {
+		if resID == "" {
+			return o.onType(subject, q, typeKey, pattern)
+		}
+		return o.onResource(subject, q, resID, map[string]bool{}, 0)
+	}
+	allowed, by := decideFor(q.subject)
+	if q.onBehalfOf == "" || !allowed {
+		return allowed, by, nil
+	}
+	allowed, by = decideFor(q.onBehalfOf)
+	return allowed, by, nil
+}
+
+// onType decides a type-level request: only the role step, on the one line
+// whose E is the request scope; a permission's pattern matches when it is
+// "*" or equal to the requested pattern.
+func (o *oracle) onType(subject string, q oracleRequest, key, pattern string) (bool, authz.DecidedBy) {
+	sub := o.subject(subject)
+	var none authz.ResourceInput
+	for _, m := range o.bt.Memberships {
+		if m.SubjectID != subject || !slices.Contains(o.chain(q.scope), m.ScopeID) {
+			continue
+		}
+		for _, role := range m.RoleIDs {
+			if o.override(q.scope, authz.OverrideRole, role, "") == authz.OverrideDisabled {
+				continue
+			}
+			for _, rp := range o.bt.RolePermissions {
+				if rp.RoleID != role {
+					continue
+				}
+				p := o.permission(rp.PermissionID)
+				pat := p.ResourcePattern
+				if p.Action != q.action || p.ResourceType != key || !(pat == "" || pat == "*" || (pattern != "" && pat == pattern)) {
+					continue
+				}
+				if o.override(q.scope, authz.OverridePermission, "", p.ID) == authz.OverrideDisabled ||
+					o.override(q.scope, authz.OverrideRolePermission, role, p.ID) == authz.OverrideDisabled {
+					continue
+				}
+				if o.holds(p.Logic, sub, none, q.context) && o.holds(rp.Condition, sub, none, q.context) && o.holds(o.pairCondition(q.scope, role, p.ID), sub, none, q.context) {
+					return true, authz.DecidedByRole
+				}
+			}
+		}
+	}
+	return false, authz.DecidedByDefault
 }
 
 func (o *oracle) onResource(subject string, q oracleRequest, resID string, visited map[string]bool, depth int) (bool, authz.DecidedBy) {
@@ -215,26 +348,38 @@ func (o *oracle) onResource(subject string, q oracleRequest, resID string, visit
 		p      authz.ResourcePolicyInput
 		direct bool
 	}
+	// Two tiers: the owner's policies (defined in ancestors of the owning
+	// scope, wherever the request is made), then, only when none applies,
+	// the borrowers' (defined in ancestors(E) of a linked home on the line).
+	owners := o.ancestors(res.ScopeID)
+	applies := func(p authz.ResourcePolicyInput) bool {
+		if !(slices.Contains(p.Actions, q.action) || slices.Contains(p.Actions, "*")) {
+			return false
+		}
+		if p.Target.Kind == authz.TargetResource && p.Target.ResourceID != resID {
+			return false
+		}
+		if p.Target.Kind == authz.TargetCollection && !o.inCollection(p.Target.CollectionID, sub, res) {
+			return false
+		}
+		return o.holds(p.SubjectCondition, sub, res, q.context) && o.holds(p.ContextCondition, sub, res, q.context)
+	}
 	var cands []cand
 	for _, p := range o.bt.ResourcePolicies {
-		reach := false
-		for _, l := range lines {
-			reach = reach || slices.Contains(o.ancestors(l.e), p.ScopeID)
+		if slices.Contains(owners, p.ScopeID) && applies(p) {
+			cands = append(cands, cand{p, p.Target.Kind == authz.TargetResource})
 		}
-		if !reach || !(slices.Contains(p.Actions, q.action) || slices.Contains(p.Actions, "*")) {
-			continue
+	}
+	if len(cands) == 0 {
+		for _, p := range o.bt.ResourcePolicies {
+			borrowed := false
+			for _, l := range lines {
+				borrowed = borrowed || (l.home != res.ScopeID && slices.Contains(o.ancestors(l.e), p.ScopeID))
+			}
+			if !slices.Contains(owners, p.ScopeID) && borrowed && applies(p) {
+				cands = append(cands, cand{p, p.Target.Kind == authz.TargetResource})
+			}
 		}
-		direct := p.Target.Kind == authz.TargetResource
-		if direct && p.Target.ResourceID != resID {
-			continue
-		}
-		if !direct && !o.inCollection(p.Target.CollectionID, sub, res) {
-			continue
-		}
-		if !o.holds(p.SubjectCondition, sub, res, q.context) || !o.holds(p.ContextCondition, sub, res, q.context) {
-			continue
-		}
-		cands = append(cands, cand{p, direct})
 	}
 	if len(cands) > 0 {
 		sort.Slice(cands, func(i, j int) bool {
@@ -396,6 +541,14 @@ func glob(pat, s string) bool {
 	return s != "" && s[0] == pat[0] && glob(pat[1:], s[1:])
 }
 
+// The names random models give types, patterns and external ids: few, so
+// that they collide.
+var (
+	typeKeys          = []string{"doc", "folder", "secret"}
+	oraclePatterns    = []string{"*", "*", "owned", "x-*", "x-1", "y-?"}
+	oracleExternalIDs = []string{"x-1", "x-2", "y-1", "y-2"}
+)
+
 // randomModel draws a model: a platform over one or two tenants, each a
 // tree with define boundaries inside, and everything evaluation reads.
 // Items the write path refuses are dropped by applyPruned.
@@ -452,17 +605,32 @@ func randomModel(r *rand.Rand) authz.Batch {
 		}
 		return out
 	}
+	// Names collide across tenants on purpose: every define scope has types
+	// keyed doc and folder, some a type keyed secret, and a type id may be
+	// a key of other types ("doc" the id of a type keyed secret), so that a
+	// name resolved outside the request's tenant would change answers.
+	typeScope := map[string]string{}
+	usedIDs := map[string]bool{}
 	for _, d := range defines {
-		for _, key := range []string{"doc", "folder"} {
-			bt.ResourceTypes = append(bt.ResourceTypes, authz.ResourceTypeInput{ID: d + ".rt." + key, ScopeID: d, Key: key, Name: key})
-			types = append(types, d+".rt."+key)
-			typesAt[d] = append(typesAt[d], d+".rt."+key)
+		for _, key := range typeKeys {
+			if key == "secret" && r.IntN(2) == 0 {
+				continue
+			}
+			id := d + ".rt." + key
+			if bare := pickFrom(r, typeKeys); r.IntN(4) == 0 && bare != key && !usedIDs[bare] {
+				id = bare
+			}
+			usedIDs[id] = true
+			bt.ResourceTypes = append(bt.ResourceTypes, authz.ResourceTypeInput{ID: id, ScopeID: d, Key: key, Name: key})
+			types = append(types, id)
+			typesAt[d] = append(typesAt[d], id)
+			typeScope[id] = d
 		}
 		var local []string
 		for k := range 2 + r.IntN(3) {
 			id := fmt.Sprintf("%s.p%d", d, k)
 			bt.Permissions = append(bt.Permissions, authz.PermissionInput{ID: id, ScopeID: d, Action: pickFrom(r, []string{"read", "write", "list"}),
-				ResourceType: pickFrom(r, []string{"doc", "folder"}), ResourcePattern: pickFrom(r, []string{"*", "*", "owned", "x-*", "x-1", "y-?"}), Logic: cond(0.15)})
+				ResourceType: pickFrom(r, []string{"doc", "folder", "doc", "folder", "secret"}), ResourcePattern: pickFrom(r, oraclePatterns), Logic: cond(0.15)})
 			local = append(local, id)
 			perms = append(perms, id)
 			permsAt[d] = append(permsAt[d], id)
@@ -509,7 +677,9 @@ func randomModel(r *rand.Rand) authz.Batch {
 		slices.Sort(rs)
 		bt.Memberships = append(bt.Memberships, authz.MembershipInput{ID: fmt.Sprintf("m%d", k), SubjectID: sub, ScopeID: scope, RoleIDs: slices.Compact(rs)})
 	}
+	// External ids repeat across types and tenants (unique per type).
 	var resources []string
+	usedExt := map[string]bool{}
 	for k := range 3 + r.IntN(8) {
 		id := fmt.Sprintf("res%d", k)
 		scope := pickFrom(r, allScopes)
@@ -517,8 +687,14 @@ func randomModel(r *rand.Rand) authz.Batch {
 		if len(can) == 0 {
 			continue
 		}
-		bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: pickFrom(r, can), ScopeID: scope,
-			ExternalResourceID: fmt.Sprintf("%s-%d", pickFrom(r, []string{"x", "y"}), k), OwnerID: pickFrom(r, subjects),
+		typ := pickFrom(r, can)
+		ext := pickFrom(r, oracleExternalIDs)
+		if usedExt[typ+"|"+ext] {
+			ext = fmt.Sprintf("%s-%d", pickFrom(r, []string{"x", "y"}), 10+k)
+		}
+		usedExt[typ+"|"+ext] = true
+		bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: typ, ScopeID: scope,
+			ExternalResourceID: ext, OwnerID: pickFrom(r, subjects),
 			Meta: map[string]any{"class": pickFrom(r, []string{"public", "internal", "secret"})}})
 		resources = append(resources, id)
 	}
@@ -529,7 +705,7 @@ func randomModel(r *rand.Rand) authz.Batch {
 		bt.ResourceScopeLinks = append(bt.ResourceScopeLinks, authz.ResourceScopeLinkInput{ID: fmt.Sprintf("l%d", k), ResourceID: pickFrom(r, resources), ScopeID: pickFrom(r, allScopes),
 			LinkType: pickFrom(r, []authz.LinkType{authz.LinkShare, authz.LinkAlias, authz.LinkMirror})})
 	}
-	for k := range r.IntN(8) {
+	for k := range 2 + r.IntN(8) {
 		bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ID: fmt.Sprintf("e%d", k), ParentResourceID: pickFrom(r, resources), ChildResourceID: pickFrom(r, resources),
 			Cascade: pickFrom(r, []authz.Cascade{authz.CascadeInherit, authz.CascadeInherit, authz.CascadeNone})})
 	}
@@ -557,11 +733,7 @@ func randomModel(r *rand.Rand) authz.Batch {
 	for k := range r.IntN(3) {
 		id := fmt.Sprintf("c%d", k)
 		t := pickFrom(r, types)
-		scope := t[:len(t)-len(".rt.doc")]
-		if t[len(t)-6:] == "folder" {
-			scope = t[:len(t)-len(".rt.folder")]
-		}
-		bt.Collections = append(bt.Collections, authz.CollectionInput{ID: id, ScopeID: scope, ResourceTypeID: t, Name: id,
+		bt.Collections = append(bt.Collections, authz.CollectionInput{ID: id, ScopeID: typeScope[t], ResourceTypeID: t, Name: id,
 			MatchDefinition: json.RawMessage(oracleMatchDefs[r.IntN(len(oracleMatchDefs))].json)})
 		colls = append(colls, id)
 	}
@@ -647,10 +819,19 @@ func TestOracle(t *testing.T) {
 					if q.resource == "" {
 						continue
 					}
-					wantAllowed, wantBy := o.decide(q)
+					wantAllowed, wantBy, wantErr := o.answer(q)
 					d, err := c.Evaluate(ctx, q.input())
-					if err != nil {
-						t.Fatalf("model %d: evaluate %+v: %v", m, q, err)
+					if wantErr != nil || err != nil {
+						if !errors.Is(err, wantErr) || d.Allowed {
+							model, _ := json.Marshal(bt)
+							req, _ := json.Marshal(q.input())
+							t.Fatalf("model %d: got error %v (allowed=%v); oracle says error %v\nmodel (one Apply batch):\n%s\nrequest:\n%s", m, err, d.Allowed, wantErr, model, req)
+						}
+						outcomes["error"]++
+						continue
+					}
+					if q.ref != nil {
+						outcomes["named otherwise"]++
 					}
 					compared++
 					outcomes[fmt.Sprintf("%v/%s", d.Allowed, d.DecidedBy)]++
@@ -666,7 +847,7 @@ func TestOracle(t *testing.T) {
 	}
 	t.Logf("%d decisions compared with the oracle: %v", compared, outcomes)
 	// The models must exercise every step, or agreement proves little.
-	for _, o := range []string{"true/policy", "false/policy", "true/hierarchy", "true/role", "false/default"} {
+	for _, o := range []string{"true/policy", "false/policy", "true/hierarchy", "true/role", "false/default", "error", "named otherwise"} {
 		if outcomes[o] < compared/200 {
 			t.Errorf("outcome %s: got %d of %d decisions; want at least 0.5%%: the generator no longer exercises it", o, outcomes[o], compared)
 		}
@@ -706,6 +887,27 @@ func randomRequest(r *rand.Rand, bt authz.Batch) oracleRequest {
 		if len(reachable) > 0 {
 			q.resource = pickFrom(r, reachable)
 		}
+	}
+	// Some requests name the resource another way, with names drawn from
+	// every tenant: by external id and type key or id, or by type alone.
+	names := slices.Clone(typeKeys)
+	for _, t := range bt.ResourceTypes {
+		names = append(names, t.ID)
+	}
+	res := bt.Resources[slices.IndexFunc(bt.Resources, func(x authz.ResourceInput) bool { return x.ID == q.resource })]
+	typ := bt.ResourceTypes[slices.IndexFunc(bt.ResourceTypes, func(t authz.ResourceTypeInput) bool { return t.ID == res.ResourceTypeID })]
+	switch n := r.IntN(20); {
+	case n < 2:
+		q.ref = &authz.ResourceRef{ExternalResourceID: res.ExternalResourceID, ResourceType: pickFrom(r, []string{typ.Key, typ.ID})}
+	case n < 3:
+		q.ref = &authz.ResourceRef{ExternalResourceID: pickFrom(r, oracleExternalIDs), ResourceType: pickFrom(r, names)}
+	case n < 5:
+		q.ref = &authz.ResourceRef{ResourceType: pickFrom(r, names)}
+		if r.IntN(3) == 0 {
+			q.ref.ResourcePattern = pickFrom(r, oraclePatterns)
+		}
+	case n < 6:
+		q.ref = &authz.ResourceRef{ResourceID: res.ID, ResourceType: pickFrom(r, names)}
 	}
 	switch r.IntN(3) {
 	case 0:

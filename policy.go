@@ -898,6 +898,9 @@ func checkPolicyResource(v *view, it *item, p *ResourcePolicy) {
 	}
 	for _, h := range homes {
 		if slices.Contains(v.ancestors(h), p.ScopeID) {
+			if err := policyTenancy(v, p, r); err != nil {
+				v.fail(it, "target.resourceId", err)
+			}
 			return
 		}
 	}
@@ -907,6 +910,30 @@ func checkPolicyResource(v *view, it *item, p *ResourcePolicy) {
 	}
 	v.fail(it, "target.resourceId", notAllowedf("resource %q %s scope %q or below it, so the policy's scope cannot see it: define the policy where the resource lives or above it, or link the resource into scope %q or below it first",
 		r.ID, where, p.ScopeID, p.ScopeID))
+}
+
+// policyTenancy enforces who may attach a direct policy to resource r: the
+// owner's side, that is a scope in ancestors(O) (O being r's owning scope,
+// platform scopes above the owner's tenant included), or a scope inside the
+// owner's tenant (at or below the nearest define scope at or above O). A
+// tenant a resource is shared with cannot attach a policy to it: its
+// policies would otherwise decide for the owner's resource. (Policies of
+// the borrower's collections may still match a shared resource; they are
+// considered only when no policy of the owner applies.)
+func policyTenancy(v *view, p *ResourcePolicy, r *Resource) error {
+	if slices.Contains(v.ancestors(r.ScopeID), p.ScopeID) {
+		return nil
+	}
+	chain := v.chain(r.ScopeID)
+	if len(chain) == 0 {
+		return nil // the owner is gone: the resource is checked elsewhere
+	}
+	tenant := chain[len(chain)-1]
+	if slices.Contains(v.ancestors(p.ScopeID), tenant) {
+		return nil
+	}
+	return notAllowedf("resource %q belongs to scope %q (tenant scope %q); a policy defined at scope %q, outside that tenant and not above it, cannot target it: only the owner's side decides its policies (use a collection of your own, or ask the owner)",
+		r.ID, r.ScopeID, tenant, p.ScopeID)
 }
 
 func quoteAll(ss []string) []string {
@@ -922,8 +949,12 @@ func quoteAll(ss []string) []string {
 // other must be empty (ErrInvalid). Actions must be non-empty, with no empty
 // action. The target must be visible at the policy's scope (ErrNotAllowed):
 // a resource needs a home — its owning scope or a scope it is linked to —
-// at the policy's scope or below it; a collection must be defined in the
-// chain of the policy's scope. Conditions are validated (SPEC §4.3).
+// at the policy's scope or below it, and the policy's scope must be on the
+// owner's side: above the resource's owning scope, or inside its tenant
+// (at or below the nearest define scope above the owner), so that a tenant
+// a resource is shared with cannot attach policies to it. A collection must
+// be defined in the chain of the policy's scope. Conditions are validated
+// as described in the package documentation.
 func (c *Client) CreateResourcePolicies(ctx context.Context, in []ResourcePolicyInput) ([]ResourcePolicy, error) {
 	return createMany(ctx, c, "create resource policies", &Batch{ResourcePolicies: in}, func(r *BatchResult) []ResourcePolicy { return r.ResourcePolicies })
 }
@@ -966,12 +997,24 @@ func (c *Client) ListResourcePolicies(ctx context.Context, f ResourcePolicyFilte
 }
 
 // UpdateResourcePolicy changes the name, description, actions, effect,
-// priority or conditions of a resource policy; its target never changes.
+// priority or conditions of a resource policy; its target never changes. A
+// direct policy whose scope is not on its resource's owner's side (see
+// CreateResourcePolicies; such a policy can only have been stored by an
+// earlier version) cannot be updated: ErrNotAllowed; delete it instead.
 // The name must not be empty, actions follow the rules of
 // CreateResourcePolicies, and a condition pointing to an empty or null
 // value removes that condition.
 func (c *Client) UpdateResourcePolicy(ctx context.Context, id string, p ResourcePolicyPatch) (ResourcePolicy, error) {
-	return update(ctx, c, policyKind, id, func(_ *view, rp *ResourcePolicy) error {
+	return update(ctx, c, policyKind, id, func(v *view, rp *ResourcePolicy) error {
+		if rp.Target.Kind == TargetResource {
+			// A policy stored before the tenancy rule existed is not
+			// changed until it follows it.
+			if r := get[Resource](v, resourceKind, rp.Target.ResourceID); r != nil {
+				if err := policyTenancy(v, rp, r); err != nil {
+					return fmt.Errorf("target.resourceId: %w", err)
+				}
+			}
+		}
 		if p.Name != nil {
 			if *p.Name == "" {
 				return invalidf("name: must not be empty")

@@ -837,9 +837,8 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 			pol("scope_api", resource("doc_plan")),
 			pol("scope_eng", resource("doc_plan")),
 			pol("scope_acme", resource("doc_plan")),
-			// doc_shared belongs to globex and is shared into scope_eng.
-			pol("scope_eng", resource("doc_shared")),
-			pol("scope_acme", resource("doc_shared")),
+			// doc_shared belongs to globex and is shared into scope_eng:
+			// only its owner's side may attach policies to it.
 			pol("scope_globex", resource("doc_shared")),
 			// A collection defined in the chain of the policy's scope.
 			pol("scope_api", collection("coll_all")),
@@ -869,11 +868,17 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 			pol("scope_globex", collection("coll_all")),
 			// A collection of the tenant is not in the platform's chain.
 			pol("scope_platform", collection("coll_all")),
+			// A tenant the resource is shared with cannot attach policies
+			// to it, at the linked scope or above it.
+			pol("scope_eng", resource("doc_shared")),
+			pol("scope_acme", resource("doc_shared")),
 		})
 		be := wantItems(t, err, authz.ErrNotAllowed, "0 target.resourceId", "1 target.resourceId", "2 target.resourceId",
-			"3 target.resourceId", "4 target.collectionId", "5 target.collectionId", "6 target.collectionId")
+			"3 target.resourceId", "4 target.collectionId", "5 target.collectionId", "6 target.collectionId",
+			"7 target.resourceId", "8 target.resourceId")
 		wantMessage(t, be.Items[0], `"doc_handbook"`, `"scope_acme"`, `"scope_eng"`)
 		wantMessage(t, be.Items[4], `"coll_archived"`, `"scope_eng"`, `"scope_acme"`)
+		wantMessage(t, be.Items[7], `"doc_shared"`, `"scope_globex"`, `"scope_eng"`, "owner")
 		wantUnchanged(t, c, rev)
 	})
 }
@@ -881,8 +886,9 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		// The policy comes first; the resource, its link and the collection
-		// it needs come later in the batch.
+		// The policy comes first; the resource, the link that makes it
+		// visible at the policy's scope and the collection it needs come
+		// later in the batch.
 		res := must(c.Apply(ctx, authz.Batch{
 			ResourcePolicies: []authz.ResourcePolicyInput{
 				{ID: "pol_new", ScopeID: "scope_api", Name: "New", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_new"},
@@ -890,7 +896,7 @@ func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
 				{ID: "pol_coll", ScopeID: "scope_api", Name: "Coll", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "coll_new"},
 					Actions: []string{"read"}, Effect: authz.EffectAllow},
 			},
-			Resources:          []authz.ResourceInput{{ID: "doc_new", ResourceTypeID: "rt_gdoc", ScopeID: "scope_globex", ExternalResourceID: "new"}},
+			Resources:          []authz.ResourceInput{{ID: "doc_new", ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "new"}},
 			ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: "doc_new", ScopeID: "scope_api", LinkType: authz.LinkShare}},
 			Collections:        []authz.CollectionInput{{ID: "coll_new", ScopeID: "scope_eng", ResourceTypeID: "rt_doc", Name: "New", MatchDefinition: json.RawMessage(`{}`)}},
 		}))
