@@ -2,6 +2,8 @@ package authz_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -64,26 +66,108 @@ func inTenant(o *oracle, id, tenant string) bool {
 	return slices.Contains(o.ancestors(id), tenant)
 }
 
-// TestInvariantTenantIsolation deletes, one at a time, objects of tenant O0
-// and adds some to it, and requires every decision asked in tenant O1 about
-// a resource of O1 to stay the same.
+// tenantQuestions are the questions TestInvariantTenantIsolation asks in a
+// tenant: decisions and lookups, whose answers (or errors) are recorded as
+// text.
+type tenantQuestions struct {
+	evals    []authz.EvaluateInput
+	subjects []authz.LookupSubjectsInput
+	res      []authz.LookupResourcesInput
+}
+
+// tenantQuestionsIn draws the questions asked in tenant: requests naming
+// the tenant's resources by id, any external id with any type name (keys,
+// and ids of either tenant's types), and types alone by any name; lookups of
+// subjects and of resources with the same names.
+func tenantQuestionsIn(r *rand.Rand, bt authz.Batch, o *oracle, tenant string) tenantQuestions {
+	var scopes, own []string
+	for _, sc := range bt.Scopes {
+		if inTenant(o, sc.ID, tenant) {
+			scopes = append(scopes, sc.ID)
+		}
+	}
+	for _, res := range bt.Resources {
+		if inTenant(o, res.ScopeID, tenant) {
+			own = append(own, res.ID)
+		}
+	}
+	names := slices.Clone(typeKeys)
+	for _, t := range bt.ResourceTypes {
+		names = append(names, t.ID)
+	}
+	ref := func() authz.ResourceRef {
+		switch n := r.IntN(4); {
+		case n == 0 && len(own) > 0:
+			return authz.ResourceRef{ResourceID: pickFrom(r, own)}
+		case n <= 1:
+			return authz.ResourceRef{ExternalResourceID: pickFrom(r, oracleExternalIDs), ResourceType: pickFrom(r, names)}
+		}
+		return authz.ResourceRef{ResourceType: pickFrom(r, names)}
+	}
+	var q tenantQuestions
+	actions := []string{"read", "write", "list"}
+	ctxs := []map[string]any{nil, {"hour": 9}, {"hour": 20}}
+	for range 150 {
+		rf := ref()
+		q.evals = append(q.evals, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: pickFrom(r, bt.Subjects).ID}, ScopeID: pickFrom(r, scopes),
+			Action: pickFrom(r, actions), Resource: &rf, Context: pickFrom(r, ctxs)})
+	}
+	for range 20 {
+		q.subjects = append(q.subjects, authz.LookupSubjectsInput{ScopeID: pickFrom(r, scopes), Action: pickFrom(r, actions), Resource: ref(), Context: pickFrom(r, ctxs)})
+		q.res = append(q.res, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: pickFrom(r, bt.Subjects).ID}, ScopeID: pickFrom(r, scopes),
+			Action: pickFrom(r, actions), ResourceType: pickFrom(r, names), Context: pickFrom(r, ctxs)})
+	}
+	return q
+}
+
+// answers asks every question of q, recording each answer or error as text.
+func (q tenantQuestions) answers(c *authz.Client) []string {
+	var out []string
+	for _, in := range q.evals {
+		d, err := c.Evaluate(ctx, in)
+		req, _ := json.Marshal(in)
+		out = append(out, fmt.Sprintf("evaluate %s: %v %s %s %q %v", req, d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation, err))
+	}
+	for _, in := range q.subjects {
+		p, err := c.ListAllowedSubjects(ctx, in)
+		req, _ := json.Marshal(in)
+		out = append(out, fmt.Sprintf("subjects %s: %v %v", req, p.Subjects, err))
+	}
+	for _, in := range q.res {
+		p, err := c.ListAllowedResources(ctx, in)
+		req, _ := json.Marshal(in)
+		out = append(out, fmt.Sprintf("resources %s: %v %v", req, p.Resources, err))
+	}
+	return out
+}
+
+// TestInvariantTenantIsolation changes tenant O0 one object at a time —
+// deletes, and additions whose names collide with those of tenant O1 (type
+// ids equal to keys, resources with O1's external ids, permissions of O1's
+// keys, memberships of O1's subjects, policies, collections, links inside
+// O0) — and requires every decision and lookup asked in O1 to stay the
+// same, answers and errors alike. Objects of O0 shared into O1 are left
+// alone: their owner's policies decide for them in O1 on purpose.
 func TestInvariantTenantIsolation(t *testing.T) {
 	checked := 0
 	for m := range invariantModels {
 		c, bt := newRandomModel(t, m)
 		o := &oracle{bt: bt}
-		if o.scope("O1") == nil {
+		if o.scope("O1") == nil || o.scope("O0") == nil {
 			continue
 		}
-		var reqs []authz.EvaluateInput
-		for _, q := range allRequests(bt) {
-			res := o.resource(q.Resource.ResourceID)
-			if inTenant(o, q.ScopeID, "O1") && inTenant(o, res.ScopeID, "O1") {
-				reqs = append(reqs, q)
-			}
+		r := rand.New(rand.NewPCG(uint64(m), 11))
+		q := tenantQuestionsIn(r, bt, o, "O1")
+		before := q.answers(c)
+		// What O0 shares with the rest of the store is not to be touched.
+		linkedOut := func(res authz.ResourceInput) bool {
+			return slices.ContainsFunc(bt.ResourceScopeLinks, func(l authz.ResourceScopeLinkInput) bool {
+				return l.ResourceID == res.ID && !inTenant(o, l.ScopeID, "O0")
+			})
 		}
-		before := decideAll(t, c, reqs)
-		// Objects of O0 that nothing of O1 refers to.
+		typeLinkedOut := func(typeID string) bool {
+			return slices.ContainsFunc(bt.Resources, func(res authz.ResourceInput) bool { return res.ResourceTypeID == typeID && linkedOut(res) })
+		}
 		var changes []func() error
 		for _, mb := range bt.Memberships {
 			if inTenant(o, mb.ScopeID, "O0") {
@@ -96,15 +180,16 @@ func TestInvariantTenantIsolation(t *testing.T) {
 			}
 		}
 		for _, p := range bt.ResourcePolicies {
-			if inTenant(o, p.ScopeID, "O0") {
+			shared := p.Target.Kind == authz.TargetResource && linkedOut(o.resource(p.Target.ResourceID))
+			for _, col := range bt.Collections {
+				shared = shared || col.ID == p.Target.CollectionID && typeLinkedOut(col.ResourceTypeID)
+			}
+			if inTenant(o, p.ScopeID, "O0") && !shared {
 				changes = append(changes, func() error { return c.DeleteResourcePolicy(ctx, p.ID) })
 			}
 		}
 		for _, res := range bt.Resources {
-			linkedOut := slices.ContainsFunc(bt.ResourceScopeLinks, func(l authz.ResourceScopeLinkInput) bool {
-				return l.ResourceID == res.ID && !inTenant(o, l.ScopeID, "O0")
-			})
-			if inTenant(o, res.ScopeID, "O0") && !linkedOut {
+			if inTenant(o, res.ScopeID, "O0") && !linkedOut(res) {
 				changes = append(changes, func() error { return c.DeleteResource(ctx, res.ID) })
 			}
 		}
@@ -123,13 +208,14 @@ func TestInvariantTenantIsolation(t *testing.T) {
 				}
 			}
 		}
+		changes = append(changes, collidingAdditions(c, bt, o, "O0")...)
 		for i, change := range changes {
 			if err := change(); err != nil {
-				continue // already gone with an earlier cascade, or a duplicate
+				continue // already gone with an earlier cascade, a duplicate, or refused
 			}
-			after := decideAll(t, c, reqs)
+			after := q.answers(c)
 			if diff := cmp.Diff(before, after); diff != "" {
-				t.Fatalf("model %d, change %d in tenant O0 changed decisions in tenant O1 (-before +after):\n%s", m, i, diff)
+				t.Fatalf("model %d, change %d in tenant O0 changed answers in tenant O1 (-before +after):\n%s", m, i, diff)
 			}
 			checked++
 		}
@@ -137,7 +223,60 @@ func TestInvariantTenantIsolation(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no change was checked: the models have no second tenant")
 	}
-	t.Logf("%d changes in one tenant checked against the other", checked)
+	t.Logf("%d changes in one tenant checked against the other's decisions and lookups", checked)
+}
+
+// collidingAdditions returns writes that add objects to tenant whose names
+// collide with every other tenant's: types whose ids are keys and whose
+// keys are everyone's, resources with the external ids everyone uses,
+// permissions of those keys granted to every subject through a membership
+// in the tenant, policies and collections on the new resources, links
+// inside the tenant.
+func collidingAdditions(c *authz.Client, bt authz.Batch, o *oracle, tenant string) []func() error {
+	var out []func() error
+	add := func(b authz.Batch) { out = append(out, func() error { _, err := c.Apply(ctx, b); return err }) }
+	var inside []string
+	for _, sc := range bt.Scopes {
+		if inTenant(o, sc.ID, tenant) {
+			inside = append(inside, sc.ID)
+		}
+	}
+	keys := append(slices.Clone(typeKeys), "zzz")
+	for i, id := range append(slices.Clone(typeKeys), "document") {
+		key := keys[(i+1)%len(keys)]
+		typ := authz.ResourceTypeInput{ID: id, ScopeID: tenant, Key: key, Name: key}
+		if i%2 == 1 {
+			typ.ID = tenant + ".new." + key // a type keyed like everyone's
+		}
+		add(authz.Batch{ResourceTypes: []authz.ResourceTypeInput{typ}})
+		for j, ext := range oracleExternalIDs {
+			resID := fmt.Sprintf("%s.new.res%d.%d", tenant, i, j)
+			add(authz.Batch{
+				Resources: []authz.ResourceInput{{ID: resID, ResourceTypeID: typ.ID, ScopeID: inside[j%len(inside)], ExternalResourceID: ext}},
+				ResourcePolicies: []authz.ResourcePolicyInput{{ScopeID: tenant, Name: "all", Effect: authz.EffectAllow, Actions: []string{"*"},
+					Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: resID}}},
+			})
+			add(authz.Batch{ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: resID, ScopeID: inside[(j+1)%len(inside)], LinkType: authz.LinkShare}}})
+		}
+		add(authz.Batch{
+			Collections: []authz.CollectionInput{{ID: typ.ID + ".all", ScopeID: tenant, ResourceTypeID: typ.ID, Name: "all", MatchDefinition: json.RawMessage(`{}`)}},
+			ResourcePolicies: []authz.ResourcePolicyInput{{ScopeID: tenant, Name: "all", Effect: authz.EffectAllow, Actions: []string{"*"},
+				Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: typ.ID + ".all"}}},
+		})
+		for _, action := range []string{"read", "write", "list"} {
+			role := fmt.Sprintf("%s.new.role.%s.%s", tenant, key, action)
+			b := authz.Batch{
+				Roles:           []authz.RoleInput{{ID: role, ScopeID: tenant, Name: role}},
+				Permissions:     []authz.PermissionInput{{ID: role + ".p", ScopeID: tenant, Action: action, ResourceType: key}},
+				RolePermissions: []authz.RolePermissionInput{{RoleID: role, PermissionID: role + ".p"}},
+			}
+			for _, sub := range bt.Subjects {
+				b.Memberships = append(b.Memberships, authz.MembershipInput{SubjectID: sub.ID, ScopeID: pickFrom(rand.New(rand.NewPCG(uint64(len(role)), 1)), inside), RoleIDs: []string{role}})
+			}
+			add(b)
+		}
+	}
+	return out
 }
 
 // TestInvariantRemovalNeverGrants removes memberships, role assignments and
@@ -208,4 +347,68 @@ func TestInvariantBackendsAgree(t *testing.T) {
 			t.Fatalf("model %d: memstore and boltstore decide differently (-memstore +boltstore):\n%s", m, diff)
 		}
 	}
+}
+
+// TestInvariantSharingKeepsOwnerPolicies links resources of random models
+// into random scopes of any tenant (share, alias and mirror) and requires
+// that sharing never lets a request escape a policy of the resource's
+// owner: whenever a policy defined above the owning scope decides a request
+// asked at the owning scope, the same policy decides the same request asked
+// anywhere the resource is reachable from, through its links too.
+func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
+	checked, throughLinks := 0, 0
+	for m := range invariantModels {
+		c, bt := newRandomModel(t, m)
+		if len(bt.Resources) == 0 {
+			continue
+		}
+		r := rand.New(rand.NewPCG(uint64(m), 13))
+		var links authz.Batch
+		for k := range 2 + r.IntN(4) {
+			links.ResourceScopeLinks = append(links.ResourceScopeLinks, authz.ResourceScopeLinkInput{ID: fmt.Sprintf("share%d", k),
+				ResourceID: pickFrom(r, bt.Resources).ID, ScopeID: pickFrom(r, bt.Scopes).ID,
+				LinkType: pickFrom(r, []authz.LinkType{authz.LinkShare, authz.LinkAlias, authz.LinkMirror})})
+		}
+		links = applyPruned(t, c, links)
+		bt.ResourceScopeLinks = append(bt.ResourceScopeLinks, links.ResourceScopeLinks...)
+		o := &oracle{bt: bt, readActions: map[string]bool{"read": true, "list": true, "view": true}}
+		policyScope := map[string]string{}
+		for _, p := range bt.ResourcePolicies {
+			policyScope[p.ID] = p.ScopeID
+		}
+		for _, res := range bt.Resources {
+			owners := o.ancestors(res.ScopeID)
+			for _, sub := range bt.Subjects {
+				for _, action := range []string{"read", "write", "list"} {
+					for _, cx := range []map[string]any{{"hour": 9}, {"hour": 20}} {
+						in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: sub.ID}, ScopeID: res.ScopeID, Action: action,
+							Resource: &authz.ResourceRef{ResourceID: res.ID}, Context: cx}
+						atOwner := must(c.Evaluate(ctx, in))
+						if atOwner.DecidedBy != authz.DecidedByPolicy || !slices.Contains(owners, policyScope[atOwner.PolicyID]) {
+							continue
+						}
+						for _, sc := range bt.Scopes {
+							if len(o.lines(res, sc.ID, action)) == 0 {
+								continue
+							}
+							in.ScopeID = sc.ID
+							d := must(c.Evaluate(ctx, in))
+							if d.Allowed != atOwner.Allowed || d.PolicyID != atOwner.PolicyID {
+								t.Fatalf("model %d: %s %s %s asked at %s: got allowed=%v by %s %s (%s); at the owning scope %s the owner's policy %s decides allowed=%v",
+									m, sub.ID, action, res.ID, sc.ID, d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation, res.ScopeID, atOwner.PolicyID, atOwner.Allowed)
+							}
+							checked++
+							if !slices.Contains(o.chain(sc.ID), res.ScopeID) && !slices.Contains(o.chain(res.ScopeID), sc.ID) {
+								throughLinks++
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if throughLinks < checked/20 {
+		t.Fatalf("%d of %d requests were reachable only through a link; want at least 5%%: the test no longer exercises sharing", throughLinks, checked)
+	}
+	t.Logf("%d requests decided by an owner's policy checked, %d of them reachable only through a link", checked, throughLinks)
 }
