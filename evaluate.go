@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -135,7 +136,7 @@ func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, erro
 	}
 	e := evaluations.Get().(*evaluation)
 	e.input = in
-	d, err := c.evaluate(e, g, &e.input)
+	d, err := c.evaluate(ctx, e, g, &e.input)
 	if cacheable && err == nil && e.now.IsZero() {
 		g.decisions.put(&key, d)
 	}
@@ -167,7 +168,7 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 		evaluations.Put(e)
 	}()
 	for i := range in {
-		d, err := c.evaluate(e, g, &in[i])
+		d, err := c.evaluate(ctx, e, g, &in[i])
 		out[i] = d
 		if err != nil && first == nil {
 			first = fmt.Errorf("evaluate batch: input %d: %w", i, err)
@@ -269,8 +270,10 @@ func denied(in *EvaluateInput, why string) Decision {
 	return d
 }
 
-// evaluate answers in using e, which it overwrites.
-func (c *Client) evaluate(e *evaluation, g *graph, in *EvaluateInput) (dec Decision, err error) {
+// evaluate answers in using e, which it overwrites. A ctx done before the
+// answer is complete stops the evaluation and returns ctx's error with a
+// denial.
+func (c *Client) evaluate(ctx context.Context, e *evaluation, g *graph, in *EvaluateInput) (dec Decision, err error) {
 	defer func() {
 		// Fail closed: a bug must never grant.
 		if r := recover(); r != nil {
@@ -281,7 +284,11 @@ func (c *Client) evaluate(e *evaluation, g *graph, in *EvaluateInput) (dec Decis
 	if err := e.init(c, g, in); err != nil {
 		return denied(in, strings.TrimPrefix(err.Error(), "evaluate: ")), err
 	}
+	e.ctx = ctx
 	actor := e.decide(e.actor)
+	if err := ctx.Err(); err != nil {
+		return denied(in, "the request was cancelled before it was decided"), err
+	}
 	if e.principal == nil {
 		if !e.explain {
 			actor.Trace = nil
@@ -289,6 +296,9 @@ func (c *Client) evaluate(e *evaluation, g *graph, in *EvaluateInput) (dec Decis
 		return actor, nil
 	}
 	principal := e.decide(e.principal)
+	if err := ctx.Err(); err != nil {
+		return denied(in, "the request was cancelled before it was decided"), err
+	}
 	d := Decision{
 		Allowed: actor.Allowed && principal.Allowed, UsedDelegation: true,
 		EvaluatedActor: actor.EvaluatedActor, EvaluatedOnBehalfOf: &principal.EvaluatedActor,
@@ -322,6 +332,7 @@ func lowerFirst(s string) string {
 
 // evaluation holds one request resolved against a graph.
 type evaluation struct {
+	ctx       context.Context // checked as the evaluation goes (subjectEval.halted); set after init
 	c         *Client
 	g         *graph
 	in        *EvaluateInput
@@ -611,6 +622,9 @@ type subjectEval struct {
 	// definition with a condition was matched, or the role step ran. An
 	// outcome reached without it is the same for every subject.
 	bySubject bool
+	// stop says why the evaluation stopped before its end: the request's
+	// ctx is done, or the evaluation ran out of its budget (see halted).
+	stop error
 }
 
 type collMatch struct {
@@ -625,6 +639,7 @@ type collMatch struct {
 // subjectEval.
 func (s *subjectEval) reuse(x *gSubject) {
 	clear(s.visited)
+	// stop is reset with the rest: a lookup decides each subject anew.
 	*s = subjectEval{evaluation: s.evaluation, x: x, visited: s.visited,
 		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0]}
 }
@@ -641,6 +656,62 @@ func (e *evaluation) decide(x *gSubject) Decision {
 // run runs steps 1–4 of SPEC §4.2 for the subject, on the request's
 // resource or, for a type-level request, on its type.
 func (s *subjectEval) run() outcome {
+	out := s.steps()
+	if s.stop == nil {
+		return out
+	}
+	// Fail closed: what was not evaluated might have denied. A role step
+	// that already holds a grant when the budget runs out keeps it: the
+	// steps before it all ran, and grants only add. A done ctx denies
+	// whatever was found (Evaluate then returns ctx's error).
+	if !out.allowed || out.by != DecidedByRole || s.cancelled() {
+		if s.explain {
+			s.tracef("stopped: %v", s.stop)
+		}
+		return outcome{by: DecidedByDefault, explanation: "Denied: " + s.stopReason() + "."}
+	}
+	if s.explain {
+		s.tracef("stopped after a grant was found, with the grants found so far: %v", s.stop)
+	}
+	return out
+}
+
+// cancelled reports whether the evaluation stopped because the request's
+// ctx is done.
+func (s *subjectEval) cancelled() bool {
+	return errors.Is(s.stop, context.Canceled) || errors.Is(s.stop, context.DeadlineExceeded)
+}
+
+// ctxErr returns the error of the request's ctx, or nil.
+func (s *subjectEval) ctxErr() error {
+	if s.ctx == nil {
+		return nil
+	}
+	return s.ctx.Err()
+}
+
+// halted reports whether the evaluation must stop now: the request's ctx is
+// done, or the evaluation ran out of its budget. Steps call it before work
+// whose amount depends on the model or the input (each resource of the
+// hierarchy, each policy and grant considered), so that a cancelled request
+// returns promptly.
+func (s *subjectEval) halted() bool {
+	if s.stop == nil {
+		s.stop = s.ctxErr()
+	}
+	return s.stop != nil
+}
+
+// stopReason says in words why the evaluation stopped.
+func (s *subjectEval) stopReason() string {
+	if s.cancelled() {
+		return "the request was cancelled before it was decided"
+	}
+	return "the evaluation was stopped, failing closed: " + s.stop.Error()
+}
+
+// steps runs the steps for run.
+func (s *subjectEval) steps() outcome {
 	if s.res != nil {
 		return s.resource(s.res, 0)
 	}
@@ -668,6 +739,9 @@ type outcome struct {
 
 // resource runs steps 1–4 of SPEC §4.2 for the subject on r.
 func (s *subjectEval) resource(r *gResource, depth int) outcome {
+	if s.halted() {
+		return outcome{by: DecidedByDefault}
+	}
 	var buf [4]line
 	lines := s.lines(r, buf[:0])
 	g := s.g
@@ -689,7 +763,7 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 			s.tracef("resource %s: home %s is on the line of scope %s (E = %s)", r.r.ID, g.scope(l.home).s.ID, s.scope.s.ID, g.scope(l.e).s.ID)
 		}
 	}
-	if out, ok := s.policies(r, lines); ok {
+	if out, ok := s.policies(r, lines); ok || s.halted() {
 		return out
 	}
 	for _, p := range r.parents {
@@ -722,7 +796,11 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 		if s.explain {
 			s.tracef("resource %s: evaluating parent %s", r.r.ID, parent.r.ID)
 		}
-		if sub := s.resource(parent, depth+1); sub.allowed {
+		sub := s.resource(parent, depth+1)
+		if s.halted() {
+			return outcome{by: DecidedByDefault}
+		}
+		if sub.allowed {
 			if s.decideOnly {
 				return outcome{allowed: true, by: DecidedByHierarchy}
 			}
@@ -764,7 +842,7 @@ func (s *subjectEval) policies(r *gResource, lines []line) (outcome, bool) {
 			return line{}, false
 		})
 	}
-	if best == nil {
+	if best == nil || s.halted() {
 		return outcome{}, false
 	}
 	allowed := best.p.Effect == EffectAllow
@@ -796,7 +874,7 @@ func (s *subjectEval) bestPolicy(r *gResource, tier func(*gPolicy) (line, bool))
 	var best *gPolicy
 	consider := func(p *gPolicy, via *gColl) {
 		l, ok := tier(p)
-		if !ok {
+		if !ok || s.halted() {
 			return
 		}
 		if !actionListed(p.p.Actions, s.in.Action) {
@@ -935,6 +1013,9 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 			if !slices.Contains(s.chain, ref.scope) || (l.home != noHandle && !slices.Contains(homeChain, ref.scope)) {
 				continue
 			}
+			if s.halted() {
+				break
+			}
 			m := nodeAt[gMember](g, ref.h)
 			if m == nil {
 				continue
@@ -991,6 +1072,9 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 						}
 					}
 					if !s.grantConditions(p, rp, rpo, role, r, l, &why) {
+						if s.stop != nil {
+							break
+						}
 						continue
 					}
 					if s.explain {
@@ -1232,6 +1316,9 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	if c == nil {
 		return true, ""
+	}
+	if s.stop != nil {
+		return false, "not evaluated: the evaluation was stopped"
 	}
 	s.bySubject = true
 	for _, m := range s.conds {

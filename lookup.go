@@ -232,6 +232,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		if err := e.prepare(c, g, &ein); err != nil {
 			return renamed(op, err)
 		}
+		e.ctx = ctx
 		if err := e.resolveResource(); err != nil {
 			return renamed(op, err)
 		}
@@ -323,6 +324,7 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 		if err := e.init(c, g, &ein); err != nil {
 			return renamed(op, err)
 		}
+		e.ctx = ctx
 		e.decideOnly = true
 		types := e.typesNamed(in.ResourceType)
 		if len(types) == 0 {
@@ -429,7 +431,13 @@ func pageCandidates(ctx context.Context, cands candidates, limit int, allow func
 			continue
 		}
 		last = c.id
-		if !allow(c.h) {
+		allowed := allow(c.h)
+		// A decision stops early when ctx is done (and is then a denial):
+		// never answer with a list cut short by it.
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
+		if !allowed {
 			continue
 		}
 		hs = append(hs, c.h)
