@@ -85,8 +85,9 @@ type Client struct {
 }
 
 // New returns a Client over store. On an empty store it records the schema
-// version; on a store written by an incompatible version it fails with an
-// error wrapping ErrSchemaVersion.
+// version; on a store written by an incompatible version, or holding data of
+// this library's tables without a schema version, it fails with an error
+// wrapping ErrSchemaVersion and writes nothing.
 func New(store storage.Storage, opts *Options) (*Client, error) {
 	if store == nil {
 		return nil, errors.New("authz: new: store is nil")

@@ -97,8 +97,12 @@
 //
 // Generated ids are "{prefix}_{uuidv7}" (Options.NewID replaces the
 // generator). Client ids are kept verbatim: 1–200 characters of
-// [A-Za-z0-9_.:@|-], unique across the whole store whatever the kind.
-// Timestamps come from Options.Now and marshal as RFC 3339 UTC. The actor
-// attached to the context with WithActor becomes createdBy and appliedBy;
-// without one it is "system".
+// [A-Za-z0-9_.:@|-], other than "." and ".." (no URL path can name those two:
+// URL resolution removes them as dot segments; "..." and every other id is
+// an ordinary path segment), unique across the whole store whatever the
+// kind. A write with a refused id fails with ErrInvalid naming the id's
+// field; ids stored before the rule stay readable. Timestamps come from
+// Options.Now and marshal as RFC 3339 UTC. The actor attached to the context
+// with WithActor becomes createdBy and appliedBy; without one it is
+// "system".
 package authz

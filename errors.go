@@ -34,7 +34,8 @@ var (
 	ErrBatchTooLarge = errors.New("batch too large")
 
 	// ErrSchemaVersion reports a store written by an incompatible version
-	// of this library. New refuses such a store.
+	// of this library, or one with data but no schema version. New refuses
+	// such a store.
 	ErrSchemaVersion = errors.New("unsupported schema version")
 )
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,7 +32,9 @@ const (
 	metaRevision = "revision"
 
 	// schemaVersion is the version of the layout above. Bump it on any
-	// incompatible change and teach New to migrate older stores.
+	// incompatible change and teach New to migrate older stores. It is
+	// stored as a decimal number, always: boltstore recognizes the files
+	// written before it marked its files by this key and that form.
 	schemaVersion = 1
 )
 
@@ -358,10 +361,17 @@ func readRevision(tx storage.Tx) (uint64, error) {
 }
 
 // checkSchema stamps an empty store with the current schema version and
-// refuses a store stamped with another one.
+// refuses a store stamped with another one. A store without the stamp but
+// with data in a table of the layout was not written by this library
+// (another program wrote it, or it lost its stamp): it is refused too, and
+// nothing is written to it. Tables outside the layout are not looked at: a
+// Storage has no list of its tables.
 func checkSchema(tx storage.Tx) error {
 	v, err := tx.Get(tableMeta, metaSchema)
 	if errors.Is(err, storage.ErrNotFound) {
+		if err := checkUnstamped(tx); err != nil {
+			return err
+		}
 		return tx.Put(tableMeta, metaSchema, []byte(strconv.Itoa(schemaVersion)))
 	}
 	if err != nil {
@@ -370,6 +380,26 @@ func checkSchema(tx storage.Tx) error {
 	got, err := strconv.Atoi(string(v))
 	if err != nil || got != schemaVersion {
 		return fmt.Errorf("authz: store has schema version %q; this version of the library reads version %d: %w", v, schemaVersion, ErrSchemaVersion)
+	}
+	return nil
+}
+
+// checkUnstamped refuses a store without a schema version that holds a key
+// in any table of the layout.
+func checkUnstamped(tx storage.Tx) error {
+	tables := []string{tableMeta, tableIDs, tableIndex, tableUnique}
+	for _, k := range kindsByName {
+		tables = append(tables, k.table)
+	}
+	slices.Sort(tables)
+	for _, table := range tables {
+		err := tx.Scan(table, "", func(string, []byte) error { return errStopScan })
+		if errors.Is(err, errStopScan) {
+			return fmt.Errorf("authz: store has no schema version but holds data in table %q: it was not written by this library: %w", table, ErrSchemaVersion)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

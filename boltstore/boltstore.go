@@ -15,6 +15,21 @@
 //
 // A file is used by one process at a time: Open takes an exclusive lock on
 // it, waiting at most Options.Timeout for another process to release it.
+//
+// # Files of other programs
+//
+// Open refuses a bbolt file of another program, and writes nothing to it. A
+// file that Open creates, or finds without any bucket, gets a marker: a
+// bucket of this package, whose name no table can use. A file that holds
+// buckets opens only when it has the marker, or the authz schema version (a
+// positive decimal number under key "schema" of bucket "meta") that files
+// written before the marker existed carry; a file of another program that
+// happens to hold such a key is taken for an authz file, whose version
+// authz.New then checks. Any other file holding buckets, whatever their
+// names, is refused with an error wrapping ErrForeignFile. Open looks at an
+// existing file read-only before it opens it for writing, so not even
+// bbolt's own bookkeeping on open changes a refused file; it adds nothing to
+// a file that holds buckets.
 package boltstore
 
 import (
@@ -92,8 +107,9 @@ var (
 )
 
 // Open opens the bbolt file at path, creating it if it does not exist. opts
-// may be nil. Opening a file that is not a bbolt database fails, without
-// changing the file.
+// may be nil. Opening a file that is not a bbolt database, or a bbolt file of
+// another program (see the package documentation; the error wraps
+// ErrForeignFile), fails without changing the file.
 func Open(path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -108,31 +124,41 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := checkFile(path); err != nil {
 		return nil, err
 	}
-	db, err := openBolt(path, o)
+	start := time.Now()
+	if err := inspect(path, o); err != nil {
+		return nil, err
+	}
+	db, err := openBolt(path, remaining(o, start), false)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, fmt.Errorf("boltstore: open %s: file is in use, lock not acquired within %v: %w", path, max(o.Timeout, 0), err)
-		}
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		return nil, openError(path, o, err)
+	}
+	if err := adopt(db, path); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	return &Store{db: db, path: path}, nil
 }
 
 // openBolt opens the file with bbolt, turning a panic of bbolt on a
-// damaged file into an error.
-func openBolt(path string, o Options) (db *bolt.DB, err error) {
+// damaged file into an error. A read-only open only looks at the file.
+func openBolt(path string, o Options, readOnly bool) (db *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("the file is corrupted: %v", r)
 		}
 	}()
+	mmapSize := initialMmapSize
+	if readOnly {
+		mmapSize = 0 // map what the file holds
+	}
 	return bolt.Open(path, o.FileMode, &bolt.Options{
 		// bbolt waits forever for a zero Timeout and fails after the first
 		// attempt for a negative one.
 		Timeout:         o.Timeout,
 		NoSync:          o.NoSync,
-		InitialMmapSize: initialMmapSize,
+		ReadOnly:        readOnly,
+		InitialMmapSize: mmapSize,
 		// Freelist type and everything else: bbolt's defaults.
 	})
 }
@@ -261,6 +287,9 @@ func (t *tx) Get(table, key string) (_ []byte, err error) {
 	if err := t.Read(table, key); err != nil {
 		return nil, err
 	}
+	if err := reserved(table); err != nil {
+		return nil, err
+	}
 	b := t.btx.Bucket([]byte(table))
 	if b == nil {
 		return nil, storage.ErrNotFound
@@ -276,6 +305,9 @@ func (t *tx) Get(table, key string) (_ []byte, err error) {
 func (t *tx) Put(table, key string, value []byte) (err error) {
 	defer corrupted(&err)
 	if err := t.Write(table, key); err != nil {
+		return err
+	}
+	if err := reserved(table); err != nil {
 		return err
 	}
 	b, err := t.btx.CreateBucketIfNotExists([]byte(table))
@@ -297,6 +329,9 @@ func (t *tx) Delete(table, key string) (err error) {
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
+	if err := reserved(table); err != nil {
+		return err
+	}
 	b := t.btx.Bucket([]byte(table))
 	if b == nil {
 		return nil
@@ -309,6 +344,9 @@ func (t *tx) Delete(table, key string) (err error) {
 
 func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
 	if err := t.Guard.Scan(table); err != nil {
+		return err
+	}
+	if err := reserved(table); err != nil {
 		return err
 	}
 	var c *bolt.Cursor
@@ -330,6 +368,14 @@ func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error)
 		}
 	}
 	return err
+}
+
+// reserved refuses the name of the bucket of the file marker as a table.
+func reserved(table string) error {
+	if table == markerBucket {
+		return fmt.Errorf("boltstore: table %q is reserved for the file marker", table)
+	}
+	return nil
 }
 
 // protect runs fn, turning a panic of bbolt into an error.

@@ -226,3 +226,33 @@ func TestOpenTruncatedFile(t *testing.T) {
 		t.Errorf("got %q; want it to say the file is truncated", err)
 	}
 }
+
+// BenchmarkOpen opens and closes a file of 10,000 keys: the cost a process
+// pays at start.
+func BenchmarkOpen(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "open.bolt")
+	s, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = s.Update(context.Background(), func(tx storage.Tx) error {
+		for i := range 10000 {
+			if err := tx.Put("t", fmt.Sprintf("k%05d", i), []byte("value")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := boltstore.Open(path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
