@@ -24,7 +24,7 @@ const token = "t"
 // seed requests reference.
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin"))
+	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin", defaultLimits()))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -266,7 +266,7 @@ func FuzzRoutes(f *testing.F) {
 	f.Add(uint8(3), "/scope-types/type_team", []byte(nil))
 	f.Add(uint8(0), "/scope-overrides/roles", []byte(`{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`))
 	c := newSeededClient(f)
-	h := newHandler(c, token, "subject_admin")
+	h := newHandler(c, token, "subject_admin", defaultLimits())
 	methods := []string{http.MethodPost, http.MethodGet, http.MethodPatch, http.MethodDelete, http.MethodPut}
 	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") {
