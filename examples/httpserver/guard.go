@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/scopegate/authz"
@@ -144,17 +148,18 @@ func (g *gate) inFlight() int { return len(g.slots) }
 
 // wrap admits a request to next when a slot is free, and refuses it
 // otherwise (503 unavailable, Retry-After, its body unread). An admitted
-// request is answered by http.TimeoutHandler: after the handler timeout it
-// is answered 503 timeout and its context is cancelled, and whatever the
-// route writes later is discarded. The request keeps its slot until the
-// route returns, so work that goes on after its answer still counts.
+// request runs next in a goroutine with a context that ends after the
+// handler timeout, and next's answer is held until next returns. If the
+// timeout comes first, the request is answered 503 timeout instead, with
+// "Connection: close", and whatever next writes later is discarded (its
+// writes fail with http.ErrHandlerTimeout). The request keeps its slot
+// until next returns, so work that goes on after its answer still counts.
+//
+// Unlike http.TimeoutHandler, only the timeout answers early: when the
+// request's own context ends (the client went away, or its body could not
+// be read in time) next still gives the answer, a JSON error body.
 func (g *gate) wrap(next http.Handler) http.Handler {
-	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() { <-g.slots }()
-		next.ServeHTTP(w, r)
-	})
 	msg := fmt.Sprintf("the request was not answered within %s; a write may still have been applied", g.timeout)
-	timed := http.TimeoutHandler(inner, g.timeout, errorJSON("timeout", msg))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case g.slots <- struct{}{}:
@@ -163,8 +168,97 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 			refuse(w, http.StatusServiceUnavailable, "unavailable", fmt.Sprintf("the server is answering %d requests, its limit; retry later", cap(g.slots)))
 			return
 		}
-		// TimeoutHandler's own answer carries the headers set here.
-		w.Header().Set("Content-Type", "application/json")
-		timed.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
+		defer cancel()
+		tw := &heldWriter{header: http.Header{}}
+		done := make(chan struct{})   // next returned
+		panicked := make(chan any, 1) // next panicked
+		go func() {
+			defer close(done)
+			defer func() { <-g.slots }()
+			defer func() {
+				if p := recover(); p != nil {
+					panicked <- p
+				}
+			}()
+			next.ServeHTTP(tw, r.WithContext(ctx))
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			if ctx.Err() != context.DeadlineExceeded {
+				<-done // the request's own context ended: next answers
+			}
+		}
+		select {
+		case <-done:
+			select {
+			case p := <-panicked:
+				panic(p)
+			default:
+			}
+			tw.flushTo(w)
+			return
+		default:
+		}
+		tw.mu.Lock()
+		tw.timedOut = true
+		tw.mu.Unlock()
+		w.Header().Set("Connection", "close")
+		writeErrorBody(w, http.StatusServiceUnavailable, "timeout", msg, nil)
+		rc := http.NewResponseController(w)
+		_ = rc.Flush()
+		// Fail a read of the body next may be blocked in, and give next a
+		// moment to return: when a handler returns during a body read,
+		// net/http aborts the read and then waits for the rest of the body
+		// with no deadline at all.
+		_ = rc.SetReadDeadline(time.Now())
+		select {
+		case <-done:
+		case <-time.After(refuseGrace):
+		}
 	})
+}
+
+// heldWriter holds a response until the handler writing it returns.
+type heldWriter struct {
+	mu       sync.Mutex
+	header   http.Header
+	code     int
+	body     bytes.Buffer
+	timedOut bool
+}
+
+func (h *heldWriter) Header() http.Header { return h.header }
+
+func (h *heldWriter) WriteHeader(code int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.code == 0 && !h.timedOut {
+		h.code = code
+	}
+}
+
+func (h *heldWriter) Write(b []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.timedOut {
+		return 0, http.ErrHandlerTimeout
+	}
+	if h.code == 0 {
+		h.code = http.StatusOK
+	}
+	return h.body.Write(b)
+}
+
+// flushTo writes the held response to w. The handler has returned.
+func (h *heldWriter) flushTo(w http.ResponseWriter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	maps.Copy(w.Header(), h.header)
+	if h.code == 0 {
+		h.code = http.StatusOK
+	}
+	w.WriteHeader(h.code)
+	_, _ = w.Write(h.body.Bytes())
 }
