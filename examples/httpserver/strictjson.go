@@ -91,7 +91,9 @@ func plainKey(k string) bool {
 //     name of one of its fields (encoding/json matches names without regard
 //     to case, and its DisallowUnknownFields too), checked through nested
 //     structs, slices and maps;
-//   - nesting deeper than maxBodyDepth.
+//   - nesting deeper than maxBodyDepth;
+//   - an array where an object is wanted, or an object where an array is
+//     (encoding/json refuses them too, without naming where).
 //
 // Values decoded into maps, interfaces and json.RawMessage (meta, metadata,
 // context, conditions, match definitions) may hold any keys, but still no
@@ -148,10 +150,16 @@ func (c *checker) value(s *shape, depth int) *bodyError {
 		if depth >= maxBodyDepth {
 			return c.invalid("nests deeper than %d levels", maxBodyDepth)
 		}
+		if s.kind == shapeList {
+			return c.invalid("is an object; want an array")
+		}
 		return c.object(s, depth)
 	case '[':
 		if depth >= maxBodyDepth {
 			return c.invalid("nests deeper than %d levels", maxBodyDepth)
+		}
+		if s.kind == shapeStruct || s.kind == shapeMap {
+			return c.invalid("is an array; want an object")
 		}
 		return c.array(s, depth)
 	case '"':
@@ -384,18 +392,19 @@ func buildShape(t reflect.Type, building map[reflect.Type]*shape) *shape {
 	if s := building[t]; s != nil {
 		return s
 	}
+	if t.Kind() == reflect.Pointer {
+		return buildShape(t.Elem(), building)
+	}
 	if t == rawMessageType {
 		return freeShape
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) {
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
 		if inner, ok := unmarshalerInner(t); ok {
 			return buildShape(inner, building)
 		}
 		return freeShape
 	}
 	switch t.Kind() {
-	case reflect.Pointer:
-		return buildShape(t.Elem(), building)
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return freeShape // []byte is a base64 string
