@@ -278,6 +278,9 @@ var strictBodies = []struct{ pattern, path, body string }{
 	{"PATCH /tag-groups/{id}", "/tag-groups/tg_team", `{"name":"Team","maxAppliedPerTarget":3,"isLocked":false}`},
 	{"POST /tag-groups", "/tag-groups", `{"scopeId":"scope_org","key":"k","name":"K","tags":[{"identifier":"a","label":"A"}]}`},
 	{"POST /scope-overrides/roles", "/scope-overrides/roles", `{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`},
+	// The two other scope batches of the original documentation.
+	{"POST /scopes/batch", "/scopes/batch", "[\n{\n\"id\": \"scope_dept\",\n\"typeId\": \"type_department\",\n\"name\": \"Engineering\"\n},\n{\n\"typeId\": \"type_team\",\n\"name\": \"Backend\",\n\"parentScopeId\": \"scope_dept\"\n},\n{\n\"typeId\": \"type_team\",\n\"name\": \"Frontend\",\n\"parentScopeId\": \"scope_dept\"\n}\n]"},
+	{"POST /scopes/batch", "/scopes/batch", "[\n{\"typeId\": \"type_team\", \"name\": \"Team A\"},\n{\"typeId\": \"type_team\", \"name\": \"Team B\"},\n{\"typeId\": \"type_team\", \"name\": \"Team C\"}\n]"},
 }
 
 // TestMutatedBodiesRefused takes every seed body and the bodies above and
