@@ -35,7 +35,7 @@ type limits struct {
 func defaultLimits() limits {
 	return limits{
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      20 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		HandlerTimeout:    15 * time.Second,

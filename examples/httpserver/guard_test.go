@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -478,6 +481,58 @@ func TestLimitsCheck(t *testing.T) {
 		change(&l)
 		if err := l.check(); err == nil {
 			t.Errorf("%s: got nil; want an error", name)
+		}
+	}
+}
+
+// TestDocumentedDefaults: the package documentation gives every limit
+// flag with its default.
+func TestDocumentedDefaults(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _, _ := strings.Cut(string(src), "package main")
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	lim := defaultLimits()
+	lim.register(fs)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		if want := regexp.MustCompile(`(?m)^//\t-` + regexp.QuoteMeta(f.Name) + ` +` + regexp.QuoteMeta(f.DefValue) + ` `); !want.MatchString(doc) {
+			t.Errorf("the package doc does not give -%s with its default %s", f.Name, f.DefValue)
+		}
+	})
+	if n != reflect.TypeFor[limits]().NumField() {
+		t.Errorf("got %d flags; want one per field of limits (%d)", n, reflect.TypeFor[limits]().NumField())
+	}
+}
+
+// TestChunkedBodyBounds: a body without a Content-Length is cut at its
+// bound while it is read.
+func TestChunkedBodyBounds(t *testing.T) {
+	lim := longLimits()
+	lim.MaxContextBytes = 1 << 10
+	lim.MaxBodyBytes = 4 << 10
+	srv, _ := startServer(t, lim)
+	for _, tc := range []struct{ path, body, inMessage string }{
+		{"/evaluate", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read","context":{"pad":"` + strings.Repeat("x", 200<<10) + `"}}`, "context: at most 1024 bytes"},
+		{"/scopes/batch", `[` + strings.Repeat(`{"typeId":"type_org"},`, 1000) + `{"typeId":"type_org"}]`, "larger than 4096 bytes"},
+	} {
+		// A reader of unknown length: the client sends the body chunked.
+		req, _ := http.NewRequest("POST", srv.URL+tc.path, struct{ io.Reader }{strings.NewReader(tc.body)})
+		if req.ContentLength != 0 {
+			t.Fatalf("got a request with Content-Length %d; want one of unknown length", req.ContentLength)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || errorCode(t, body) != "too_large" || !strings.Contains(string(body), tc.inMessage) {
+			t.Errorf("POST %s chunked: got %d %s; want 413 too_large with %q", tc.path, resp.StatusCode, body, tc.inMessage)
 		}
 	}
 }

@@ -13,7 +13,7 @@
 // every flag must be positive.
 //
 //	-read-header-timeout 5s   reading a request's line and headers
-//	-read-timeout 15s         reading a whole request, headers and body
+//	-read-timeout 10s         reading a whole request, headers and body
 //	-write-timeout 20s        from the end of the headers to the end of the answer
 //	                          (longer than -handler-timeout)
 //	-idle-timeout 1m0s        a keep-alive connection waiting for its next request
@@ -23,6 +23,10 @@
 //	-max-body-bytes 10485760  the body of a write (create, batch, patch)
 //	-max-context-bytes 65536  the context of an evaluate or lookup body
 //	-max-lookup-limit 1000    the page of a lookup
+//
+// The body of a request is read within -handler-timeout too; the default
+// -read-timeout is shorter, so that a body that arrives too slowly is
+// answered 408 and the route has the rest of the time for its work.
 //
 // What happens when a bound is reached:
 //
