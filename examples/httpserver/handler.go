@@ -280,7 +280,9 @@ func getDelete[O any](mux *router, name string, get func(context.Context, string
 
 // lists registers GET /name?filters: the query parameters are the JSON
 // fields of the filter (limit and after page it; fields named …Ids take a
-// comma-separated or repeated list). An unknown parameter is refused.
+// comma-separated or repeated list). An unknown parameter, a name in
+// another case than the field's, and a name or value that is not valid
+// UTF-8 are refused.
 func lists[F, O any](mux *router, name string, list func(context.Context, F) ([]O, error)) {
 	mux.handle("GET /"+name, nil, func(w http.ResponseWriter, r *http.Request) {
 		q := map[string]any{}

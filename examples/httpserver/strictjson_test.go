@@ -625,3 +625,33 @@ func FuzzStrictBody(f *testing.F) {
 		}
 	})
 }
+
+// TestListQueryStrict: the query parameters of the list routes follow the
+// rules of bodies.
+func TestListQueryStrict(t *testing.T) {
+	srv := newServer(t)
+	for _, tc := range []struct {
+		query, inMessage string
+		code             int
+	}{
+		{"parentScopeId=scope_org", "", http.StatusOK},
+		{"PARENTSCOPEID=scope_org", `PARENTSCOPEID: unknown field; field names are case-sensitive: did you mean "parentScopeId"?`, http.StatusBadRequest},
+		{"parentScopeId=scope%FForg", `parentScopeId: value "scope\xfforg" is not valid UTF-8`, http.StatusBadRequest},
+		{"parent%FFScopeId=scope_org", `parameter "parent\xffScopeId": name is not valid UTF-8`, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest("GET", srv.URL+"/scopes?"+tc.query, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Error struct{ Code, Message string }
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || !strings.Contains(got.Error.Message, tc.inMessage) {
+			t.Errorf("GET /scopes?%s: got %d %+v; want %d with %q", tc.query, resp.StatusCode, got, tc.code, tc.inMessage)
+		}
+	}
+}
