@@ -33,7 +33,8 @@
 //   - Headers that do not arrive within -read-header-timeout, or a body
 //     that does not arrive within -read-timeout, close the connection (a
 //     body cut off is answered 408 timeout first). A slow client holds a
-//     connection for at most -read-timeout.
+//     connection (and, with the token, one of the -max-concurrent slots)
+//     for at most -read-timeout.
 //   - A request without the right token is answered 401 unauthenticated
 //     before its body is read, with "Connection: close"; the connection is
 //     closed at most 100 ms later (what of the body has arrived by then is
@@ -44,15 +45,16 @@
 //     its connection closed as for a wrong token. 503 rather than 429: the
 //     limit is the server's, shared by every client, not a client's rate.
 //   - A request not answered within -handler-timeout is answered 503
-//     timeout; its context is cancelled, so the library stops at its next
-//     check of it, and whatever the route would write later is discarded.
+//     timeout with "Connection: close"; its context is cancelled, so the
+//     library stops at its next check of it, a read of its body in progress
+//     fails, and whatever the route would write later is discarded.
 //     The request still counts against -max-concurrent until the library
 //     returns. A write that times out may have been applied: read it back.
 //     The handler time includes reading the body.
 //   - A client that closes its connection cancels the request's context
 //     once its body has been read (net/http watches the connection from
-//     then on); the library returns the context's error and nothing is
-//     answered.
+//     then on); the library returns the context's error, and the answer
+//     (503 canceled) goes nowhere.
 //   - An answer not written within -write-timeout (counted from the end of
 //     the headers) is cut off and the connection closed.
 //   - A connection idle for -idle-timeout between requests is closed.
