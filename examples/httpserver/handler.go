@@ -3,27 +3,57 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scopegate/authz"
 )
 
-// maxBody is the largest request body accepted.
-const maxBody = 10 << 20
+// queryOverhead is what a question body (evaluate, lookups) may hold
+// besides its context: the largest such body is MaxContextBytes plus this.
+const queryOverhead = 64 << 10
 
-// newHandler returns the API's routes. Writes are attributed to actor (a
-// subject id; empty means "system"), as the original API attributes them to
-// the token's owner.
-func newHandler(c *authz.Client, token, actor string) http.Handler {
-	mux := http.NewServeMux()
+// newHandler returns the API's routes behind the token check and the
+// limits of lim. Writes are attributed to actor (a subject id; empty means
+// "system"), as the original API attributes them to the token's owner.
+func newHandler(c *authz.Client, token, actor string, lim limits) http.Handler {
+	h, _ := buildHandler(c, token, actor, lim)
+	return h
+}
+
+// buildHandler is newHandler that also returns the gate counting the
+// requests in flight.
+func buildHandler(c *authz.Client, token, actor string, lim limits) (http.Handler, *gate) {
+	mux := newRouter(c, lim)
+	g := newGate(lim)
+	return authenticate(token, actor, g.wrap(jsonFallback(mux.ServeMux))), g
+}
+
+// router is the mux of the API with the pattern of every route and the Go
+// type its body decodes into (nil for routes without a body).
+type router struct {
+	*http.ServeMux
+	lim    limits
+	routes map[string]reflect.Type
+}
+
+func (m *router) handle(pattern string, body reflect.Type, h http.HandlerFunc) {
+	m.routes[pattern] = body
+	m.HandleFunc(pattern, h)
+}
+
+// newRouter registers every route of the API over c.
+func newRouter(c *authz.Client, lim limits) *router {
+	mux := &router{ServeMux: http.NewServeMux(), lim: lim, routes: map[string]reflect.Type{}}
 	kind(mux, "scope-types", c.CreateScopeTypes, c.GetScopeType, c.DeleteScopeType)
 	kind(mux, "scope-type-hierarchy", c.CreateScopeTypeEdges, c.GetScopeTypeEdge, c.DeleteScopeTypeEdge)
 	kind(mux, "scopes", c.CreateScopes, c.GetScope, c.DeleteScope)
@@ -88,7 +118,7 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 	patches(mux, "resource-policies", c.UpdateResourcePolicy)
 	patches(mux, "tag-groups", c.UpdateTagGroup)
 	patches(mux, "tags", c.UpdateTag)
-	mux.HandleFunc("GET /subjects/{id}/permissions", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("GET /subjects/{id}/permissions", nil, func(w http.ResponseWriter, r *http.Request) {
 		scope := r.URL.Query().Get("scopeId")
 		if scope == "" {
 			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "scopeId: is required", nil)
@@ -101,18 +131,42 @@ func newHandler(c *authz.Client, token, actor string) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, perms)
 	})
-	query(mux, "/lookup/subjects", c.ListAllowedSubjects)
-	query(mux, "/lookup/resources", c.ListAllowedResources)
-	query(mux, "/evaluate", c.Evaluate)
-	return authenticate(token, actor, jsonFallback(mux))
+	query(mux, "/lookup/subjects", c.ListAllowedSubjects, func(in *authz.LookupSubjectsInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
+	query(mux, "/lookup/resources", c.ListAllowedResources, func(in *authz.LookupResourcesInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
+	query(mux, "/evaluate", c.Evaluate, nil)
+	return mux
 }
 
-// query serves POST path: a question in the body, answered by fn.
-func query[In, Out any](mux *http.ServeMux, path string, fn func(context.Context, In) (Out, error)) {
-	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+// boundPage gives a lookup without a limit the largest page, max, and
+// refuses a larger limit: a lookup's cost grows with its page.
+func boundPage(p *authz.Page, max int) *bodyError {
+	switch {
+	case p.Limit == 0:
+		p.Limit = max
+	case p.Limit > max:
+		return &bodyError{Path: []pathElem{{key: "limit", isKey: true}}, Status: http.StatusBadRequest, Code: "invalid_argument",
+			Msg: fmt.Sprintf("is %d; at most %d are allowed (the next page is asked for with after)", p.Limit, max)}
+	}
+	return nil
+}
+
+// query serves POST path: a question in the body, answered by fn. The body
+// may be at most MaxContextBytes+queryOverhead bytes long and its context
+// at most MaxContextBytes; prepare, when not nil, checks and completes the
+// question before fn answers it.
+func query[In, Out any](mux *router, path string, fn func(context.Context, In) (Out, error), prepare func(*In) *bodyError) {
+	max := mux.lim.MaxContextBytes
+	bounds := bodyBounds{maxBytes: int64(max) + queryOverhead, maxTop: map[string]int{"context": max}}
+	mux.handle("POST "+path, reflect.TypeFor[In](), func(w http.ResponseWriter, r *http.Request) {
 		var in In
-		if !decode(w, r, &in) {
+		if !decode(w, r, &in, bounds) {
 			return
+		}
+		if prepare != nil {
+			if err := prepare(&in); err != nil {
+				writeBodyError(w, err)
+				return
+			}
 		}
 		out, err := fn(r.Context(), in)
 		if err != nil {
@@ -173,15 +227,16 @@ func (h *headerRecorder) WriteHeader(code int)        { h.code = code }
 
 // kind registers POST /name, POST /name/batch, GET /name/{id} and
 // DELETE /name/{id}.
-func kind[I, O any](mux *http.ServeMux, name string, create func(context.Context, []I) ([]O, error), get func(context.Context, string) (O, error), del func(context.Context, string) error) {
+func kind[I, O any](mux *router, name string, create func(context.Context, []I) ([]O, error), get func(context.Context, string) (O, error), del func(context.Context, string) error) {
 	creates(mux, name, create)
 	getDelete(mux, name, get, del)
 }
 
-func creates[I, O any](mux *http.ServeMux, name string, create func(context.Context, []I) ([]O, error)) {
-	mux.HandleFunc("POST /"+name, func(w http.ResponseWriter, r *http.Request) {
+func creates[I, O any](mux *router, name string, create func(context.Context, []I) ([]O, error)) {
+	bounds := bodyBounds{maxBytes: mux.lim.MaxBodyBytes}
+	mux.handle("POST /"+name, reflect.TypeFor[I](), func(w http.ResponseWriter, r *http.Request) {
 		var in I
-		if !decode(w, r, &in) {
+		if !decode(w, r, &in, bounds) {
 			return
 		}
 		out, err := create(r.Context(), []I{in})
@@ -191,9 +246,9 @@ func creates[I, O any](mux *http.ServeMux, name string, create func(context.Cont
 		}
 		writeJSON(w, http.StatusCreated, out[0])
 	})
-	mux.HandleFunc("POST /"+name+"/batch", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("POST /"+name+"/batch", reflect.TypeFor[[]I](), func(w http.ResponseWriter, r *http.Request) {
 		var in []I
-		if !decode(w, r, &in) {
+		if !decode(w, r, &in, bounds) {
 			return
 		}
 		out, err := create(r.Context(), in)
@@ -205,8 +260,8 @@ func creates[I, O any](mux *http.ServeMux, name string, create func(context.Cont
 	})
 }
 
-func getDelete[O any](mux *http.ServeMux, name string, get func(context.Context, string) (O, error), del func(context.Context, string) error) {
-	mux.HandleFunc("GET /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+func getDelete[O any](mux *router, name string, get func(context.Context, string) (O, error), del func(context.Context, string) error) {
+	mux.handle("GET /"+name+"/{id}", nil, func(w http.ResponseWriter, r *http.Request) {
 		out, err := get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
@@ -214,7 +269,7 @@ func getDelete[O any](mux *http.ServeMux, name string, get func(context.Context,
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
-	mux.HandleFunc("DELETE /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.handle("DELETE /"+name+"/{id}", nil, func(w http.ResponseWriter, r *http.Request) {
 		if err := del(r.Context(), r.PathValue("id")); err != nil {
 			writeError(w, err)
 			return
@@ -225,11 +280,23 @@ func getDelete[O any](mux *http.ServeMux, name string, get func(context.Context,
 
 // lists registers GET /name?filters: the query parameters are the JSON
 // fields of the filter (limit and after page it; fields named …Ids take a
-// comma-separated or repeated list). An unknown parameter is refused.
-func lists[F, O any](mux *http.ServeMux, name string, list func(context.Context, F) ([]O, error)) {
-	mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+// comma-separated or repeated list). An unknown parameter, a name in
+// another case than the field's, and a name or value that is not valid
+// UTF-8 are refused.
+func lists[F, O any](mux *router, name string, list func(context.Context, F) ([]O, error)) {
+	mux.handle("GET /"+name, nil, func(w http.ResponseWriter, r *http.Request) {
 		q := map[string]any{}
 		for k, vs := range r.URL.Query() {
+			if !utf8.ValidString(k) {
+				writeErrorBody(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("query: parameter %q: name is not valid UTF-8", k), nil)
+				return
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					writeErrorBody(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("query: %s: value %q is not valid UTF-8", k, v), nil)
+					return
+				}
+			}
 			switch {
 			case k == "limit":
 				n, err := strconv.Atoi(vs[0])
@@ -249,6 +316,10 @@ func lists[F, O any](mux *http.ServeMux, name string, list func(context.Context,
 			}
 		}
 		raw, _ := json.Marshal(q)
+		if err := checkJSON(raw, reflect.TypeFor[F](), nil); err != nil {
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+err.Error(), nil)
+			return
+		}
 		var f F
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
@@ -266,10 +337,11 @@ func lists[F, O any](mux *http.ServeMux, name string, list func(context.Context,
 }
 
 // patches registers PATCH /name/{id} with the kind's patch as the body.
-func patches[P, O any](mux *http.ServeMux, name string, update func(context.Context, string, P) (O, error)) {
-	mux.HandleFunc("PATCH /"+name+"/{id}", func(w http.ResponseWriter, r *http.Request) {
+func patches[P, O any](mux *router, name string, update func(context.Context, string, P) (O, error)) {
+	bounds := bodyBounds{maxBytes: mux.lim.MaxBodyBytes}
+	mux.handle("PATCH /"+name+"/{id}", reflect.TypeFor[P](), func(w http.ResponseWriter, r *http.Request) {
 		var p P
-		if !decode(w, r, &p) {
+		if !decode(w, r, &p, bounds) {
 			return
 		}
 		out, err := update(r.Context(), r.PathValue("id"), p)
@@ -281,33 +353,52 @@ func patches[P, O any](mux *http.ServeMux, name string, update func(context.Cont
 	})
 }
 
-// authenticate refuses requests without the bearer token (compared in
-// constant time; never logged) and attributes the others to actor.
-func authenticate(token, actor string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			writeErrorBody(w, http.StatusUnauthorized, "unauthenticated", "missing or wrong bearer token", nil)
-			return
-		}
-		if actor != "" {
-			r = r.WithContext(authz.WithActor(r.Context(), actor))
-		}
-		next.ServeHTTP(w, r)
-	})
+// bodyBounds bounds a request body: maxBytes in all, and maxTop[name]
+// bytes for its top-level field name.
+type bodyBounds struct {
+	maxBytes int64
+	maxTop   map[string]int
 }
 
-// decode reads a JSON body of at most maxBody bytes into v, refusing
-// unknown fields and trailing data. It answers the error itself.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		writeErrorBody(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is larger than %d bytes", maxBody), nil)
+// decode reads a JSON body into v, refusing what checkJSON refuses,
+// unknown fields and trailing data, and a body larger than b allows (413,
+// before reading it when Content-Length says so). It answers the error
+// itself.
+func decode(w http.ResponseWriter, r *http.Request, v any, b bodyBounds) bool {
+	tooLarge := func() bool {
+		msg := fmt.Sprintf("request body is larger than %d bytes", b.maxBytes)
+		if max, ok := b.maxTop["context"]; ok {
+			msg += fmt.Sprintf(" (context: at most %d bytes)", max)
+		}
+		w.Header().Set("Connection", "close")
+		writeErrorBody(w, http.StatusRequestEntityTooLarge, "too_large", msg, nil)
 		return false
 	}
-	if err != nil {
+	if r.ContentLength > b.maxBytes {
+		return tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.maxBytes))
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return tooLarge()
+	case errors.As(err, &ne) && ne.Timeout():
+		w.Header().Set("Connection", "close")
+		writeErrorBody(w, http.StatusRequestTimeout, "timeout", "the request body was not received in time", nil)
+		return false
+	case err != nil:
+		w.Header().Set("Connection", "close")
 		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "read body: "+err.Error(), nil)
+		return false
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil { // syntax only: builds nothing
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+err.Error(), nil)
+		return false
+	}
+	if err := checkJSON(body, reflect.TypeOf(v).Elem(), b.maxTop); err != nil {
+		writeBodyError(w, err)
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -316,11 +407,22 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+err.Error(), nil)
 		return false
 	}
-	if dec.More() {
-		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: data after the JSON value", nil)
-		return false
-	}
 	return true
+}
+
+// writeBodyError answers a refused body. In a batch (an array body) the
+// error also lists the item, as the library's batch errors do: its index,
+// and the path within it as field.
+func writeBodyError(w http.ResponseWriter, e *bodyError) {
+	var items []itemBody
+	if len(e.Path) > 0 && !e.Path[0].isKey {
+		field := ""
+		if len(e.Path) > 1 {
+			field = formatPath(e.Path[1:])
+		}
+		items = []itemBody{{Index: e.Path[0].index, Field: field, Code: e.Code, Message: e.Msg}}
+	}
+	writeErrorBody(w, e.Status, e.Code, e.Error(), items)
 }
 
 type itemBody struct {
@@ -334,6 +436,10 @@ type itemBody struct {
 // status maps an error to its HTTP status and code.
 func status(err error) (int, string) {
 	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "timeout"
+	case errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, "canceled"
 	case errors.Is(err, authz.ErrBatchTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, authz.ErrInvalid):
@@ -369,6 +475,13 @@ func writeError(w http.ResponseWriter, err error) {
 		msg = "internal error"
 	}
 	writeErrorBody(w, code, name, msg, items)
+}
+
+// errorJSON is the error body of the API for code name and message msg,
+// as writeErrorBody writes it.
+func errorJSON(name, msg string) string {
+	b, _ := json.MarshalIndent(map[string]any{"error": map[string]any{"code": name, "message": msg}}, "", "  ")
+	return string(b) + "\n"
 }
 
 func writeErrorBody(w http.ResponseWriter, code int, name, msg string, items []itemBody) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ const token = "t"
 // seed requests reference.
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin"))
+	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin", defaultLimits()))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -246,9 +247,12 @@ func TestListAndPatchRoutes(t *testing.T) {
 }
 
 // FuzzRoutes sends arbitrary requests to every route. The handler must
-// never panic nor answer 500, every answer must be JSON, and the store must
-// stay consistent.
+// never panic nor answer 500, every answer must be JSON, the store must
+// stay consistent, and a body the oracle hostile finds a reason to refuse
+// (a duplicate key, a field name in another case, invalid UTF-8) must never
+// be accepted.
 func FuzzRoutes(f *testing.F) {
+	methods := []string{http.MethodPost, http.MethodGet, http.MethodPatch, http.MethodDelete, http.MethodPut}
 	seeds, _ := filepath.Glob("../../testdata/seeds/*.request.json")
 	for _, p := range seeds {
 		body, err := os.ReadFile(p)
@@ -265,9 +269,17 @@ func FuzzRoutes(f *testing.F) {
 	f.Add(uint8(2), "/subjects/subject_bob", []byte(`{"displayName":"Bob"}`))
 	f.Add(uint8(3), "/scope-types/type_team", []byte(nil))
 	f.Add(uint8(0), "/scope-overrides/roles", []byte(`{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`))
+	f.Add(uint8(0), "/scopes/batch", []byte(`[{"id":"dup1","typeId":"type_org","id":"dup2"}]`))
+	f.Add(uint8(0), "/scopes", []byte(`{"id":"c1","TYPEID":"type_org"}`))
+	f.Add(uint8(0), "/scopes/batch", []byte("[{\"id\":\"u\xff\",\"typeId\":\"type_org\"}]"))
+	f.Add(uint8(2), "/subjects/subject_bob", []byte(`{"displayName":"B\udc00"}`))
+	for _, b := range strictBodies {
+		m, _, _ := strings.Cut(b.pattern, " ")
+		f.Add(uint8(slices.Index(methods, m)), b.path, []byte(b.body))
+	}
 	c := newSeededClient(f)
-	h := newHandler(c, token, "subject_admin")
-	methods := []string{http.MethodPost, http.MethodGet, http.MethodPatch, http.MethodDelete, http.MethodPut}
+	h := newHandler(c, token, "subject_admin", defaultLimits())
+	names := fieldNames(newRouter(c, defaultLimits()).routes)
 	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") {
 			return
@@ -288,6 +300,9 @@ func FuzzRoutes(f *testing.F) {
 		}
 		if err := c.Check(context.Background()); err != nil {
 			t.Fatalf("%s %s %q: store inconsistent afterwards: %v", r.Method, path, body, err)
+		}
+		if why := hostile(body, names); w.Code/100 == 2 && len(why) > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
+			t.Fatalf("%s %s %q: got %d; want it refused: %s", r.Method, path, body, w.Code, why)
 		}
 	})
 }

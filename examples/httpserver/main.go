@@ -6,6 +6,101 @@
 //	go run ./examples/httpserver -db authz.bolt -addr :8080
 //
 // The token comes from -token or the AUTHZ_TOKEN environment variable.
+//
+// # Limits
+//
+// The server bounds what a client can hold of it. Each bound is a flag;
+// every flag must be positive.
+//
+//	-read-header-timeout 5s   reading a request's line and headers
+//	-read-timeout 10s         reading a whole request, headers and body
+//	-write-timeout 20s        from the end of the headers to the end of the answer
+//	                          (longer than -handler-timeout)
+//	-idle-timeout 1m0s        a keep-alive connection waiting for its next request
+//	-handler-timeout 15s      answering a request once its headers are read
+//	-max-header-bytes 65536   the request line and headers
+//	-max-concurrent 32        requests being answered at once
+//	-max-body-bytes 10485760  the body of a write (create, batch, patch)
+//	-max-context-bytes 65536  the context of an evaluate or lookup body
+//	-max-lookup-limit 1000    the page of a lookup
+//
+// The body of a request is read within -handler-timeout too; the default
+// -read-timeout is shorter, so that a body that arrives too slowly is
+// answered 408 and the route has the rest of the time for its work.
+//
+// What happens when a bound is reached:
+//
+//   - Headers that do not arrive within -read-header-timeout, or a body
+//     that does not arrive within -read-timeout, close the connection (a
+//     body cut off is answered 408 timeout first). A slow client holds a
+//     connection (and, with the token, one of the -max-concurrent slots)
+//     for at most -read-timeout.
+//   - A request without the right token is answered 401 unauthenticated
+//     before its body is read, with "Connection: close"; the connection is
+//     closed at most 100 ms later (what of the body has arrived by then is
+//     discarded, at most 256 KiB, so that the client reads the answer
+//     rather than a connection reset).
+//   - When -max-concurrent requests are being answered, another one is
+//     answered 503 unavailable with "Retry-After: 1", its body unread, and
+//     its connection closed as for a wrong token. 503 rather than 429: the
+//     limit is the server's, shared by every client, not a client's rate.
+//   - A request not answered within -handler-timeout is answered 503
+//     timeout with "Connection: close"; its context is cancelled, so the
+//     library stops at its next check of it, a read of its body in progress
+//     fails, and whatever the route would write later is discarded.
+//     The request still counts against -max-concurrent until the library
+//     returns. A write that times out may have been applied: read it back.
+//     The handler time includes reading the body.
+//   - A client that closes its connection cancels the request's context
+//     once its body has been read (net/http watches the connection from
+//     then on); the library returns the context's error, and the answer
+//     (503 canceled) goes nowhere.
+//   - An answer not written within -write-timeout (counted from the end of
+//     the headers) is cut off and the connection closed.
+//   - A connection idle for -idle-timeout between requests is closed.
+//   - A body larger than its bound is answered 413 too_large, before it is
+//     read when its Content-Length says so. An evaluate or lookup body may
+//     be at most -max-context-bytes plus 64 KiB long, and its context, as
+//     written, at most -max-context-bytes; the message names the context.
+//   - A lookup without a limit gets -max-lookup-limit as its limit (its
+//     next says where the following page starts); a larger limit is
+//     refused with 400.
+//
+// # Request bodies
+//
+// A body must be one JSON value of the route's shape, and is refused with
+// 400 invalid_argument when it has a field the shape does not, a key given
+// twice in one object (at any depth, free-form objects such as meta and
+// conditions included), a field name that differs from the documented one
+// in case only ("TYPEID" for "typeId"), a string or key that is not valid
+// UTF-8 (invalid bytes or a \u escape of a lone surrogate), or nesting
+// deeper than 128 levels. The message starts with the JSON path of the
+// value, [2].memberships[0].roleIds for instance; in a batch the error
+// also has one item with the index of the input and the path within it as
+// field. Query parameters of the list routes follow the same rules.
+//
+// # Errors
+//
+// Every error is answered with the body
+//
+//	{"error":{"code":"…","message":"…","items":[…]}}
+//
+// where items, present for batch errors, has an index, an optional id and
+// field, a code and a message per failing input. The codes:
+//
+//	400 invalid_argument    the request is malformed or invalid
+//	401 unauthenticated     missing or wrong bearer token
+//	404 not_found           no such object, or no route
+//	405 method_not_allowed  the route does not take the method
+//	3xx redirect            the path is not in canonical form
+//	408 timeout             the body did not arrive within -read-timeout
+//	409 already_exists      the id (or a unique key) is taken
+//	413 too_large           a body, a context or a batch is too large
+//	422 not_allowed         the model does not allow the write
+//	503 unavailable         -max-concurrent requests are being answered
+//	503 timeout             not answered within -handler-timeout
+//	503 canceled            the request's context was cancelled
+//	500 internal            anything else (the message says no more)
 package main
 
 import (
@@ -14,7 +109,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,15 +125,20 @@ func main() {
 	db := flag.String("db", "", "bbolt `file` (default: an in-memory store)")
 	token := flag.String("token", os.Getenv("AUTHZ_TOKEN"), "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
 	actor := flag.String("actor", "", "subject `id` writes are attributed to (createdBy, appliedBy; default \"system\")")
+	lim := defaultLimits()
+	lim.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*addr, *db, *token, *actor); err != nil {
+	if err := run(*addr, *db, *token, *actor, lim); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, db, token, actor string) error {
+func run(addr, db, token, actor string, lim limits) error {
 	if token == "" {
 		return errors.New("httpserver: a token is required: pass -token or set AUTHZ_TOKEN")
+	}
+	if err := lim.check(); err != nil {
+		return err
 	}
 	var store storage.Storage = memstore.New()
 	if db != "" {
@@ -54,7 +153,7 @@ func run(addr, db, token, actor string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: addr, Handler: newHandler(c, token, actor), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(addr, newHandler(c, token, actor, lim), lim)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
