@@ -182,6 +182,11 @@ type builder struct {
 	top   map[string][]*item
 	byID  map[string]*item
 	errs  []*ItemError
+	// The edges of the batch whose graphs must stay acyclic, in item
+	// order, checked by one pass per kind (cycles.go).
+	typeEdges     []dagEdge
+	scopeEdges    []scopeEdgeItem
+	resourceEdges []dagEdge
 }
 
 // newID registers it as an object of kind k with the client id (validated)
@@ -382,13 +387,26 @@ func (b *builder) store(tx *writeTx) error {
 			return err
 		}
 	}
+	// The scope tree is checked and its levels computed first: the checks
+	// of chains read them. The resource edges are checked where their items
+	// come, so that they see the resources refused by the checks before.
 	v := newView(tx, b)
+	checkScopeTypeEdges(v, b.typeEdges)
+	checkScopeEdges(v, b.scopeEdges)
+	if err := syncLevels(v); err != nil {
+		return err
+	}
+	resourceEdges := false
 	for _, it := range b.items {
+		if it.group == "resourceEdges" && !resourceEdges {
+			resourceEdges = true
+			checkResourceEdges(v, b.resourceEdges)
+		}
 		if it.check != nil && !it.failed {
 			it.check(v)
-			if v.err != nil {
-				return v.err
-			}
+		}
+		if v.err != nil {
+			return v.err
 		}
 	}
 	return nil

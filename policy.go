@@ -493,14 +493,11 @@ func buildPermission(b *builder, it *item, in *PermissionInput) {
 	}
 	p.Logic = buildCondition(b, it, "logic", in.Logic)
 	it.check = func(v *view) {
-		chain := v.chain(p.ScopeID)
-		for _, s := range chain {
-			if v.unique(uniqueResourceTypeKey, s, p.ResourceType) != "" {
-				return
-			}
+		if v.typeKeyVisible(p.ScopeID, p.ResourceType) {
+			return
 		}
 		v.fail(it, "resourceType", notAllowedf("no resource type with key %q is visible at scope %q (looked in %s): create the resource type {scopeId: %q, key: %q} at scope %q or above it first",
-			p.ResourceType, p.ScopeID, strings.Join(chain, ", "), p.ScopeID, p.ResourceType, p.ScopeID))
+			p.ResourceType, p.ScopeID, v.chainText(p.ScopeID), p.ScopeID, p.ResourceType, p.ScopeID))
 	}
 }
 

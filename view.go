@@ -15,13 +15,13 @@ type view struct {
 	w      *writeTx // tx, when the view belongs to a write
 	b      *builder // nil outside a batch (updates, deletes)
 	cache  map[string]record
-	chains map[string][]string
+	levels map[string]*scopeLevel // levels read or written (levels.go)
 	err    error
 }
 
 func newView(tx storage.Tx, b *builder) *view {
 	w, _ := tx.(*writeTx)
-	return &view{tx: tx, w: w, b: b, cache: map[string]record{}, chains: map[string][]string{}}
+	return &view{tx: tx, w: w, b: b, cache: map[string]record{}, levels: map[string]*scopeLevel{}}
 }
 
 // get returns the object id of kind k, or nil when there is none (or it is
@@ -90,7 +90,7 @@ func (v *view) indexed(name string, values ...string) []string {
 // corrupted and the walk stops.
 const maxScopeDepth = 10000
 
-// parentScope returns the parent of scope id, or "".
+// parentScope returns the parent of scope id, or "", from its scope edge.
 func (v *view) parentScope(id string) string {
 	eid := v.unique(uniqueScopeParent, id)
 	if e := get[ScopeEdge](v, scopeEdgeKind, eid); e != nil {
@@ -100,7 +100,8 @@ func (v *view) parentScope(id string) string {
 }
 
 // ancestors returns id and all its ancestors, nearest first, ignoring define
-// boundaries. It stops at a cycle.
+// boundaries. It stops at a cycle. It reads two records per scope: the
+// write path asks isAncestor instead, which does not walk.
 func (v *view) ancestors(id string) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -112,40 +113,19 @@ func (v *view) ancestors(id string) []string {
 }
 
 // chain returns chain(id): id, then its parent, grandparent, … stopping
-// after the first scope whose type is define (SPEC §4.1).
-//
-// Chains are memoized for the view, each from its parent's, so that a batch
-// touching many scopes of one tree reads each scope once.
+// after the first scope whose type is define (SPEC §4.1). It reads one
+// level per scope of the chain, which may be as deep as the tree: checks
+// ask inChain or typeKeyVisible instead, and messages chainText.
 func (v *view) chain(id string) []string {
-	if c, ok := v.chains[id]; ok {
-		return c
+	var out []string
+	v.chainLevels(id, func(l *scopeLevel) bool {
+		out = append(out, l.id)
+		return true
+	})
+	if len(out) == 0 {
+		out = []string{id}
 	}
-	// Walk up to the first scope whose chain is known, then build the
-	// chains on the way back down.
-	var path []string
-	seen := map[string]bool{}
-	var tail []string
-	for s := id; s != "" && !seen[s] && len(path) < maxScopeDepth; s = v.parentScope(s) {
-		if c, ok := v.chains[s]; ok {
-			tail = c
-			break
-		}
-		seen[s] = true
-		path = append(path, s)
-		if v.isDefine(s) {
-			break
-		}
-	}
-	for i := len(path) - 1; i >= 0; i-- {
-		s := path[i]
-		c := []string{s}
-		if !v.isDefine(s) {
-			c = append(c, tail...)
-		}
-		v.chains[s] = c
-		tail = c
-	}
-	return v.chains[id]
+	return out
 }
 
 // isDefine reports whether the type of scope id has permission mode define.
@@ -156,16 +136,6 @@ func (v *view) isDefine(id string) bool {
 	}
 	st := get[ScopeType](v, scopeTypeKind, sc.TypeID)
 	return st != nil && st.Config.PermissionMode == PermissionModeDefine
-}
-
-// inChain reports whether target is in chain(id).
-func (v *view) inChain(id, target string) bool {
-	for _, s := range v.chain(id) {
-		if s == target {
-			return true
-		}
-	}
-	return false
 }
 
 // fail reports a rule violation of it found by a check.
