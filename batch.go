@@ -71,6 +71,15 @@ type BatchResult struct {
 // References between items are resolved whatever their order; every item is
 // validated and every problem found is reported in one *BatchError (Op
 // "apply", ItemError.Kind naming the slice) before anything is committed.
+//
+// Edges that would close a cycle (scope type edges, scope edges, resource
+// edges) are checked as if one by one in item order, each against the
+// stored edges and the batch's edges not refused before it: of the edges
+// that together close a cycle, the first is reported. At most 100 such
+// edges of each kind are reported; the batch is refused all the same. The
+// checks cost time linear in the size of the batch (plus the stored part
+// of the graph above the edges they add), and a write's validation does
+// not read the chain of scopes it writes into.
 func (c *Client) Apply(ctx context.Context, b Batch) (BatchResult, error) {
 	return c.runBatch(ctx, "apply", true, &b)
 }
