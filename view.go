@@ -16,7 +16,10 @@ type view struct {
 	b      *builder // nil outside a batch (updates, deletes)
 	cache  map[string]record
 	levels map[string]*scopeLevel // levels read or written (levels.go)
-	err    error
+	// What the checks of tag assignments learn once per write (tag.go).
+	tagCounts map[tagTarget]int
+	bindings  map[string]bindingSet
+	err       error
 }
 
 func newView(tx storage.Tx, b *builder) *view {

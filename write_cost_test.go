@@ -295,3 +295,46 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchTagAssignmentReadsLinear applies n, then 4n, tag assignments on
+// one target in one batch, of a group with a per-target limit and one
+// binding per subject, and requires the reads to grow linearly: counting
+// the group's tags on the target and finding a binding once per item cost
+// 16 times as many.
+func TestBatchTagAssignmentReadsLinear(t *testing.T) {
+	const n = 200
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			var reads []int64
+			for _, m := range []int{n, 4 * n} {
+				s := &countingStore{Storage: be.open(t)}
+				c := s.mustClient(t)
+				limit := m
+				must(c.Apply(ctx, authz.Batch{
+					ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
+					Scopes:     []authz.ScopeInput{{ID: "root", TypeID: "org"}},
+					TagGroups:  []authz.TagGroupInput{{ID: "tg", ScopeID: "root", Key: "label", Name: "Label", MaxAppliedPerTarget: &limit}},
+				}))
+				applyInBatches(t, c, m, func(bt *authz.Batch, i int) {
+					id := fmt.Sprintf("u%d", i)
+					bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: authz.SubjectUser, ExternalID: id})
+					bt.Tags = append(bt.Tags, authz.TagInput{ID: fmt.Sprintf("tag%d", i), TagGroupID: "tg", Identifier: fmt.Sprint(i), Label: "L"})
+					bt.TagBindings = append(bt.TagBindings, authz.TagBindingInput{TagGroupID: "tg", ModelType: authz.ModelSubject, ModelID: &id})
+				})
+				var in []authz.TagAssignmentInput
+				for i := range m {
+					in = append(in, authz.TagAssignmentInput{TagID: fmt.Sprintf("tag%d", i), TargetType: authz.ModelSubject, TargetID: "u0", ScopeID: "root"})
+				}
+				var err error
+				reads = append(reads, s.reads(func() { _, err = c.CreateTagAssignments(ctx, in) }))
+				if err != nil {
+					t.Fatalf("%d assignments: %v", m, err)
+				}
+			}
+			t.Logf("%d reads for %d assignments, %d for %d", reads[0], n, reads[1], 4*n)
+			if float64(reads[1]) > 4.5*float64(reads[0]) {
+				t.Errorf("got %d reads for %d assignments and %d for %d: ratio %.2f; want at most 4.5", reads[0], n, reads[1], 4*n, float64(reads[1])/float64(reads[0]))
+			}
+		})
+	}
+}
