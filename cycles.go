@@ -189,24 +189,38 @@ func (g *dagGraph) pathUp(from, to, c int, removed []bool) []string {
 // item order) close a cycle, as described at the top of this file, and
 // calls refuse for each, in item order, with the cycle as the path from the
 // edge's child down to its parent (child, …, parent). up lists the parents
-// of a node through the live edges as the batch sees them: stored ones and
-// the batch's own. The cost is linear in the part of the graph above the
-// batch's children, plus, per refused edge, the size of the strongly
-// connected part it lies in.
-func findCycles(edges []dagEdge, up func(string) []dagUp, refuse func(e dagEdge, path []string)) {
+// of a node through the live edges as the batch sees them, stored ones and
+// the batch's own; hasChild reports whether a node is the parent of such an
+// edge.
+//
+// The search goes up from the children of the edges, except from a child
+// that is the parent of no edge at all: its edge lies on no cycle, and a
+// node added under a deep hierarchy (the usual write) then reads nothing
+// of it. The cost is linear in the part of the graph above the other
+// children, plus, per refused edge, the size of the strongly connected part
+// it lies in.
+func findCycles(edges []dagEdge, up func(string) []dagUp, hasChild func(string) bool, refuse func(e dagEdge, path []string)) {
 	if len(edges) == 0 {
 		return
 	}
 	g := &dagGraph{up: up, batch: make(map[string]int, len(edges)), ids: map[string]int{}}
-	roots := make([]int, len(edges))
+	isParent := make(map[string]bool, len(edges))
 	for i, e := range edges {
 		g.batch[e.it.rec.recordID()] = i
-		roots[i] = g.node(e.child)
+		isParent[e.parent] = true
+	}
+	var roots []int
+	for _, e := range edges {
+		if isParent[e.child] || hasChild(e.child) {
+			roots = append(roots, g.node(e.child))
+		}
 	}
 	g.components(roots, func(dagArc) bool { return true })
 	var candidates []int
 	for i, e := range edges {
-		if p, ok := g.ids[e.parent]; ok && g.comp[p] == g.comp[g.ids[e.child]] {
+		p, okp := g.ids[e.parent]
+		c, okc := g.ids[e.child]
+		if okp && okc && g.index[c] >= 0 && g.comp[p] == g.comp[c] {
 			candidates = append(candidates, i)
 		}
 	}
@@ -267,7 +281,10 @@ func checkScopeTypeEdges(v *view, edges []dagEdge) {
 		}
 		return out
 	}
-	findCycles(live, up, func(e dagEdge, _ []string) {
+	hasChild := func(t string) bool {
+		return v.anyIndexed(ixScopeTypeEdgePar, t, func(eid string) bool { return get[ScopeTypeEdge](v, scopeTypeEdgeKind, eid) != nil })
+	}
+	findCycles(live, up, hasChild, func(e dagEdge, _ []string) {
 		v.fail(e.it, "childTypeId", notAllowedf("scope type edge %q → %q would make a cycle: %q is already above %q", e.parent, e.child, e.child, e.parent))
 	})
 }
@@ -292,7 +309,10 @@ func checkResourceEdges(v *view, edges []dagEdge) {
 		}
 		return out
 	}
-	findCycles(live, up, func(e dagEdge, path []string) {
+	hasChild := func(r string) bool {
+		return v.anyIndexed(ixResourceEdgeParent, r, func(eid string) bool { return get[ResourceEdge](v, resourceEdgeKind, eid) != nil })
+	}
+	findCycles(live, up, hasChild, func(e dagEdge, path []string) {
 		quoted := quoteAll(append(path, e.child))
 		v.fail(e.it, "childResourceId", notAllowedf("resource %q is already above resource %q: the edge would make the cycle %s; the resource graph must stay acyclic",
 			e.child, e.parent, strings.Join(quoted, " → ")))

@@ -497,7 +497,10 @@ func buildResourceEdge(b *builder, it *item, in *ResourceEdgeInput) {
 
 // CreateResourceEdges creates resource edges in one atomic batch. The pair
 // (parent, child) is unique and the resource graph stays acyclic
-// (ErrNotAllowed, naming the cycle).
+// (ErrNotAllowed, naming the cycle; see Apply for which edges of a batch
+// are reported). The check costs time linear in the batch plus the
+// resources above the children that have children of their own: placing a
+// resource without children under another reads nothing above it.
 func (c *Client) CreateResourceEdges(ctx context.Context, in []ResourceEdgeInput) ([]ResourceEdge, error) {
 	return createMany(ctx, c, "create resource edges", &Batch{ResourceEdges: in}, func(r *BatchResult) []ResourceEdge { return r.ResourceEdges })
 }

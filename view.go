@@ -89,6 +89,26 @@ func (v *view) indexed(name string, values ...string) []string {
 	return ids
 }
 
+// anyIndexed reports whether an entry of index name with leading value
+// value satisfies ok, reading the entries only until one does.
+func (v *view) anyIndexed(name, value string, ok func(id string) bool) bool {
+	if v.err != nil {
+		return false
+	}
+	found := false
+	err := scanIndex(v.tx, name, []string{value}, func(id string) error {
+		if ok(id) {
+			found = true
+			return errStopScan
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		v.err = err
+	}
+	return found
+}
+
 // maxScopeDepth bounds walks up the scope tree; a deeper tree is treated as
 // corrupted and the walk stops.
 const maxScopeDepth = 10000

@@ -338,3 +338,60 @@ func TestBatchTagAssignmentReadsLinear(t *testing.T) {
 		})
 	}
 }
+
+// TestResourceEdgeReadsIndependentOfDepth places resources under the
+// resource at depth 100 and at depth 1,999 of a resource chain, new ones
+// (created by the same batch) and stored ones without children, and
+// requires the same reads at both depths: an edge whose child has no child
+// lies on no cycle, and its check reads nothing above its parent.
+func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
+	const depth = 2000
+	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
+		must(c.Apply(ctx, authz.Batch{
+			ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
+			Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
+			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
+		}))
+		applyInBatches(t, c, depth, func(bt *authz.Batch, i int) {
+			id := fmt.Sprintf("r%d", i)
+			bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: id})
+			if i > 0 {
+				bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ParentResourceID: fmt.Sprintf("r%d", i-1), ChildResourceID: id})
+			}
+		})
+		for _, w := range []struct {
+			name    string
+			prepare func(child string) // not counted
+			write   func(parent, child string) error
+		}{
+			{"new resource under it", func(string) {}, func(parent, child string) error {
+				_, err := c.Apply(ctx, authz.Batch{
+					Resources:     []authz.ResourceInput{{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}},
+					ResourceEdges: []authz.ResourceEdgeInput{{ParentResourceID: parent, ChildResourceID: child}},
+				})
+				return err
+			}},
+			{"stored resource under it", func(child string) {
+				must(c.CreateResource(ctx, authz.ResourceInput{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}))
+			}, func(parent, child string) error {
+				_, err := c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: parent, ChildResourceID: child})
+				return err
+			}},
+		} {
+			var reads []int64
+			for _, d := range []int{100, depth - 1} {
+				var err error
+				child := fmt.Sprintf("leaf_%s_%d", w.name[:3], d)
+				w.prepare(child)
+				reads = append(reads, s.reads(func() { err = w.write(fmt.Sprintf("r%d", d), child) }))
+				if err != nil {
+					t.Fatalf("%s at depth %d: %v", w.name, d, err)
+				}
+			}
+			t.Logf("%s: %d reads at depth 100, %d at depth %d", w.name, reads[0], reads[1], depth-1)
+			if reads[1] != reads[0] {
+				t.Errorf("%s: got %d reads at depth %d; want %d, as at depth 100", w.name, reads[1], depth-1, reads[0])
+			}
+		}
+	})
+}
