@@ -226,13 +226,15 @@ func (v *view) chainLevels(id string, fn func(l *scopeLevel) bool) {
 		return
 	}
 	top := l.chainTop()
-	for range maxScopeDepth {
-		if !fn(l) || l.Depth <= top {
+	for fn(l) && l.Depth > top {
+		p := v.level(l.Parent)
+		if p == nil || p.Depth >= l.Depth {
+			if v.err == nil {
+				v.err = corruptf("scope %q: level record names parent %q, which is not above it", l.id, l.Parent)
+			}
 			return
 		}
-		if l = v.level(l.Parent); l == nil {
-			return
-		}
+		l = p
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -392,6 +393,45 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 			if reads[1] != reads[0] {
 				t.Errorf("%s: got %d reads at depth %d; want %d, as at depth 100", w.name, reads[1], depth-1, reads[0])
 			}
+		}
+	})
+}
+
+// TestLongChainInMessages: a permission whose resource type key is visible
+// nowhere, at the bottom of a 300-deep chain, is refused with a message
+// that names the first scopes of the chain, how many are left out and its
+// last scope, and the refusal reads as much as at depth 10. Short chains
+// are named in full.
+func TestLongChainInMessages(t *testing.T) {
+	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
+		typeChain(t, c, 300)
+		applyInBatches(t, c, 300, func(bt *authz.Batch, i int) {
+			in := authz.ScopeInput{ID: fmt.Sprintf("s%d", i), TypeID: fmt.Sprintf("t%d", i)}
+			if i > 0 {
+				in.ParentScopeID = fmt.Sprintf("s%d", i-1)
+			}
+			bt.Scopes = append(bt.Scopes, in)
+		})
+		var reads []int64
+		for _, tc := range []struct {
+			scope, chain string
+		}{
+			{"s7", "s7, s6, s5, s4, s3, s2, s1, s0"},
+			{"s8", "s8, s7, s6, s5, s4, s3, … (2 more) …, s0"},
+			{"s10", "s10, s9, s8, s7, s6, s5, … (4 more) …, s0"},
+			{"s299", "s299, s298, s297, s296, s295, s294, … (293 more) …, s0"},
+		} {
+			var err error
+			reads = append(reads, s.reads(func() {
+				_, err = c.CreatePermission(ctx, authz.PermissionInput{ScopeID: tc.scope, Action: "read", ResourceType: "nowhere"})
+			}))
+			wantErr(t, err, authz.ErrNotAllowed)
+			if want := "(looked in " + tc.chain + ")"; !strings.Contains(err.Error(), want) {
+				t.Errorf("got %q; want it to contain %q", err, want)
+			}
+		}
+		if reads[3] != reads[2] {
+			t.Errorf("got %d reads at depth 299; want %d, as at depth 10", reads[3], reads[2])
 		}
 	})
 }
