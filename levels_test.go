@@ -365,3 +365,39 @@ func TestUpgradeFromSchema1(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchChecksSeeTheTreeTheyMake: the checks of a batch that reads
+// chains see the tree as the batch leaves it: a stored subtree placed
+// under a scope by the batch, scopes created under it, and only the edges
+// that pass.
+func TestBatchChecksSeeTheTreeTheyMake(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		must(c.Apply(ctx, authz.Batch{
+			ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}, {ID: "team", Name: "Team"}, {ID: "project", Name: "Project"}, {ID: "other", Name: "Other"}},
+			ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "org", ChildTypeID: "team"}, {ParentTypeID: "team", ChildTypeID: "project"},
+				{ParentTypeID: "other", ChildTypeID: "project"}},
+			Scopes:   []authz.ScopeInput{{ID: "acme", TypeID: "org"}, {ID: "t", TypeID: "team"}, {ID: "p", TypeID: "project", ParentScopeID: "t"}, {ID: "x", TypeID: "other"}},
+			Roles:    []authz.RoleInput{{ID: "role_acme", ScopeID: "acme", Name: "Acme"}, {ID: "role_x", ScopeID: "x", Name: "X"}},
+			Subjects: []authz.SubjectInput{{ID: "u", SubjectType: authz.SubjectUser, ExternalID: "u"}},
+		}))
+		// t goes under acme in the batch that assigns acme's role at p, and
+		// at a project created under p's sibling in the same batch.
+		must(c.Apply(ctx, authz.Batch{
+			ScopeEdges: []authz.ScopeEdgeInput{{ParentScopeID: "acme", ChildScopeID: "t"}},
+			Scopes: []authz.ScopeInput{{ID: "t2", TypeID: "team", ParentScopeID: "acme",
+				Memberships: []authz.ScopeMembershipInput{{SubjectID: "u", RoleIDs: []string{"role_acme"}}}}},
+			Memberships: []authz.MembershipInput{{SubjectID: "u", ScopeID: "p", RoleIDs: []string{"role_acme"}}},
+		}))
+		// An edge refused by the type rule does not place x above q: the
+		// assignment of x's role at q is refused too.
+		_, err := c.Apply(ctx, authz.Batch{
+			Scopes:      []authz.ScopeInput{{ID: "q", TypeID: "team"}},
+			ScopeEdges:  []authz.ScopeEdgeInput{{ParentScopeID: "x", ChildScopeID: "q"}},
+			Memberships: []authz.MembershipInput{{SubjectID: "u", ScopeID: "q", RoleIDs: []string{"role_x"}}},
+		})
+		wantItems(t, err, authz.ErrNotAllowed, "0 parentScopeId", "0 roleIds[0]")
+		if err := c.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
