@@ -108,8 +108,10 @@ func (w *writeTx) touch(r record) {
 // logs the touched nodes under it, dropping the entry that falls out of the
 // log.
 func (w *writeTx) commit() error {
-	if err := syncLevels(newView(w, nil)); err != nil {
-		return err
+	if len(w.relevels) > 0 {
+		if err := syncLevels(newView(w, nil)); err != nil {
+			return err
+		}
 	}
 	rev, err := readRevision(w)
 	if err != nil {

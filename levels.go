@@ -27,9 +27,16 @@ import (
 // reads. With the root, an ancestor test of scopes of different trees costs
 // two reads.
 //
-// The levels are maintained by every write that changes the tree:
-//   - creating a scope, or an edge under a new scope, computes its level
-//     from its parent's: a constant number of reads;
+// The levels live in the store, not in the Client's in-memory graph, so
+// that a write reads them in its own transaction, whichever process made
+// the writes before it, without bringing a graph up to date first; and the
+// graph, which walks parent pointers, would still cost a write time in
+// proportion to the depth.
+//
+// The levels are maintained by every write that changes the tree (putRecord
+// and deleteEntries mark the scopes concerned, syncLevels recomputes):
+//   - creating a scope, with or without a parent, computes its level from
+//     its parent's: a constant number of reads;
 //   - an edge that places a stored tree under a parent, and the deletion of
 //     the edge above a stored subtree, recompute the levels of the whole
 //     subtree that moved: cost proportional to the subtree's size, not to

@@ -123,8 +123,9 @@ func (v *view) parentScope(id string) string {
 }
 
 // ancestors returns id and all its ancestors, nearest first, ignoring define
-// boundaries. It stops at a cycle. It reads two records per scope: the
-// write path asks isAncestor instead, which does not walk.
+// boundaries. It stops at a cycle. It reads two records per scope of a
+// path that may be as deep as the tree: "is a in ancestors(x)" is
+// isAncestor(a, x), which does not walk.
 func (v *view) ancestors(id string) []string {
 	var out []string
 	seen := map[string]bool{}
