@@ -136,22 +136,6 @@ func (v *view) ancestors(id string) []string {
 	return out
 }
 
-// chain returns chain(id): id, then its parent, grandparent, … stopping
-// after the first scope whose type is define (SPEC §4.1). It reads one
-// level per scope of the chain, which may be as deep as the tree: checks
-// ask inChain or typeKeyVisible instead, and messages chainText.
-func (v *view) chain(id string) []string {
-	var out []string
-	v.chainLevels(id, func(l *scopeLevel) bool {
-		out = append(out, l.id)
-		return true
-	})
-	if len(out) == 0 {
-		out = []string{id}
-	}
-	return out
-}
-
 // isDefine reports whether the type of scope id has permission mode define.
 func (v *view) isDefine(id string) bool {
 	sc := get[Scope](v, scopeKind, id)
