@@ -85,9 +85,12 @@ type Client struct {
 }
 
 // New returns a Client over store. On an empty store it records the schema
-// version; on a store written by an incompatible version, or holding data of
-// this library's tables without a schema version, it fails with an error
-// wrapping ErrSchemaVersion and writes nothing.
+// version; a store written by an earlier version of the library is upgraded
+// in place, in one transaction (logged at Info: "authz: upgrading the store"),
+// after which that earlier version refuses it; on a store written by an
+// incompatible version, or holding data of this library's tables without a
+// schema version, it fails with an error wrapping ErrSchemaVersion and
+// writes nothing.
 func New(store storage.Storage, opts *Options) (*Client, error) {
 	if store == nil {
 		return nil, errors.New("authz: new: store is nil")
@@ -134,7 +137,7 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if err := store.Update(context.Background(), checkSchema); err != nil {
+	if err := store.Update(context.Background(), c.openSchema); err != nil {
 		return nil, fmt.Errorf("authz: new: %w", err)
 	}
 	return c, nil

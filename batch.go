@@ -71,6 +71,15 @@ type BatchResult struct {
 // References between items are resolved whatever their order; every item is
 // validated and every problem found is reported in one *BatchError (Op
 // "apply", ItemError.Kind naming the slice) before anything is committed.
+//
+// Edges that would close a cycle (scope type edges, scope edges, resource
+// edges) are checked as if one by one in item order, each against the
+// stored edges and the batch's edges not refused before it: of the edges
+// that together close a cycle, the first is reported. At most 100 such
+// edges of each kind are reported; the batch is refused all the same. The
+// checks cost time linear in the size of the batch (plus the stored part
+// of the graph above the edges they add), and a write's validation does
+// not read the chain of scopes it writes into.
 func (c *Client) Apply(ctx context.Context, b Batch) (BatchResult, error) {
 	return c.runBatch(ctx, "apply", true, &b)
 }
@@ -182,6 +191,11 @@ type builder struct {
 	top   map[string][]*item
 	byID  map[string]*item
 	errs  []*ItemError
+	// The edges of the batch whose graphs must stay acyclic, in item
+	// order, checked by one pass per kind (cycles.go).
+	typeEdges     []dagEdge
+	scopeEdges    []scopeEdgeItem
+	resourceEdges []dagEdge
 }
 
 // newID registers it as an object of kind k with the client id (validated)
@@ -382,13 +396,26 @@ func (b *builder) store(tx *writeTx) error {
 			return err
 		}
 	}
+	// The scope tree is checked and its levels computed first: the checks
+	// of chains read them. The resource edges are checked where their items
+	// come, so that they see the resources refused by the checks before.
 	v := newView(tx, b)
+	checkScopeTypeEdges(v, b.typeEdges)
+	checkScopeEdges(v, b.scopeEdges)
+	if err := syncLevels(v); err != nil {
+		return err
+	}
+	resourceEdges := false
 	for _, it := range b.items {
+		if it.group == "resourceEdges" && !resourceEdges {
+			resourceEdges = true
+			checkResourceEdges(v, b.resourceEdges)
+		}
 		if it.check != nil && !it.failed {
 			it.check(v)
-			if v.err != nil {
-				return v.err
-			}
+		}
+		if v.err != nil {
+			return v.err
 		}
 	}
 	return nil

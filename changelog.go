@@ -32,10 +32,13 @@ type nodeKey struct {
 }
 
 // writeTx is the transaction of a write made through the Client. putRecord
-// and deleteEntries take it, so no write can forget to log what it touched.
+// and deleteEntries take it, so no write can forget to log what it touched,
+// nor to bring the scope levels (levels.go) up to date.
 type writeTx struct {
 	storage.Tx
 	touched map[nodeKey]struct{}
+	// relevels holds the scopes whose levels syncLevels must recompute.
+	relevels map[string]bool
 }
 
 // write runs fn in a storage Update and, when fn succeeds, increments the
@@ -101,9 +104,15 @@ func (w *writeTx) touch(r record) {
 	}
 }
 
-// commit increments the revision and logs the touched nodes under it,
-// dropping the entry that falls out of the log.
+// commit brings the scope levels up to date, increments the revision and
+// logs the touched nodes under it, dropping the entry that falls out of the
+// log.
 func (w *writeTx) commit() error {
+	if len(w.relevels) > 0 {
+		if err := syncLevels(newView(w, nil)); err != nil {
+			return err
+		}
+	}
 	rev, err := readRevision(w)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,7 +38,9 @@ func (e *CheckError) Error() string {
 // the records agree both ways; every index and unique entry a record needs
 // is present, and no entry exists that no record needs; every reference
 // from one object to another (the ones Delete cascades along) names an
-// object of an accepted kind. It returns nil for a consistent store, a
+// object of an accepted kind; the level of every scope (its depth, root,
+// nearest define scope and jump pointer, kept for the writes) agrees with
+// the scope tree. It returns nil for a consistent store, a
 // *CheckError listing the problems, or the storage error that stopped it.
 //
 // Check reads everything and holds the data of the index tables in memory:
@@ -206,6 +209,44 @@ func (ck *checker) run(tx storage.Tx) error {
 	}
 	for _, k := range sortedKeys(wantUnique) {
 		ck.problemf("unique entry %q (→ %q) is missing", printable(k), wantUnique[k])
+	}
+	return ck.levels(tx)
+}
+
+// levels compares the stored scope levels with levels computed from the
+// scope tree.
+func (ck *checker) levels(tx storage.Tx) error {
+	want, cyclic, err := computeLevels(tx)
+	if err != nil {
+		return err
+	}
+	for _, id := range cyclic {
+		ck.problemf("scope %q lies on a cycle of scope edges", id)
+	}
+	err = tx.Scan(tableLevels, "", func(id string, v []byte) error {
+		w, ok := want[id]
+		delete(want, id)
+		if !ok {
+			if !slices.Contains(cyclic, id) {
+				ck.problemf("level record %q belongs to no scope", id)
+			}
+			return nil
+		}
+		got, err := decodeLevel(id, v)
+		if err != nil {
+			ck.problemf("%v", err)
+			return nil
+		}
+		if !got.equal(w) {
+			ck.problemf("scope %q: level record says %v; want %v", id, got, w)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range sortedKeys(want) {
+		ck.problemf("scope %q: level record is missing", id)
 	}
 	return nil
 }

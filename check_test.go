@@ -54,7 +54,15 @@ func TestCheckFindsCorruption(t *testing.T) {
 			return tx.Put("unique", "resource.external\x00rt_doc\x00api-spec", []byte("doc_acme"))
 		}, `names "doc_acme"; want "doc_api"`},
 		{"revision of the wrong size", func(tx storage.Tx) error { return tx.Put("meta", "revision", []byte{1}) }, "revision has 1 bytes"},
-		{"unknown schema", func(tx storage.Tx) error { return tx.Put("meta", "schema", []byte("9")) }, `schema version "9"; want 1`},
+		{"unknown schema", func(tx storage.Tx) error { return tx.Put("meta", "schema", []byte("9")) }, `schema version "9"; want 2`},
+		{"level record deleted", func(tx storage.Tx) error { return tx.Delete("scope_levels", "eng") }, `scope "eng": level record is missing`},
+		{"level record of another tree", func(tx storage.Tx) error {
+			return tx.Put("scope_levels", "eng", []byte(`{"d":1,"p":"acme","r":"globex","j":"acme","jd":0}`))
+		}, `scope "eng": level record says depth 1, parent "acme", root "globex"`},
+		{"stray level record", func(tx storage.Tx) error {
+			return tx.Put("scope_levels", "ghost", []byte(`{"d":0,"r":"ghost","j":"ghost"}`))
+		}, `level record "ghost" belongs to no scope`},
+		{"level record that does not decode", func(tx storage.Tx) error { return tx.Put("scope_levels", "eng", []byte("[")) }, `scope "eng": level record does not decode`},
 	}
 	for _, be := range backends {
 		for _, tc := range cases {

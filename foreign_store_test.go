@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,17 +42,6 @@ var storeBackends = []struct {
 		t.Cleanup(func() { s.Close() })
 		return s, path
 	}},
-}
-
-// layoutTables lists the tables of the storage layout: the shared ones and
-// one per kind.
-func layoutTables() []string {
-	tables := []string{tableMeta, tableIDs, tableIndex, tableUnique}
-	for _, k := range kindsByName {
-		tables = append(tables, k.table)
-	}
-	slices.Sort(tables)
-	return tables
 }
 
 // dump reads every key of the given tables.
@@ -127,6 +117,9 @@ func TestNewRandomStores(t *testing.T) {
 	t.Logf("random seed %d", seed)
 	ctx := context.Background()
 	layout := layoutTables()
+	// A store of schema version 1 is upgraded, not adopted as it is: the
+	// stamps here are the current version and versions New refuses.
+	current := strconv.Itoa(schemaVersion)
 	others := []string{"users", "sessions", "t", "meta2", "Scopes", "\x00", "ids\x00"}
 	for _, b := range storeBackends {
 		var adopted, refused int
@@ -149,9 +142,9 @@ func TestNewRandomStores(t *testing.T) {
 				}
 				switch r.IntN(4) {
 				case 0:
-					stamp = "1"
+					stamp = current
 				case 1:
-					stamp = []string{"2", "0", "x", "99"}[r.IntN(4)]
+					stamp = []string{"3", "0", "x", "99"}[r.IntN(4)]
 				}
 				if stamp != "" {
 					written[tableMeta] = true
@@ -163,7 +156,7 @@ func TestNewRandomStores(t *testing.T) {
 				t.Fatal(err)
 			}
 			tables := slices.Sorted(maps.Keys(written))
-			wantRefused := stamp != "" && stamp != "1" || stamp == "" && dataInLayout
+			wantRefused := stamp != "" && stamp != current || stamp == "" && dataInLayout
 			before := dump(t, s, append(tables, tableMeta))
 			var hash [32]byte
 			if wantRefused {
@@ -185,8 +178,8 @@ func TestNewRandomStores(t *testing.T) {
 				t.Fatalf("%s store %d (tables %q, schema %q): New got %v; want a client", b.name, i, tables, stamp, err)
 			default:
 				adopted++
-				if got := dump(t, s, []string{tableMeta})[tableMeta+"/"+metaSchema]; got != "1" {
-					t.Fatalf("%s store %d: schema after New: got %q; want \"1\"", b.name, i, got)
+				if got := dump(t, s, []string{tableMeta})[tableMeta+"/"+metaSchema]; got != current {
+					t.Fatalf("%s store %d: schema after New: got %q; want %q", b.name, i, got, current)
 				}
 			}
 			s.Close()

@@ -493,14 +493,11 @@ func buildPermission(b *builder, it *item, in *PermissionInput) {
 	}
 	p.Logic = buildCondition(b, it, "logic", in.Logic)
 	it.check = func(v *view) {
-		chain := v.chain(p.ScopeID)
-		for _, s := range chain {
-			if v.unique(uniqueResourceTypeKey, s, p.ResourceType) != "" {
-				return
-			}
+		if v.typeKeyVisible(p.ScopeID, p.ResourceType) {
+			return
 		}
 		v.fail(it, "resourceType", notAllowedf("no resource type with key %q is visible at scope %q (looked in %s): create the resource type {scopeId: %q, key: %q} at scope %q or above it first",
-			p.ResourceType, p.ScopeID, strings.Join(chain, ", "), p.ScopeID, p.ResourceType, p.ScopeID))
+			p.ResourceType, p.ScopeID, v.chainText(p.ScopeID), p.ScopeID, p.ResourceType, p.ScopeID))
 	}
 }
 
@@ -897,7 +894,7 @@ func checkPolicyResource(v *view, it *item, p *ResourcePolicy) {
 		}
 	}
 	for _, h := range homes {
-		if slices.Contains(v.ancestors(h), p.ScopeID) {
+		if v.isAncestor(p.ScopeID, h) {
 			if err := policyTenancy(v, p, r); err != nil {
 				v.fail(it, "target.resourceId", err)
 			}
@@ -921,15 +918,18 @@ func checkPolicyResource(v *view, it *item, p *ResourcePolicy) {
 // the borrower's collections may still match a shared resource; they are
 // considered only when no policy of the owner applies.)
 func policyTenancy(v *view, p *ResourcePolicy, r *Resource) error {
-	if slices.Contains(v.ancestors(r.ScopeID), p.ScopeID) {
+	if v.isAncestor(p.ScopeID, r.ScopeID) {
 		return nil
 	}
-	chain := v.chain(r.ScopeID)
-	if len(chain) == 0 {
+	lo := v.level(r.ScopeID)
+	if lo == nil {
 		return nil // the owner is gone: the resource is checked elsewhere
 	}
-	tenant := chain[len(chain)-1]
-	if slices.Contains(v.ancestors(p.ScopeID), tenant) {
+	tenant := lo.Define
+	if tenant == "" {
+		tenant = lo.Root
+	}
+	if v.isAncestor(tenant, p.ScopeID) {
 		return nil
 	}
 	return notAllowedf("resource %q belongs to scope %q (tenant scope %q); a policy defined at scope %q, outside that tenant and not above it, cannot target it: only the owner's side decides its policies (use a collection of your own, or ask the owner)",

@@ -227,32 +227,7 @@ func buildScopeTypeEdge(b *builder, it *item, in *ScopeTypeEdgeInput) {
 	it.rec = e
 	b.requiredRef(it, "parentTypeId", in.ParentTypeID, scopeTypeKind)
 	b.requiredRef(it, "childTypeId", in.ChildTypeID, scopeTypeKind)
-	it.check = func(v *view) {
-		// A cycle exists when the parent type is reachable from the child
-		// type through edges (the new ones included).
-		if e.ParentTypeID == e.ChildTypeID {
-			v.fail(it, "childTypeId", notAllowedf("scope type %q cannot be its own child", e.ChildTypeID))
-			return
-		}
-		seen := map[string]bool{e.ChildTypeID: true}
-		queue := []string{e.ChildTypeID}
-		for len(queue) > 0 {
-			t := queue[0]
-			queue = queue[1:]
-			for _, eid := range v.indexed(ixScopeTypeEdgePar, t) {
-				ce := get[ScopeTypeEdge](v, scopeTypeEdgeKind, eid)
-				if ce == nil || seen[ce.ChildTypeID] {
-					continue
-				}
-				if ce.ChildTypeID == e.ParentTypeID {
-					v.fail(it, "childTypeId", notAllowedf("scope type edge %q → %q would make a cycle: %q is already above %q", e.ParentTypeID, e.ChildTypeID, e.ChildTypeID, e.ParentTypeID))
-					return
-				}
-				seen[ce.ChildTypeID] = true
-				queue = append(queue, ce.ChildTypeID)
-			}
-		}
-	}
+	b.typeEdges = append(b.typeEdges, dagEdge{it: it, parent: e.ParentTypeID, child: e.ChildTypeID})
 }
 
 // CreateScopeTypeEdges creates scope type edges in one atomic batch.
@@ -352,7 +327,7 @@ func buildScope(b *builder, it *item, in *ScopeInput) {
 		e.ID = b.newID(eit, scopeEdgeKind, "")
 		eit.rec = e
 		b.ref(eit, "parentScopeId", in.ParentScopeID, scopeKind)
-		eit.check = func(v *view) { checkScopeEdge(v, eit, e, "parentScopeId") }
+		b.scopeEdges = append(b.scopeEdges, scopeEdgeItem{it: eit, e: e, field: "parentScopeId"})
 	}
 	for i := range in.Memberships {
 		m := &in.Memberships[i]
@@ -462,6 +437,12 @@ func (c *Client) DeleteScope(ctx context.Context, id string) error {
 
 // ScopeEdge places a child scope under a parent scope. A scope has at most
 // one parent.
+//
+// The store keeps, for every scope, its depth, its root, its nearest define
+// scope and one pointer to an ancestor, so that a write checks "is this
+// scope in the chain of that one" in O(log depth) reads instead of walking
+// the tree: creating a scope or writing into a scope costs the same at
+// depth 10 and at depth 10,000.
 type ScopeEdge struct {
 	ID            string `json:"id"`
 	ParentScopeID string `json:"parentScopeId"`
@@ -490,40 +471,13 @@ func buildScopeEdge(b *builder, it *item, in *ScopeEdgeInput) {
 	it.rec = e
 	b.requiredRef(it, "parentScopeId", in.ParentScopeID, scopeKind)
 	b.requiredRef(it, "childScopeId", in.ChildScopeID, scopeKind)
-	it.check = func(v *view) { checkScopeEdge(v, it, e, "parentScopeId") }
+	b.scopeEdges = append(b.scopeEdges, scopeEdgeItem{it: it, e: e, field: "parentScopeId"})
 }
 
-// checkScopeEdge enforces the type rule and acyclicity of a new scope edge.
-// A cycle made only of scopes created by this batch is a reference cycle
-// (ErrInvalid); one that goes through a stored scope is ErrNotAllowed.
-func checkScopeEdge(v *view, it *item, e *ScopeEdge, field string) {
-	parent := get[Scope](v, scopeKind, e.ParentScopeID)
-	child := get[Scope](v, scopeKind, e.ChildScopeID)
-	if parent == nil || child == nil {
-		return // reported elsewhere
-	}
-	if v.unique(uniqueScopeTypeEdge, parent.TypeID, child.TypeID) == "" {
-		v.fail(it, field, notAllowedf("a scope of type %q cannot be placed under a scope of type %q: create the scope type edge {parentTypeId: %q, childTypeId: %q} first",
-			child.TypeID, parent.TypeID, parent.TypeID, child.TypeID))
-		return
-	}
-	allNew := true
-	for _, s := range v.ancestors(e.ParentScopeID) {
-		if _, ok := v.b.byID[s]; !ok {
-			allNew = false
-		}
-		if s == e.ChildScopeID {
-			if allNew {
-				v.fail(it, field, invalidf("reference cycle: scope %q would be its own ancestor through parentScopeId references in this batch", e.ChildScopeID))
-			} else {
-				v.fail(it, field, notAllowedf("scope %q is above scope %q: the edge would make a cycle", e.ChildScopeID, e.ParentScopeID))
-			}
-			return
-		}
-	}
-}
-
-// CreateScopeEdges creates scope edges in one atomic batch.
+// CreateScopeEdges creates scope edges in one atomic batch. An edge whose
+// child already has scopes under it moves that whole subtree: the write
+// then costs time in proportion to the subtree's size (the position of
+// every scope in it is stored, see ScopeEdge), not to the depth it moves to.
 func (c *Client) CreateScopeEdges(ctx context.Context, in []ScopeEdgeInput) ([]ScopeEdge, error) {
 	return createMany(ctx, c, "create scope edges", &Batch{ScopeEdges: in}, func(r *BatchResult) []ScopeEdge { return r.ScopeEdges })
 }
@@ -563,7 +517,9 @@ func (c *Client) ListScopeEdges(ctx context.Context, f ScopeEdgeFilter) ([]Scope
 	return list[ScopeEdge](ctx, c, scopeEdgeKind, listPlan{}, nil, f.Page)
 }
 
-// DeleteScopeEdge deletes a scope edge: the child becomes a root scope.
+// DeleteScopeEdge deletes a scope edge: the child becomes a root scope. Like
+// the creation of an edge above a subtree, it costs time in proportion to
+// the size of the child's subtree.
 func (c *Client) DeleteScopeEdge(ctx context.Context, id string) error {
 	return c.deleteOne(ctx, scopeEdgeKind, id)
 }

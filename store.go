@@ -20,6 +20,8 @@ import (
 //	index  name \x00 value... \x00 id → empty: non-unique secondary indexes
 //	unique name \x00 value... → id: uniqueness rules, also used as lookups
 //
+// plus the change log (changelog.go) and the scope levels (levels.go).
+//
 // Index values are escaped so that a value never contains the separator:
 // \x01 → \x01\x02, \x00 → \x01\x01. Ids never contain \x00 or \x01.
 const (
@@ -35,7 +37,10 @@ const (
 	// incompatible change and teach New to migrate older stores. It is
 	// stored as a decimal number, always: boltstore recognizes the files
 	// written before it marked its files by this key and that form.
-	schemaVersion = 1
+	//
+	// Version 2 added the scope levels (levels.go) and the index of resource
+	// types by key; New upgrades a version 1 store in place (upgradeFrom1).
+	schemaVersion = 2
 )
 
 // kindSpec describes one kind of stored object.
@@ -262,6 +267,7 @@ func putRecord(tx *writeTx, r, old record) error {
 		if err := tx.Put(tableIDs, id, []byte(k.name)); err != nil {
 			return err
 		}
+		tx.structural(r)
 	}
 	return tx.Put(k.table, id, v)
 }
@@ -269,6 +275,7 @@ func putRecord(tx *writeTx, r, old record) error {
 // deleteEntries removes r, its id and its index entries.
 func deleteEntries(tx *writeTx, r record) error {
 	tx.touch(r)
+	tx.structural(r)
 	id := r.recordID()
 	for _, u := range r.uniques() {
 		if err := tx.Delete(tableUnique, keyOf(u.name, u.values)); err != nil {
@@ -360,39 +367,97 @@ func readRevision(tx storage.Tx) (uint64, error) {
 	return binary.BigEndian.Uint64(v), nil
 }
 
-// checkSchema stamps an empty store with the current schema version and
-// refuses a store stamped with another one. A store without the stamp but
-// with data in a table of the layout was not written by this library
-// (another program wrote it, or it lost its stamp): it is refused too, and
-// nothing is written to it. Tables outside the layout are not looked at: a
-// Storage has no list of its tables.
-func checkSchema(tx storage.Tx) error {
+// checkSchema stamps an empty store with the current schema version,
+// upgrades a store of version 1, and refuses a store stamped with another
+// version. It returns the version the store had (0 when it had none). A
+// store without the stamp but with data in a table of the layout was not
+// written by this library (another program wrote it, or it lost its
+// stamp): it is refused too, and nothing is written to it. Tables outside
+// the layout are not looked at: a Storage has no list of its tables.
+func checkSchema(tx storage.Tx) (int, error) {
 	v, err := tx.Get(tableMeta, metaSchema)
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := checkUnstamped(tx); err != nil {
-			return err
+			return 0, err
 		}
-		return tx.Put(tableMeta, metaSchema, []byte(strconv.Itoa(schemaVersion)))
+		return 0, tx.Put(tableMeta, metaSchema, []byte(strconv.Itoa(schemaVersion)))
 	}
+	if err != nil {
+		return 0, err
+	}
+	got, err := strconv.Atoi(string(v))
+	switch {
+	case err == nil && got == schemaVersion:
+		return got, nil
+	case err == nil && got == 1:
+		if err := upgradeFrom1(tx); err != nil {
+			return got, fmt.Errorf("authz: upgrade the store from schema version 1 to %d: %w", schemaVersion, err)
+		}
+		return got, nil
+	}
+	return 0, fmt.Errorf("authz: store has schema version %q; this version of the library reads version %d: %w", v, schemaVersion, ErrSchemaVersion)
+}
+
+// openSchema is the transaction New runs on the store: checkSchema, with a
+// log record when it upgrades the store (the record precedes the commit).
+func (c *Client) openSchema(tx storage.Tx) error {
+	from, err := checkSchema(tx)
+	if err == nil && from != 0 && from != schemaVersion {
+		c.log.Info("authz: upgrading the store", "fromSchema", from, "toSchema", schemaVersion)
+	}
+	return err
+}
+
+// upgradeFrom1 adds to a version 1 store what version 2 keeps: the level of
+// every scope and the index of resource types by key. The store's objects
+// and revision are left as they are: nothing a reader sees changes.
+func upgradeFrom1(tx storage.Tx) error {
+	levels, cyclic, err := computeLevels(tx)
 	if err != nil {
 		return err
 	}
-	got, err := strconv.Atoi(string(v))
-	if err != nil || got != schemaVersion {
-		return fmt.Errorf("authz: store has schema version %q; this version of the library reads version %d: %w", v, schemaVersion, ErrSchemaVersion)
+	if len(cyclic) > 0 {
+		return corruptf("scopes %q lie on a cycle of scope edges", cyclic)
 	}
-	return nil
+	for _, id := range sortedKeys(levels) {
+		if err := tx.Put(tableLevels, id, levels[id].encode()); err != nil {
+			return err
+		}
+	}
+	var keys []string
+	err = tx.Scan(resourceTypeKind.table, "", func(id string, v []byte) error {
+		r, err := resourceTypeKind.decode(v)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, indexKey(idx(ixResourceTypeKey, r.(*ResourceType).Key), id))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Put(tableIndex, k, nil); err != nil {
+			return err
+		}
+	}
+	return tx.Put(tableMeta, metaSchema, []byte(strconv.Itoa(schemaVersion)))
+}
+
+// layoutTables lists every table of the layout, sorted.
+func layoutTables() []string {
+	tables := []string{tableMeta, tableIDs, tableIndex, tableUnique, tableLevels}
+	for _, k := range kindsByName {
+		tables = append(tables, k.table)
+	}
+	slices.Sort(tables)
+	return tables
 }
 
 // checkUnstamped refuses a store without a schema version that holds a key
 // in any table of the layout.
 func checkUnstamped(tx storage.Tx) error {
-	tables := []string{tableMeta, tableIDs, tableIndex, tableUnique}
-	for _, k := range kindsByName {
-		tables = append(tables, k.table)
-	}
-	slices.Sort(tables)
-	for _, table := range tables {
+	for _, table := range layoutTables() {
 		err := tx.Scan(table, "", func(string, []byte) error { return errStopScan })
 		if errors.Is(err, errStopScan) {
 			return fmt.Errorf("authz: store has no schema version but holds data in table %q: it was not written by this library: %w", table, ErrSchemaVersion)

@@ -706,53 +706,80 @@ func checkTagAssignment(v *view, it *item, a *TagAssignment) {
 		return
 	}
 	// Count the assignments of the group's tags on the target, in every
-	// scope: the stored ones and those of this batch up to this item, so
-	// that the first items of a batch within the limit pass and the ones
-	// beyond it are reported.
-	n := 0
-	for _, aid := range v.indexed(ixTagAssignTarget, a.TargetID) {
-		if o, ok := v.b.byID[aid]; ok && o.group == it.group && o.index > it.index {
-			continue
-		}
-		o := get[TagAssignment](v, tagAssignKind, aid)
-		if o == nil || o.TargetType != a.TargetType {
-			continue
-		}
-		if ot := get[Tag](v, tagKind, o.TagID); ot != nil && ot.TagGroupID == g.ID {
-			n++
+	// scope: the stored ones and those of this batch up to this item that
+	// passed, so that the first items of a batch within the limit pass and
+	// the ones beyond it are reported. The stored ones are counted once per
+	// group and target, and the count is kept for the next items.
+	key := tagTarget{group: g.ID, targetType: a.TargetType, target: a.TargetID}
+	n, counted := v.tagCounts[key]
+	if !counted {
+		for _, aid := range v.indexed(ixTagAssignTarget, a.TargetID) {
+			if _, inBatch := v.b.byID[aid]; inBatch {
+				continue
+			}
+			o := get[TagAssignment](v, tagAssignKind, aid)
+			if o == nil || o.TargetType != a.TargetType {
+				continue
+			}
+			if ot := get[Tag](v, tagKind, o.TagID); ot != nil && ot.TagGroupID == g.ID {
+				n++
+			}
 		}
 	}
+	n++ // this one
 	if limit := *g.MaxAppliedPerTarget; n > limit {
 		v.fail(it, "tagId", notAllowedf("tag group %q allows at most %d of its tags on one target (maxAppliedPerTarget, counted across scopes), and %s %q would carry %d: remove one of its tags of that group first, or raise the limit",
 			g.ID, limit, a.TargetType, a.TargetID, n))
+		n--
 	}
+	if v.tagCounts == nil {
+		v.tagCounts = map[tagTarget]int{}
+	}
+	v.tagCounts[key] = n
 }
 
+// tagTarget names the tags of one group on one target.
+type tagTarget struct {
+	group      string
+	targetType ModelType
+	target     string
+}
+
+// bindingSet holds the bindings of one tag group as (model type, model id)
+// pairs; the id is "" for a binding of every object of the type.
+type bindingSet map[[2]string]bool
+
 // bindingCovers reports whether a binding of group groupID allows the
-// assignment a (SPEC §2.1).
+// assignment a (SPEC §2.1). The group's bindings are read once per write.
 func bindingCovers(v *view, groupID string, a *TagAssignment) bool {
-	var res *Resource
-	for _, bid := range v.indexed(ixTagBindingGroup, groupID) {
-		bd := get[TagBinding](v, tagBindingKind, bid)
-		if bd == nil {
-			continue
-		}
-		if bd.ModelType == a.TargetType && (bd.ModelID == nil || *bd.ModelID == a.TargetID) {
-			return true
-		}
-		if a.TargetType == ModelResource && bd.ModelType == ModelResourceType {
-			if bd.ModelID == nil {
-				return true
-			}
-			if res == nil {
-				res = get[Resource](v, resourceKind, a.TargetID)
-			}
-			if res != nil && res.ResourceTypeID == *bd.ModelID {
-				return true
+	set, ok := v.bindings[groupID]
+	if !ok {
+		set = bindingSet{}
+		for _, bid := range v.indexed(ixTagBindingGroup, groupID) {
+			if bd := get[TagBinding](v, tagBindingKind, bid); bd != nil {
+				id := ""
+				if bd.ModelID != nil {
+					id = *bd.ModelID
+				}
+				set[[2]string{string(bd.ModelType), id}] = true
 			}
 		}
+		if v.bindings == nil {
+			v.bindings = map[string]bindingSet{}
+		}
+		v.bindings[groupID] = set
 	}
-	return false
+	if set[[2]string{string(a.TargetType), ""}] || set[[2]string{string(a.TargetType), a.TargetID}] {
+		return true
+	}
+	if a.TargetType != ModelResource {
+		return false
+	}
+	if set[[2]string{string(ModelResourceType), ""}] {
+		return true
+	}
+	res := get[Resource](v, resourceKind, a.TargetID)
+	return res != nil && set[[2]string{string(ModelResourceType), res.ResourceTypeID}]
 }
 
 // CreateTagAssignments puts tags on targets in one atomic batch. Each

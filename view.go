@@ -15,13 +15,16 @@ type view struct {
 	w      *writeTx // tx, when the view belongs to a write
 	b      *builder // nil outside a batch (updates, deletes)
 	cache  map[string]record
-	chains map[string][]string
-	err    error
+	levels map[string]*scopeLevel // levels read or written (levels.go)
+	// What the checks of tag assignments learn once per write (tag.go).
+	tagCounts map[tagTarget]int
+	bindings  map[string]bindingSet
+	err       error
 }
 
 func newView(tx storage.Tx, b *builder) *view {
 	w, _ := tx.(*writeTx)
-	return &view{tx: tx, w: w, b: b, cache: map[string]record{}, chains: map[string][]string{}}
+	return &view{tx: tx, w: w, b: b, cache: map[string]record{}, levels: map[string]*scopeLevel{}}
 }
 
 // get returns the object id of kind k, or nil when there is none (or it is
@@ -86,66 +89,37 @@ func (v *view) indexed(name string, values ...string) []string {
 	return ids
 }
 
+// anyIndexed reports whether an entry of index name with leading value
+// value satisfies ok, reading the entries only until one does.
+func (v *view) anyIndexed(name, value string, ok func(id string) bool) bool {
+	if v.err != nil {
+		return false
+	}
+	found := false
+	err := scanIndex(v.tx, name, []string{value}, func(id string) error {
+		if ok(id) {
+			found = true
+			return errStopScan
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		v.err = err
+	}
+	return found
+}
+
 // maxScopeDepth bounds walks up the scope tree; a deeper tree is treated as
 // corrupted and the walk stops.
 const maxScopeDepth = 10000
 
-// parentScope returns the parent of scope id, or "".
+// parentScope returns the parent of scope id, or "", from its scope edge.
 func (v *view) parentScope(id string) string {
 	eid := v.unique(uniqueScopeParent, id)
 	if e := get[ScopeEdge](v, scopeEdgeKind, eid); e != nil {
 		return e.ParentScopeID
 	}
 	return ""
-}
-
-// ancestors returns id and all its ancestors, nearest first, ignoring define
-// boundaries. It stops at a cycle.
-func (v *view) ancestors(id string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for s := id; s != "" && !seen[s] && len(out) < maxScopeDepth; s = v.parentScope(s) {
-		seen[s] = true
-		out = append(out, s)
-	}
-	return out
-}
-
-// chain returns chain(id): id, then its parent, grandparent, … stopping
-// after the first scope whose type is define (SPEC §4.1).
-//
-// Chains are memoized for the view, each from its parent's, so that a batch
-// touching many scopes of one tree reads each scope once.
-func (v *view) chain(id string) []string {
-	if c, ok := v.chains[id]; ok {
-		return c
-	}
-	// Walk up to the first scope whose chain is known, then build the
-	// chains on the way back down.
-	var path []string
-	seen := map[string]bool{}
-	var tail []string
-	for s := id; s != "" && !seen[s] && len(path) < maxScopeDepth; s = v.parentScope(s) {
-		if c, ok := v.chains[s]; ok {
-			tail = c
-			break
-		}
-		seen[s] = true
-		path = append(path, s)
-		if v.isDefine(s) {
-			break
-		}
-	}
-	for i := len(path) - 1; i >= 0; i-- {
-		s := path[i]
-		c := []string{s}
-		if !v.isDefine(s) {
-			c = append(c, tail...)
-		}
-		v.chains[s] = c
-		tail = c
-	}
-	return v.chains[id]
 }
 
 // isDefine reports whether the type of scope id has permission mode define.
@@ -156,16 +130,6 @@ func (v *view) isDefine(id string) bool {
 	}
 	st := get[ScopeType](v, scopeTypeKind, sc.TypeID)
 	return st != nil && st.Config.PermissionMode == PermissionModeDefine
-}
-
-// inChain reports whether target is in chain(id).
-func (v *view) inChain(id, target string) bool {
-	for _, s := range v.chain(id) {
-		if s == target {
-			return true
-		}
-	}
-	return false
 }
 
 // fail reports a rule violation of it found by a check.
