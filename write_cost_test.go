@@ -161,7 +161,17 @@ func TestWriteReadsIndependentOfDepth(t *testing.T) {
 				return err
 			}},
 			{"resource of a root type", true, func(x string, _ int) error {
-				_, err := c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_doc", ScopeID: x, ExternalResourceID: x})
+				_, err := c.CreateResource(ctx, authz.ResourceInput{ID: "r_" + x, ResourceTypeID: "rt_doc", ScopeID: x, ExternalResourceID: x})
+				return err
+			}},
+			{"root policy on that resource", true, func(x string, _ int) error {
+				_, err := c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ScopeID: "s0", Name: "p", Effect: authz.EffectDeny, Actions: []string{"*"},
+					Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "r_" + x}})
+				return err
+			}},
+			{"local policy on that resource", true, func(x string, _ int) error {
+				_, err := c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ScopeID: x, Name: "p", Effect: authz.EffectDeny, Actions: []string{"*"},
+					Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "r_" + x}})
 				return err
 			}},
 			{"tag of a root group", true, func(x string, _ int) error {
