@@ -30,7 +30,7 @@ func TestFastCompareAgrees(t *testing.T) {
 				if c.fast == nil {
 					t.Fatalf("%s: no fast form", src)
 				}
-				slow := &condition{rule: c.rule, src: c.src}
+				slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 				datas := []map[string]any{
 					{"subject": map[string]any{"meta": map[string]any{}}},         // missing value
 					{"subject": map[string]any{}},                                 // missing parent

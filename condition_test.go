@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/diegoholiveira/jsonlogic/v3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // mustCondition parses src and fails the test on error.
@@ -362,10 +364,9 @@ func TestConditionEvaluationErrorFailsClosed(t *testing.T) {
 }
 
 func TestConditionPanicFailsClosed(t *testing.T) {
-	// The library recovers panics whose value is an error and re-panics on
-	// any other value; eval must catch both. The operator exists only in
-	// this test binary.
-	jsonlogic.AddOperator("authz_test_panic", func(values, data any) any { panic("boom") })
+	// The evaluator returns errors rather than panicking, but a panic (here
+	// a condition that was never compiled, which only a bug could build)
+	// must still fail closed.
 	c := &condition{rule: map[string]any{"authz_test_panic": []any{}}, src: "test"}
 	got, err := c.eval(nil)
 	if got || err == nil || !strings.Contains(err.Error(), "panicked") {
@@ -620,18 +621,72 @@ func FuzzCondition(f *testing.F) {
 		if diff := cmp.Diff(c.rule, again.rule); diff != "" {
 			t.Fatalf("String() %s parses back to another rule (-first +again):\n%s", c, diff)
 		}
-		slow := &condition{rule: c.rule, src: c.src}
+		slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 		for _, d := range conditionFuzzData {
 			ok, err := c.eval(d)
 			if ok && err != nil {
 				t.Fatalf("eval = true with error %v", err)
 			}
-			// The fast path, when it decides, is the library's answer.
+			// The fast path, when it decides, is the evaluator's answer.
 			if want, _ := slow.eval(d); c.fast != nil && ok != want {
-				t.Fatalf("eval = %v with the fast path, %v with the library, on %v", ok, want, d)
+				t.Fatalf("eval = %v with the fast path, %v without, on %v", ok, want, d)
+			}
+			// The evaluator gives the library's result, except where the
+			// library runs an object of the data as logic: data holding an
+			// object whose one key is an operator is skipped, and the
+			// library failing on an unknown operator (which can only come
+			// from the data) is no disagreement.
+			if holdsLibraryOperator(d) {
+				continue
+			}
+			got, gotErr := c.prog.Eval(d, nil)
+			want, wantErr := libraryApply(c.rule, d)
+			var invalid jsonlogic.ErrInvalidOperator
+			if errors.As(wantErr, &invalid) {
+				continue
+			}
+			if (gotErr != nil) != (wantErr != nil) || gotErr == nil && !cmp.Equal(got, want, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()) {
+				t.Fatalf("on %v: got %v, %v; the library gives %v, %v", d, got, gotErr, want, wantErr)
 			}
 		}
 	})
+}
+
+// libraryApply evaluates a rule with github.com/diegoholiveira/jsonlogic/v3,
+// which evaluated conditions before internal/logic, turning panics into
+// errors.
+func libraryApply(rule, data any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("library panicked: %v", r)
+		}
+	}()
+	return jsonlogic.ApplyInterface(rule, data)
+}
+
+// libraryOperators are the operators github.com/diegoholiveira/jsonlogic/v3
+// v3.9.1 knows.
+var libraryOperators = strings.Fields(`and or filter map reduce all none some in missing missing_some var set cat substr
+	merge if ?: max min + - * / % abs ! !! === !== < <= > >= == != contains_all contains_any contains_none`)
+
+// holdsLibraryOperator reports whether v holds an object with one key that
+// is an operator of the library.
+func holdsLibraryOperator(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if len(x) == 1 && slices.Contains(libraryOperators, k) || holdsLibraryOperator(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if holdsLibraryOperator(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func BenchmarkConditionEval(b *testing.B) {
