@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // Limits on a matchDefinition. Depth counts definitions: a definition
@@ -819,16 +822,23 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
 }
 
 // globMatch reports whether s matches pattern, where * matches any run of
-// characters (including none) and ? exactly one character (rune); every
-// other character matches itself. There is no escaping.
+// characters (including none) and ? exactly one character; every other
+// character matches itself. There is no escaping. Characters are runes:
+// pattern and s are decoded as UTF-8, and a byte that is not part of a
+// valid UTF-8 sequence is a character of its own, which matches only the
+// same byte (never U+FFFD, nor a byte inside a valid sequence).
 //
-// It never backtracks exponentially: the pattern is split at its stars; the
-// part before the first star must match a prefix of s, the part after the
-// last star a suffix, and every part in between is matched at its leftmost
-// position in what remains (leftmost is always safe because a star can
-// absorb whatever is skipped). Parts without ? are found with
-// strings.Index; the worst case is O(len(pattern)·len(s)), and it does not
-// allocate.
+// It runs in O(len(pattern) + len(s)·⌈m/64⌉) time, m being the longest run
+// of the pattern between two stars in characters, and does not allocate
+// unless such a run that holds ? is longer than 64 characters. The pattern
+// is split at its stars; the part before the first star must match a
+// prefix of s, the part after the last star a suffix, and every part in
+// between is matched at its leftmost position in what remains (leftmost is
+// always safe because a star can absorb whatever is skipped). A part
+// without ? that is valid UTF-8 is found with strings.Index when it is at
+// most 64 bytes long (byte and character matching agree on such parts); the
+// others by bit-parallel matching over characters (Shift-And), which scans
+// each character of s once, keeping one bit per character of the part.
 func globMatch(pattern, s string) bool {
 	star := strings.IndexByte(pattern, '*')
 	if star < 0 {
@@ -876,54 +886,91 @@ func globMatch(pattern, s string) bool {
 	return true
 }
 
+// globMatchBudget is globMatch charging b first with globCost; where names
+// the pattern for the error when b runs out.
+func globMatchBudget(pattern, s string, b *logic.Budget, where fmt.Stringer) (bool, error) {
+	if b != nil {
+		if err := b.Charge(globCost(pattern, s), where); err != nil {
+			return false, err
+		}
+	}
+	return globMatch(pattern, s), nil
+}
+
+// globCost is what matching s against pattern costs in budget operations:
+// 1, plus one per 64 bytes of the pattern, plus one per 64 bytes of s for
+// each 64 characters of the longest part matched bit-parallel (an upper
+// bound of the work globMatch does).
+func globCost(pattern, s string) int64 {
+	words := 1
+	for part := range strings.SplitSeq(pattern, "*") {
+		if w := (utf8.RuneCountInString(part) + 63) / 64; w > words {
+			words = w
+		}
+	}
+	return 1 + int64(len(pattern)>>6) + int64(len(s)>>6)*int64(words)
+}
+
+// globChar reads the character of s at byte i: a rune, or for a byte that
+// is not valid UTF-8, -1 minus the byte (so it equals only itself).
+func globChar(s string, i int) (c rune, width int) {
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && w == 1 {
+		return -1 - rune(s[i]), 1
+	}
+	return r, w
+}
+
+// globLastChar is globChar for the character that ends s.
+func globLastChar(s string) (c rune, width int) {
+	r, w := utf8.DecodeLastRuneInString(s)
+	if r == utf8.RuneError && w == 1 {
+		return -1 - rune(s[len(s)-1]), 1
+	}
+	return r, w
+}
+
 // globPrefix matches a star-free part against the start of s and returns
-// the number of bytes of s it covers. Literal runs compare as bytes; a ?
-// consumes one rune (an invalid byte counts as one rune).
+// the number of bytes of s it covers.
 func globPrefix(part, s string) (int, bool) {
+	if strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
+		return len(part), strings.HasPrefix(s, part)
+	}
 	n := 0
-	for part != "" {
-		if part[0] == '?' {
-			if n >= len(s) {
-				return 0, false
-			}
-			_, w := utf8.DecodeRuneInString(s[n:])
-			n += w
-			part = part[1:]
-			continue
-		}
-		j := strings.IndexByte(part, '?')
-		if j < 0 {
-			j = len(part)
-		}
-		if !strings.HasPrefix(s[n:], part[:j]) {
+	for i := 0; i < len(part); {
+		if n >= len(s) {
 			return 0, false
 		}
-		n += j
-		part = part[j:]
+		pc, pw := globChar(part, i)
+		sc, sw := globChar(s, n)
+		if pc != '?' && pc != sc {
+			return 0, false
+		}
+		i += pw
+		n += sw
 	}
 	return n, true
 }
 
 // globSuffix matches a star-free part against the end of s and returns the
-// number of bytes of s it covers.
+// number of bytes of s it covers. (Decoding UTF-8 backwards finds the same
+// characters as decoding it forwards, invalid bytes included.)
 func globSuffix(part, s string) (int, bool) {
+	if strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
+		return len(part), strings.HasSuffix(s, part)
+	}
 	n := len(s)
-	for part != "" {
-		if part[len(part)-1] == '?' {
-			if n == 0 {
-				return 0, false
-			}
-			_, w := utf8.DecodeLastRuneInString(s[:n])
-			n -= w
-			part = part[:len(part)-1]
-			continue
-		}
-		j := strings.LastIndexByte(part, '?') + 1
-		if !strings.HasSuffix(s[:n], part[j:]) {
+	for j := len(part); j > 0; {
+		if n == 0 {
 			return 0, false
 		}
-		n -= len(part) - j
-		part = part[:j]
+		pc, pw := globLastChar(part[:j])
+		sc, sw := globLastChar(s[:n])
+		if pc != '?' && pc != sc {
+			return 0, false
+		}
+		j -= pw
+		n -= sw
 	}
 	return len(s) - n, true
 }
@@ -931,19 +978,153 @@ func globSuffix(part, s string) (int, bool) {
 // globFind finds the leftmost match of a star-free part in s and returns
 // the byte offset just after it.
 func globFind(part, s string) (int, bool) {
-	if !strings.Contains(part, "?") {
+	if len(part) <= 64 && strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
 		i := strings.Index(s, part)
 		if i < 0 {
 			return 0, false
 		}
 		return i + len(part), true
 	}
-	for i := 0; i < len(s); {
-		if n, ok := globPrefix(part, s[i:]); ok {
-			return i + n, true
+	if m := utf8.RuneCountInString(part); m <= 64 {
+		return globFindShort(part, m, s)
+	}
+	return globFindLong(part, s)
+}
+
+// globLit is a literal character of a part and the positions (bits) where
+// it stands.
+type globLit struct {
+	c    rune
+	mask uint64
+}
+
+// globMask returns the mask of c among lits, which are sorted by character.
+func globMask(lits []globLit, c rune) uint64 {
+	if len(lits) <= 8 {
+		for _, l := range lits {
+			if l.c == c {
+				return l.mask
+			}
 		}
-		_, w := utf8.DecodeRuneInString(s[i:])
+		return 0
+	}
+	i, j := 0, len(lits)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if lits[h].c < c {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i < len(lits) && lits[i].c == c {
+		return lits[i].mask
+	}
+	return 0
+}
+
+// globFindShort is globFind by Shift-And for a part of m ≤ 64 characters:
+// bit j of the state is set when the part's first j+1 characters match the
+// characters of s that end at the current one.
+func globFindShort(part string, m int, s string) (int, bool) {
+	var litBuf [64]globLit
+	lits := litBuf[:0]
+	var anyMask uint64 // the positions of ?
+	j := 0
+	for i := 0; i < len(part); j++ {
+		c, w := globChar(part, i)
 		i += w
+		if c == '?' {
+			anyMask |= 1 << j
+			continue
+		}
+		// Insert c in order, or add the position to its mask.
+		k := 0
+		for k < len(lits) && lits[k].c < c {
+			k++
+		}
+		if k < len(lits) && lits[k].c == c {
+			lits[k].mask |= 1 << j
+			continue
+		}
+		lits = append(lits, globLit{})
+		copy(lits[k+1:], lits[k:])
+		lits[k] = globLit{c: c, mask: 1 << j}
+	}
+	done := uint64(1) << (m - 1)
+	var state uint64
+	for i := 0; i < len(s); {
+		c, w := globChar(s, i)
+		i += w
+		state = (state<<1 | 1) & (anyMask | globMask(lits, c))
+		if state&done != 0 {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// globLongLit is a literal character of a long part and its positions in
+// one 64-character word of the part.
+type globLongLit struct {
+	c    rune
+	word int32
+	mask uint64
+}
+
+// globFindLong is globFind by Shift-And for a part of more than 64
+// characters: the state has one bit per character of the part, in words of
+// 64; per character of s it costs O(words + occurrences of that character's
+// words) after a binary search. Memory is O(m).
+func globFindLong(part, s string) (int, bool) {
+	m := utf8.RuneCountInString(part)
+	words := (m + 63) / 64
+	masks := make([]uint64, 3*words)
+	anyMask, state, shifted := masks[:words], masks[words:2*words], masks[2*words:]
+	lits := make([]globLongLit, 0, m)
+	for i, j := 0, 0; i < len(part); j++ {
+		c, w := globChar(part, i)
+		i += w
+		word, bit := j/64, uint64(1)<<(j%64)
+		if c == '?' {
+			anyMask[word] |= bit
+			continue
+		}
+		lits = append(lits, globLongLit{c: c, word: int32(word), mask: bit})
+	}
+	// Group the positions by character, then word.
+	slices.SortFunc(lits, func(a, b globLongLit) int {
+		if a.c != b.c {
+			return cmp.Compare(a.c, b.c)
+		}
+		return cmp.Compare(a.word, b.word)
+	})
+	merged := lits[:0]
+	for _, l := range lits {
+		if k := len(merged) - 1; k >= 0 && merged[k].c == l.c && merged[k].word == l.word {
+			merged[k].mask |= l.mask
+			continue
+		}
+		merged = append(merged, l)
+	}
+	lits = merged
+	lastWord, done := (m-1)/64, uint64(1)<<((m-1)%64)
+	for i := 0; i < len(s); {
+		c, w := globChar(s, i)
+		i += w
+		carry := uint64(1)
+		for k := range words {
+			shifted[k] = state[k]<<1 | carry
+			carry = state[k] >> 63
+			state[k] = shifted[k] & anyMask[k]
+		}
+		lo, _ := slices.BinarySearchFunc(lits, c, func(l globLongLit, c rune) int { return cmp.Compare(l.c, c) })
+		for k := lo; k < len(lits) && lits[k].c == c; k++ {
+			state[lits[k].word] |= shifted[lits[k].word] & lits[k].mask
+		}
+		if state[lastWord]&done != 0 {
+			return i, true
+		}
 	}
 	return 0, false
 }
