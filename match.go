@@ -535,52 +535,88 @@ func parseRelativeTime(s string) (time.Duration, error) {
 
 // match reports whether the definition matches in at time now. Anything
 // that fails to evaluate makes it not match. A nil definition matches
-// nothing.
+// nothing. It has no budget: see matchBudget.
 func (m *matchDef) match(in *matchInput, now time.Time) bool {
 	ok, err := m.eval(in, now)
 	return ok && err == nil
 }
 
-// eval is match that also returns the first evaluation error met (a
-// condition that errored), for traces. When err is non-nil, ok is false.
+// eval is evalBudget without a budget (unlimited).
 func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
+	return m.evalBudget(in, now, nil)
+}
+
+// Where a match definition's work is charged, for the budget's error.
+const (
+	matchWhere        = logic.Label("a match definition")
+	matchFieldsWhere  = logic.Label("the fields of a match definition")
+	matchTagsWhere    = logic.Label("the tags of a match definition")
+	matchPatternWhere = logic.Label("a pattern of a match definition")
+	matchTimeWhere    = logic.Label("the time section of a match definition")
+)
+
+// evalBudget is match that also returns the first evaluation error met (a
+// condition that errored, or the budget), for traces. When err is non-nil,
+// ok is false. Its work is charged to b (nil: unlimited), in the units of
+// conditions: 1 per definition, 1 per name plus one per segment of its
+// path, 1 per test plus one per element of an in or notIn list, the
+// elements and the string bytes (per 64) a test reads, tag lists compared
+// (their product), globCost per pattern, and the condition's own
+// operations. When b runs out or its context is done, the error wraps
+// logic.ErrBudgetExceeded or the context's error, wherever it happens
+// (inside none too): it is never a silent "no match".
+func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (ok bool, err error) {
 	if m == nil {
 		return false, nil
 	}
 	if in == nil {
 		in = &matchInput{}
 	}
+	if err := b.Charge(1, matchWhere); err != nil {
+		return false, err
+	}
 	for i := range m.fields {
-		if !m.fields[i].holds(in) {
-			return false, nil
+		if ok, err := m.fields[i].holds(in, b); !ok || err != nil {
+			return false, err
 		}
 	}
 	for _, t := range m.tags {
-		if !slices.ContainsFunc(in.tags[t.group], func(id string) bool { return slices.Contains(t.ids, id) }) {
+		have := in.tags[t.group]
+		if err := b.Charge(1+int64(len(have))*int64(len(t.ids)), matchTagsWhere); err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(have, func(id string) bool { return slices.Contains(t.ids, id) }) {
 			return false, nil
 		}
 	}
 	for _, p := range m.patterns {
+		if err := b.Charge(1+int64(len(p.path)), matchPatternWhere); err != nil {
+			return false, err
+		}
 		v, found := in.resolve(p.path)
 		s, isStr := matchLeaf(v).(string)
-		if !found || !isStr || !globMatch(p.glob, s) {
+		if !found || !isStr {
 			return false, nil
+		}
+		ok, err := globMatchBudget(p.glob, s, b, matchPatternWhere)
+		if !ok || err != nil {
+			return false, err
 		}
 	}
 	for i := range m.times {
-		if !m.times[i].holds(in, now) {
-			return false, nil
+		if ok, err := m.times[i].holds(in, now, b); !ok || err != nil {
+			return false, err
 		}
 	}
 	for _, d := range m.allOf {
-		if ok, err := d.eval(in, now); !ok || err != nil {
+		if ok, err := d.evalBudget(in, now, b); !ok || err != nil {
 			return false, err
 		}
 	}
 	if len(m.anyOf) > 0 {
 		matched := false
 		for _, d := range m.anyOf {
-			ok, err := d.eval(in, now)
+			ok, err := d.evalBudget(in, now, b)
 			if err != nil {
 				return false, err
 			}
@@ -594,7 +630,7 @@ func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
 		}
 	}
 	for _, d := range m.noneOf {
-		ok, err := d.eval(in, now)
+		ok, err := d.evalBudget(in, now, b)
 		if err != nil {
 			return false, err
 		}
@@ -603,7 +639,7 @@ func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
 		}
 	}
 	if m.cond != nil {
-		ok, err := m.cond.eval(in.data)
+		ok, err := m.cond.evalBudget(in.data, b)
 		if err != nil {
 			return false, err
 		}
@@ -670,65 +706,93 @@ func matchLeaf(v any) any {
 	return jsonValue(v)
 }
 
-func (f *fieldMatch) holds(in *matchInput) bool {
+// holds reports whether every test of f holds, charging b for the work
+// (see evalBudget); err is the budget's.
+func (f *fieldMatch) holds(in *matchInput, b *logic.Budget) (bool, error) {
+	if err := b.Charge(1+int64(len(f.path)), matchFieldsWhere); err != nil {
+		return false, err
+	}
 	raw, found := in.resolve(f.path)
 	v := matchLeaf(raw)
 	for i := range f.tests {
 		t := &f.tests[i]
-		if t.op == "exists" {
-			if found != t.exists {
-				return false
-			}
-			continue
+		if err := b.Charge(t.cost(v), matchFieldsWhere); err != nil {
+			return false, err
 		}
-		if !found {
+		if !t.holds(raw, v, found) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// cost is the work of t on the value v.
+func (t *fieldTest) cost(v any) int64 {
+	n := 1 + int64(len(t.set))
+	switch x := v.(type) {
+	case string:
+		n += int64(len(x) >> 6)
+	case []any:
+		if t.op == "contains" {
+			n += int64(len(x))
+		}
+	}
+	return n
+}
+
+// holds reports whether t holds for the value raw (v in JSON shape; found
+// says it is present and not null).
+func (t *fieldTest) holds(raw, v any, found bool) bool {
+	if t.op == "exists" {
+		return found == t.exists
+	}
+	if !found {
+		return false
+	}
+	switch t.op {
+	case "equals":
+		if !matchScalarEqual(v, t.val) {
 			return false
 		}
-		switch t.op {
-		case "equals":
-			if !matchScalarEqual(v, t.val) {
+	case "in":
+		if !slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+			return false
+		}
+	case "notIn":
+		if !isMatchScalar(v) || slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+			return false
+		}
+	case "contains":
+		switch x := v.(type) {
+		case string:
+			s, ok := t.val.(string)
+			if !ok || !strings.Contains(x, s) {
 				return false
 			}
-		case "in":
-			if !slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+		case []any:
+			if !slices.ContainsFunc(x, func(e any) bool { return matchScalarEqual(matchLeaf(e), t.val) }) {
 				return false
 			}
-		case "notIn":
-			if !isMatchScalar(v) || slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+		default:
+			return false
+		}
+	case "gt", "gte", "lt", "lte":
+		var c int
+		if t.isTime {
+			tv, ok := matchTimeOf(raw)
+			if !ok {
 				return false
 			}
-		case "contains":
-			switch x := v.(type) {
-			case string:
-				s, ok := t.val.(string)
-				if !ok || !strings.Contains(x, s) {
-					return false
-				}
-			case []any:
-				if !slices.ContainsFunc(x, func(e any) bool { return matchScalarEqual(matchLeaf(e), t.val) }) {
-					return false
-				}
-			default:
+			c = tv.Compare(t.tm)
+		} else {
+			n, ok := v.(float64)
+			if !ok || math.IsNaN(n) {
 				return false
 			}
-		case "gt", "gte", "lt", "lte":
-			var c int
-			if t.isTime {
-				tv, ok := matchTimeOf(raw)
-				if !ok {
-					return false
-				}
-				c = tv.Compare(t.tm)
-			} else {
-				n, ok := v.(float64)
-				if !ok || math.IsNaN(n) {
-					return false
-				}
-				c = matchCmpFloat(n, t.num)
-			}
-			if !matchOrder(t.op, c) {
-				return false
-			}
+			c = matchCmpFloat(n, t.num)
+		}
+		if !matchOrder(t.op, c) {
+			return false
 		}
 	}
 	return true
@@ -800,14 +864,24 @@ func matchTimeOf(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
+// holds reports whether every test of tm holds at time now, charging b
+// for the work; err is the budget's.
+func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool, error) {
+	if err := b.Charge(1+int64(len(tm.path))+int64(len(tm.tests)), matchTimeWhere); err != nil {
+		return false, err
+	}
 	raw, found := in.resolve(tm.path)
 	if !found {
-		return false
+		return false, nil
+	}
+	if s, ok := raw.(string); ok && len(s) >= 64 {
+		if err := b.Charge(int64(len(s)>>6), matchTimeWhere); err != nil {
+			return false, err
+		}
 	}
 	tv, ok := matchTimeOf(raw)
 	if !ok {
-		return false
+		return false, nil
 	}
 	for _, t := range tm.tests {
 		ref := t.abs
@@ -815,10 +889,10 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
 			ref = now.Add(t.offset)
 		}
 		if !matchOrder(t.op, tv.Compare(ref)) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // globMatch reports whether s matches pattern, where * matches any run of

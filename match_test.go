@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -911,8 +912,79 @@ func FuzzMatchDefinition(f *testing.F) {
 			if ok && err != nil {
 				t.Fatalf("eval = true with error %v", err)
 			}
+			// A budget changes nothing but the cost: an ample one gives
+			// the same answer, a tight one the same answer or its error.
+			b := logic.NewBudget(nil, 1<<40)
+			if okB, errB := m.evalBudget(in, matchNow, b); okB != ok || (errB == nil) != (err == nil) {
+				t.Fatalf("evalBudget = %v, %v; eval = %v, %v", okB, errB, ok, err)
+			}
+			used := b.Used()
+			for _, limit := range []int64{0, used / 2, used - 1} {
+				okB, errB := m.evalBudget(in, matchNow, logic.NewBudget(nil, limit))
+				if errors.Is(errB, logic.ErrBudgetExceeded) {
+					if okB {
+						t.Fatalf("evalBudget = true with error %v", errB)
+					}
+					continue
+				}
+				if okB != ok || (errB == nil) != (err == nil) {
+					t.Fatalf("evalBudget with %d of %d operations = %v, %v; eval = %v, %v", limit, used, okB, errB, ok, err)
+				}
+			}
 		}
 	})
+}
+
+// TestMatchBudgetRunsOutWithAnError checks that a definition that needs more
+// operations than its budget fails with ErrBudgetExceeded wherever the work
+// is (fields, tags, a pattern, time, a condition) and however it is nested
+// (any, all, none, where a silent failure would turn into a match), and
+// that a done context stops it with the context's error; with an ample
+// budget each matches, and the operations counted grow with the work.
+func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
+	long := strings.Repeat("q", 4000)
+	in := matchTestResource()
+	in.meta["long"] = long
+	in.meta["list"] = func() []any {
+		l := make([]any, 3000)
+		for i := range l {
+			l[i] = float64(i)
+		}
+		return l
+	}()
+	in.tags["many"] = strings.Fields(strings.Repeat("x ", 200))
+	heavy := `{"some":[[` + strings.TrimSuffix(strings.Repeat(`1,`, 1000), ",") + `],{"==":[{"var":""},2]}]}`
+	sections := map[string]string{
+		"fields":    `{"fields":{"long":{"contains":"z"},"list":{"contains":-1}}}`,
+		"tags":      `{"tags":{"many":["` + strings.TrimSuffix(strings.Repeat(`y","`, 200), `","`) + `"]}}`,
+		"pattern":   `{"patterns":{"long":"*` + strings.Repeat("q?", 100) + `z*"}}`,
+		"condition": `{"condition":` + heavy + `}`,
+	}
+	for name, src := range sections {
+		for _, wrap := range []string{"%s", `{"all":[%s]}`, `{"any":[%s]}`, `{"none":[%s]}`, `{"none":[{"none":[%s]}]}`} {
+			def := fmt.Sprintf(wrap, src)
+			m := mustMatchDef(t, def)
+			ample := logic.NewBudget(nil, 1<<40)
+			want, err := m.evalBudget(in, matchNow, ample)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, wrap, err)
+			}
+			if ample.Used() < 100 {
+				t.Errorf("%s %s: counted %d operations; want the work counted (100 at least)", name, wrap, ample.Used())
+			}
+			tight := logic.NewBudget(nil, ample.Used()-1)
+			ok, err := m.evalBudget(in, matchNow, tight)
+			if ok || !errors.Is(err, logic.ErrBudgetExceeded) {
+				t.Errorf("%s %s with %d of %d operations: got %v, %v; want ErrBudgetExceeded (unbudgeted: %v)", name, wrap, tight.Limit(), ample.Used(), ok, err, want)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			ok, err = m.evalBudget(in, matchNow, logic.NewBudget(ctx, 1<<40))
+			if ok || !errors.Is(err, context.Canceled) {
+				t.Errorf("%s %s with a cancelled context: got %v, %v; want context.Canceled", name, wrap, ok, err)
+			}
+		}
+	}
 }
 
 func BenchmarkMatchDefinition(b *testing.B) {
