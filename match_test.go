@@ -953,7 +953,7 @@ func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 		return l
 	}()
 	in.tags["many"] = strings.Fields(strings.Repeat("x ", 200))
-	heavy := `{"some":[[` + strings.TrimSuffix(strings.Repeat(`1,`, 1000), ",") + `],{"==":[{"var":""},2]}]}`
+	heavy := `{"some":[[` + strings.TrimSuffix(strings.Repeat(`1,`, 500), ",") + `],{"==":[{"var":""},2]}]}`
 	sections := map[string]string{
 		"fields":    `{"fields":{"long":{"contains":"z"},"list":{"contains":-1}}}`,
 		"tags":      `{"tags":{"many":["` + strings.TrimSuffix(strings.Repeat(`y","`, 200), `","`) + `"]}}`,

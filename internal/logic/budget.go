@@ -80,8 +80,9 @@ func (b *Budget) Limit() int64 {
 	return b.limit
 }
 
-// Used returns the operations charged so far. After the budget has run out
-// it includes the charge that did not fit (which was not performed).
+// Used returns the operations charged so far and allowed: never more than
+// the limit (the charge that did not fit is not counted: its work was not
+// done).
 func (b *Budget) Used() int64 {
 	if b == nil {
 		return 0
@@ -127,14 +128,16 @@ func (b *Budget) slow(n int64, where fmt.Stringer) error {
 	}
 	if b.ctx != nil {
 		if err := b.ctx.Err(); err != nil {
+			b.used -= n
 			b.err = fmt.Errorf("evaluation stopped after %d operations, at %s: %w", b.used, describe(where), err)
-			b.next = b.used
+			b.next = -1 // every further charge takes the slow path and fails
 			return b.err
 		}
 	}
 	if b.limit >= 0 && b.used > b.limit {
+		b.used -= n
 		b.err = &BudgetError{Limit: b.limit, Where: describe(where)}
-		b.next = b.used
+		b.next = -1
 		return b.err
 	}
 	next := (b.used/CheckInterval + 1) * CheckInterval

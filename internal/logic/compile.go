@@ -145,6 +145,11 @@ func where(path string) string {
 
 var constNil = &node{op: opConst}
 
+// newOp returns an operator node, which costs 1 plus 1 per argument.
+func newOp(code opcode, args []*node, at *loc) *node {
+	return &node{op: code, args: args, cost: 1 + int64(len(args)), at: at}
+}
+
 // compiler builds the nodes of a condition and, alongside, the rule in the
 // form github.com/diegoholiveira/jsonlogic/v3 needs to give the same
 // results (see LibraryForm).
@@ -250,25 +255,25 @@ func (c *compiler) operation(m map[string]any, up *loc, idx []int) (*node, any, 
 	case opMissingList:
 		// A single operator argument produces the list of paths.
 		if len(args) == 1 && isOperator(args[0]) {
-			return &node{op: opMissing, args: nodes, cost: 1, at: l}, map[string]any{"missing": libs[0]}, nil
+			return newOp(opMissing, nodes, l), map[string]any{"missing": libs[0]}, nil
 		}
 	case opSome, opAll, opNone:
 		// The library takes a literal array as it is, without evaluating
 		// the operators inside it: merge evaluates them.
 		if arr, ok := libs[0].([]any); ok && holdsOperator(arr) {
 			libs[0] = map[string]any{"merge": []any{arr}}
-			nodes[0] = &node{op: opMerge, args: []*node{nodes[0]}, cost: 1, at: l}
+			nodes[0] = newOp(opMerge, []*node{nodes[0]}, l)
 		}
 		// The library applies the predicate, which must be an operator
 		// object: a bare var is turned into its truthiness.
 		if pm, ok := libs[1].(map[string]any); ok {
 			if _, bare := pm["var"]; bare {
 				libs[1] = map[string]any{"!!": []any{libs[1]}}
-				nodes[1] = &node{op: opNotNot, args: []*node{nodes[1]}, cost: 1, at: l}
+				nodes[1] = newOp(opNotNot, []*node{nodes[1]}, l)
 			}
 		}
 	}
-	n := &node{op: code, args: nodes, cost: 1, at: l}
+	n := newOp(code, nodes, l)
 	lib := map[string]any{name: libs}
 	switch code {
 	case opEq, opStrictEq, opNe, opStrictNe, opLt, opLe, opGt, opGe:
@@ -356,11 +361,12 @@ func (c *compiler) varNode(args []any, nodes []*node, libs []any, l *loc) (*node
 	}
 	if c.inPred == 0 {
 		v.args, v.hasDef = []*node{nodes[1]}, true
+		v.cost++
 		return v, map[string]any{"var": []any{libPath, libs[1]}}, nil
 	}
 	vl := map[string]any{"var": libPath}
-	guard := &node{op: opStrictNe, args: []*node{v, constNil}, cost: 1, at: l}
-	n := &node{op: opIf, args: []*node{guard, v, nodes[1]}, cost: 1, at: l}
+	guard := newOp(opStrictNe, []*node{v, constNil}, l)
+	n := newOp(opIf, []*node{guard, v, nodes[1]}, l)
 	return n, map[string]any{"if": []any{map[string]any{"!==": []any{vl, nil}}, vl, libs[1]}}, nil
 }
 
@@ -425,10 +431,10 @@ func guardComparison(n *node, lib map[string]any, libs []any, l *loc) (*node, an
 		}
 		seen = append(seen, p)
 		guardLibs = append(guardLibs, map[string]any{"!==": []any{m, nil}})
-		guardNodes = append(guardNodes, &node{op: opStrictNe, args: []*node{n.args[i], constNil}, cost: 1, at: l})
+		guardNodes = append(guardNodes, newOp(opStrictNe, []*node{n.args[i], constNil}, l))
 	}
 	if len(guardNodes) == 0 {
 		return n, lib, nil
 	}
-	return &node{op: opAnd, args: append(guardNodes, n), cost: 1, at: l}, map[string]any{"and": append(guardLibs, lib)}, nil
+	return newOp(opAnd, append(guardNodes, n), l), map[string]any{"and": append(guardLibs, lib)}, nil
 }

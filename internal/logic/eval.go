@@ -8,11 +8,16 @@ import (
 	"unicode/utf8"
 )
 
-// frame is the data an operator reads: the condition's data, or inside the
-// predicate of some, all or none the current element (up is the frame the
-// quantifier runs in). A var reads the innermost frame only; reading the
-// enclosing frames when the element lacks a path would be a change to
-// varValue alone.
+// Scopes. An operator reads data: the condition's data, or inside the
+// predicate of some, all or none the current element. The data the
+// enclosing quantifiers run in are kept as a chain of frames (up), so that
+// reading the enclosing data when the element lacks a path would be a
+// change to varValue alone; today a var reads the current data only. (The
+// current data is passed as a value and the chain built only by
+// quantifiers, once per quantifier run, so that operators outside
+// quantifiers allocate nothing.)
+
+// frame is the data an enclosing quantifier runs in.
 type frame struct {
 	data any
 	up   *frame
@@ -24,7 +29,7 @@ func (n *node) errorf(format string, args ...any) error {
 }
 
 // eval evaluates n on f, charging b.
-func (n *node) eval(f *frame, b *Budget) (any, error) {
+func (n *node) eval(data any, up *frame, b *Budget) (any, error) {
 	if n.op == opConst {
 		return n.val, nil
 	}
@@ -33,11 +38,11 @@ func (n *node) eval(f *frame, b *Budget) (any, error) {
 	}
 	switch n.op {
 	case opVar:
-		return n.varValue(f, b)
+		return n.varValue(data, up, b)
 	case opArray:
 		out := make([]any, len(n.args))
 		for i, a := range n.args {
-			v, err := a.eval(f, b)
+			v, err := a.eval(data, up, b)
 			if err != nil {
 				return nil, err
 			}
@@ -45,7 +50,7 @@ func (n *node) eval(f *frame, b *Budget) (any, error) {
 		}
 		return out, nil
 	case opEq, opNe, opStrictEq, opStrictNe, opGt, opGe:
-		x, y, err := n.two(f, b)
+		x, y, err := n.two(data, up, b)
 		if err != nil {
 			return nil, err
 		}
@@ -67,11 +72,11 @@ func (n *node) eval(f *frame, b *Budget) (any, error) {
 			return less(y, x) || equals(y, x), nil
 		}
 	case opLt, opLe:
-		return n.between(f, b)
+		return n.between(data, up, b)
 	case opAnd, opOr:
 		var last any
 		for _, a := range n.args {
-			v, err := a.eval(f, b)
+			v, err := a.eval(data, up, b)
 			if err != nil {
 				return nil, err
 			}
@@ -82,7 +87,7 @@ func (n *node) eval(f *frame, b *Budget) (any, error) {
 		}
 		return last, nil
 	case opNot, opNotNot:
-		v, err := n.args[0].eval(f, b)
+		v, err := n.args[0].eval(data, up, b)
 		if err != nil {
 			return nil, err
 		}
@@ -90,42 +95,42 @@ func (n *node) eval(f *frame, b *Budget) (any, error) {
 	case opIf:
 		last := len(n.args) - 1
 		for i := 0; i < last; i += 2 {
-			c, err := n.args[i].eval(f, b)
+			c, err := n.args[i].eval(data, up, b)
 			if err != nil {
 				return nil, err
 			}
 			if Truthy(c) {
-				return n.args[i+1].eval(f, b)
+				return n.args[i+1].eval(data, up, b)
 			}
 		}
 		if len(n.args)%2 == 1 {
-			return n.args[last].eval(f, b)
+			return n.args[last].eval(data, up, b)
 		}
 		return nil, nil
 	case opIn:
-		return n.in(f, b)
+		return n.in(data, up, b)
 	case opMissing, opMissingList, opMissingSome:
-		return n.missing(f, b)
+		return n.missing(data, up, b)
 	case opSome, opAll, opNone:
-		return n.quantify(f, b)
+		return n.quantify(data, up, b)
 	case opMerge:
-		return n.merge(f, b)
+		return n.merge(data, up, b)
 	case opCat:
-		return n.cat(f, b)
+		return n.cat(data, up, b)
 	case opSubstr:
-		return n.substr(f, b)
+		return n.substr(data, up, b)
 	case opAdd, opSub, opMul, opDiv, opMod, opMin, opMax:
-		return n.arithmetic(f, b)
+		return n.arithmetic(data, up, b)
 	}
 	return nil, n.errorf("unknown operation %d", n.op)
 }
 
 // two evaluates the first two arguments.
-func (n *node) two(f *frame, b *Budget) (x, y any, err error) {
-	if x, err = n.args[0].eval(f, b); err != nil {
+func (n *node) two(data any, up *frame, b *Budget) (x, y any, err error) {
+	if x, err = n.args[0].eval(data, up, b); err != nil {
 		return nil, nil, err
 	}
-	if y, err = n.args[1].eval(f, b); err != nil {
+	if y, err = n.args[1].eval(data, up, b); err != nil {
 		return nil, nil, err
 	}
 	return x, y, nil
@@ -134,15 +139,15 @@ func (n *node) two(f *frame, b *Budget) (x, y any, err error) {
 // varValue looks the var's path up in the innermost frame: a missing or
 // null value is the default (null without one). The default is evaluated
 // first, whether it is needed or not.
-func (n *node) varValue(f *frame, b *Budget) (any, error) {
+func (n *node) varValue(data any, up *frame, b *Budget) (any, error) {
 	var def any
 	if n.hasDef {
 		var err error
-		if def, err = n.args[0].eval(f, b); err != nil {
+		if def, err = n.args[0].eval(data, up, b); err != nil {
 			return nil, err
 		}
 	}
-	cur := f.data
+	cur := data
 	if cur == nil {
 		return def, nil
 	}
@@ -166,14 +171,14 @@ func (n *node) varValue(f *frame, b *Budget) (any, error) {
 }
 
 // between is < and <= with two or three arguments (a < b < c).
-func (n *node) between(f *frame, b *Budget) (any, error) {
-	x, y, err := n.two(f, b)
+func (n *node) between(data any, up *frame, b *Budget) (any, error) {
+	x, y, err := n.two(data, up, b)
 	if err != nil {
 		return nil, err
 	}
 	var z any
 	if len(n.args) == 3 {
-		if z, err = n.args[2].eval(f, b); err != nil {
+		if z, err = n.args[2].eval(data, up, b); err != nil {
 			return nil, err
 		}
 	}
@@ -195,8 +200,8 @@ func (n *node) between(f *frame, b *Budget) (any, error) {
 // when it is not a number; null, a boolean or an object is an error) and
 // otherwise must be equal values of the same type (comparing two objects is
 // an error).
-func (n *node) in(f *frame, b *Budget) (any, error) {
-	x, hay, err := n.two(f, b)
+func (n *node) in(data any, up *frame, b *Budget) (any, error) {
+	x, hay, err := n.two(data, up, b)
 	if err != nil {
 		return nil, err
 	}
@@ -301,21 +306,21 @@ func (n *node) inArray(x any, h []any, b *Budget) (any, error) {
 
 // missing is missing (with a list of paths, or an operator producing one)
 // and missing_some: the paths whose value is null or absent.
-func (n *node) missing(f *frame, b *Budget) (any, error) {
+func (n *node) missing(data any, up *frame, b *Budget) (any, error) {
 	var need int
 	var list []any
 	switch n.op {
 	case opMissingList:
 		list = make([]any, len(n.args))
 		for i, a := range n.args {
-			v, err := a.eval(f, b)
+			v, err := a.eval(data, up, b)
 			if err != nil {
 				return nil, err
 			}
 			list[i] = v
 		}
 	case opMissing:
-		v, err := n.args[0].eval(f, b)
+		v, err := n.args[0].eval(data, up, b)
 		if err != nil {
 			return nil, err
 		}
@@ -328,7 +333,7 @@ func (n *node) missing(f *frame, b *Budget) (any, error) {
 			return nil, n.errorf("the list of paths is %s, not an array", typeName(v))
 		}
 	case opMissingSome:
-		nv, lv, err := n.two(f, b)
+		nv, lv, err := n.two(data, up, b)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +352,7 @@ func (n *node) missing(f *frame, b *Budget) (any, error) {
 	out := []any{}
 	found := 0
 	for _, p := range list {
-		v, err := n.pathValue(p, f.data, b)
+		v, err := n.pathValue(p, data, b)
 		if err != nil {
 			return nil, err
 		}
@@ -438,8 +443,8 @@ func (n *node) pathValue(p, data any, b *Budget) (any, error) {
 // the array, each run on a frame of its own. A false value (null, [], "",
 // 0…) is an empty array; another value that is not an array is an error.
 // all of an empty array is false.
-func (n *node) quantify(f *frame, b *Budget) (any, error) {
-	subject, err := n.args[0].eval(f, b)
+func (n *node) quantify(data any, up *frame, b *Budget) (any, error) {
+	subject, err := n.args[0].eval(data, up, b)
 	if err != nil {
 		return nil, err
 	}
@@ -451,12 +456,12 @@ func (n *node) quantify(f *frame, b *Budget) (any, error) {
 		return nil, n.errorf("the first argument is %s, not an array", typeName(subject))
 	}
 	pred := n.args[1]
+	outer := &frame{data: data, up: up}
 	for _, e := range arr {
 		if err := b.Charge(1, n.at); err != nil {
 			return nil, err
 		}
-		inner := frame{data: e, up: f}
-		v, err := pred.eval(&inner, b)
+		v, err := pred.eval(e, outer, b)
 		if err != nil {
 			return nil, err
 		}
@@ -473,25 +478,36 @@ func (n *node) quantify(f *frame, b *Budget) (any, error) {
 	return n.op != opSome, nil
 }
 
-// evalArgs evaluates every argument, into buf when it is large enough.
-func (n *node) evalArgs(f *frame, b *Budget, buf []any) ([]any, error) {
-	vals := buf[:0]
-	for _, a := range n.args {
-		v, err := a.eval(f, b)
+// evalArgs evaluates every argument into vals, which must have room for
+// them.
+func (n *node) evalArgs(data any, up *frame, b *Budget, vals []any) error {
+	for i, a := range n.args {
+		v, err := a.eval(data, up, b)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		vals = append(vals, v)
+		vals[i] = v
 	}
-	return vals, nil
+	return nil
+}
+
+// argBuf is room for the values of up to 8 arguments.
+type argBuf [8]any
+
+// slots returns room for n values, in buf when it is large enough.
+func (buf *argBuf) slots(n int) []any {
+	if n <= len(buf) {
+		return buf[:n]
+	}
+	return make([]any, n)
 }
 
 // merge flattens its arguments one level into a new array; it costs one
 // operation per element produced.
-func (n *node) merge(f *frame, b *Budget) (any, error) {
-	var buf [8]any
-	vals, err := n.evalArgs(f, b, buf[:])
-	if err != nil {
+func (n *node) merge(data any, up *frame, b *Budget) (any, error) {
+	var buf argBuf
+	vals := buf.slots(len(n.args))
+	if err := n.evalArgs(data, up, b, vals); err != nil {
 		return nil, err
 	}
 	total := 0
@@ -520,10 +536,10 @@ func (n *node) merge(f *frame, b *Budget) (any, error) {
 // booleans, arrays and objects are errors). With two or more arguments the
 // result is trimmed of surrounding white space. It costs one operation per
 // 64 bytes produced, charged before the string is built.
-func (n *node) cat(f *frame, b *Budget) (any, error) {
-	var buf [8]any
-	vals, err := n.evalArgs(f, b, buf[:])
-	if err != nil {
+func (n *node) cat(data any, up *frame, b *Budget) (any, error) {
+	var buf argBuf
+	vals := buf.slots(len(n.args))
+	if err := n.evalArgs(data, up, b, vals); err != nil {
 		return nil, err
 	}
 	if len(vals) == 0 {
@@ -568,10 +584,10 @@ func (n *node) cat(f *frame, b *Budget) (any, error) {
 // negative length leaves that many runes off the end; a length that ends
 // before the start is an error. Bytes that are not UTF-8 are each one rune
 // and come out as U+FFFD.
-func (n *node) substr(f *frame, b *Budget) (any, error) {
-	var buf [3]any
-	vals, err := n.evalArgs(f, b, buf[:])
-	if err != nil {
+func (n *node) substr(data any, up *frame, b *Budget) (any, error) {
+	var buf argBuf
+	vals := buf.slots(len(n.args))
+	if err := n.evalArgs(data, up, b, vals); err != nil {
 		return nil, err
 	}
 	s, ok := toString(vals[0])
@@ -648,10 +664,10 @@ func (n *node) runeSlice(s string, from, to int, b *Budget) (any, error) {
 
 // arithmetic is + - * / % min max on numbers (strings are parsed, 0 when
 // they are not numbers; null, booleans, arrays and objects are errors).
-func (n *node) arithmetic(f *frame, b *Budget) (any, error) {
+func (n *node) arithmetic(data any, up *frame, b *Budget) (any, error) {
 	var acc float64
 	for i, a := range n.args {
-		v, err := a.eval(f, b)
+		v, err := a.eval(data, up, b)
 		if err != nil {
 			return nil, err
 		}

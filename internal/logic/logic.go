@@ -53,14 +53,19 @@ import "fmt"
 // a string, substr ending before it starts…) stop the evaluation with an
 // error naming the operator and its place.
 //
-// Cost. Every operator application charges 1 operation; var charges 1 plus
-// one per path segment; a literal array holding operators 1 plus one per
-// element; some, all and none 1 per element visited (the predicate's own
-// operations come on top); in over an array 1 per element; merge 1 per
-// element produced; missing and missing_some 1 per path plus one per
-// segment; and every operator 1 per 64 bytes of each string it reads,
-// parses or produces (cat and substr charge before building their result,
-// so what they allocate is bounded by the budget). Literals cost nothing.
+// Cost. Every operator application charges 1 operation plus 1 per
+// argument (the arguments' own operations come on top); var charges 1
+// plus one per path segment (plus one for a default); a literal array
+// holding operators 1 plus one per element; some, all and none 1 per
+// element visited (the predicate's operations come on top); in over an
+// array 1 per element; merge 1 per element produced; missing and
+// missing_some 1 per path plus one per segment of each path they look up;
+// and every operator 1 per 64 bytes of each string it reads, compares,
+// parses or produces (cat and substr charge before building their result).
+// Literals, however large, cost nothing to produce: they are not copied.
+// So the time and the memory an evaluation takes are proportional to the
+// operations it is charged: every allocation is at most about 64 bytes per
+// operation.
 type Program struct {
 	root   *node
 	lib    any
@@ -99,8 +104,7 @@ func Compile(rule any) (*Program, error) {
 // context is done (errors.Is ErrBudgetExceeded, or the context's error),
 // or an evaluation error.
 func (p *Program) Eval(data any, b *Budget) (any, error) {
-	f := frame{data: data}
-	return p.root.eval(&f, b)
+	return p.root.eval(data, nil, b)
 }
 
 // LibraryForm returns the rule rewritten so that
