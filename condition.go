@@ -28,8 +28,8 @@ const (
 )
 
 // condition is a JSON Logic condition, decoded, validated and compiled once
-// when it is written or loaded (SPEC §4.3), ready to be evaluated any number
-// of times, concurrently, by internal/logic.
+// when it is written or loaded, ready to be evaluated any number of times,
+// concurrently, by internal/logic.
 //
 // Supported operators: == === != !== < <= > >= and or ! !! if ?: in var
 // missing missing_some some all none merge cat substr + - * / % min max.
@@ -69,18 +69,18 @@ const (
 //     multiplying their predicate's cost by the array's length) is at most
 //     MaxConditionCost.
 //
-// The missing-values rule (SPEC §4.3): each comparison (== === != !== < <=
-// > >=) that has a direct operand {"var":path} without a default, and no
-// operand that is the literal null, holds only when each such var has a
-// value that is not null, so a missing or null value makes the comparison
-// false instead of being compared as null. A var nested deeper (inside + or
+// The missing-values rule: each comparison (== === != !== < <= > >=)
+// that has a direct operand {"var":path} without a default, and no operand
+// that is the literal null, holds only when each such var has a value that
+// is not null, so a missing or null value makes the comparison false
+// instead of being compared as null. A var nested deeper (inside + or
 // cat, say) follows the semantics of the enclosing operator: arithmetic on
 // a missing value is an evaluation error, which fails closed.
 //
 // Evaluation (internal/logic) follows JSON Logic as
-// github.com/diegoholiveira/jsonlogic/v3 v3.9.1 implements it, which
-// evaluated conditions until now and to which a differential test holds
-// it, with these points to note:
+// github.com/diegoholiveira/jsonlogic/v3 v3.9.1 implements it (that
+// library evaluated conditions before; a differential test holds the two
+// to the same results), with these points to note:
 //   - inside the predicate of some, all and none, var paths resolve
 //     against the current element only, as JSON Logic specifies (a
 //     predicate cannot read the enclosing data);

@@ -29,8 +29,8 @@ const (
 	maxMatchJSONDepth = 2*maxMatchDepth + maxConditionDepth + 8
 )
 
-// matchDef is a collection's matchDefinition, decoded and validated once
-// (SPEC §4.4). It is immutable and safe for concurrent use.
+// matchDef is a collection's matchDefinition, decoded and validated once.
+// It is immutable and safe for concurrent use.
 //
 // A definition is a JSON object with any of these sections; every present
 // section must hold, and {} matches every resource. A section whose value
@@ -40,7 +40,7 @@ const (
 //	tags      {groupKey: identifier | [identifier, …]}
 //	patterns  {name: glob}
 //	time      {name: {op: RFC3339 | {"relative": "now" | "now_minus_<N><unit>" | "now_plus_<N><unit>"}, …}}
-//	condition JSON Logic over the condition data (SPEC §4.1), see condition
+//	condition JSON Logic over the condition data (subject, resource, context…), see condition
 //	any       [definition, …]  at least one holds (an empty array is ignored)
 //	all       [definition, …]  every one holds   (an empty array is ignored)
 //	none      [definition, …]  none holds        (an empty array is ignored)
@@ -127,7 +127,8 @@ type matchInput struct {
 	meta map[string]any
 	// tags maps a tag group key to the identifiers the resource carries.
 	tags map[string][]string
-	// data is the condition data of SPEC §4.1, for the condition section.
+	// data is the data conditions see (subject, resource, context, action,
+	// scopeId), for the condition section.
 	data map[string]any
 }
 

@@ -48,7 +48,12 @@ import "fmt"
 //   - if with an odd number of arguments has an else; with an even number
 //     and no condition true it is null.
 //
-// See values.go for how values convert (Truthy, numbers, strings). Errors
+// Values convert as that library converts them: see Truthy for what
+// counts as true; comparisons treat null as 0 against numbers but equal to
+// null only, compare two strings as strings and anything else as numbers
+// (a string that does not parse completely, an array or an object is NaN);
+// arithmetic, substr positions and in's ranges parse strings (0 when they
+// are not numbers) and fail on null, booleans, arrays and objects. Errors
 // (arithmetic on null, in with a non-string needle in a string, some over
 // a string, substr ending before it starts…) stop the evaluation with an
 // error naming the operator and its place.
