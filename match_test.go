@@ -829,26 +829,32 @@ func TestGlobMatchDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestGlobCostBoundsTheWork checks globCost on the worst case: a 4 KB part
-// of ? against 4 KB costs one operation per 64 bytes of s for each word of
-// 64 characters of the part, and a plain pattern a handful.
+// TestGlobCostBoundsTheWork checks globCost: the worst case (a 4 KB part
+// of ? against 4 KB) costs more than a whole default budget, a plain
+// pattern a couple of operations, and globMatchBudget charges it before
+// matching.
 func TestGlobCostBoundsTheWork(t *testing.T) {
 	pattern := "*" + strings.Repeat("a?", 2047) + "b*"
 	s := strings.Repeat("a", 4096)
-	if got, want := globCost(pattern, s), int64(1+4098/64+4096/64*64); got != want {
+	// 1, the pattern (4098 bytes) and s per 64 bytes, s per 16 characters
+	// for each of the 64 words of the 4095-character part.
+	if got, want := globCost(pattern, s), int64(1+4098/64+4096/64+4096*64/16); got != want {
 		t.Errorf("globCost of the 4 KB worst case = %d; want %d", got, want)
 	}
-	if got := globCost("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"); got != 1 {
-		t.Errorf("globCost of a plain pattern = %d; want 1", got)
+	if got := globCost("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"); got != 2 {
+		t.Errorf("globCost of a plain pattern = %d; want 2", got)
 	}
-	b := logic.NewBudget(nil, 100)
+	if got := globCost("*.pdf", strings.Repeat("x", 640)); got != 11 {
+		t.Errorf("globCost of a pattern without ? = %d; want 11 (1 and 640 bytes of s)", got)
+	}
+	b := logic.NewBudget(nil, 10000)
 	ok, err := globMatchBudget(pattern, s, b, logic.Label("pattern"))
-	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), "ran out at pattern") {
-		t.Errorf("globMatchBudget over a budget of 100 = %v, %v; want ErrBudgetExceeded naming the pattern", ok, err)
+	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), "ran out at pattern") || b.Used() != 0 {
+		t.Errorf("globMatchBudget of the worst case on the default budget = %v, %v after %d operations; want ErrBudgetExceeded naming the pattern, before any work", ok, err, b.Used())
 	}
 	b = logic.NewBudget(nil, 10000)
-	if ok, err := globMatchBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3*2 {
-		t.Errorf("globMatchBudget = %v, %v after %d operations; want true, nil after 8 (1, the 82-byte pattern, 200 bytes of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
+	if ok, err := globMatchBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3+200*2/16 {
+		t.Errorf("globMatchBudget = %v, %v after %d operations; want true, nil after 30 (1, the 82-byte pattern, 200 bytes of s, and 200 characters of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
 	}
 }
 
