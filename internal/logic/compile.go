@@ -48,6 +48,16 @@ const (
 // arity is the argument count of an operator; max < 0 means unbounded.
 type arity struct{ min, max int }
 
+func (a arity) String() string {
+	switch {
+	case a.min == a.max:
+		return strconv.Itoa(a.min)
+	case a.max < 0:
+		return "at least " + strconv.Itoa(a.min)
+	}
+	return strconv.Itoa(a.min) + " to " + strconv.Itoa(a.max)
+}
+
 type opInfo struct {
 	code opcode
 	arity
@@ -226,7 +236,7 @@ func (c *compiler) operation(m map[string]any, up *loc, idx []int) (*node, any, 
 		args = []any{arg}
 	}
 	if n := len(args); n < info.min || (info.max >= 0 && n > info.max) {
-		return nil, nil, fmt.Errorf("operator %s takes %d to %d arguments, got %d", l, info.min, info.max, n)
+		return nil, nil, fmt.Errorf("operator %s takes %s arguments, got %d", l, info.arity, n)
 	}
 	if err := checkArgs(name, args, l); err != nil {
 		return nil, nil, err

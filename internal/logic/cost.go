@@ -14,9 +14,6 @@ func mulCost(a, b int64) int64 {
 	if a != 0 && b > costCap/a {
 		return costCap
 	}
-	if a*b > costCap {
-		return costCap
-	}
 	return a * b
 }
 
@@ -52,7 +49,7 @@ func (p *Program) StaticCost() int64 { return p.static }
 // array.
 func (p *Program) Hotspot(limit int64) (q Quantifier, ok bool) {
 	for _, x := range p.quants {
-		if x.Ops > limit && (!ok || q.Ops <= limit || x.Depth > q.Depth) {
+		if x.Ops > limit && (!ok || x.Depth > q.Depth) {
 			q, ok = x, true
 		}
 	}

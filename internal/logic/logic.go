@@ -69,8 +69,8 @@ import "fmt"
 // parses or produces (cat and substr charge before building their result).
 // Literals, however large, cost nothing to produce: they are not copied.
 // So the time and the memory an evaluation takes are proportional to the
-// operations it is charged: every allocation is at most about 64 bytes per
-// operation.
+// operations it is charged: in all it allocates at most about 64 bytes per
+// operation (a quantifier allocates one small frame per run).
 type Program struct {
 	root   *node
 	lib    any
