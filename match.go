@@ -717,8 +717,10 @@ func (f *fieldMatch) holds(in *matchInput, b *logic.Budget) (bool, error) {
 	v := matchLeaf(raw)
 	for i := range f.tests {
 		t := &f.tests[i]
-		if err := b.Charge(t.cost(v), matchFieldsWhere); err != nil {
-			return false, err
+		if b != nil {
+			if err := b.Charge(t.cost(v), matchFieldsWhere); err != nil {
+				return false, err
+			}
 		}
 		if !t.holds(raw, v, found) {
 			return false, nil
@@ -909,11 +911,14 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool
 // is split at its stars; the part before the first star must match a
 // prefix of s, the part after the last star a suffix, and every part in
 // between is matched at its leftmost position in what remains (leftmost is
-// always safe because a star can absorb whatever is skipped). A part
+// always safe because a star can absorb whatever is skipped). A middle part
 // without ? that is valid UTF-8 is found with strings.Index when it is at
-// most 64 bytes long (byte and character matching agree on such parts); the
-// others by bit-parallel matching over characters (Shift-And), which scans
+// most 64 bytes long (byte and character matching agree on such parts); a
+// part of at most 8 bytes is tried at each character of s; the others are
+// found by bit-parallel matching over characters (Shift-And), which scans
 // each character of s once, keeping one bit per character of the part.
+// So each part's search costs at most 64 steps per byte of s it scans, and
+// the searches of successive parts scan successive stretches of s.
 func globMatch(pattern, s string) bool {
 	star := strings.IndexByte(pattern, '*')
 	if star < 0 {
@@ -992,6 +997,9 @@ func globCost(pattern, s string) int64 {
 // globChar reads the character of s at byte i: a rune, or for a byte that
 // is not valid UTF-8, -1 minus the byte (so it equals only itself).
 func globChar(s string, i int) (c rune, width int) {
+	if s[i] < utf8.RuneSelf {
+		return rune(s[i]), 1
+	}
 	r, w := utf8.DecodeRuneInString(s[i:])
 	if r == utf8.RuneError && w == 1 {
 		return -1 - rune(s[i]), 1
@@ -1063,10 +1071,43 @@ func globFind(part, s string) (int, bool) {
 		}
 		return i + len(part), true
 	}
-	if m := utf8.RuneCountInString(part); m <= 64 {
-		return globFindShort(part, m, s)
+	if len(part) <= 8 {
+		return globFindTiny(part, s)
+	}
+	// Room for the part's distinct literal characters, on the stack (a
+	// small array for the usual short parts, so as not to clear 1 KB).
+	switch m := utf8.RuneCountInString(part); {
+	case m <= 8:
+		var buf [8]globLit
+		return globFindShort(part, m, s, buf[:0])
+	case m <= 64:
+		var buf [64]globLit
+		return globFindShort(part, m, s, buf[:0])
 	}
 	return globFindLong(part, s)
+}
+
+// globFindTiny is globFind for a part of at most 8 bytes: it tries the
+// part at each character of s (skipping to the next occurrence of its
+// first byte when that is a literal ASCII character), at most 8 steps
+// each.
+func globFindTiny(part, s string) (int, bool) {
+	first := part[0]
+	for i := 0; i < len(s); {
+		if first != '?' && first < utf8.RuneSelf {
+			j := strings.IndexByte(s[i:], first)
+			if j < 0 {
+				return 0, false
+			}
+			i += j
+		}
+		if n, ok := globPrefix(part, s[i:]); ok {
+			return i + n, true
+		}
+		_, w := globChar(s, i)
+		i += w
+	}
+	return 0, false
 }
 
 // globLit is a literal character of a part and the positions (bits) where
@@ -1104,9 +1145,8 @@ func globMask(lits []globLit, c rune) uint64 {
 // globFindShort is globFind by Shift-And for a part of m ≤ 64 characters:
 // bit j of the state is set when the part's first j+1 characters match the
 // characters of s that end at the current one.
-func globFindShort(part string, m int, s string) (int, bool) {
-	var litBuf [64]globLit
-	lits := litBuf[:0]
+// lits is empty with room for m literals.
+func globFindShort(part string, m int, s string, lits []globLit) (int, bool) {
 	var anyMask uint64 // the positions of ?
 	j := 0
 	for i := 0; i < len(part); j++ {
