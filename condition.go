@@ -15,7 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/diegoholiveira/jsonlogic/v3"
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // Limits on a condition, against hostile or runaway input. Depth counts
@@ -27,9 +27,9 @@ const (
 	maxConditionNodes = 10000
 )
 
-// condition is a JSON Logic condition, decoded, validated and rewritten once
-// when it is written or loaded (SPEC §4.3), ready to be evaluated any number
-// of times, concurrently.
+// condition is a JSON Logic condition, decoded, validated and compiled once
+// when it is written or loaded, ready to be evaluated any number of times,
+// concurrently, by internal/logic.
 //
 // Supported operators: == === != !== < <= > >= and or ! !! if ?: in var
 // missing missing_some some all none merge cat substr + - * / % min max.
@@ -46,7 +46,7 @@ const (
 //	merge cat                                             any number
 //
 // As in JSON Logic, a single argument may be written without its array
-// ({"!":{"var":"x"}} is {"!":[{"var":"x"}]}); parsing stores the array form.
+// ({"!":{"var":"x"}} is {"!":[{"var":"x"}]}).
 //
 // Validation rules beyond the operator list and the counts:
 //   - The top level is an operator object; every JSON object in a
@@ -61,48 +61,60 @@ const (
 //     paths (or an operator producing one).
 //   - some, all and none take an array (literal or computed) and a
 //     predicate that is an operator object. A bare {"var":…} predicate is
-//     evaluated for its truthiness (it is stored as {"!!":[{"var":…}]}).
+//     evaluated for its truthiness.
 //   - in takes a string, an array or an operator as its second argument.
 //   - Numbers are float64; a number that overflows float64 is rejected.
+//   - The static cost (logic.Program.StaticCost: the operations the
+//     condition costs whatever the data, quantifiers over literal arrays
+//     multiplying their predicate's cost by the array's length) is at most
+//     MaxConditionCost.
 //
-// The missing-values rule (SPEC §4.3): each comparison (== === != !== < <=
-// > >=) that has a direct operand {"var":path} without a default, and no
-// operand that is the literal null, is rewritten at parse time to
+// The missing-values rule: each comparison (== === != !== < <= > >=)
+// that has a direct operand {"var":path} without a default, and no operand
+// that is the literal null, holds only when each such var has a value that
+// is not null, so a missing or null value makes the comparison false
+// instead of being compared as null. A var nested deeper (inside + or
+// cat, say) follows the semantics of the enclosing operator: arithmetic on
+// a missing value is an evaluation error, which fails closed.
 //
-//	{"and":[{"!==":[{"var":path},null]}, …one guard per such var…, comparison]}
-//
-// so a missing or null value makes the comparison false instead of being
-// compared as null. A var nested deeper (inside + or cat, say) follows the
-// semantics of the enclosing operator: arithmetic on a missing value is an
-// evaluation error, which fails closed.
-//
-// Evaluation uses github.com/diegoholiveira/jsonlogic/v3 (ApplyInterface on
-// the stored tree). Parsing adapts the tree to the library so that it
-// follows JSON Logic, and the remaining differences are:
+// Evaluation (internal/logic) follows JSON Logic as
+// github.com/diegoholiveira/jsonlogic/v3 v3.9.1 implements it (that
+// library evaluated conditions before; a differential test holds the two
+// to the same results), with these points to note:
 //   - inside the predicate of some, all and none, var paths resolve
 //     against the current element only, as JSON Logic specifies (a
-//     predicate cannot read the enclosing data); the stored paths start
-//     with "." for that reason (see varNode);
+//     predicate cannot read the enclosing data);
 //   - a literal array given to some, all or none that holds operators is
-//     evaluated (it is stored as {"merge":[array]});
+//     evaluated;
 //   - cat of two or more values trims surrounding spaces from its result;
-//   - the library evaluates the result of an if or ?: branch again when it
-//     is an object, so an object in the data returned by a branch
-//     ({"if":[c,{"var":"context.x"},false]}) runs as JSON Logic; so do
-//     objects among paths that missing and missing_some compute from the
-//     data. That yields nothing the data's writer could not have written
-//     as a plain value, but it can be slow: do not return data objects
-//     from if branches.
+//   - loose equality and order convert as that library does ("1" == 1,
+//     null == only null, a string that does not parse is NaN; arrays and
+//     objects equal nothing), and arithmetic parses strings (a string that
+//     is not a number counts as 0) and fails on null, booleans, arrays and
+//     objects;
+//   - values from the data are values: an object returned by an if branch
+//     or found among the paths missing computes is never run as logic (the
+//     library did run them);
+//   - every evaluation is charged to a logic.Budget (see evalBudget) and
+//     stops with an error when it runs out.
 //
-// The library does not mutate the rule or the data (checked by tests), so
-// neither is copied per evaluation.
+// Neither the condition nor the data is modified by evaluation, so neither
+// is copied per evaluation.
 type condition struct {
-	rule any    // rewritten tree: map[string]any with one key, []any, float64, string, bool, nil
+	// rule is the condition as github.com/diegoholiveira/jsonlogic/v3
+	// would evaluate it the same way (logic.Program.LibraryForm), kept for
+	// tests that compare the two.
+	rule any
 	src  string // the condition as written, compact JSON, for traces
 	// broken is set for a stored condition that no longer parses (written
 	// by another version, or corrupted): it never holds.
 	broken error
-	// fast evaluates the commonest form without the library, when set.
+	// prog evaluates the condition.
+	prog *logic.Program
+	// cost is prog's static cost, charged when fast decides.
+	cost int64
+	// fast evaluates the commonest form without building the condition
+	// data, when set.
 	fast *fastCompare
 }
 
@@ -132,16 +144,26 @@ func parseCondition(raw json.RawMessage) (*condition, error) {
 	return compileCondition(v)
 }
 
-// compileCondition validates and rewrites an already decoded condition (as
+// compileCondition validates and compiles an already decoded condition (as
 // returned by decodeJSONTree: numbers are float64). It does not modify v.
 func compileCondition(v any) (*condition, error) {
 	if _, ok := v.(map[string]any); !ok {
 		return nil, invalidf(`a condition must be a JSON Logic operator object such as {"==":[{"var":"subject.meta.department"},"finance"]}, not %s`, jsonKindName(v))
 	}
 	c := &logicCompiler{}
-	rule, err := c.node(v, "", 1)
-	if err != nil {
+	if err := c.node(v, "", 1); err != nil {
 		return nil, err
+	}
+	prog, err := logic.Compile(v)
+	if err != nil {
+		return nil, invalidf("condition cannot be compiled: %v", err)
+	}
+	if cost := prog.StaticCost(); cost > MaxConditionCost {
+		msg := fmt.Sprintf("condition costs at least %d operations whatever the data, more than the %d allowed", cost, MaxConditionCost)
+		if q, ok := prog.Hotspot(MaxConditionCost); ok {
+			msg += fmt.Sprintf(": operator %q at %s runs its predicate %d times in all", q.Op, logicWhere(q.Path), q.Iterations)
+		}
+		return nil, invalidf("%s", msg)
 	}
 	var src strings.Builder
 	enc := json.NewEncoder(&src)
@@ -149,7 +171,7 @@ func compileCondition(v any) (*condition, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, invalidf("condition cannot be encoded: %v", err)
 	}
-	return &condition{rule: rule, src: strings.TrimSuffix(src.String(), "\n"), fast: fastForm(v)}, nil
+	return &condition{rule: prog.LibraryForm(), src: strings.TrimSuffix(src.String(), "\n"), prog: prog, cost: prog.StaticCost(), fast: fastForm(v)}, nil
 }
 
 // String returns the condition as written (compact JSON); "<none>" for nil.
@@ -172,12 +194,25 @@ func (c *condition) short() string {
 	return c.src[:cut] + "…"
 }
 
-// eval evaluates the condition on data, which must be JSON-shaped
-// (map[string]any, []any, float64, string, bool, nil: build it with
-// jsonValue). Only a boolean true result grants: any other result, an
-// evaluation error or a panic inside the library returns false and an error
-// that says why, for the trace. A nil condition is true.
+// eval is evalBudget without a budget: unlimited, for callers that bound
+// the work another way and for tests.
 func (c *condition) eval(data map[string]any) (ok bool, err error) {
+	return c.evalBudget(data, nil)
+}
+
+// evalBudget evaluates the condition on data, which must be JSON-shaped
+// (map[string]any, []any, float64, string, bool, nil: build it with
+// jsonValue), charging its operations to b (nil: unlimited). Only a
+// boolean true result grants: any other result, an evaluation error or a
+// panic returns false and an error that says why, for the trace. When b
+// runs out or its context is done the error wraps logic.ErrBudgetExceeded
+// or the context's error (errors.Is tells them apart), and b stays stopped,
+// so the caller's next charge fails too. A nil condition is true and costs
+// nothing.
+//
+// When the fast path decides, the condition's static cost is charged, as
+// much as the full evaluation would at most cost on such data.
+func (c *condition) evalBudget(data map[string]any, b *logic.Budget) (ok bool, err error) {
 	if c == nil {
 		return true, nil
 	}
@@ -186,6 +221,9 @@ func (c *condition) eval(data map[string]any) (ok bool, err error) {
 	}
 	if c.fast != nil {
 		if ok, decided := c.fast.eval(data); decided {
+			if err := b.Charge(c.cost, logic.Label("the condition")); err != nil {
+				return false, fmt.Errorf("condition %s: %w", c.short(), err)
+			}
 			return ok, nil
 		}
 	}
@@ -194,15 +232,18 @@ func (c *condition) eval(data map[string]any) (ok bool, err error) {
 			ok, err = false, fmt.Errorf("condition %s: evaluation panicked: %v", c.short(), r)
 		}
 	}()
-	out, err := jsonlogic.ApplyInterface(c.rule, data)
+	out, err := c.prog.Eval(data, b)
 	if err != nil {
-		return false, fmt.Errorf("condition %s: evaluation error: %v", c.short(), err)
+		if b.Err() != nil {
+			return false, fmt.Errorf("condition %s: %w", c.short(), err)
+		}
+		return false, fmt.Errorf("condition %s: evaluation error: %w", c.short(), err)
 	}
-	b, isBool := out.(bool)
+	v, isBool := out.(bool)
 	if !isBool {
 		return false, fmt.Errorf("condition %s: result %s is not a boolean", c.short(), describeLogicValue(out))
 	}
-	return b, nil
+	return v, nil
 }
 
 // describeLogicValue renders an evaluation result for an error message.
@@ -229,9 +270,6 @@ var logicOps = map[string]logicOp{
 	"min": {1, -1}, "max": {1, -1},
 }
 
-// comparisonOps are the operators the missing-values rule applies to.
-var comparisonOps = map[string]bool{"==": true, "===": true, "!=": true, "!==": true, "<": true, "<=": true, ">": true, ">=": true}
-
 func (o logicOp) String() string {
 	switch {
 	case o.min == o.max && o.min == 1:
@@ -249,14 +287,12 @@ func (o logicOp) String() string {
 	}
 }
 
-// logicCompiler validates a decoded condition and builds its rewritten
-// copy. It counts nodes and depth on the decoded value, so conditions
-// embedded in a larger document (a matchDefinition) get the same limits as
-// stand-alone ones.
+// logicCompiler validates a decoded condition, with error messages that
+// name the operator at fault and its place. It counts nodes and depth on
+// the decoded value, so conditions embedded in a larger document (a
+// matchDefinition) get the same limits as stand-alone ones.
 type logicCompiler struct {
 	nodes int
-	// inPredicate counts the some/all/none predicates being compiled.
-	inPredicate int
 }
 
 // logicWhere renders a path for an error message.
@@ -287,46 +323,40 @@ func (c *logicCompiler) enter(path string, depth int, container bool) error {
 	return nil
 }
 
-// node compiles v found at path; depth is the nesting level v has if it is
-// a container.
-func (c *logicCompiler) node(v any, path string, depth int) (any, error) {
+// node validates v found at path; depth is the nesting level v has if it
+// is a container.
+func (c *logicCompiler) node(v any, path string, depth int) error {
 	switch x := v.(type) {
 	case map[string]any:
 		if err := c.enter(path, depth, true); err != nil {
-			return nil, err
+			return err
 		}
 		return c.operation(x, path, depth)
 	case []any:
 		if err := c.enter(path, depth, true); err != nil {
-			return nil, err
+			return err
 		}
-		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := c.node(e, path+"["+strconv.Itoa(i)+"]", depth+1)
-			if err != nil {
-				return nil, err
+			if err := c.node(e, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+				return err
 			}
-			out[i] = r
 		}
-		return out, nil
+		return nil
 	case nil, bool, string, float64:
-		if err := c.enter(path, depth, false); err != nil {
-			return nil, err
-		}
-		return x, nil
+		return c.enter(path, depth, false)
 	default:
-		return nil, invalidf("condition holds a %T value at %s", v, logicWhere(path))
+		return invalidf("condition holds a %T value at %s", v, logicWhere(path))
 	}
 }
 
-func (c *logicCompiler) operation(m map[string]any, path string, depth int) (any, error) {
+func (c *logicCompiler) operation(m map[string]any, path string, depth int) error {
 	if len(m) != 1 {
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, strconv.Quote(k))
 		}
 		slices.Sort(keys)
-		return nil, invalidf("object at %s has %d keys [%s]: a JSON Logic operator object has exactly one key, the operator", logicWhere(path), len(m), strings.Join(keys, " "))
+		return invalidf("object at %s has %d keys [%s]: a JSON Logic operator object has exactly one key, the operator", logicWhere(path), len(m), strings.Join(keys, " "))
 	}
 	var op string
 	var arg any
@@ -335,7 +365,7 @@ func (c *logicCompiler) operation(m map[string]any, path string, depth int) (any
 	}
 	spec, ok := logicOps[op]
 	if !ok {
-		return nil, invalidf("unknown operator %q at %s", op, logicWhere(path))
+		return invalidf("unknown operator %q at %s", op, logicWhere(path))
 	}
 	// The arguments: an array, or a single value standing for a one-element
 	// array.
@@ -343,109 +373,24 @@ func (c *logicCompiler) operation(m map[string]any, path string, depth int) (any
 	argDepth := depth + 1
 	if isArray {
 		if err := c.enter(path, depth+1, true); err != nil {
-			return nil, err
+			return err
 		}
 		argDepth = depth + 2
 	} else {
 		args = []any{arg}
 	}
 	if n := len(args); n < spec.min || (spec.max >= 0 && n > spec.max) {
-		return nil, invalidf("operator %q at %s takes %s, got %d", op, logicWhere(path), spec, n)
+		return invalidf("operator %q at %s takes %s, got %d", op, logicWhere(path), spec, n)
 	}
 	if err := checkLogicArgs(op, args, path); err != nil {
-		return nil, err
+		return err
 	}
-	quantifier := op == "some" || op == "all" || op == "none"
-	out := make([]any, len(args))
 	for i, a := range args {
-		pred := quantifier && i == 1
-		if pred {
-			c.inPredicate++
-		}
-		r, err := c.node(a, logicArgPath(path, op, i), argDepth)
-		if pred {
-			c.inPredicate--
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r
-	}
-	switch op {
-	case "var":
-		return c.varNode(out), nil
-	case "missing":
-		// A single operator argument produces the list of paths.
-		if len(out) == 1 {
-			if _, isOp := out[0].(map[string]any); isOp {
-				return map[string]any{"missing": out[0]}, nil
-			}
-		}
-	case "some", "all", "none":
-		// The library takes a literal array as it is, without evaluating
-		// the operators inside it; merge evaluates them.
-		if arr, ok := out[0].([]any); ok && holdsOperator(arr) {
-			out[0] = map[string]any{"merge": []any{arr}}
-		}
-		// The library applies the predicate, which must be an operator
-		// object: a bare var is turned into its truthiness.
-		if _, bareVar := out[1].(map[string]any)["var"]; bareVar {
-			out[1] = map[string]any{"!!": []any{out[1]}}
+		if err := c.node(a, logicArgPath(path, op, i), argDepth); err != nil {
+			return err
 		}
 	}
-	node := map[string]any{op: out}
-	if comparisonOps[op] {
-		return guardComparison(node, out), nil
-	}
-	return node, nil
-}
-
-// varNode builds the stored form of a compiled var whose compiled
-// arguments are args. {"var":"p"} avoids building an argument array per
-// evaluation; [] and [""] both mean the current data.
-//
-// Inside the predicate of some, all or none the library first substitutes
-// every {"var":p} it can resolve in the enclosing data into the predicate
-// (and then evaluates the result, so an object found in the data would be
-// evaluated as logic), except paths that are "" or start with ".". A path
-// there is therefore stored as ".p", which getVar reads as p, so it
-// resolves against the current element only, as JSON Logic specifies. A var
-// with a default would still be substituted (from the enclosing data or as
-// its default, never from the element), so inside a predicate
-// {"var":[p,d]} is stored as {"if":[{"!==":[{"var":".p"},null]},{"var":".p"},d]},
-// which is its meaning.
-func (c *logicCompiler) varNode(args []any) any {
-	if len(args) == 0 {
-		return map[string]any{"var": ""}
-	}
-	p := args[0].(string) // checked by checkLogicArgs
-	if c.inPredicate > 0 && p != "" && !strings.HasPrefix(p, ".") {
-		p = "." + p
-	}
-	if len(args) == 1 {
-		return map[string]any{"var": p}
-	}
-	if c.inPredicate == 0 {
-		return map[string]any{"var": []any{p, args[1]}}
-	}
-	v := map[string]any{"var": p}
-	return map[string]any{"if": []any{map[string]any{"!==": []any{v, nil}}, v, args[1]}}
-}
-
-// holdsOperator reports whether a literal array contains an operator
-// object at any depth.
-func holdsOperator(arr []any) bool {
-	for _, e := range arr {
-		switch x := e.(type) {
-		case map[string]any:
-			return true
-		case []any:
-			if holdsOperator(x) {
-				return true
-			}
-		}
-	}
-	return false
+	return nil
 }
 
 // checkLogicArgs checks the argument types an operator requires (before
@@ -498,40 +443,6 @@ func checkLogicArgs(op string, args []any, path string) error {
 		}
 	}
 	return nil
-}
-
-// guardComparison applies the missing-values rule to a compiled comparison
-// node whose compiled arguments are args.
-func guardComparison(node map[string]any, args []any) any {
-	for _, a := range args {
-		if a == nil {
-			return node // an explicit comparison with null
-		}
-	}
-	var guards []any
-	var seen []any
-	for _, a := range args {
-		m, ok := a.(map[string]any)
-		if !ok || len(m) != 1 {
-			continue
-		}
-		p, ok := m["var"]
-		if !ok {
-			continue
-		}
-		if _, hasDefault := p.([]any); hasDefault {
-			continue // [path, default]: the default applies
-		}
-		if slices.Contains(seen, p) {
-			continue
-		}
-		seen = append(seen, p)
-		guards = append(guards, map[string]any{"!==": []any{m, nil}})
-	}
-	if len(guards) == 0 {
-		return node
-	}
-	return map[string]any{"and": append(guards, node)}
 }
 
 // jsonKindName names the JSON type of a decoded value.

@@ -4,11 +4,13 @@ import "strings"
 
 // fastCompare is a condition of the commonest form, one var compared with a
 // string or number literal ({"==":[{"var":"subject.meta.dept"},"eng"]},
-// {"<":[{"var":"context.hour"},18]}), evaluated without the JSON Logic
-// library when the answer cannot differ from the library's: the value is
-// missing or null (false, by the missing-values rule), or it has the
-// literal's type (string equality, number comparison). Any other value is
-// left to the library. TestFastCompareAgrees compares both on every type.
+// {"<":[{"var":"context.hour"},18]}), evaluated on the value alone, without
+// building the condition data, when the answer cannot differ from the
+// evaluator's: the value is missing or null (false, by the missing-values
+// rule), or it has the literal's type (string equality, number comparison).
+// Any other value is left to the evaluator (internal/logic).
+// TestFastCompareAgrees compares both on every type. A decision of the fast
+// path costs the condition's static cost (condition.cost) in a budget.
 type fastCompare struct {
 	op       string
 	path     []string // the var path, split at dots
@@ -64,7 +66,7 @@ func fastForm(v any) *fastCompare {
 }
 
 // eval returns the condition's value on data, and whether it could decide
-// without the library.
+// without the evaluator.
 func (f *fastCompare) eval(data map[string]any) (result, decided bool) {
 	return f.evalFrom(data, f.path)
 }
@@ -90,7 +92,7 @@ func (f *fastCompare) evalFrom(cur any, path []string) (result, decided bool) {
 	}
 	switch x := a.(type) {
 	case string:
-		return compareAs(f.op, x, b, false) // string order is left to the library
+		return compareAs(f.op, x, b, false) // string order is left to the evaluator
 	case float64:
 		return compareAs(f.op, x, b, true)
 	}

@@ -9,7 +9,7 @@ import (
 // TestFastCompareAgrees evaluates every comparison operator, with the var
 // on either side of a string or number literal, on values of every JSON
 // type (and missing ones), with and without the fast path. Whenever the
-// fast path decides, it must give the library's answer; and it must decide
+// fast path decides, it must give the evaluator's answer; and it must decide
 // the cases it exists for.
 func TestFastCompareAgrees(t *testing.T) {
 	literals := []string{`"eng"`, `""`, `"3"`, `3`, `0`, `-1.5`, `18`}
@@ -30,7 +30,7 @@ func TestFastCompareAgrees(t *testing.T) {
 				if c.fast == nil {
 					t.Fatalf("%s: no fast form", src)
 				}
-				slow := &condition{rule: c.rule, src: c.src}
+				slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 				datas := []map[string]any{
 					{"subject": map[string]any{"meta": map[string]any{}}},         // missing value
 					{"subject": map[string]any{}},                                 // missing parent
@@ -49,10 +49,10 @@ func TestFastCompareAgrees(t *testing.T) {
 					}
 					decided[fmt.Sprintf("%T", data["subject"].(map[string]any)["meta"])]++
 					if got != want {
-						t.Errorf("%s on %v: fast path says %v; the library says %v", src, data, got, want)
+						t.Errorf("%s on %v: fast path says %v; the evaluator says %v", src, data, got, want)
 					}
 					if full, _ := c.eval(data); full != want {
-						t.Errorf("%s on %v: eval says %v; the library says %v", src, data, full, want)
+						t.Errorf("%s on %v: eval says %v; the evaluator says %v", src, data, full, want)
 					}
 				}
 			}
@@ -68,7 +68,7 @@ func TestFastCompareAgrees(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c.fast != nil {
-			t.Errorf("%s: got a fast form; want the library to decide it", src)
+			t.Errorf("%s: got a fast form; want the evaluator to decide it", src)
 		}
 	}
 }

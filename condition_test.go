@@ -1,10 +1,13 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/diegoholiveira/jsonlogic/v3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // mustCondition parses src and fails the test on error.
@@ -362,10 +367,9 @@ func TestConditionEvaluationErrorFailsClosed(t *testing.T) {
 }
 
 func TestConditionPanicFailsClosed(t *testing.T) {
-	// The library recovers panics whose value is an error and re-panics on
-	// any other value; eval must catch both. The operator exists only in
-	// this test binary.
-	jsonlogic.AddOperator("authz_test_panic", func(values, data any) any { panic("boom") })
+	// The evaluator returns errors rather than panicking, but a panic (here
+	// a condition that was never compiled, which only a bug could build)
+	// must still fail closed.
 	c := &condition{rule: map[string]any{"authz_test_panic": []any{}}, src: "test"}
 	got, err := c.eval(nil)
 	if got || err == nil || !strings.Contains(err.Error(), "panicked") {
@@ -620,18 +624,87 @@ func FuzzCondition(f *testing.F) {
 		if diff := cmp.Diff(c.rule, again.rule); diff != "" {
 			t.Fatalf("String() %s parses back to another rule (-first +again):\n%s", c, diff)
 		}
-		slow := &condition{rule: c.rule, src: c.src}
+		slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 		for _, d := range conditionFuzzData {
 			ok, err := c.eval(d)
 			if ok && err != nil {
 				t.Fatalf("eval = true with error %v", err)
 			}
-			// The fast path, when it decides, is the library's answer.
+			// A budget changes nothing but the cost: within the limit the
+			// same answer, else ErrBudgetExceeded.
+			for _, limit := range []int64{MaxConditionCost, c.cost / 2} {
+				b := logic.NewBudget(context.Background(), limit)
+				okB, errB := c.evalBudget(d, b)
+				if errors.Is(errB, logic.ErrBudgetExceeded) {
+					if okB || b.Used() > limit {
+						t.Fatalf("evalBudget = %v, %v after %d of %d operations", okB, errB, b.Used(), limit)
+					}
+					continue
+				}
+				if okB != ok || (errB == nil) != (err == nil) {
+					t.Fatalf("evalBudget with %d operations = %v, %v; eval = %v, %v", limit, okB, errB, ok, err)
+				}
+			}
+			// The fast path, when it decides, is the evaluator's answer.
 			if want, _ := slow.eval(d); c.fast != nil && ok != want {
-				t.Fatalf("eval = %v with the fast path, %v with the library, on %v", ok, want, d)
+				t.Fatalf("eval = %v with the fast path, %v without, on %v", ok, want, d)
+			}
+			// The evaluator gives the library's result, except where the
+			// library runs an object of the data as logic: data holding an
+			// object whose one key is an operator is skipped, and the
+			// library failing on an unknown operator (which can only come
+			// from the data) is no disagreement.
+			if holdsLibraryOperator(d) {
+				continue
+			}
+			got, gotErr := c.prog.Eval(d, nil)
+			want, wantErr := libraryApply(c.rule, d)
+			var invalid jsonlogic.ErrInvalidOperator
+			if errors.As(wantErr, &invalid) {
+				continue
+			}
+			if (gotErr != nil) != (wantErr != nil) || gotErr == nil && !cmp.Equal(got, want, cmpopts.EquateNaNs(), cmpopts.EquateEmpty()) {
+				t.Fatalf("on %v: got %v, %v; the library gives %v, %v", d, got, gotErr, want, wantErr)
 			}
 		}
 	})
+}
+
+// libraryApply evaluates a rule with github.com/diegoholiveira/jsonlogic/v3,
+// which evaluated conditions before internal/logic, turning panics into
+// errors.
+func libraryApply(rule, data any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("library panicked: %v", r)
+		}
+	}()
+	return jsonlogic.ApplyInterface(rule, data)
+}
+
+// libraryOperators are the operators github.com/diegoholiveira/jsonlogic/v3
+// v3.9.1 knows.
+var libraryOperators = strings.Fields(`and or filter map reduce all none some in missing missing_some var set cat substr
+	merge if ?: max min + - * / % abs ! !! === !== < <= > >= == != contains_all contains_any contains_none`)
+
+// holdsLibraryOperator reports whether v holds an object with one key that
+// is an operator of the library.
+func holdsLibraryOperator(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if len(x) == 1 && slices.Contains(libraryOperators, k) || holdsLibraryOperator(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if holdsLibraryOperator(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func BenchmarkConditionEval(b *testing.B) {
@@ -658,5 +731,176 @@ func TestStoredConditionThatNoLongerParsesNeverHolds(t *testing.T) {
 	}
 	if c := storedCondition(nil); c != nil {
 		t.Errorf("got %v for no condition; want nil", c)
+	}
+}
+
+// nestedQuantifiers writes quantifiers nested over literal arrays of the
+// given lengths, innermost last, around a predicate that never holds, and
+// returns the condition with its static cost computed by hand: the
+// predicate {"==":[{"var":""},-1]} costs 11 (the guard and 3, !== 3 and its
+// var 1, == 3 and its var 1), a quantifier 3 plus, per element, 1 and its
+// predicate.
+func nestedQuantifiers(ops []string, lengths []int) (string, int64) {
+	src, cost := `{"==":[{"var":""},-1]}`, int64(11)
+	for i := len(lengths) - 1; i >= 0; i-- {
+		list := "[" + strings.TrimSuffix(strings.Repeat("0,", lengths[i]), ",") + "]"
+		src = fmt.Sprintf(`{%q:[%s,%s]}`, ops[i], list, src)
+		cost = 3 + int64(lengths[i])*(1+cost)
+	}
+	return src, cost
+}
+
+// TestConditionStaticCostLimit checks the write-time limit on the class of
+// nested quantifiers over literal arrays (the issue's 177 to 243-byte
+// conditions that ran for seconds): a condition is accepted exactly when
+// its cost, computed by hand, is at most MaxConditionCost, and a refusal
+// names the quantifier to blame, with its place and how often it runs.
+func TestConditionStaticCostLimit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 11))
+	quantifiers := []string{"some", "all", "none"}
+	accepted, refused := 0, 0
+	for range 300 {
+		depth := 1 + rng.IntN(4)
+		ops, lengths := make([]string, depth), make([]int, depth)
+		for i := range depth {
+			ops[i], lengths[i] = quantifiers[rng.IntN(3)], 1+rng.IntN([]int{10, 40, 300, 2000}[rng.IntN(4)])
+		}
+		src, cost := nestedQuantifiers(ops, lengths)
+		c, err := parseCondition(json.RawMessage(src))
+		if cost <= MaxConditionCost {
+			accepted++
+			if err != nil {
+				t.Fatalf("%v (cost %d): %v; want it accepted", lengths, cost, err)
+			}
+			if c.prog.StaticCost() != cost {
+				t.Errorf("%v: static cost %d; want %d", lengths, c.prog.StaticCost(), cost)
+			}
+			continue
+		}
+		refused++
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%v (cost %d): %v; want ErrInvalid", lengths, cost, err)
+		}
+		if want := fmt.Sprintf("condition costs at least %d operations whatever the data, more than the %d allowed", cost, MaxConditionCost); !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %q; want it to contain %q", lengths, err, want)
+		}
+		// The innermost quantifier whose cost in all is over the limit.
+		iterations, total, blamed := int64(1), int64(0), -1
+		for i := range depth {
+			iterations *= int64(lengths[i])
+			_, inner := nestedQuantifiers(ops[i:], lengths[i:])
+			if total = iterations / int64(lengths[i]) * inner; total > MaxConditionCost {
+				blamed = i
+			}
+		}
+		path := ""
+		for i := range blamed {
+			path = logicArgPath(path, ops[i], 1)
+		}
+		iterations = 1
+		for i := range blamed + 1 {
+			iterations *= int64(lengths[i])
+		}
+		if want := fmt.Sprintf("operator %q at %s runs its predicate %d times in all", ops[blamed], logicWhere(path), iterations); !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %q; want it to contain %q", lengths, err, want)
+		}
+	}
+	if accepted < 50 || refused < 50 {
+		t.Errorf("%d accepted, %d refused; want both common", accepted, refused)
+	}
+}
+
+// TestConditionAtTheStaticLimit checks the limit's edge: a condition that
+// costs exactly MaxConditionCost is accepted and, evaluated with a budget of
+// MaxConditionCost operations, spends all of them and holds; one more
+// operation is refused; and a stored condition over the limit never holds.
+func TestConditionAtTheStaticLimit(t *testing.T) {
+	// or over k+1 arguments costs k+2; some over n literals with a
+	// predicate of 3 costs 3 + 4n.
+	at := func(k int) string {
+		return `{"or":[` + strings.Repeat("false,", k) + `{"none":[[` + strings.TrimSuffix(strings.Repeat("0,", 2498), ",") + `],{"==":[1,2]}]}]}`
+	}
+	c, err := parseCondition(json.RawMessage(at(3)))
+	if err != nil {
+		t.Fatalf("a condition at the limit: %v; want it accepted", err)
+	}
+	b := logic.NewBudget(context.Background(), MaxConditionCost)
+	if ok, err := c.evalBudget(condData(map[string]any{}), b); !ok || err != nil || b.Used() != MaxConditionCost {
+		t.Errorf("evaluation at the limit = %v, %v after %d operations; want true after %d", ok, err, b.Used(), MaxConditionCost)
+	}
+	if _, err := parseCondition(json.RawMessage(at(4))); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "at least 10001 operations") {
+		t.Errorf("one operation over the limit: %v; want ErrInvalid with its cost", err)
+	}
+	stored := storedCondition(json.RawMessage(at(4)))
+	if ok, err := stored.eval(nil); ok || err == nil {
+		t.Errorf("stored condition over the limit = %v, %v; want false and an error", ok, err)
+	}
+}
+
+// TestConditionDataIsNeverRunAsLogic is the issue's case: an object in the
+// caller's context returned by an if branch used to run as JSON Logic, so
+// {"==":[1,1]} in the context counted as true. It is a value: not a
+// boolean, so the condition does not hold.
+func TestConditionDataIsNeverRunAsLogic(t *testing.T) {
+	data := condData(map[string]any{"context": map[string]any{
+		"custom": map[string]any{"==": []any{1, 1}},
+		"paths":  []any{map[string]any{"cat": []any{"context.", "custom"}}},
+	}})
+	for _, src := range []string{
+		`{"if":[true,{"var":"context.custom"},true]}`,
+		`{"if":[false,false,{"var":"context.custom"}]}`,
+		`{"?:":[true,{"var":"context.custom"},true]}`,
+		`{"!":{"missing":{"var":"context.paths"}}}`,
+	} {
+		c := mustCondition(t, src)
+		if ok, err := c.eval(data); ok || err == nil {
+			t.Errorf("%s = %v, %v; want false and an error", src, ok, err)
+		}
+	}
+	// Compared as a value, the object is no boolean either.
+	c := mustCondition(t, `{"==":[{"if":[true,{"var":"context.custom"},1]},true]}`)
+	if ok, err := c.eval(data); ok || err != nil {
+		t.Errorf("comparing the object with true = %v, %v; want false", ok, err)
+	}
+}
+
+// TestConditionEvalBudget checks evalBudget: one budget is shared by the
+// conditions of an evaluation, running out is an error wrapping
+// logic.ErrBudgetExceeded that names the condition, a done context stops
+// evaluation with its error, and the fast path charges its static cost.
+func TestConditionEvalBudget(t *testing.T) {
+	heavy := mustCondition(t, `{"some":[[`+strings.TrimSuffix(strings.Repeat("0,", 400), ",")+`],{"==":[{"var":""},1]}]}`)
+	light := mustCondition(t, `{"==":[{"var":"action"},"read"]}`)
+	data := condData(map[string]any{"action": "read"})
+	b := logic.NewBudget(context.Background(), 2*heavy.cost+light.cost)
+	for i := range 2 {
+		if ok, err := heavy.evalBudget(data, b); ok || err != nil {
+			t.Fatalf("heavy condition %d = %v, %v; want false", i, ok, err)
+		}
+	}
+	if ok, err := light.evalBudget(data, b); !ok || err != nil || b.Used() != b.Limit() {
+		t.Fatalf("light condition = %v, %v after %d operations; want true after all %d", ok, err, b.Used(), b.Limit())
+	}
+	ok, err := light.evalBudget(data, b)
+	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), light.short()) {
+		t.Errorf("condition on a spent budget = %v, %v; want ErrBudgetExceeded naming it", ok, err)
+	}
+	b = logic.NewBudget(context.Background(), heavy.cost-1)
+	if ok, err := heavy.evalBudget(data, b); ok || !errors.Is(err, logic.ErrBudgetExceeded) {
+		t.Errorf("heavy condition one operation short = %v, %v; want ErrBudgetExceeded", ok, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, c := range []*condition{heavy, light} {
+		if ok, err := c.evalBudget(data, logic.NewBudget(ctx, -1)); ok || !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context = %v, %v; want context.Canceled", c, ok, err)
+		}
+	}
+	if light.fast == nil {
+		t.Fatal("no fast form")
+	}
+	b = logic.NewBudget(nil, 1000)
+	if ok, err := light.evalBudget(data, b); !ok || err != nil || b.Used() != light.cost {
+		t.Errorf("fast path = %v, %v after %d operations; want true after %d", ok, err, b.Used(), light.cost)
 	}
 }

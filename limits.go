@@ -25,6 +25,16 @@ const (
 	// MaxRawJSONBytes is the largest condition or match definition, as
 	// written.
 	MaxRawJSONBytes = 256 << 10
+	// MaxConditionCost is the most operations a condition may cost whatever
+	// the data it is evaluated on: its static cost, in which every
+	// operator counts one plus one per argument, a var one per path
+	// segment, in over a literal array one per element, and some, all and
+	// none over a literal array their predicate's cost once per element,
+	// so that nested quantifiers multiply (the units are those of an
+	// evaluation's operation budget).
+	// A condition above it is refused with ErrInvalid, naming the
+	// quantifier that costs most; stored conditions above it never hold.
+	MaxConditionCost = 10000
 )
 
 // checkLimits checks every field of the record r (a pointer to a struct of

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // Limits on a matchDefinition. Depth counts definitions: a definition
@@ -26,8 +29,8 @@ const (
 	maxMatchJSONDepth = 2*maxMatchDepth + maxConditionDepth + 8
 )
 
-// matchDef is a collection's matchDefinition, decoded and validated once
-// (SPEC §4.4). It is immutable and safe for concurrent use.
+// matchDef is a collection's matchDefinition, decoded and validated once.
+// It is immutable and safe for concurrent use.
 //
 // A definition is a JSON object with any of these sections; every present
 // section must hold, and {} matches every resource. A section whose value
@@ -37,7 +40,7 @@ const (
 //	tags      {groupKey: identifier | [identifier, …]}
 //	patterns  {name: glob}
 //	time      {name: {op: RFC3339 | {"relative": "now" | "now_minus_<N><unit>" | "now_plus_<N><unit>"}, …}}
-//	condition JSON Logic over the condition data (SPEC §4.1), see condition
+//	condition JSON Logic over the condition data (subject, resource, context…), see condition
 //	any       [definition, …]  at least one holds (an empty array is ignored)
 //	all       [definition, …]  every one holds   (an empty array is ignored)
 //	none      [definition, …]  none holds        (an empty array is ignored)
@@ -124,7 +127,8 @@ type matchInput struct {
 	meta map[string]any
 	// tags maps a tag group key to the identifiers the resource carries.
 	tags map[string][]string
-	// data is the condition data of SPEC §4.1, for the condition section.
+	// data is the data conditions see (subject, resource, context, action,
+	// scopeId), for the condition section.
 	data map[string]any
 }
 
@@ -532,52 +536,88 @@ func parseRelativeTime(s string) (time.Duration, error) {
 
 // match reports whether the definition matches in at time now. Anything
 // that fails to evaluate makes it not match. A nil definition matches
-// nothing.
+// nothing. It has no budget: see matchBudget.
 func (m *matchDef) match(in *matchInput, now time.Time) bool {
 	ok, err := m.eval(in, now)
 	return ok && err == nil
 }
 
-// eval is match that also returns the first evaluation error met (a
-// condition that errored), for traces. When err is non-nil, ok is false.
+// eval is evalBudget without a budget (unlimited).
 func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
+	return m.evalBudget(in, now, nil)
+}
+
+// Where a match definition's work is charged, for the budget's error.
+const (
+	matchWhere        = logic.Label("a match definition")
+	matchFieldsWhere  = logic.Label("the fields of a match definition")
+	matchTagsWhere    = logic.Label("the tags of a match definition")
+	matchPatternWhere = logic.Label("a pattern of a match definition")
+	matchTimeWhere    = logic.Label("the time section of a match definition")
+)
+
+// evalBudget is match that also returns the first evaluation error met (a
+// condition that errored, or the budget), for traces. When err is non-nil,
+// ok is false. Its work is charged to b (nil: unlimited), in the units of
+// conditions: 1 per definition, 1 per name plus one per segment of its
+// path, 1 per test plus one per element of an in or notIn list, the
+// elements and the string bytes (per 64) a test reads, tag lists compared
+// (their product), globCost per pattern, and the condition's own
+// operations. When b runs out or its context is done, the error wraps
+// logic.ErrBudgetExceeded or the context's error, wherever it happens
+// (inside none too): it is never a silent "no match".
+func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (ok bool, err error) {
 	if m == nil {
 		return false, nil
 	}
 	if in == nil {
 		in = &matchInput{}
 	}
+	if err := b.Charge(1, matchWhere); err != nil {
+		return false, err
+	}
 	for i := range m.fields {
-		if !m.fields[i].holds(in) {
-			return false, nil
+		if ok, err := m.fields[i].holds(in, b); !ok || err != nil {
+			return false, err
 		}
 	}
 	for _, t := range m.tags {
-		if !slices.ContainsFunc(in.tags[t.group], func(id string) bool { return slices.Contains(t.ids, id) }) {
+		have := in.tags[t.group]
+		if err := b.Charge(1+int64(len(have))*int64(len(t.ids)), matchTagsWhere); err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(have, func(id string) bool { return slices.Contains(t.ids, id) }) {
 			return false, nil
 		}
 	}
 	for _, p := range m.patterns {
+		if err := b.Charge(1+int64(len(p.path)), matchPatternWhere); err != nil {
+			return false, err
+		}
 		v, found := in.resolve(p.path)
 		s, isStr := matchLeaf(v).(string)
-		if !found || !isStr || !globMatch(p.glob, s) {
+		if !found || !isStr {
 			return false, nil
+		}
+		ok, err := globMatchBudget(p.glob, s, b, matchPatternWhere)
+		if !ok || err != nil {
+			return false, err
 		}
 	}
 	for i := range m.times {
-		if !m.times[i].holds(in, now) {
-			return false, nil
+		if ok, err := m.times[i].holds(in, now, b); !ok || err != nil {
+			return false, err
 		}
 	}
 	for _, d := range m.allOf {
-		if ok, err := d.eval(in, now); !ok || err != nil {
+		if ok, err := d.evalBudget(in, now, b); !ok || err != nil {
 			return false, err
 		}
 	}
 	if len(m.anyOf) > 0 {
 		matched := false
 		for _, d := range m.anyOf {
-			ok, err := d.eval(in, now)
+			ok, err := d.evalBudget(in, now, b)
 			if err != nil {
 				return false, err
 			}
@@ -591,7 +631,7 @@ func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
 		}
 	}
 	for _, d := range m.noneOf {
-		ok, err := d.eval(in, now)
+		ok, err := d.evalBudget(in, now, b)
 		if err != nil {
 			return false, err
 		}
@@ -600,7 +640,7 @@ func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
 		}
 	}
 	if m.cond != nil {
-		ok, err := m.cond.eval(in.data)
+		ok, err := m.cond.evalBudget(in.data, b)
 		if err != nil {
 			return false, err
 		}
@@ -667,65 +707,95 @@ func matchLeaf(v any) any {
 	return jsonValue(v)
 }
 
-func (f *fieldMatch) holds(in *matchInput) bool {
+// holds reports whether every test of f holds, charging b for the work
+// (see evalBudget); err is the budget's.
+func (f *fieldMatch) holds(in *matchInput, b *logic.Budget) (bool, error) {
+	if err := b.Charge(1+int64(len(f.path)), matchFieldsWhere); err != nil {
+		return false, err
+	}
 	raw, found := in.resolve(f.path)
 	v := matchLeaf(raw)
 	for i := range f.tests {
 		t := &f.tests[i]
-		if t.op == "exists" {
-			if found != t.exists {
-				return false
+		if b != nil {
+			if err := b.Charge(t.cost(v), matchFieldsWhere); err != nil {
+				return false, err
 			}
-			continue
 		}
-		if !found {
+		if !t.holds(raw, v, found) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// cost is the work of t on the value v.
+func (t *fieldTest) cost(v any) int64 {
+	n := 1 + int64(len(t.set))
+	switch x := v.(type) {
+	case string:
+		n += int64(len(x) >> 6)
+	case []any:
+		if t.op == "contains" {
+			n += int64(len(x))
+		}
+	}
+	return n
+}
+
+// holds reports whether t holds for the value raw (v in JSON shape; found
+// says it is present and not null).
+func (t *fieldTest) holds(raw, v any, found bool) bool {
+	if t.op == "exists" {
+		return found == t.exists
+	}
+	if !found {
+		return false
+	}
+	switch t.op {
+	case "equals":
+		if !matchScalarEqual(v, t.val) {
 			return false
 		}
-		switch t.op {
-		case "equals":
-			if !matchScalarEqual(v, t.val) {
+	case "in":
+		if !slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+			return false
+		}
+	case "notIn":
+		if !isMatchScalar(v) || slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+			return false
+		}
+	case "contains":
+		switch x := v.(type) {
+		case string:
+			s, ok := t.val.(string)
+			if !ok || !strings.Contains(x, s) {
 				return false
 			}
-		case "in":
-			if !slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+		case []any:
+			if !slices.ContainsFunc(x, func(e any) bool { return matchScalarEqual(matchLeaf(e), t.val) }) {
 				return false
 			}
-		case "notIn":
-			if !isMatchScalar(v) || slices.ContainsFunc(t.set, func(e any) bool { return matchScalarEqual(v, e) }) {
+		default:
+			return false
+		}
+	case "gt", "gte", "lt", "lte":
+		var c int
+		if t.isTime {
+			tv, ok := matchTimeOf(raw)
+			if !ok {
 				return false
 			}
-		case "contains":
-			switch x := v.(type) {
-			case string:
-				s, ok := t.val.(string)
-				if !ok || !strings.Contains(x, s) {
-					return false
-				}
-			case []any:
-				if !slices.ContainsFunc(x, func(e any) bool { return matchScalarEqual(matchLeaf(e), t.val) }) {
-					return false
-				}
-			default:
+			c = tv.Compare(t.tm)
+		} else {
+			n, ok := v.(float64)
+			if !ok || math.IsNaN(n) {
 				return false
 			}
-		case "gt", "gte", "lt", "lte":
-			var c int
-			if t.isTime {
-				tv, ok := matchTimeOf(raw)
-				if !ok {
-					return false
-				}
-				c = tv.Compare(t.tm)
-			} else {
-				n, ok := v.(float64)
-				if !ok || math.IsNaN(n) {
-					return false
-				}
-				c = matchCmpFloat(n, t.num)
-			}
-			if !matchOrder(t.op, c) {
-				return false
-			}
+			c = matchCmpFloat(n, t.num)
+		}
+		if !matchOrder(t.op, c) {
+			return false
 		}
 	}
 	return true
@@ -797,14 +867,24 @@ func matchTimeOf(v any) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
+// holds reports whether every test of tm holds at time now, charging b
+// for the work; err is the budget's.
+func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool, error) {
+	if err := b.Charge(1+int64(len(tm.path))+int64(len(tm.tests)), matchTimeWhere); err != nil {
+		return false, err
+	}
 	raw, found := in.resolve(tm.path)
 	if !found {
-		return false
+		return false, nil
+	}
+	if s, ok := raw.(string); ok && len(s) >= 64 {
+		if err := b.Charge(int64(len(s)>>6), matchTimeWhere); err != nil {
+			return false, err
+		}
 	}
 	tv, ok := matchTimeOf(raw)
 	if !ok {
-		return false
+		return false, nil
 	}
 	for _, t := range tm.tests {
 		ref := t.abs
@@ -812,23 +892,33 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time) bool {
 			ref = now.Add(t.offset)
 		}
 		if !matchOrder(t.op, tv.Compare(ref)) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // globMatch reports whether s matches pattern, where * matches any run of
-// characters (including none) and ? exactly one character (rune); every
-// other character matches itself. There is no escaping.
+// characters (including none) and ? exactly one character; every other
+// character matches itself. There is no escaping. Characters are runes:
+// pattern and s are decoded as UTF-8, and a byte that is not part of a
+// valid UTF-8 sequence is a character of its own, which matches only the
+// same byte (never U+FFFD, nor a byte inside a valid sequence).
 //
-// It never backtracks exponentially: the pattern is split at its stars; the
-// part before the first star must match a prefix of s, the part after the
-// last star a suffix, and every part in between is matched at its leftmost
-// position in what remains (leftmost is always safe because a star can
-// absorb whatever is skipped). Parts without ? are found with
-// strings.Index; the worst case is O(len(pattern)·len(s)), and it does not
-// allocate.
+// It runs in O(len(pattern) + len(s)·⌈m/64⌉) time, m being the longest run
+// of the pattern between two stars in characters, and does not allocate
+// unless such a run that holds ? is longer than 64 characters. The pattern
+// is split at its stars; the part before the first star must match a
+// prefix of s, the part after the last star a suffix, and every part in
+// between is matched at its leftmost position in what remains (leftmost is
+// always safe because a star can absorb whatever is skipped). A middle part
+// without ? that is valid UTF-8 is found with strings.Index when it is at
+// most 64 bytes long (byte and character matching agree on such parts); a
+// part of at most 8 bytes is tried at each character of s; the others are
+// found by bit-parallel matching over characters (Shift-And), which scans
+// each character of s once, keeping one bit per character of the part.
+// So each part's search costs at most 64 steps per byte of s it scans, and
+// the searches of successive parts scan successive stretches of s.
 func globMatch(pattern, s string) bool {
 	star := strings.IndexByte(pattern, '*')
 	if star < 0 {
@@ -876,54 +966,97 @@ func globMatch(pattern, s string) bool {
 	return true
 }
 
+// globMatchBudget is globMatch charging b first with globCost; where names
+// the pattern for the error when b runs out.
+func globMatchBudget(pattern, s string, b *logic.Budget, where fmt.Stringer) (bool, error) {
+	if b != nil {
+		if err := b.Charge(globCost(pattern, s), where); err != nil {
+			return false, err
+		}
+	}
+	return globMatch(pattern, s), nil
+}
+
+// globCost is what matching s against pattern costs in budget operations,
+// an upper bound of globMatch's work in the units of conditions (about
+// 10 to 50 ns each): 1, plus one per 64 bytes of the pattern and of s, plus
+// one per 16 characters of s for each word of 64 characters of the longest
+// part that holds ? (or is long, or not UTF-8), which is matched
+// bit-parallel. A 4 KB part of ? against 4 KB costs 16,513: more than a
+// whole default budget, as its 0.7 ms are.
+func globCost(pattern, s string) int64 {
+	words := 0
+	for part := range strings.SplitSeq(pattern, "*") {
+		if len(part) > 64 || strings.IndexByte(part, '?') >= 0 || !utf8.ValidString(part) {
+			words = max(words, (utf8.RuneCountInString(part)+63)/64)
+		}
+	}
+	return 1 + int64(len(pattern)>>6) + int64(len(s)>>6) + int64(len(s))*int64(words)>>4
+}
+
+// globChar reads the character of s at byte i: a rune, or for a byte that
+// is not valid UTF-8, -1 minus the byte (so it equals only itself).
+func globChar(s string, i int) (c rune, width int) {
+	if s[i] < utf8.RuneSelf {
+		return rune(s[i]), 1
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && w == 1 {
+		return -1 - rune(s[i]), 1
+	}
+	return r, w
+}
+
+// globLastChar is globChar for the character that ends s.
+func globLastChar(s string) (c rune, width int) {
+	r, w := utf8.DecodeLastRuneInString(s)
+	if r == utf8.RuneError && w == 1 {
+		return -1 - rune(s[len(s)-1]), 1
+	}
+	return r, w
+}
+
 // globPrefix matches a star-free part against the start of s and returns
-// the number of bytes of s it covers. Literal runs compare as bytes; a ?
-// consumes one rune (an invalid byte counts as one rune).
+// the number of bytes of s it covers.
 func globPrefix(part, s string) (int, bool) {
+	if strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
+		return len(part), strings.HasPrefix(s, part)
+	}
 	n := 0
-	for part != "" {
-		if part[0] == '?' {
-			if n >= len(s) {
-				return 0, false
-			}
-			_, w := utf8.DecodeRuneInString(s[n:])
-			n += w
-			part = part[1:]
-			continue
-		}
-		j := strings.IndexByte(part, '?')
-		if j < 0 {
-			j = len(part)
-		}
-		if !strings.HasPrefix(s[n:], part[:j]) {
+	for i := 0; i < len(part); {
+		if n >= len(s) {
 			return 0, false
 		}
-		n += j
-		part = part[j:]
+		pc, pw := globChar(part, i)
+		sc, sw := globChar(s, n)
+		if pc != '?' && pc != sc {
+			return 0, false
+		}
+		i += pw
+		n += sw
 	}
 	return n, true
 }
 
 // globSuffix matches a star-free part against the end of s and returns the
-// number of bytes of s it covers.
+// number of bytes of s it covers. (Decoding UTF-8 backwards finds the same
+// characters as decoding it forwards, invalid bytes included.)
 func globSuffix(part, s string) (int, bool) {
+	if strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
+		return len(part), strings.HasSuffix(s, part)
+	}
 	n := len(s)
-	for part != "" {
-		if part[len(part)-1] == '?' {
-			if n == 0 {
-				return 0, false
-			}
-			_, w := utf8.DecodeLastRuneInString(s[:n])
-			n -= w
-			part = part[:len(part)-1]
-			continue
-		}
-		j := strings.LastIndexByte(part, '?') + 1
-		if !strings.HasSuffix(s[:n], part[j:]) {
+	for j := len(part); j > 0; {
+		if n == 0 {
 			return 0, false
 		}
-		n -= len(part) - j
-		part = part[:j]
+		pc, pw := globLastChar(part[:j])
+		sc, sw := globLastChar(s[:n])
+		if pc != '?' && pc != sc {
+			return 0, false
+		}
+		j -= pw
+		n -= sw
 	}
 	return len(s) - n, true
 }
@@ -931,19 +1064,185 @@ func globSuffix(part, s string) (int, bool) {
 // globFind finds the leftmost match of a star-free part in s and returns
 // the byte offset just after it.
 func globFind(part, s string) (int, bool) {
-	if !strings.Contains(part, "?") {
+	if len(part) <= 64 && strings.IndexByte(part, '?') < 0 && utf8.ValidString(part) {
 		i := strings.Index(s, part)
 		if i < 0 {
 			return 0, false
 		}
 		return i + len(part), true
 	}
+	if len(part) <= 8 {
+		return globFindTiny(part, s)
+	}
+	// Room for the part's distinct literal characters, on the stack (a
+	// small array for the usual short parts, so as not to clear 1 KB).
+	switch m := utf8.RuneCountInString(part); {
+	case m <= 8:
+		var buf [8]globLit
+		return globFindShort(part, m, s, buf[:0])
+	case m <= 64:
+		var buf [64]globLit
+		return globFindShort(part, m, s, buf[:0])
+	}
+	return globFindLong(part, s)
+}
+
+// globFindTiny is globFind for a part of at most 8 bytes: it tries the
+// part at each character of s (skipping to the next occurrence of its
+// first byte when that is a literal ASCII character), at most 8 steps
+// each.
+func globFindTiny(part, s string) (int, bool) {
+	first := part[0]
 	for i := 0; i < len(s); {
+		if first != '?' && first < utf8.RuneSelf {
+			j := strings.IndexByte(s[i:], first)
+			if j < 0 {
+				return 0, false
+			}
+			i += j
+		}
 		if n, ok := globPrefix(part, s[i:]); ok {
 			return i + n, true
 		}
-		_, w := utf8.DecodeRuneInString(s[i:])
+		_, w := globChar(s, i)
 		i += w
+	}
+	return 0, false
+}
+
+// globLit is a literal character of a part and the positions (bits) where
+// it stands.
+type globLit struct {
+	c    rune
+	mask uint64
+}
+
+// globMask returns the mask of c among lits, which are sorted by character.
+func globMask(lits []globLit, c rune) uint64 {
+	if len(lits) <= 8 {
+		for _, l := range lits {
+			if l.c == c {
+				return l.mask
+			}
+		}
+		return 0
+	}
+	i, j := 0, len(lits)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if lits[h].c < c {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i < len(lits) && lits[i].c == c {
+		return lits[i].mask
+	}
+	return 0
+}
+
+// globFindShort is globFind by Shift-And for a part of m ≤ 64 characters:
+// bit j of the state is set when the part's first j+1 characters match the
+// characters of s that end at the current one.
+// lits is empty with room for m literals.
+func globFindShort(part string, m int, s string, lits []globLit) (int, bool) {
+	var anyMask uint64 // the positions of ?
+	j := 0
+	for i := 0; i < len(part); j++ {
+		c, w := globChar(part, i)
+		i += w
+		if c == '?' {
+			anyMask |= 1 << j
+			continue
+		}
+		// Insert c in order, or add the position to its mask.
+		k := 0
+		for k < len(lits) && lits[k].c < c {
+			k++
+		}
+		if k < len(lits) && lits[k].c == c {
+			lits[k].mask |= 1 << j
+			continue
+		}
+		lits = append(lits, globLit{})
+		copy(lits[k+1:], lits[k:])
+		lits[k] = globLit{c: c, mask: 1 << j}
+	}
+	done := uint64(1) << (m - 1)
+	var state uint64
+	for i := 0; i < len(s); {
+		c, w := globChar(s, i)
+		i += w
+		state = (state<<1 | 1) & (anyMask | globMask(lits, c))
+		if state&done != 0 {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// globLongLit is a literal character of a long part and its positions in
+// one 64-character word of the part.
+type globLongLit struct {
+	c    rune
+	word int32
+	mask uint64
+}
+
+// globFindLong is globFind by Shift-And for a part of more than 64
+// characters: the state has one bit per character of the part, in words of
+// 64; per character of s it costs O(words + occurrences of that character's
+// words) after a binary search. Memory is O(m).
+func globFindLong(part, s string) (int, bool) {
+	m := utf8.RuneCountInString(part)
+	words := (m + 63) / 64
+	masks := make([]uint64, 3*words)
+	anyMask, state, shifted := masks[:words], masks[words:2*words], masks[2*words:]
+	lits := make([]globLongLit, 0, m)
+	for i, j := 0, 0; i < len(part); j++ {
+		c, w := globChar(part, i)
+		i += w
+		word, bit := j/64, uint64(1)<<(j%64)
+		if c == '?' {
+			anyMask[word] |= bit
+			continue
+		}
+		lits = append(lits, globLongLit{c: c, word: int32(word), mask: bit})
+	}
+	// Group the positions by character, then word.
+	slices.SortFunc(lits, func(a, b globLongLit) int {
+		if a.c != b.c {
+			return cmp.Compare(a.c, b.c)
+		}
+		return cmp.Compare(a.word, b.word)
+	})
+	merged := lits[:0]
+	for _, l := range lits {
+		if k := len(merged) - 1; k >= 0 && merged[k].c == l.c && merged[k].word == l.word {
+			merged[k].mask |= l.mask
+			continue
+		}
+		merged = append(merged, l)
+	}
+	lits = merged
+	lastWord, done := (m-1)/64, uint64(1)<<((m-1)%64)
+	for i := 0; i < len(s); {
+		c, w := globChar(s, i)
+		i += w
+		carry := uint64(1)
+		for k := range words {
+			shifted[k] = state[k]<<1 | carry
+			carry = state[k] >> 63
+			state[k] = shifted[k] & anyMask[k]
+		}
+		lo, _ := slices.BinarySearchFunc(lits, c, func(l globLongLit, c rune) int { return cmp.Compare(l.c, c) })
+		for k := lo; k < len(lits) && lits[k].c == c; k++ {
+			state[lits[k].word] |= shifted[lits[k].word] & lits[k].mask
+		}
+		if state[lastWord]&done != 0 {
+			return i, true
+		}
 	}
 	return 0, false
 }

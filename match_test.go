@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // matchNow is the injected evaluation time of the match tests.
@@ -630,8 +633,13 @@ func FuzzGlobMatch(f *testing.F) {
 	f.Add("a*a*a*b", "aaaaaaaaaaaaaaaa")
 	f.Add("*?*", "日本")
 	f.Add("", "")
+	f.Add("*\xc3?*", "\xc3\xa9\xc3")
+	f.Add("*"+strings.Repeat("a?", 40)+"b*", strings.Repeat("a", 100)+"b")
 	f.Fuzz(func(t *testing.T, pattern, s string) {
 		got := globMatch(pattern, s)
+		if want := globReference(pattern, s); got != want {
+			t.Fatalf("globMatch(%q, %q) = %v; the reference says %v", pattern, s, got, want)
+		}
 		if !utf8.ValidString(pattern) || !utf8.ValidString(s) {
 			return
 		}
@@ -639,6 +647,241 @@ func FuzzGlobMatch(f *testing.F) {
 			t.Fatalf("globMatch(%q, %q) = %v; want %v", pattern, s, got, want)
 		}
 	})
+}
+
+// globChars decodes s into globMatch's characters.
+func globChars(s string) []rune {
+	var out []rune
+	for i := 0; i < len(s); {
+		c, w := globChar(s, i)
+		out = append(out, c)
+		i += w
+	}
+	return out
+}
+
+// globReference is a reference implementation of globMatch on any bytes:
+// dynamic programming over the characters of both (invalid bytes are
+// characters of their own), O(len(pattern)·len(s)).
+func globReference(pattern, s string) bool {
+	p, t := globChars(pattern), globChars(s)
+	// row[j]: pattern[:i] matches t[:j].
+	row := make([]bool, len(t)+1)
+	row[0] = true
+	for _, pc := range p {
+		next := make([]bool, len(t)+1)
+		if pc == '*' {
+			next[0] = row[0]
+		}
+		for j := 1; j <= len(t); j++ {
+			switch pc {
+			case '*':
+				next[j] = row[j] || next[j-1]
+			case '?':
+				next[j] = row[j-1]
+			default:
+				next[j] = row[j-1] && t[j-1] == pc
+			}
+		}
+		row = next
+	}
+	return row[len(t)]
+}
+
+// globGen generates hostile glob patterns and strings to match: many stars
+// and ?, unicode, bytes that are not UTF-8 (a lone lead byte, a lone
+// continuation byte, 0xff), long parts (past 64 characters, where the
+// matcher changes method), and strings built from the pattern so that
+// matches are common.
+type globGen struct{ r *rand.Rand }
+
+var globAlphabet = []string{"a", "b", "a", "b", "日", "é", "\xc3", "\xa9", "\xff", "/", ".", "\xef\xbf\xbd"}
+
+func (g globGen) char() string { return globAlphabet[g.r.IntN(len(globAlphabet))] }
+
+func (g globGen) pattern() string {
+	var b strings.Builder
+	n := g.r.IntN(12)
+	if g.r.IntN(6) == 0 {
+		n = 60 + g.r.IntN(150) // long parts
+	}
+	starPct := []int{0, 5, 20, 50}[g.r.IntN(4)]
+	qPct := []int{0, 10, 40, 80}[g.r.IntN(4)]
+	for range n {
+		switch x := g.r.IntN(100); {
+		case x < starPct:
+			b.WriteByte('*')
+		case x < starPct+qPct*(100-starPct)/100:
+			b.WriteByte('?')
+		default:
+			b.WriteString(g.char())
+		}
+	}
+	return b.String()
+}
+
+// instance returns a string the pattern matches (stars replaced by random
+// runs, ? by random characters), then mutated now and then.
+func (g globGen) instance(pattern string) string {
+	var b strings.Builder
+	for _, c := range globChars(pattern) {
+		switch c {
+		case '*':
+			for range g.r.IntN(4) {
+				b.WriteString(g.char())
+			}
+		case '?':
+			b.WriteString(g.char())
+		default:
+			if c < 0 {
+				b.WriteByte(byte(-1 - c))
+			} else {
+				b.WriteRune(c)
+			}
+		}
+	}
+	s := b.String()
+	if g.r.IntN(3) == 0 && len(s) > 0 {
+		i := g.r.IntN(len(s))
+		switch g.r.IntN(3) {
+		case 0:
+			s = s[:i] + s[i+1:]
+		case 1:
+			s = s[:i] + g.char() + s[i:]
+		default:
+			s = s[:i] + g.char() + s[i+1:]
+		}
+	}
+	return s
+}
+
+// TestGlobMatchAgreesWithReference compares globMatch with the reference
+// on generated hostile patterns and strings, long ones included, and
+// requires both outcomes to be common.
+func TestGlobMatchAgreesWithReference(t *testing.T) {
+	g := globGen{rand.New(rand.NewPCG(14, 5))}
+	runs := 20000
+	if testing.Short() {
+		runs = 3000
+	}
+	matched := 0
+	for range runs {
+		p := g.pattern()
+		s := g.instance(p)
+		if g.r.IntN(4) == 0 {
+			s = g.instance(g.pattern())
+		}
+		got, want := globMatch(p, s), globReference(p, s)
+		if got != want {
+			t.Fatalf("globMatch(%q, %q) = %v; the reference says %v", p, s, got, want)
+		}
+		if got {
+			matched++
+		}
+	}
+	if matched < runs/5 || matched > runs*4/5 {
+		t.Errorf("%d of %d generated strings matched; want both outcomes common", matched, runs)
+	}
+}
+
+// TestGlobMatchCharacters pins down the characters of globMatch on bytes
+// that are not UTF-8: each such byte is one character that matches only
+// itself.
+func TestGlobMatchCharacters(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"?", "\xff", true},
+		{"??", "\xc3\xa9", false}, // é is one character
+		{"?", "\xc3\xa9", true},
+		{"\xc3?", "\xc3\xa9", false}, // a lone lead byte is not the start of é
+		{"*\xa9", "\xc3\xa9", false}, // nor a continuation byte its end
+		{"*\xa9", "\xff\xa9", true},
+		{"*\xc3*", "a\xc3b", true},
+		{"\xff", "\ufffd", false}, // an invalid byte is not U+FFFD
+		{"?\xa9?", "a\xa9b", true},
+		{"*?\xa9*", "é\xa9", true},
+	}
+	for _, tt := range tests {
+		if got := globMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("globMatch(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
+		}
+		if got := globReference(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("globReference(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestGlobMatchDoesNotAllocate checks the common cases: parts up to 64
+// characters, with or without ?.
+func TestGlobMatchDoesNotAllocate(t *testing.T) {
+	long := strings.Repeat("x", 5000) + "q1-report.pdf"
+	for _, tt := range [][2]string{
+		{"docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"},
+		{"*" + strings.Repeat("a?", 32) + "*", long},
+		{"*q1-*", long},
+		{"??*日?*", "日本日本日本"},
+	} {
+		if n := testing.AllocsPerRun(10, func() { globMatch(tt[0], tt[1]) }); n != 0 {
+			t.Errorf("globMatch(%.20q…) allocates %v times; want 0", tt[0], n)
+		}
+	}
+}
+
+// TestGlobCostBoundsTheWork checks globCost: the worst case (a 4 KB part
+// of ? against 4 KB) costs more than a whole default budget, a plain
+// pattern a couple of operations, and globMatchBudget charges it before
+// matching.
+func TestGlobCostBoundsTheWork(t *testing.T) {
+	pattern := "*" + strings.Repeat("a?", 2047) + "b*"
+	s := strings.Repeat("a", 4096)
+	// 1, the pattern (4098 bytes) and s per 64 bytes, s per 16 characters
+	// for each of the 64 words of the 4095-character part.
+	if got, want := globCost(pattern, s), int64(1+4098/64+4096/64+4096*64/16); got != want {
+		t.Errorf("globCost of the 4 KB worst case = %d; want %d", got, want)
+	}
+	if got := globCost("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"); got != 2 {
+		t.Errorf("globCost of a plain pattern = %d; want 2", got)
+	}
+	if got := globCost("*.pdf", strings.Repeat("x", 640)); got != 11 {
+		t.Errorf("globCost of a pattern without ? = %d; want 11 (1 and 640 bytes of s)", got)
+	}
+	b := logic.NewBudget(nil, 10000)
+	ok, err := globMatchBudget(pattern, s, b, logic.Label("pattern"))
+	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), "ran out at pattern") || b.Used() != 0 {
+		t.Errorf("globMatchBudget of the worst case on the default budget = %v, %v after %d operations; want ErrBudgetExceeded naming the pattern, before any work", ok, err, b.Used())
+	}
+	b = logic.NewBudget(nil, 10000)
+	if ok, err := globMatchBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3+200*2/16 {
+		t.Errorf("globMatchBudget = %v, %v after %d operations; want true, nil after 30 (1, the 82-byte pattern, 200 bytes of s, and 200 characters of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
+	}
+}
+
+// BenchmarkGlobMatchWorstCase is the worst case of the issue: a 4 KB
+// pattern *a?a?…b* against a 4 KB external id of a's (no match).
+func BenchmarkGlobMatchWorstCase(b *testing.B) {
+	pattern := "*" + strings.Repeat("a?", 2047) + "b*"
+	s := strings.Repeat("a", 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if globMatch(pattern, s) {
+			b.Fatal("match")
+		}
+	}
+}
+
+// BenchmarkGlobMatchShortParts is a 64-character part of ? (one word)
+// against a 4 KB string.
+func BenchmarkGlobMatchShortParts(b *testing.B) {
+	pattern := "*" + strings.Repeat("a?", 31) + "b*"
+	s := strings.Repeat("a", 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		if globMatch(pattern, s) {
+			b.Fatal("match")
+		}
+	}
 }
 
 func FuzzMatchDefinition(f *testing.F) {
@@ -675,8 +918,79 @@ func FuzzMatchDefinition(f *testing.F) {
 			if ok && err != nil {
 				t.Fatalf("eval = true with error %v", err)
 			}
+			// A budget changes nothing but the cost: an ample one gives
+			// the same answer, a tight one the same answer or its error.
+			b := logic.NewBudget(nil, 1<<40)
+			if okB, errB := m.evalBudget(in, matchNow, b); okB != ok || (errB == nil) != (err == nil) {
+				t.Fatalf("evalBudget = %v, %v; eval = %v, %v", okB, errB, ok, err)
+			}
+			used := b.Used()
+			for _, limit := range []int64{0, used / 2, used - 1} {
+				okB, errB := m.evalBudget(in, matchNow, logic.NewBudget(nil, limit))
+				if errors.Is(errB, logic.ErrBudgetExceeded) {
+					if okB {
+						t.Fatalf("evalBudget = true with error %v", errB)
+					}
+					continue
+				}
+				if okB != ok || (errB == nil) != (err == nil) {
+					t.Fatalf("evalBudget with %d of %d operations = %v, %v; eval = %v, %v", limit, used, okB, errB, ok, err)
+				}
+			}
 		}
 	})
+}
+
+// TestMatchBudgetRunsOutWithAnError checks that a definition that needs more
+// operations than its budget fails with ErrBudgetExceeded wherever the work
+// is (fields, tags, a pattern, time, a condition) and however it is nested
+// (any, all, none, where a silent failure would turn into a match), and
+// that a done context stops it with the context's error; with an ample
+// budget each matches, and the operations counted grow with the work.
+func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
+	long := strings.Repeat("q", 4000)
+	in := matchTestResource()
+	in.meta["long"] = long
+	in.meta["list"] = func() []any {
+		l := make([]any, 3000)
+		for i := range l {
+			l[i] = float64(i)
+		}
+		return l
+	}()
+	in.tags["many"] = strings.Fields(strings.Repeat("x ", 200))
+	heavy := `{"some":[[` + strings.TrimSuffix(strings.Repeat(`1,`, 500), ",") + `],{"==":[{"var":""},2]}]}`
+	sections := map[string]string{
+		"fields":    `{"fields":{"long":{"contains":"z"},"list":{"contains":-1}}}`,
+		"tags":      `{"tags":{"many":["` + strings.TrimSuffix(strings.Repeat(`y","`, 200), `","`) + `"]}}`,
+		"pattern":   `{"patterns":{"long":"*` + strings.Repeat("q?", 100) + `z*"}}`,
+		"condition": `{"condition":` + heavy + `}`,
+	}
+	for name, src := range sections {
+		for _, wrap := range []string{"%s", `{"all":[%s]}`, `{"any":[%s]}`, `{"none":[%s]}`, `{"none":[{"none":[%s]}]}`} {
+			def := fmt.Sprintf(wrap, src)
+			m := mustMatchDef(t, def)
+			ample := logic.NewBudget(nil, 1<<40)
+			want, err := m.evalBudget(in, matchNow, ample)
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, wrap, err)
+			}
+			if ample.Used() < 100 {
+				t.Errorf("%s %s: counted %d operations; want the work counted (100 at least)", name, wrap, ample.Used())
+			}
+			tight := logic.NewBudget(nil, ample.Used()-1)
+			ok, err := m.evalBudget(in, matchNow, tight)
+			if ok || !errors.Is(err, logic.ErrBudgetExceeded) {
+				t.Errorf("%s %s with %d of %d operations: got %v, %v; want ErrBudgetExceeded (unbudgeted: %v)", name, wrap, tight.Limit(), ample.Used(), ok, err, want)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			ok, err = m.evalBudget(in, matchNow, logic.NewBudget(ctx, 1<<40))
+			if ok || !errors.Is(err, context.Canceled) {
+				t.Errorf("%s %s with a cancelled context: got %v, %v; want context.Canceled", name, wrap, ok, err)
+			}
+		}
+	}
 }
 
 func BenchmarkMatchDefinition(b *testing.B) {

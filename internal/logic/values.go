@@ -1,0 +1,185 @@
+package logic
+
+import (
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// Values are JSON-shaped: nil, bool, float64, string, []any and
+// map[string]any, as encoding/json decodes into an any. A value of any
+// other Go type in the data is treated like an object (it is never a
+// number, a string or an array). The conversions
+// below are those of JSON Logic as github.com/diegoholiveira/jsonlogic/v3
+// v3.9.1 implements them, which is what stored conditions have always been
+// evaluated with; they are not JavaScript's in every case (noted).
+
+// Truthy reports whether v counts as true: true, a number other than 0
+// (NaN is true), a non-empty string, array or object. null, false, 0, "",
+// [] and {} are false, and so is a value of any other Go type.
+func Truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return false
+}
+
+// toNumber converts for arithmetic, min, max, the bounds of in's ranges,
+// substr's positions and missing_some's count: a number is itself, a
+// string is parsed (0 when it is not a number, ±Inf when it overflows).
+// ok is false for null, booleans, arrays and objects, which are errors.
+func toNumber(v any) (f float64, ok bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case string:
+		f, _ := strconv.ParseFloat(x, 64)
+		return f, true
+	}
+	return 0, false
+}
+
+// looseNumber converts for comparisons: null is 0, booleans 1 and 0, a
+// blank string 0, another string its value when it parses completely (NaN
+// otherwise, also when it overflows), arrays and objects NaN.
+func looseNumber(v any) float64 {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case float64:
+		return x
+	case bool:
+		if x {
+			return 1
+		}
+		return 0
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return 0
+		}
+		f, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			return math.NaN()
+		}
+		return f
+	}
+	return math.NaN()
+}
+
+// toString converts for cat and substr: a number is formatted without
+// exponent ("1e21" is "1000000000000000000000"), null is "". ok is false
+// for booleans, arrays and objects, which are errors.
+func toString(v any) (s string, ok bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case nil:
+		return "", true
+	}
+	return "", false
+}
+
+// less is a < b: string order when both are strings, else the order of
+// their looseNumber (false when either is NaN).
+func less(a, b any) bool {
+	if x, ok := a.(string); ok {
+		if y, ok := b.(string); ok {
+			return x < y
+		}
+	}
+	return looseNumber(b) > looseNumber(a)
+}
+
+// equals is ==: null equals only null, two strings compare as strings,
+// anything else by looseNumber (so "1" == 1 and true == 1, arrays and
+// objects equal nothing).
+func equals(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if x, ok := a.(string); ok {
+		if y, ok := b.(string); ok {
+			return x == y
+		}
+	}
+	return looseNumber(a) == looseNumber(b)
+}
+
+// strictEquals is ===: values of the same JSON type that are equal (by
+// equals; so arrays and objects are never strictly equal, even to
+// themselves).
+func strictEquals(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if kindOf(a) != kindOf(b) {
+		return false
+	}
+	return equals(a, b)
+}
+
+// kindOf is the reflect kind of a non-nil value.
+func kindOf(v any) reflect.Kind {
+	switch v.(type) {
+	case float64:
+		return reflect.Float64
+	case string:
+		return reflect.String
+	case bool:
+		return reflect.Bool
+	case []any:
+		return reflect.Slice
+	case map[string]any:
+		return reflect.Map
+	}
+	return reflect.ValueOf(v).Kind()
+}
+
+// isPrimitive reports whether v is a boolean, a string or a number.
+func isPrimitive(v any) bool {
+	switch v.(type) {
+	case bool, string, float64:
+		return true
+	}
+	return false
+}
+
+// typeName names the JSON type of v for error messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "a value of type " + reflect.TypeOf(v).String()
+}
+
+// strWork is the operations of reading v when it is a string: one per 64
+// bytes (so short strings cost nothing beyond their operator).
+func strWork(v any) int64 {
+	if s, ok := v.(string); ok {
+		return int64(len(s) >> 6)
+	}
+	return 0
+}
