@@ -54,10 +54,39 @@ type Options struct {
 	// new, empty one. Requests with a context, an explanation or a
 	// delegation are never cached.
 	DecisionCacheSize int
+
+	// MaxEvaluationCost bounds the work of deciding one request for one
+	// subject, in operations: every JSON Logic operation of the conditions
+	// evaluated (each iteration of some, all and none, each path segment a
+	// var walks, each 64 bytes of string read, …), every test of a
+	// collection's match definition, and every glob pattern matched
+	// against an external id (one operation per 64 bytes of pattern and of
+	// id, more for long parts holding ?). One operation is about 10 to 50
+	// ns, so the default bounds one decision's conditions, matches and
+	// patterns to a few milliseconds whatever the stored model and the
+	// request's context hold. A delegated request has one such budget
+	// for the actor and one for the principal; a lookup one per candidate.
+	//
+	// An evaluation that runs out fails closed: the decision is a denial
+	// (decidedBy "default") whose explanation and trace say where the
+	// budget ran out — unless it ran out in the role step and that step
+	// finds a grant: one found before, or one that needs no evaluation (no
+	// condition, and a pattern that is not a glob) found after. Such a
+	// grant stands, because the steps that may deny all ran before the
+	// role step, and a grant only adds. Evaluate
+	// returns no error for it: the same request on the same revision
+	// always stops at the same place, so the decision is cached like any
+	// other. Default DefaultMaxEvaluationCost; a negative value removes
+	// the bound (the request's ctx still stops it).
+	MaxEvaluationCost int64
 }
 
 // DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
 const DefaultMaxHierarchyDepth = 32
+
+// DefaultMaxEvaluationCost is the default of Options.MaxEvaluationCost:
+// ten conditions at MaxConditionCost.
+const DefaultMaxEvaluationCost = 10 * MaxConditionCost
 
 // Client is the entry point of the library: it writes the model into a
 // storage.Storage and answers authorization questions from it.
@@ -75,6 +104,10 @@ type Client struct {
 	readActions       map[string]bool
 	maxHierarchyDepth int
 	decisionCacheSize int
+	maxEvalCost       int64
+	// costHook, set by tests only, receives the operations each subject's
+	// evaluation used and why it stopped early (nil when it did not).
+	costHook func(used int64, stop error)
 
 	// versioner is store as a storage.Versioner, when it is one.
 	versioner storage.Versioner
@@ -129,6 +162,10 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	c.decisionCacheSize = o.DecisionCacheSize
 	if c.decisionCacheSize == 0 {
 		c.decisionCacheSize = DefaultDecisionCacheSize
+	}
+	c.maxEvalCost = o.MaxEvaluationCost
+	if c.maxEvalCost == 0 {
+		c.maxEvalCost = DefaultMaxEvaluationCost
 	}
 	c.maxHierarchyDepth = o.MaxHierarchyDepth
 	if c.maxHierarchyDepth <= 0 {

@@ -10,7 +10,10 @@ import (
 // collectionID: the resource is of the collection's type and its
 // matchDefinition holds (SPEC §4.4). Outside a request, tags are those
 // assigned in the chain of the resource's owning scope, and a condition
-// section sees no subject and an empty context.
+// section sees no subject and an empty context. The match's work is
+// bounded by Options.MaxEvaluationCost as in a request: a definition that
+// runs out of it does not match (failing closed, as Evaluate does), and a
+// done ctx returns ctx's error.
 func (c *Client) MatchesCollection(ctx context.Context, collectionID, resourceID string) (bool, error) {
 	g, err := c.snapshot(ctx)
 	if err != nil {
@@ -24,11 +27,12 @@ func (c *Client) MatchesCollection(ctx context.Context, collectionID, resourceID
 	if r == nil {
 		return false, notFound(resourceKind.name, resourceID)
 	}
-	return c.inCollection(g, coll, r), nil
+	return c.inCollection(ctx, g, coll, r)
 }
 
 // ListCollectionResources lists the resources in a collection, in id order,
-// paged.
+// paged. Each resource is matched as by MatchesCollection, with its own
+// operation budget; a done ctx stops the listing with ctx's error.
 func (c *Client) ListCollectionResources(ctx context.Context, collectionID string, p Page) ([]Resource, error) {
 	if p.Limit < 0 {
 		return nil, invalidf("list collection resources: limit is %d; it must not be negative", p.Limit)
@@ -44,8 +48,11 @@ func (c *Client) ListCollectionResources(ctx context.Context, collectionID strin
 				return nil
 			}
 			r, _ := g.resourceOf(g.lookup(id))
-			if r == nil || !c.inCollection(g, coll, r) {
+			if r == nil {
 				return nil
+			}
+			if in, err := c.inCollection(ctx, g, coll, r); err != nil || !in {
+				return err
 			}
 			out = append(out, *r.r)
 			if p.Limit > 0 && len(out) >= p.Limit {
@@ -78,12 +85,19 @@ func (c *Client) viewGraph(ctx context.Context, fn func(tx storage.Tx, g *graph)
 	})
 }
 
-func (c *Client) inCollection(g *graph, coll *gColl, r *gResource) bool {
+// inCollection matches r against coll outside a request, failing closed
+// when the match runs out of its budget; the error is ctx's.
+func (c *Client) inCollection(ctx context.Context, g *graph, coll *gColl, r *gResource) (bool, error) {
 	if r.r.ResourceTypeID != coll.c.ResourceTypeID || g.scope(r.owner) == nil {
-		return false
+		return false, nil
 	}
-	e := &evaluation{c: c, g: g, in: &EvaluateInput{}, scope: g.scope(r.owner), resTags: true}
+	e := &evaluation{ctx: ctx, c: c, g: g, in: &EvaluateInput{}, scope: g.scope(r.owner), resTags: true}
 	s := &subjectEval{evaluation: e, x: &gSubject{s: &Subject{}}}
+	s.budget.Reset(ctx, c.maxEvalCost)
 	l := line{home: r.owner, e: r.owner}
-	return coll.def.match(s.matchInput(r, l), e.nowTime())
+	ok, err := coll.def.evalBudget(s.matchInput(r, l), e.nowTime(), &s.budget)
+	if cerr := ctx.Err(); cerr != nil {
+		return false, cerr
+	}
+	return ok && err == nil, nil
 }

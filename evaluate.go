@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scopegate/authz/internal/logic"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -625,6 +626,9 @@ type subjectEval struct {
 	// stop says why the evaluation stopped before its end: the request's
 	// ctx is done, or the evaluation ran out of its budget (see halted).
 	stop error
+	// budget counts the operations of conditions, match definitions and
+	// glob patterns (Options.MaxEvaluationCost) and checks ctx as they go.
+	budget logic.Budget
 }
 
 type collMatch struct {
@@ -642,10 +646,12 @@ func (s *subjectEval) reuse(x *gSubject) {
 	// stop is reset with the rest: a lookup decides each subject anew.
 	*s = subjectEval{evaluation: s.evaluation, x: x, visited: s.visited,
 		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0]}
+	s.budget.Reset(s.ctx, s.c.maxEvalCost)
 }
 
 func (e *evaluation) decide(x *gSubject) Decision {
 	s := subjectEval{evaluation: e, x: x}
+	s.budget.Reset(e.ctx, e.c.maxEvalCost)
 	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
 	out := s.run()
 	d.Allowed, d.DecidedBy, d.PolicyID, d.Matches, d.InheritedFrom, d.Explanation = out.allowed, out.by, out.policyID, out.matches, out.inheritedFrom, out.explanation
@@ -657,13 +663,17 @@ func (e *evaluation) decide(x *gSubject) Decision {
 // resource or, for a type-level request, on its type.
 func (s *subjectEval) run() outcome {
 	out := s.steps()
+	if s.c.costHook != nil {
+		s.c.costHook(s.budget.Used(), s.stop)
+	}
 	if s.stop == nil {
 		return out
 	}
 	// Fail closed: what was not evaluated might have denied. A role step
-	// that already holds a grant when the budget runs out keeps it: the
-	// steps before it all ran, and grants only add. A done ctx denies
-	// whatever was found (Evaluate then returns ctx's error).
+	// that finds a grant although the budget ran out keeps it (see
+	// interrupted): the steps before it all ran, and grants only add. A
+	// done ctx denies whatever was found (Evaluate then returns ctx's
+	// error).
 	if !out.allowed || out.by != DecidedByRole || s.cancelled() {
 		if s.explain {
 			s.tracef("stopped: %v", s.stop)
@@ -671,7 +681,7 @@ func (s *subjectEval) run() outcome {
 		return outcome{by: DecidedByDefault, explanation: "Denied: " + s.stopReason() + "."}
 	}
 	if s.explain {
-		s.tracef("stopped after a grant was found, with the grants found so far: %v", s.stop)
+		s.tracef("granted with the grants found although the evaluation ran out: %v", s.stop)
 	}
 	return out
 }
@@ -700,6 +710,19 @@ func (s *subjectEval) halted() bool {
 		s.stop = s.ctxErr()
 	}
 	return s.stop != nil
+}
+
+// interrupted is halted for the role step: it reports whether the
+// request's ctx is done, but not whether the budget ran out. After the
+// budget runs out, the role step goes on looking for a grant that needs no
+// evaluation (no condition, and a pattern that is not a glob): finding one
+// costs no operation, and a grant can only add to what the steps before
+// it, which all ran, decided.
+func (s *subjectEval) interrupted() bool {
+	if s.stop == nil {
+		s.stop = s.ctxErr()
+	}
+	return s.cancelled()
 }
 
 // stopReason says in words why the evaluation stopped.
@@ -975,12 +998,32 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 	if c.readsData {
 		s.bySubject = true
 	}
-	ok := c.def.match(s.matchInput(r, l), s.nowTime())
+	if s.stop != nil {
+		return false
+	}
+	ok, err := c.def.evalBudget(s.matchInput(r, l), s.nowTime(), &s.budget)
+	if s.stopped() {
+		// Not remembered: another subject of a lookup has its own budget.
+		if s.explain {
+			s.tracef("collection %s: not matched: %v", c.c.ID, err)
+		}
+		return false
+	}
 	*memo = append(*memo, collMatch{c: c, r: r, e: l.e, match: ok})
 	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
 	return ok
+}
+
+// stopped reports whether the evaluation's budget has run out or its ctx
+// is done, recording why in s.stop: callers of the budget ask it after
+// each evaluation they charge.
+func (s *subjectEval) stopped() bool {
+	if s.stop == nil {
+		s.stop = s.budget.Err()
+	}
+	return s.stop != nil
 }
 
 // hit is one permission granted through one role.
@@ -1013,7 +1056,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 			if !slices.Contains(s.chain, ref.scope) || (l.home != noHandle && !slices.Contains(homeChain, ref.scope)) {
 				continue
 			}
-			if s.halted() {
+			if s.interrupted() {
 				break
 			}
 			m := nodeAt[gMember](g, ref.h)
@@ -1072,7 +1115,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 						}
 					}
 					if !s.grantConditions(p, rp, rpo, role, r, l, &why) {
-						if s.stop != nil {
+						if s.interrupted() {
 							break
 						}
 						continue
@@ -1177,9 +1220,23 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 	case pat == "owned":
 		return r.r.OwnerID != "" && r.r.OwnerID == s.x.s.ID
 	case p.glob:
-		return globMatch(pat, r.r.ExternalResourceID)
+		if s.stop != nil {
+			return false
+		}
+		ok, _ := globMatchBudget(pat, r.r.ExternalResourceID, &s.budget, (*patternWhere)(p))
+		if s.stopped() {
+			return false
+		}
+		return ok
 	}
 	return pat == r.r.ID || pat == r.r.ExternalResourceID
+}
+
+// patternWhere names a permission's pattern for the budget's error.
+type patternWhere gPerm
+
+func (p *patternWhere) String() string {
+	return fmt.Sprintf("the resource pattern of permission %q", p.p.ID)
 }
 
 // overridesInChain reports whether any scope of chain(e) defines an
@@ -1329,10 +1386,16 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	ok, decided := false, false
 	var err error
 	if c.fast != nil && c.broken == nil {
-		ok, decided = s.fastCond(c.fast, r, l)
+		if ok, decided = s.fastCond(c.fast, r, l); decided {
+			err = s.budget.Charge(c.cost, logic.Label("the condition"))
+		}
 	}
 	if !decided {
-		ok, err = c.eval(s.conditionData(r, l))
+		ok, err = c.evalBudget(s.conditionData(r, l), &s.budget)
+	}
+	if s.stopped() {
+		// Not remembered: the condition was not decided.
+		return false, fmt.Sprintf("not evaluated to the end: %v", s.stop)
 	}
 	why := ""
 	switch {
@@ -1375,7 +1438,9 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 // fields, kept once built, their tags in chain(E), the context), so
 // deciding one condition for each of many subjects allocates nothing. It
 // sees exactly the data conditionData builds; decided is false when the
-// library must decide (TestFastCondSeesConditionData).
+// condition must be evaluated in full on the built data
+// (TestFastCondSeesConditionData). The caller charges the condition's
+// static cost when it decides.
 func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, decided bool) {
 	if d := s.dataBuilt(r, l); d != nil {
 		return f.eval(d)

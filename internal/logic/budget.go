@@ -69,7 +69,17 @@ type Budget struct {
 // operations). A nil ctx is never checked. A negative limit means no limit
 // on operations (the context is still checked); a limit of 0 allows none.
 func NewBudget(ctx context.Context, limit int64) *Budget {
-	return &Budget{ctx: ctx, limit: limit, next: -1}
+	b := new(Budget)
+	b.Reset(ctx, limit)
+	return b
+}
+
+// Reset makes b a new budget of limit operations checking ctx, as
+// NewBudget(ctx, limit) returns, without allocating: a caller that decides
+// many things in turn (each subject of a lookup) keeps one Budget and
+// resets it for each.
+func (b *Budget) Reset(ctx context.Context, limit int64) {
+	*b = Budget{ctx: ctx, limit: limit, next: -1}
 }
 
 // Limit returns the number of operations b allows; negative means no limit.

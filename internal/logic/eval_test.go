@@ -364,6 +364,28 @@ func TestBudgetRunsOut(t *testing.T) {
 	}
 }
 
+// TestBudgetReset: a budget that ran out, reset, is a new budget of the
+// new limit and context.
+func TestBudgetReset(t *testing.T) {
+	b := NewBudget(nil, 10)
+	if err := b.Charge(11, Label("x")); !errors.Is(err, ErrBudgetExceeded) {
+		t.Fatalf("charge of 11 on 10 = %v; want ErrBudgetExceeded", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Reset(ctx, 20)
+	if err := b.Charge(15, Label("x")); err != nil || b.Used() != 15 || b.Limit() != 20 || b.Err() != nil {
+		t.Fatalf("after Reset: charge = %v, used %d, limit %d, err %v; want nil, 15, 20, nil", err, b.Used(), b.Limit(), b.Err())
+	}
+	if err := b.Charge(6, Label("x")); !errors.Is(err, ErrBudgetExceeded) {
+		t.Errorf("charge past the new limit = %v; want ErrBudgetExceeded", err)
+	}
+	b.Reset(ctx, -1)
+	cancel()
+	if err := b.Charge(1, Label("x")); !errors.Is(err, context.Canceled) {
+		t.Errorf("charge on a reset budget whose context is done = %v; want context.Canceled", err)
+	}
+}
+
 // countingContext is a context that is done after its Err has been called
 // a number of times; it counts the calls.
 type countingContext struct {
