@@ -152,15 +152,8 @@ func (m *hostileModel) definition() string {
 
 func newHostileModel(seed uint64) *hostileModel {
 	m := &hostileModel{r: rand.New(rand.NewPCG(seed, 14))}
-	b := authz.Batch{
-		ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
-		Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
-		Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
-		ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
-		Resources:     hostileResources,
-		Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
-		Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
-	}
+	b := oneTenantBatch()
+	b.Resources = hostileResources
 	for i := range 1 + m.pick(6) {
 		id := fmt.Sprintf("p%d", i)
 		var cond []byte
@@ -330,14 +323,7 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 //   - "denied": a grant, and a deny policy behind the scan.
 func worstCaseModel(t *testing.T, c *authz.Client, resources int) {
 	t.Helper()
-	b := authz.Batch{
-		ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
-		Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
-		Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
-		ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
-		Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
-		Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
-	}
+	b := oneTenantBatch()
 	for i := range resources {
 		id := fmt.Sprintf("d%03d", i)
 		b.Resources = append(b.Resources, authz.ResourceInput{ID: id, ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: strings.Repeat("a", 4093) + fmt.Sprintf("%03d", i)})

@@ -37,14 +37,7 @@ func (c *countdownCtx) Err() error {
 // grants whose conditions do not hold: a denial that visits everything.
 func cancelModel(t *testing.T, c *authz.Client) {
 	t.Helper()
-	b := authz.Batch{
-		ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
-		Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
-		Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
-		ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
-		Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
-		Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
-	}
+	b := oneTenantBatch()
 	never := []byte(`{"==":[{"var":"context.never"},"yes"]}`)
 	for i := range 32 {
 		id := fmt.Sprintf("d%02d", i)

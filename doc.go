@@ -59,12 +59,45 @@
 // Evaluate on an unchanged store opens no transaction at all; with other
 // stores it opens one View to read the revision.
 //
-// On the role path an Evaluate allocates nothing; the Matches of a Decision
-// may therefore share memory with the graph and with other Decisions, and
-// must be treated as read-only. Each revision also has a bounded cache of
+// Evaluate is built to allocate little (BENCHMARKS.md gives the figures of
+// each kind of request): the Matches of a Decision may share memory with
+// the graph and with other Decisions, and must be treated as read-only. Each revision also has a bounded cache of
 // decisions (Options.DecisionCacheSize) for requests without context,
 // explanation or delegation; it starts empty at every write, so it never
 // answers with a decision of an older revision.
+//
+// # Cost of a request, and cancellation
+//
+// What one request costs is bounded whatever the stored model and the
+// request hold. The walks over the model (the scope chain, the resource
+// hierarchy up to Options.MaxHierarchyDepth, memberships, grants and
+// policies) are bounded by the model. What stored expressions and the
+// request's context can make expensive is counted in operations and
+// bounded by an operation budget of Options.MaxEvaluationCost per subject
+// decided (default DefaultMaxEvaluationCost, 100,000 operations, a few
+// milliseconds): every JSON Logic operation of a condition (each
+// iteration of some, all and none, each element in scans, each 64 bytes
+// of string read), every test of a collection's match definition, and
+// every glob pattern matched against an external id. A decision that runs
+// out of its budget fails closed: it is a denial whose explanation says
+// where the budget ran out, and Evaluate returns no error for it; only a
+// grant of the role step (found before, or needing no evaluation) can
+// still allow, since every step that may deny ran before it.
+//
+// Writes refuse what could never fit: a condition whose cost, whatever the
+// data, exceeds MaxConditionCost (nested quantifiers over literal arrays
+// multiply) fails with ErrInvalid naming the costliest quantifier. Values
+// read from the data or the context are values, never run as logic. Glob
+// patterns match in time linear in the external id (times the length, in
+// 64-character words, of the longest part between stars that holds ?).
+//
+// Evaluate, EvaluateBatch and the lookups check their ctx as they go:
+// before each resource, policy and membership they consider, and every
+// 1,024 operations of a condition. A done ctx stops the request at once
+// with ctx's error and a denial (an empty page for a lookup), never a
+// grant. A lookup decides each candidate with its own budget, so its cost
+// grows with the candidates it decides (Page.Limit bounds what a page
+// lists, not the candidates decided to fill it): bound it with ctx.
 //
 // # Lookups
 //
@@ -87,9 +120,9 @@
 // # Limits and consistency
 //
 // Every stored field is bounded (MaxIDLength, MaxTextLength, MaxListLength,
-// MaxMetaBytes, MaxMetaDepth, MaxRawJSONBytes, and node and depth limits for
-// conditions and match definitions); a write past a limit fails with
-// ErrInvalid and stores nothing. Client.Check verifies a whole store the way
+// MaxMetaBytes, MaxMetaDepth, MaxRawJSONBytes, MaxConditionCost, and node
+// and depth limits for conditions and match definitions); a write past a
+// limit fails with ErrInvalid and stores nothing. Client.Check verifies a whole store the way
 // bbolt's Tx.Check verifies a file, and reports what it finds in a
 // *CheckError.
 //

@@ -107,6 +107,20 @@ func wantItems(t testing.TB, err error, target error, positions ...string) *auth
 
 var ctx = context.Background()
 
+// oneTenantBatch returns the start of a one-tenant model: scope type org
+// (define), scope acme, subject bob, resource type rt (key doc) and role r
+// at acme, and bob's membership of acme with r.
+func oneTenantBatch() authz.Batch {
+	return authz.Batch{
+		ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
+		Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
+		Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
+		ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
+		Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
+		Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
+	}
+}
+
 // bootstrap creates a small two-level model used by many tests:
 // types org (define) → team → project, scope_acme (org) → scope_eng (team)
 // → scope_api (project), subjects jane and bob, roles at scope_acme.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a while (FUZZTIME each, default 2m; 5 targets,
-# so 10 minutes in all by default). Failing inputs land in testdata/fuzz of
+# Runs every fuzz target for a while (FUZZTIME each, default 2m; 8 targets,
+# so 16 minutes in all by default). Failing inputs land in testdata/fuzz of
 # the package, where `go test` replays them from then on: commit them with
 # the fix.
 #
@@ -15,7 +15,10 @@ targets=(
 	". FuzzCondition"
 	". FuzzMatchDefinition"
 	". FuzzGlobMatch"
+	". FuzzClientID"
+	"./internal/logic FuzzAgreesWithLibrary"
 	"./examples/httpserver FuzzRoutes"
+	"./examples/httpserver FuzzStrictBody"
 )
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"

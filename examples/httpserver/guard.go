@@ -29,6 +29,7 @@ type limits struct {
 	MaxBodyBytes      int64         // -max-body-bytes
 	MaxContextBytes   int           // -max-context-bytes
 	MaxLookupLimit    int           // -max-lookup-limit
+	MaxEvaluationCost int64         // -max-evaluation-cost
 }
 
 // defaultLimits returns the defaults of the flags.
@@ -44,6 +45,7 @@ func defaultLimits() limits {
 		MaxBodyBytes:      10 << 20,
 		MaxContextBytes:   64 << 10,
 		MaxLookupLimit:    1000,
+		MaxEvaluationCost: authz.DefaultMaxEvaluationCost,
 	}
 }
 
@@ -60,6 +62,7 @@ func (l *limits) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.MaxBodyBytes, "max-body-bytes", l.MaxBodyBytes, "largest body of a write (create, batch, patch), in bytes")
 	fs.IntVar(&l.MaxContextBytes, "max-context-bytes", l.MaxContextBytes, "largest context of an evaluate or lookup body, in bytes as written")
 	fs.IntVar(&l.MaxLookupLimit, "max-lookup-limit", l.MaxLookupLimit, "largest page of a lookup, and the page of one without a limit")
+	fs.Int64Var(&l.MaxEvaluationCost, "max-evaluation-cost", l.MaxEvaluationCost, "operations of conditions, match definitions and patterns one decision of one subject may spend (authz.Options.MaxEvaluationCost)")
 }
 
 // check reports a limit that is not positive, or a write timeout that
@@ -72,7 +75,7 @@ func (l limits) check() error {
 		{"read-header-timeout", l.ReadHeaderTimeout > 0}, {"read-timeout", l.ReadTimeout > 0}, {"write-timeout", l.WriteTimeout > 0},
 		{"idle-timeout", l.IdleTimeout > 0}, {"handler-timeout", l.HandlerTimeout > 0}, {"max-header-bytes", l.MaxHeaderBytes > 0},
 		{"max-concurrent", l.MaxConcurrent > 0}, {"max-body-bytes", l.MaxBodyBytes > 0}, {"max-context-bytes", l.MaxContextBytes > 0},
-		{"max-lookup-limit", l.MaxLookupLimit > 0},
+		{"max-lookup-limit", l.MaxLookupLimit > 0}, {"max-evaluation-cost", l.MaxEvaluationCost > 0},
 	} {
 		if !v.ok {
 			return fmt.Errorf("httpserver: -%s must be positive", v.name)

@@ -471,6 +471,7 @@ func TestLimitsCheck(t *testing.T) {
 		"write before handler":        func(l *limits) { l.WriteTimeout = l.HandlerTimeout },
 		"zero idle timeout":           func(l *limits) { l.IdleTimeout = 0 },
 		"zero lookup limit":           func(l *limits) { l.MaxLookupLimit = 0 },
+		"zero evaluation cost":        func(l *limits) { l.MaxEvaluationCost = 0 },
 		"zero header bytes":           func(l *limits) { l.MaxHeaderBytes = 0 },
 		"zero handler timeout":        func(l *limits) { l.HandlerTimeout = 0 },
 		"zero read header timeout":    func(l *limits) { l.ReadHeaderTimeout = 0 },

@@ -23,6 +23,10 @@
 //	-max-body-bytes 10485760  the body of a write (create, batch, patch)
 //	-max-context-bytes 65536  the context of an evaluate or lookup body
 //	-max-lookup-limit 1000    the page of a lookup
+//	-max-evaluation-cost 100000  the operations of conditions, match definitions
+//	                             and patterns one decision of one subject may spend
+//	                             (authz.Options.MaxEvaluationCost; a decision that
+//	                             runs out is a denial that says so)
 //
 // The body of a request is read within -handler-timeout too; the default
 // -read-timeout is shorter, so that a body that arrives too slowly is
@@ -149,7 +153,7 @@ func run(addr, db, token, actor string, lim limits) error {
 		store = bs
 	}
 	defer store.Close()
-	c, err := authz.New(store, nil)
+	c, err := authz.New(store, &authz.Options{MaxEvaluationCost: lim.MaxEvaluationCost})
 	if err != nil {
 		return err
 	}
