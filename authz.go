@@ -73,11 +73,11 @@ type Options struct {
 	// finds a grant: one found before, or one that needs no evaluation (no
 	// condition, and a pattern that is not a glob) found after. Such a
 	// grant stands, because the steps that may deny all ran before the
-	// role step, and a grant only adds. Evaluate
-	// returns no error for it: the same request on the same revision
-	// always stops at the same place, so the decision is cached like any
-	// other. Default DefaultMaxEvaluationCost; a negative value removes
-	// the bound (the request's ctx still stops it).
+	// role step, and a grant only adds. Evaluate returns no error for it:
+	// the same request on the same revision always stops at the same
+	// place, so the decision is cached like any other. Default
+	// DefaultMaxEvaluationCost; a negative value removes the bound (the
+	// request's ctx still stops it).
 	MaxEvaluationCost int64
 }
 
