@@ -87,23 +87,23 @@ func (c *Client) Apply(ctx context.Context, b Batch) (BatchResult, error) {
 // groupSpec binds one slice of Batch to its builder and result slice.
 type groupSpec struct {
 	name    string
+	recKind func() *kindSpec // the kind of the records it makes
 	count   func(*Batch) int
 	build   func(*builder, *Batch)
 	collect func(*builder, *BatchResult)
 }
 
-// groups lists the slices of Batch in field order. Their order does not
-// matter for correctness: references are resolved after every item is built.
-var groups []groupSpec
-
-// defineGroup registers a slice of Batch. build fills it.rec (and may add
-// nested items); size counts the items an input stands for (nil: 1).
-func defineGroup[I any, O any, P interface {
+// batchGroup binds a slice of Batch, the field name, to the kind of its
+// records (for kindTable): get reads the inputs, set stores the results,
+// build fills it.rec (and may add nested items), size counts the items an
+// input stands for (nil: 1).
+func batchGroup[I any, O any, P interface {
 	*O
 	record
-}](name string, get func(*Batch) []I, set func(*BatchResult, []O), build func(*builder, *item, *I), size func(*I) int) {
-	groups = append(groups, groupSpec{
-		name: name,
+}](name string, get func(*Batch) []I, set func(*BatchResult, []O), build func(*builder, *item, *I), size func(*I) int) groupSpec {
+	return groupSpec{
+		name:    name,
+		recKind: func() *kindSpec { return P(new(O)).kind() },
 		count: func(bt *Batch) int {
 			ins := get(bt)
 			if size == nil {
@@ -134,7 +134,7 @@ func defineGroup[I any, O any, P interface {
 			}
 			set(r, out)
 		},
-	})
+	}
 }
 
 // createMany runs a batch of one kind and returns its result slice.
@@ -465,28 +465,4 @@ func (b *builder) batchError(op string) *BatchError {
 		return a.Index < c.Index
 	})
 	return &BatchError{Op: op, Items: b.errs}
-}
-
-func init() {
-	defineGroup("scopeTypes", func(b *Batch) []ScopeTypeInput { return b.ScopeTypes }, func(r *BatchResult, o []ScopeType) { r.ScopeTypes = o }, buildScopeType, nil)
-	defineGroup("scopeTypeEdges", func(b *Batch) []ScopeTypeEdgeInput { return b.ScopeTypeEdges }, func(r *BatchResult, o []ScopeTypeEdge) { r.ScopeTypeEdges = o }, buildScopeTypeEdge, nil)
-	defineGroup("scopes", func(b *Batch) []ScopeInput { return b.Scopes }, func(r *BatchResult, o []Scope) { r.Scopes = o }, buildScope, sizeScope)
-	defineGroup("scopeEdges", func(b *Batch) []ScopeEdgeInput { return b.ScopeEdges }, func(r *BatchResult, o []ScopeEdge) { r.ScopeEdges = o }, buildScopeEdge, nil)
-	defineGroup("subjects", func(b *Batch) []SubjectInput { return b.Subjects }, func(r *BatchResult, o []Subject) { r.Subjects = o }, buildSubject, sizeSubject)
-	defineGroup("memberships", func(b *Batch) []MembershipInput { return b.Memberships }, func(r *BatchResult, o []Membership) { r.Memberships = o }, buildMembershipInput, sizeMembership)
-	defineGroup("roleAssignments", func(b *Batch) []RoleAssignmentInput { return b.RoleAssignments }, func(r *BatchResult, o []RoleAssignment) { r.RoleAssignments = o }, buildRoleAssignmentInput, nil)
-	defineGroup("roles", func(b *Batch) []RoleInput { return b.Roles }, func(r *BatchResult, o []Role) { r.Roles = o }, buildRole, nil)
-	defineGroup("permissions", func(b *Batch) []PermissionInput { return b.Permissions }, func(r *BatchResult, o []Permission) { r.Permissions = o }, buildPermission, nil)
-	defineGroup("rolePermissions", func(b *Batch) []RolePermissionInput { return b.RolePermissions }, func(r *BatchResult, o []RolePermission) { r.RolePermissions = o }, buildRolePermission, nil)
-	defineGroup("scopeOverrides", func(b *Batch) []ScopeOverrideInput { return b.ScopeOverrides }, func(r *BatchResult, o []ScopeOverride) { r.ScopeOverrides = o }, buildScopeOverride, nil)
-	defineGroup("resourceTypes", func(b *Batch) []ResourceTypeInput { return b.ResourceTypes }, func(r *BatchResult, o []ResourceType) { r.ResourceTypes = o }, buildResourceType, nil)
-	defineGroup("resources", func(b *Batch) []ResourceInput { return b.Resources }, func(r *BatchResult, o []Resource) { r.Resources = o }, buildResource, nil)
-	defineGroup("resourceEdges", func(b *Batch) []ResourceEdgeInput { return b.ResourceEdges }, func(r *BatchResult, o []ResourceEdge) { r.ResourceEdges = o }, buildResourceEdge, nil)
-	defineGroup("resourceScopeLinks", func(b *Batch) []ResourceScopeLinkInput { return b.ResourceScopeLinks }, func(r *BatchResult, o []ResourceScopeLink) { r.ResourceScopeLinks = o }, buildResourceScopeLink, nil)
-	defineGroup("collections", func(b *Batch) []CollectionInput { return b.Collections }, func(r *BatchResult, o []Collection) { r.Collections = o }, buildCollection, nil)
-	defineGroup("resourcePolicies", func(b *Batch) []ResourcePolicyInput { return b.ResourcePolicies }, func(r *BatchResult, o []ResourcePolicy) { r.ResourcePolicies = o }, buildResourcePolicy, nil)
-	defineGroup("tagGroups", func(b *Batch) []TagGroupInput { return b.TagGroups }, func(r *BatchResult, o []TagGroup) { r.TagGroups = o }, buildTagGroup, sizeTagGroup)
-	defineGroup("tags", func(b *Batch) []TagInput { return b.Tags }, func(r *BatchResult, o []Tag) { r.Tags = o }, buildTag, nil)
-	defineGroup("tagBindings", func(b *Batch) []TagBindingInput { return b.TagBindings }, func(r *BatchResult, o []TagBinding) { r.TagBindings = o }, buildTagBinding, nil)
-	defineGroup("tagAssignments", func(b *Batch) []TagAssignmentInput { return b.TagAssignments }, func(r *BatchResult, o []TagAssignment) { r.TagAssignments = o }, buildTagAssignment, nil)
 }

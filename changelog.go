@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/scopegate/authz/storage"
@@ -53,55 +52,14 @@ func (c *Client) write(ctx context.Context, fn func(tx *writeTx) error) error {
 	})
 }
 
-// touch records the graph nodes whose content depends on r: the record's own
-// node, and the node a dependent record is attached to (SPEC §3: a scope
-// holds its parent edge and overrides, a subject its memberships and tags, a
-// membership its role assignments, a role its permissions, a resource type
-// its collections, a resource its links, parent edges, direct policies and
-// tags, a collection its policies).
+// touch records the graph nodes whose content depends on r (the touches
+// of r's row in kindTable).
 func (w *writeTx) touch(r record) {
-	add := func(k *kindSpec, id string) {
+	r.kind().touches(r, func(k *kindSpec, id string) {
 		if id != "" {
 			w.touched[nodeKey{k, id}] = struct{}{}
 		}
-	}
-	switch r := r.(type) {
-	case *ScopeType, *Scope, *Subject, *Role, *Permission, *ResourceType, *Resource, *TagGroup, *Tag:
-		add(r.kind(), r.recordID())
-	case *ScopeEdge:
-		add(scopeKind, r.ChildScopeID)
-	case *ScopeOverride:
-		add(scopeKind, r.ChildScopeID)
-	case *Membership:
-		add(membershipKind, r.ID)
-		add(subjectKind, r.SubjectID)
-	case *RoleAssignment:
-		add(membershipKind, r.MembershipID)
-	case *RolePermission:
-		add(roleKind, r.RoleID)
-	case *Collection:
-		add(collKind, r.ID)
-		add(resourceTypeKind, r.ResourceTypeID)
-	case *ResourceEdge:
-		add(resourceKind, r.ChildResourceID)
-	case *ResourceScopeLink:
-		add(resourceKind, r.ResourceID)
-	case *ResourcePolicy:
-		add(policyKind, r.ID)
-		add(resourceKind, r.Target.ResourceID)
-		add(collKind, r.Target.CollectionID)
-	case *TagAssignment:
-		switch r.TargetType {
-		case ModelSubject:
-			add(subjectKind, r.TargetID)
-		case ModelResource:
-			add(resourceKind, r.TargetID)
-		}
-	case *ScopeTypeEdge, *TagBinding:
-		// Only the write path reads them.
-	default:
-		panic(fmt.Sprintf("authz: internal: change log: unknown record type %T", r))
-	}
+	})
 }
 
 // commit brings the scope levels up to date, increments the revision and

@@ -10,16 +10,6 @@ import (
 	"strings"
 )
 
-// Kinds of the role and policy model.
-var (
-	roleKind     = newKind[Role]("role", "roles", "role")
-	permKind     = newKind[Permission]("permission", "permissions", "permission")
-	rolePermKind = newKind[RolePermission]("role permission", "role_permissions", "role_perm")
-	overrideKind = newKind[ScopeOverride]("scope override", "scope_overrides", "override")
-	collKind     = newKind[Collection]("collection", "collections", "collection")
-	policyKind   = newKind[ResourcePolicy]("policy", "resource_policies", "policy")
-)
-
 // Index and unique names of the role and policy model.
 const (
 	ixRoleScope          = "role.scope"           // [scopeId]

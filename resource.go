@@ -8,14 +8,6 @@ import (
 	"github.com/scopegate/authz/storage"
 )
 
-// Kinds of the resource model.
-var (
-	resourceTypeKind = newKind[ResourceType]("resource type", "resource_types", "resource_type")
-	resourceKind     = newKind[Resource]("resource", "resources", "resource")
-	resourceEdgeKind = newKind[ResourceEdge]("resource edge", "resource_edges", "resource_edge")
-	linkKind         = newKind[ResourceScopeLink]("resource scope link", "resource_scope_links", "rsl")
-)
-
 // Index and unique names of the resource model.
 const (
 	ixResourceTypeScope   = "resource_type.scope"  // [scopeId]

@@ -8,16 +8,6 @@ import (
 	"github.com/scopegate/authz/storage"
 )
 
-// Kinds of the scope model.
-var (
-	scopeTypeKind     = newKind[ScopeType]("scope type", "scope_types", "scope_type")
-	scopeTypeEdgeKind = newKind[ScopeTypeEdge]("scope type edge", "scope_type_edges", "scope_type_edge")
-	scopeKind         = newKind[Scope]("scope", "scopes", "scope")
-	scopeEdgeKind     = newKind[ScopeEdge]("scope edge", "scope_edges", "scope_edge")
-	membershipKind    = newKind[Membership]("membership", "memberships", "membership")
-	roleAssignKind    = newKind[RoleAssignment]("role assignment", "role_assignments", "role_assign")
-)
-
 // Index and unique names of the scope model.
 const (
 	ixScopeType          = "scope.type"             // [typeId]

@@ -43,7 +43,8 @@ const (
 	schemaVersion = 2
 )
 
-// kindSpec describes one kind of stored object.
+// kindSpec describes one kind of stored object. newKind makes it; its row
+// in kindTable sets the rest.
 type kindSpec struct {
 	name   string // singular, used in messages: `scope "x": not found`
 	table  string // table of records keyed by id
@@ -56,6 +57,9 @@ type kindSpec struct {
 	// beforeDelete, when set, may refuse the deletion of r (also when r is
 	// reached by a cascade).
 	beforeDelete func(v *view, r record) error
+	// touches names the graph nodes a write of a record of this kind
+	// makes stale.
+	touches func(r record, add toucher)
 }
 
 // dependent is a reference from objects of another kind, found through an

@@ -5,8 +5,6 @@ import (
 	"strconv"
 )
 
-var subjectKind = newKind[Subject]("subject", "subjects", "subject")
-
 const ixSubjectExternal = "subject.external" // [subjectType, externalId]
 
 // SubjectType is the kind of a subject.

@@ -11,14 +11,6 @@ import (
 	"github.com/scopegate/authz/storage"
 )
 
-// Kinds of the tag model.
-var (
-	tagGroupKind   = newKind[TagGroup]("tag group", "tag_groups", "tag_group")
-	tagKind        = newKind[Tag]("tag", "tags", "tag")
-	tagBindingKind = newKind[TagBinding]("tag binding", "tag_bindings", "tag_binding")
-	tagAssignKind  = newKind[TagAssignment]("tag assignment", "tag_assignments", "tag_assignment")
-)
-
 // Index and unique names of the tag model.
 const (
 	ixTagGroupScope     = "tag_group.scope"       // [scopeId]
@@ -350,23 +342,26 @@ func (t *TagAssignment) indexes() []indexEntry {
 	return []indexEntry{idx(ixTagAssignTag, t.TagID), idx(ixTagAssignTarget, t.TargetID), idx(ixTagAssignScope, t.ScopeID)}
 }
 
-// The lock rules that also hold when a cascade reaches the object: a locked
+// The lock rules hold also when a cascade reaches the object: a locked
 // group cannot be deleted, nor can its tags (so a scope holding a locked
 // group cannot be deleted either).
-func init() {
-	tagGroupKind.beforeDelete = func(_ *view, r record) error {
-		if g := r.(*TagGroup); g.IsLocked {
-			return notAllowedf("the tag group is locked: unlock it first (UpdateTagGroup with isLocked false), then delete it")
-		}
-		return nil
+
+// checkTagGroupUnlocked refuses the deletion of a locked tag group.
+func checkTagGroupUnlocked(_ *view, r record) error {
+	if g := r.(*TagGroup); g.IsLocked {
+		return notAllowedf("the tag group is locked: unlock it first (UpdateTagGroup with isLocked false), then delete it")
 	}
-	tagKind.beforeDelete = func(v *view, r record) error {
-		t := r.(*Tag)
-		if g := get[TagGroup](v, tagGroupKind, t.TagGroupID); g != nil && g.IsLocked {
-			return notAllowedf("its tag group %q is locked: unlock the group first (UpdateTagGroup with isLocked false)", g.ID)
-		}
-		return v.err
+	return nil
+}
+
+// checkTagGroupOfTagUnlocked refuses the deletion of a tag of a locked
+// group.
+func checkTagGroupOfTagUnlocked(v *view, r record) error {
+	t := r.(*Tag)
+	if g := get[TagGroup](v, tagGroupKind, t.TagGroupID); g != nil && g.IsLocked {
+		return notAllowedf("its tag group %q is locked: unlock the group first (UpdateTagGroup with isLocked false)", g.ID)
 	}
+	return v.err
 }
 
 // checkTagGroupKey validates the syntax of a tag group key.
