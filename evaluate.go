@@ -1033,104 +1033,36 @@ type hit struct {
 	role *gRole
 }
 
-// roles runs step 3 (and step 4 when nothing matches).
+// roleStep is the state of one role step: the resource and what a grant
+// must be for, and the first reason a grant did not apply. (The grants
+// found are passed along by value, so that their buffer stays on the
+// stack.)
+type roleStep struct {
+	r         *gResource
+	typeKey   string
+	action    string
+	overrides bool // some scope of chain(E) of the current line has overrides
+	why       denialReason
+}
+
+// roles runs step 3 (and step 4 when nothing matches): the grants of the
+// subject's roles, through its memberships in chain(S), on each line of
+// the resource.
 func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 	s.bySubject = true
-	g := s.g
+	st := &roleStep{r: r, typeKey: s.typeKey, action: s.in.Action}
+	if r != nil {
+		st.typeKey = nodeAt[gResType](s.g, r.typ).rt.Key
+	}
 	var hitBuf [4]hit
 	hits := hitBuf[:0]
-	var why denialReason
-	typeKey := s.typeKey
-	if r != nil {
-		typeKey = nodeAt[gResType](g, r.typ).rt.Key
-	}
-	action := s.in.Action
-	var homeBuf [16]handle
 	for _, l := range lines {
-		homeChain := s.chain
-		if l.home != noHandle && l.home != s.scope.h {
-			homeChain = g.chainOf(l.home, homeBuf[:0])
-		}
-		overrides := g.overridesInChain(l.e)
-		for _, ref := range s.x.members {
-			if !slices.Contains(s.chain, ref.scope) || (l.home != noHandle && !slices.Contains(homeChain, ref.scope)) {
-				continue
-			}
-			if s.interrupted() {
-				break
-			}
-			m := nodeAt[gMember](g, ref.h)
-			if m == nil {
-				continue
-			}
-			why.member = true
-			if s.explain {
-				s.tracef("membership %s at scope %s counts (roles %d)", m.id, g.scope(m.scope).s.ID, len(m.roles))
-			}
-			for _, rh := range m.roles {
-				role := nodeAt[gRole](g, rh)
-				if role == nil {
-					continue
-				}
-				if overrides {
-					if o := g.roleOverride(l.e, rh); o != nil && o.State == OverrideDisabled {
-						if s.explain {
-							s.tracef("role %s: disabled by override %s at scope %s", role.r.ID, o.ID, o.ChildScopeID)
-						}
-						why.note(noteRoleDisabled, role.r.ID, o.ChildScopeID, "")
-						continue
-					}
-				}
-				for _, rp := range role.perms {
-					if rp.action != action || rp.typeKey != typeKey {
-						continue
-					}
-					p := nodeAt[gPerm](g, rp.perm)
-					if p == nil {
-						continue
-					}
-					if !s.patternMatches(p, r) {
-						if s.explain {
-							s.tracef("permission %s (role %s): pattern %q does not match", p.p.ID, role.r.ID, p.p.ResourcePattern)
-						}
-						why.note(notePattern, p.p.Key, p.p.ResourcePattern, "")
-						continue
-					}
-					var rpo *gOverride
-					if overrides {
-						if o := g.permOverride(l.e, rp.perm); o != nil && o.State == OverrideDisabled {
-							if s.explain {
-								s.tracef("permission %s: disabled by override %s at scope %s", p.p.ID, o.ID, o.ChildScopeID)
-							}
-							why.note(notePermDisabled, p.p.Key, o.ChildScopeID, "")
-							continue
-						}
-						rpo = g.rolePermOverride(l.e, rh, rp.perm)
-						if rpo != nil && rpo.o.State == OverrideDisabled {
-							if s.explain {
-								s.tracef("permission %s through role %s: disabled by override %s at scope %s", p.p.ID, role.r.ID, rpo.o.ID, rpo.o.ChildScopeID)
-							}
-							why.note(noteGrantDisabled, p.p.Key, role.r.ID, rpo.o.ChildScopeID)
-							continue
-						}
-					}
-					if !s.grantConditions(p, rp, rpo, role, r, l, &why) {
-						if s.interrupted() {
-							break
-						}
-						continue
-					}
-					if s.explain {
-						s.tracef("permission %s granted through role %s", p.p.ID, role.r.ID)
-					}
-					if s.decideOnly {
-						return outcome{allowed: true, by: DecidedByRole}
-					}
-					hits = append(hits, hit{rp: rp, perm: p, role: role})
-				}
-			}
+		var decided bool
+		if hits, decided = s.lineGrants(st, l, hits); decided {
+			return outcome{allowed: true, by: DecidedByRole}
 		}
 	}
+	why := &st.why
 	if len(hits) == 0 {
 		if s.decideOnly {
 			return outcome{by: DecidedByDefault}
@@ -1138,6 +1070,150 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 		return outcome{by: DecidedByDefault, explanation: why.explain(s, r)}
 	}
 	return s.granted(hits)
+}
+
+// lineGrants appends to hits the grants of the subject's roles on line l,
+// through the memberships that count on it (at a scope of chain(S), and of
+// the chain of the line's home). It reports whether the step is decided: a
+// grant was found and only the decision is wanted.
+func (s *subjectEval) lineGrants(st *roleStep, l line, hits []hit) ([]hit, bool) {
+	g := s.g
+	homeChain := s.chain
+	var homeBuf [16]handle
+	if l.home != noHandle && l.home != s.scope.h {
+		homeChain = g.chainOf(l.home, homeBuf[:0])
+	}
+	st.overrides = g.overridesInChain(l.e)
+	for _, ref := range s.x.members {
+		if !slices.Contains(s.chain, ref.scope) || (l.home != noHandle && !slices.Contains(homeChain, ref.scope)) {
+			continue
+		}
+		if s.interrupted() {
+			return hits, false
+		}
+		m := nodeAt[gMember](g, ref.h)
+		if m == nil {
+			continue
+		}
+		st.why.member = true
+		if s.explain {
+			s.tracef("membership %s at scope %s counts (roles %d)", m.id, g.scope(m.scope).s.ID, len(m.roles))
+		}
+		for _, rh := range m.roles {
+			var decided bool
+			if hits, decided = s.roleGrants(st, l, rh, hits); decided {
+				return hits, true
+			}
+		}
+	}
+	return hits, false
+}
+
+// roleGrants appends to hits the grants of role rh on line l; it reports
+// whether the step is decided.
+func (s *subjectEval) roleGrants(st *roleStep, l line, rh handle, hits []hit) ([]hit, bool) {
+	g := s.g
+	role := nodeAt[gRole](g, rh)
+	if role == nil {
+		return hits, false
+	}
+	if st.overrides {
+		if o := g.roleOverride(l.e, rh); o != nil && o.State == OverrideDisabled {
+			s.skip(&st.why, skipped{note: noteRoleDisabled, role: role, ov: o})
+			return hits, false
+		}
+	}
+	for _, rp := range role.perms {
+		if rp.action != st.action || rp.typeKey != st.typeKey {
+			continue
+		}
+		p := nodeAt[gPerm](g, rp.perm)
+		if p == nil {
+			continue
+		}
+		if !s.grantApplies(st, l, rh, role, rp, p) {
+			if s.interrupted() {
+				return hits, false
+			}
+			continue
+		}
+		if s.explain {
+			s.tracef("permission %s granted through role %s", p.p.ID, role.r.ID)
+		}
+		if s.decideOnly {
+			return hits, true
+		}
+		hits = append(hits, hit{rp: rp, perm: p, role: role})
+	}
+	return hits, false
+}
+
+// grantApplies reports whether permission p, held through role (rp),
+// grants on line l: its pattern matches the resource, no override in
+// chain(E) disables it, and its conditions hold.
+func (s *subjectEval) grantApplies(st *roleStep, l line, rh handle, role *gRole, rp *gRolePerm, p *gPerm) bool {
+	if !s.patternMatches(p, st.r) {
+		s.skip(&st.why, skipped{note: notePattern, role: role, perm: p})
+		return false
+	}
+	var rpo *gOverride
+	if st.overrides {
+		g := s.g
+		if o := g.permOverride(l.e, rp.perm); o != nil && o.State == OverrideDisabled {
+			s.skip(&st.why, skipped{note: notePermDisabled, role: role, perm: p, ov: o})
+			return false
+		}
+		rpo = g.rolePermOverride(l.e, rh, rp.perm)
+		if rpo != nil && rpo.o.State == OverrideDisabled {
+			s.skip(&st.why, skipped{note: noteGrantDisabled, role: role, perm: p, ov: rpo.o})
+			return false
+		}
+	}
+	return s.grantConditions(p, rp, rpo, role, st.r, l, &st.why)
+}
+
+// skipped is a grant, or a whole role, that the role step passes over,
+// and why.
+type skipped struct {
+	note   denialNote
+	role   *gRole
+	perm   *gPerm         // nil when the whole role is disabled
+	ov     *ScopeOverride // the override that disables it
+	condID string         // the unmet condition's owner (noteLogicNotMet…)
+	detail string         // what the unmet condition gave
+}
+
+// skip records why a grant does not apply: the first reason of the step
+// explains its denial, and with Explain every one is a line of the trace.
+// Without Explain it formats nothing and allocates nothing.
+func (s *subjectEval) skip(why *denialReason, k skipped) {
+	switch k.note {
+	case noteRoleDisabled:
+		why.note(k.note, k.role.r.ID, k.ov.ChildScopeID, "")
+	case notePattern:
+		why.note(k.note, k.perm.p.Key, k.perm.p.ResourcePattern, "")
+	case notePermDisabled:
+		why.note(k.note, k.perm.p.Key, k.ov.ChildScopeID, "")
+	case noteGrantDisabled:
+		why.note(k.note, k.perm.p.Key, k.role.r.ID, k.ov.ChildScopeID)
+	default:
+		why.note(k.note, k.perm.p.Key, k.role.r.ID, k.condID)
+	}
+	if !s.explain {
+		return
+	}
+	switch k.note {
+	case noteRoleDisabled:
+		s.tracef("role %s: disabled by override %s at scope %s", k.role.r.ID, k.ov.ID, k.ov.ChildScopeID)
+	case notePattern:
+		s.tracef("permission %s (role %s): pattern %q does not match", k.perm.p.ID, k.role.r.ID, k.perm.p.ResourcePattern)
+	case notePermDisabled:
+		s.tracef("permission %s: disabled by override %s at scope %s", k.perm.p.ID, k.ov.ID, k.ov.ChildScopeID)
+	case noteGrantDisabled:
+		s.tracef("permission %s through role %s: disabled by override %s at scope %s", k.perm.p.ID, k.role.r.ID, k.ov.ID, k.ov.ChildScopeID)
+	default:
+		s.tracef("permission %s through role %s: %s is not met (%s)", k.perm.p.ID, k.role.r.ID, k.note.unmet(k.condID), k.detail)
+	}
 }
 
 // granted builds the outcome of the role step from its hits. The common
@@ -1185,15 +1261,14 @@ func newMatch(p *Permission, roles []string) Match {
 		ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, SourceRoleIDs: roles}
 }
 
+// grantConditions reports whether the conditions of a grant hold: the
+// permission's logic, the role-permission's condition and that of an
+// override of it.
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
 	for i, c := range [3]*condition{p.logic, rp.cond, overrideCond(rpo)} {
 		if ok, detail := s.cond(c, r, l); !ok {
-			n := [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i]
-			id := [3]string{p.p.ID, rp.id, ""}[i]
-			if s.explain {
-				s.tracef("permission %s through role %s: %s is not met (%s)", p.p.ID, role.r.ID, n.unmet(id), detail)
-			}
-			why.note(n, p.p.Key, role.r.ID, id)
+			s.skip(why, skipped{note: [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i],
+				role: role, perm: p, condID: [3]string{p.p.ID, rp.id, ""}[i], detail: detail})
 			return false
 		}
 	}
