@@ -3,13 +3,22 @@
 // ABAC conditions in JSON Logic, resource policies and collections, resource
 // hierarchies, delegation and tags.
 //
-// An application creates a Client on a storage.Storage (memstore for an
-// in-memory store, boltstore for a bbolt file), loads its model with typed
-// batch-create methods (CreateScopes, CreateResourcePolicies, …) or one mixed
-// Apply, and asks Evaluate whether a subject may do an action on a resource in
-// a scope.
+// This overview follows the order in which an application meets the
+// library. The rules themselves are in the docs/ folder of the repository:
+// docs/model.md (the model), docs/decisions.md (how Evaluate decides),
+// docs/conditions.md, docs/collections.md, docs/lookups.md, docs/limits.md,
+// docs/errors.md and docs/consistency.md.
 //
-// # Model
+// # A Client on a store
+//
+// An application creates a Client with New on a storage.Storage: memstore
+// for an in-memory store, boltstore for a bbolt file, or any backend that
+// passes the conformance suite of storage/storagetest. Options set the id
+// generator, the clock and the limits; nil selects the defaults. New records
+// the schema version of an empty store, upgrades one written by an earlier
+// version of the library, and refuses (ErrSchemaVersion) one it cannot read.
+//
+// # Loading a model with batches
 //
 // Scope types and the edges between them say which scopes may nest under
 // which; scopes form a tree. A scope whose type has permission mode define
@@ -19,24 +28,53 @@
 // be linked into other scopes and nested under other resources. Collections
 // select resources by rules; resource policies allow or deny actions on a
 // resource or a collection. Tags, in tag groups bound to model types, are
-// assigned to resources, subjects, roles and permissions.
-//
-// # Batches
+// assigned to resources, subjects, roles and permissions (docs/model.md).
 //
 // Every kind has a batch method (CreateScopes) and a single form
-// (CreateScope). A batch is atomic: it is validated completely, every
-// problem is reported in one *BatchError, and then it is stored in one
-// storage transaction or not at all. Any id-valued field may name an object
-// created in the same batch, before or after it in the input, and in Apply
-// of any kind. Results come back in input order.
+// (CreateScope), and Apply takes a Batch of every kind at once. A batch is
+// atomic: it is validated completely, every problem is reported in one
+// *BatchError, and then it is stored in one storage transaction or not at
+// all. Any id-valued field may name an object created in the same batch,
+// before or after it in the input, and in Apply of any kind. Results come
+// back in input order. Every kind also has Get, List, Update and Delete
+// methods; deletes cascade in the same transaction.
+//
+// # Evaluate
+//
+// Evaluate asks whether a subject may do an action on a resource in a
+// scope, possibly on behalf of another subject (both must then be allowed).
+// It resolves the request as the request scope sees it (nothing of another
+// tenant can change the answer), then decides in order: resource policies
+// (the owner's first, then the borrower's, by priority, deny first at equal
+// priority), the resource hierarchy, the subject's roles after overrides and
+// conditions, and default deny. The Decision says who decided and why, and,
+// with EvaluateInput.Explain, lists every step considered
+// (docs/decisions.md, docs/conditions.md).
+//
+// # Lookups
+//
+// ListAllowedResources (what may this subject do it to?) and
+// ListAllowedSubjects (who may do it?) answer the reverse questions
+// exactly: each candidate is decided by the algorithm Evaluate runs, on one
+// snapshot of the store, so a lookup lists every allowed subject or resource
+// and nothing else. Candidates come from reverse edges the graph keeps
+// (child scopes, the members of a scope, and the resources living in a
+// scope, by type and sorted by id), so a lookup costs what the request
+// scope can see, not the size of the store, and a page of resources costs
+// the candidates it decides. Results are in id order and paged (Page):
+// Limit bounds a page, and the Next of a page is the After of the one that
+// follows. ListEffectivePermissions lists the permissions a subject holds in
+// a scope through its roles, after overrides, with the conditions still to
+// be met (docs/lookups.md).
 //
 // # Errors
 //
 // Errors wrap one of the sentinels ErrInvalid, ErrNotFound,
-// ErrAlreadyExists, ErrNotAllowed and ErrBatchTooLarge; match them with
-// errors.Is, which looks through *BatchError and *ItemError. Storage and
-// context errors are returned as they are. A denied authorization is not an
-// error: it is a Decision whose Allowed field is false.
+// ErrAlreadyExists, ErrNotAllowed, ErrBatchTooLarge and ErrSchemaVersion;
+// match them with errors.Is, which looks through *BatchError and
+// *ItemError. Storage and context errors are returned as they are. A denied
+// authorization is not an error: it is a Decision whose Allowed field is
+// false (docs/errors.md).
 //
 // # Concurrency and ownership
 //
@@ -44,27 +82,6 @@
 // Each write is one storage transaction and increments the store's revision
 // (Client.Revision). The Client never closes the store it was given: the
 // caller closes it after the last call on the Client has returned.
-//
-// # Evaluation performance and freshness
-//
-// Evaluate reads an in-memory graph of the model that the Client keeps: the
-// objects decoded once, conditions and match definitions compiled once. The
-// graph is immutable and shared by concurrent evaluations without locks. It
-// is never stale: each write stores, with the new revision, the list of
-// graph nodes it touched (a change log of the last 256 revisions), and the
-// first Evaluate that sees a newer revision, from this Client or another one
-// on the same store, reloads just those nodes into a new graph that shares
-// the rest. A Client that fell further behind reads the whole store again.
-// With a store that implements storage.Versioner (memstore, boltstore), an
-// Evaluate on an unchanged store opens no transaction at all; with other
-// stores it opens one View to read the revision.
-//
-// Evaluate is built to allocate little (BENCHMARKS.md gives the figures of
-// each kind of request): the Matches of a Decision may share memory with
-// the graph and with other Decisions, and must be treated as read-only. Each revision also has a bounded cache of
-// decisions (Options.DecisionCacheSize) for requests without context,
-// explanation or delegation; it starts empty at every write, so it never
-// answers with a decision of an older revision.
 //
 // # Cost of a request, and cancellation
 //
@@ -99,34 +116,15 @@
 // grows with the candidates it decides (Page.Limit bounds what a page
 // lists, not the candidates decided to fill it): bound it with ctx.
 //
-// # Lookups
-//
-// ListAllowedResources (what may this subject do it to?) and
-// ListAllowedSubjects (who may do it?) answer the reverse questions
-// exactly: each candidate is decided by the algorithm Evaluate runs, on one
-// snapshot of the store, so a lookup lists every allowed subject or resource
-// and nothing else. Candidates come from reverse edges the graph keeps
-// (child scopes, the members of a scope, and the resources living in a
-// scope, by type and sorted by id), so a lookup costs what the request
-// scope can see, not the size of the store, and a page of resources costs
-// the candidates it decides. Results are in id order and paged (Page):
-// Limit bounds a page, and the Next of a page is the After of the one that
-// follows. Each page reads the
-// store as it is then; a write between two pages may move an object across
-// a page boundary. ListEffectivePermissions lists the permissions a subject
-// holds in a scope through its roles, after overrides, with the conditions
-// still to be met.
-//
-// # Limits and consistency
+// # Limits
 //
 // Every stored field is bounded (MaxIDLength, MaxTextLength, MaxListLength,
 // MaxMetaBytes, MaxMetaDepth, MaxRawJSONBytes, MaxConditionCost, and node
 // and depth limits for conditions and match definitions); a write past a
-// limit fails with ErrInvalid and stores nothing. Client.Check verifies a whole store the way
-// bbolt's Tx.Check verifies a file, and reports what it finds in a
-// *CheckError.
-//
-// # Identifiers and time
+// limit fails with ErrInvalid and stores nothing. A batch holds at most
+// Options.MaxBatchSize items (ErrBatchTooLarge). Client.Check verifies a
+// whole store the way bbolt's Tx.Check verifies a file, and reports what it
+// finds in a *CheckError (docs/limits.md).
 //
 // Generated ids are "{prefix}_{uuidv7}" (Options.NewID replaces the
 // generator). Client ids are kept verbatim: 1–200 characters of
@@ -138,4 +136,29 @@
 // Options.Now and marshal as RFC 3339 UTC. The actor attached to the context
 // with WithActor becomes createdBy and appliedBy; without one it is
 // "system".
+//
+// # Consistency
+//
+// Evaluate reads an in-memory graph of the model that the Client keeps: the
+// objects decoded once, conditions and match definitions compiled once. The
+// graph is immutable and shared by concurrent evaluations without locks. It
+// is never stale: each write stores, with the new revision, the list of
+// graph nodes it touched (a change log of the last 256 revisions), and the
+// first Evaluate that sees a newer revision, from this Client or another one
+// on the same store, reloads just those nodes into a new graph that shares
+// the rest. A Client that fell further behind reads the whole store again.
+// With a store that implements storage.Versioner (memstore, boltstore), an
+// Evaluate on an unchanged store opens no transaction at all; with other
+// stores it opens one View to read the revision.
+//
+// Evaluate is built to allocate little (BENCHMARKS.md gives the figures of
+// each kind of request): the Matches of a Decision may share memory with
+// the graph and with other Decisions, and must be treated as read-only.
+// Each revision also has a bounded cache of decisions
+// (Options.DecisionCacheSize) for requests without context, explanation or
+// delegation; it starts empty at every write, so it never answers with a
+// decision of an older revision.
+//
+// Each lookup page reads the store as it is then; a write between two pages
+// may move an object across a page boundary (docs/consistency.md).
 package authz
