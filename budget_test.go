@@ -101,7 +101,9 @@ func (m *hostileModel) pick(n int) int { return m.r.IntN(n) }
 
 // condition returns a generated condition.
 func (m *hostileModel) condition() string {
-	switch m.pick(7) {
+	switch m.pick(8) {
+	case 7:
+		return bobOnly
 	case 0:
 		return `{"==":[1,1]}`
 	case 1:
@@ -125,6 +127,11 @@ func (m *hostileModel) condition() string {
 	}
 }
 
+// bobOnly is a condition that is expensive for bob only (false after a
+// scan of the context array): the decision of one subject must not depend
+// on what the evaluation of another one computed before it.
+const bobOnly = `{"and":[{"==":[{"var":"subject.id"},"bob"]},{"some":[{"var":"context.arr"},{"==":[{"var":""},-1]}]}]}`
+
 // pattern returns a generated resource pattern.
 func (m *hostileModel) pattern() string {
 	switch m.pick(4) {
@@ -141,10 +148,10 @@ func (m *hostileModel) pattern() string {
 func (m *hostileModel) definition() string {
 	p := fmt.Sprintf(`{"patterns":{"externalResourceId":%q}}`, m.pattern())
 	c := `{"condition":` + m.condition() + `}`
-	switch m.pick(3) {
-	case 0:
+	switch m.pick(4) {
+	case 0, 1:
 		return p
-	case 1:
+	case 2:
 		return c
 	}
 	return `{"any":[` + p + `,` + c + `]}`
@@ -154,6 +161,8 @@ func newHostileModel(seed uint64) *hostileModel {
 	m := &hostileModel{r: rand.New(rand.NewPCG(seed, 14))}
 	b := oneTenantBatch()
 	b.Resources = hostileResources
+	b.Subjects = append(b.Subjects, authz.SubjectInput{ID: "alice", SubjectType: authz.SubjectUser, ExternalID: "alice"})
+	b.Memberships = append(b.Memberships, authz.MembershipInput{SubjectID: "alice", ScopeID: "acme", RoleIDs: []string{"r"}})
 	for i := range 1 + m.pick(6) {
 		id := fmt.Sprintf("p%d", i)
 		var cond []byte
@@ -176,6 +185,12 @@ func newHostileModel(seed uint64) *hostileModel {
 		b.ResourcePolicies = append(b.ResourcePolicies, authz.ResourcePolicyInput{ID: fmt.Sprintf("pol%d", i), ScopeID: "acme", Name: fmt.Sprintf("P%d", i),
 			Target: target, Actions: []string{"*"}, Effect: []authz.Effect{authz.EffectAllow, authz.EffectDeny}[m.pick(2)],
 			Priority: m.pick(3), ContextCondition: []byte(m.condition())})
+		switch m.pick(3) {
+		case 0:
+			b.ResourcePolicies[i].SubjectCondition = []byte(m.condition())
+		case 1:
+			b.ResourcePolicies[i].SubjectCondition = []byte(bobOnly)
+		}
 	}
 	m.batch = b
 	return m
@@ -219,7 +234,7 @@ func (m *hostileModel) context() map[string]any {
 // and grants behind such conditions and patterns, and context values that
 // read as logic are all in the generated models.
 func TestHostileModelsStayWithinBudget(t *testing.T) {
-	models := 40
+	models := 60
 	if testing.Short() {
 		models = 10
 	}
@@ -296,6 +311,9 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 						t.Fatalf("seed %d lookup: the bounded lookup lists %s; the unbounded one lists only %v", seed, r.ResourceID, want.Resources)
 					}
 				}
+				for range 4 {
+					boundedLookupsAreExact(t, bounded, fmt.Sprintf("seed %d (budget %d)", seed, limit), m.context(), "short", "long", "longb")
+				}
 			}
 		})
 	}
@@ -304,11 +322,58 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 	// policies run out too.
 	t.Logf("%d evaluations ran out of budget; %d of them changed the decision, %d were denied by a policy without a budget; %d lookups listed less",
 		stopped, differs, denials, lookups)
-	if min := models * 12 * len(backends) / 5; stopped < min {
+	if min := models * 12 * len(backends) / 6; stopped < min {
 		t.Errorf("%d evaluations ran out of budget; want at least %d (the generator is not hostile enough)", stopped, min)
 	}
 	if differs == 0 || denials == 0 || lookups == 0 {
 		t.Errorf("running out changed %d decisions and %d lookups, and %d deny policies ran out; want some of each", differs, lookups, denials)
+	}
+}
+
+// boundedLookupsAreExact checks that, with a budget, lookups and
+// delegation still answer what Evaluate answers for each subject and
+// resource: running out must not make a decision depend on which subject
+// or resource was decided first in the same request.
+func boundedLookupsAreExact(t *testing.T, c *authz.Client, where string, cx map[string]any, resources ...string) {
+	t.Helper()
+	subjects := []string{"alice", "bob"}
+	allowed := func(actor string, onBehalfOf *authz.SubjectRef, res string) bool {
+		return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: actor}, OnBehalfOf: onBehalfOf, ScopeID: "acme", Action: "read",
+			Resource: &authz.ResourceRef{ResourceID: res}, Context: cx})).Allowed
+	}
+	var wantRes []string
+	for _, id := range resources {
+		r := authz.ResourceInput{ID: id}
+		var want []string
+		for _, x := range subjects {
+			if allowed(x, nil, r.ID) {
+				want = append(want, x)
+			}
+		}
+		if slices.Contains(want, "bob") {
+			wantRes = append(wantRes, r.ID)
+		}
+		page := must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "acme", Action: "read", Resource: authz.ResourceRef{ResourceID: r.ID}, Context: cx}))
+		var got []string
+		for _, s := range page.Subjects {
+			got = append(got, s.SubjectID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: ListAllowedSubjects on %s = %v; Evaluate allows %v", where, r.ID, got, want)
+		}
+		delegated := allowed("alice", &authz.SubjectRef{SubjectID: "bob"}, r.ID)
+		if want := slices.Contains(want, "alice") && slices.Contains(want, "bob"); delegated != want {
+			t.Fatalf("%s: alice on behalf of bob on %s: got allowed=%v; want %v (each alone: %v)", where, r.ID, delegated, want, want)
+		}
+	}
+	page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", ResourceType: "doc", Context: cx}))
+	var got []string
+	for _, r := range page.Resources {
+		got = append(got, r.ResourceID)
+	}
+	slices.Sort(wantRes)
+	if fmt.Sprint(got) != fmt.Sprint(wantRes) {
+		t.Fatalf("%s: ListAllowedResources for bob = %v; Evaluate allows %v", where, got, wantRes)
 	}
 }
 
@@ -537,5 +602,80 @@ func TestCancellationStopsAnUnboundedCondition(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSharedMatchIsChargedToEverySubject: a collection match that reads
+// nothing of the subject is computed once per request, but every subject
+// that uses it pays for it, so that bob's decision is the same whether he
+// is asked about alone, as the principal of alice, or after alice in a
+// lookup (the security review's case: a deny policy on a collection of
+// costly globs, and an allow policy whose condition is costly for bob
+// only).
+func TestSharedMatchIsChargedToEverySubject(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			c, _ := budgetClient(t, be, 0)
+			b := oneTenantBatch()
+			b.Subjects = append(b.Subjects, authz.SubjectInput{ID: "alice", SubjectType: authz.SubjectUser, ExternalID: "alice"})
+			b.Memberships = append(b.Memberships, authz.MembershipInput{SubjectID: "alice", ScopeID: "acme", RoleIDs: []string{"r"}})
+			b.Resources = []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: strings.Repeat("a", 4096)}}
+			b.Permissions = []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}}
+			b.RolePermissions = []authz.RolePermissionInput{{RoleID: "r", PermissionID: "p"}}
+			b.Collections = []authz.CollectionInput{{ID: "heavy", ScopeID: "acme", ResourceTypeID: "rt", Name: "Heavy", MatchDefinition: []byte(
+				`{"any":[` + strings.Repeat(`{"patterns":{"externalResourceId":"`+hostileGlob(2000)+`"}},`, 3) + `{"patterns":{"externalResourceId":"` + hostileGlob(2000) + `"}}]}`)}}
+			b.ResourcePolicies = []authz.ResourcePolicyInput{
+				{ID: "pol-direct", ScopeID: "acme", Name: "D", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "d0"}, Actions: []string{"read"},
+					Effect: authz.EffectAllow, SubjectCondition: []byte(bobOnly)},
+				{ID: "pol-deny", ScopeID: "acme", Name: "X", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "heavy"}, Actions: []string{"read"},
+					Effect: authz.EffectDeny},
+			}
+			must(c.Apply(ctx, b))
+			changed := 0
+			for _, n := range []int{1000, 4000, 5000, 6000, 7000, 20000} {
+				arr := make([]any, n)
+				for i := range arr {
+					arr[i] = float64(i)
+				}
+				cx := map[string]any{"arr": arr}
+				alone := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
+					Resource: &authz.ResourceRef{ResourceID: "d0"}, Context: cx}))
+				if !alone.Allowed {
+					changed++
+				}
+				boundedLookupsAreExact(t, c, fmt.Sprintf("context of %d numbers", n), cx, "d0")
+			}
+			if changed == 0 || changed == 6 {
+				t.Errorf("bob was denied for %d of the 6 contexts; want some of each (the case must straddle the budget)", changed)
+			}
+		})
+	}
+}
+
+// BenchmarkManyConditions is the security review's case of many grants
+// whose conditions have long sources of equal length (4,000 conditions of
+// 1 KB reading a missing context key, so each is false): remembering the
+// results costs the same per condition however many there are.
+func BenchmarkManyConditions(b *testing.B) {
+	c, err := authz.New(backends[0].open(b), &authz.Options{DecisionCacheSize: -1, MaxEvaluationCost: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := oneTenantBatch()
+	bt.Resources = []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}}
+	for i := range 4000 {
+		id := fmt.Sprintf("p%04d", i)
+		bt.Permissions = append(bt.Permissions, authz.PermissionInput{ID: id, ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: id,
+			Logic: []byte(fmt.Sprintf(`{"var":"context.%s%06d"}`, strings.Repeat("a", 1024), i))})
+		bt.RolePermissions = append(bt.RolePermissions, authz.RolePermissionInput{RoleID: "r", PermissionID: id})
+	}
+	must(c.Apply(ctx, bt))
+	in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d0"},
+		Context: map[string]any{"x": 1}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := must(c.Evaluate(ctx, in)); d.Allowed {
+			b.Fatal("allowed")
+		}
 	}
 }

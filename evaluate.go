@@ -618,6 +618,10 @@ type subjectEval struct {
 	// conditions evaluated.
 	matched []collMatch
 	conds   []condResult
+	// condIdx indexes conds once it is long (condIndexFrom entries), so
+	// that finding a result costs the same however many conditions a
+	// request evaluates.
+	condIdx map[condKey]int
 	// bySubject records that the outcome so far depends on the subject:
 	// a condition was evaluated (its data holds the subject), a collection
 	// definition with a condition was matched, or the role step ran. An
@@ -636,6 +640,10 @@ type collMatch struct {
 	r     *gResource
 	e     handle
 	match bool
+	// cost is what matching cost: a subject that reuses a match another
+	// subject computed is charged it, so that its decision does not depend
+	// on which subject came first.
+	cost int64
 }
 
 // reuse makes s the evaluation of x, keeping the memory of its slices for
@@ -645,7 +653,8 @@ func (s *subjectEval) reuse(x *gSubject) {
 	clear(s.visited)
 	// stop is reset with the rest: a lookup decides each subject anew.
 	*s = subjectEval{evaluation: s.evaluation, x: x, visited: s.visited,
-		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0]}
+		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0], condIdx: s.condIdx}
+	clear(s.condIdx)
 	s.budget.Reset(s.ctx, s.c.maxEvalCost)
 }
 
@@ -983,16 +992,28 @@ func actionListed(actions []string, action string) bool {
 }
 
 func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
-	memo := &s.matched
-	if !c.readsData && !s.explain {
-		// The match reads nothing of the subject: every subject of the
-		// request shares it (the actor and the principal, or the
-		// subjects of a lookup).
-		memo = &s.evaluation.matched
-	}
-	for _, m := range *memo {
+	for _, m := range s.matched {
 		if m.c == c && m.r == r && m.e == l.e {
 			return m.match
+		}
+	}
+	shared := !c.readsData && !s.explain
+	if shared {
+		// The match reads nothing of the subject: every subject of the
+		// request shares it (the actor and the principal, or the
+		// subjects of a lookup), each paying what it cost.
+		for _, m := range s.evaluation.matched {
+			if m.c == c && m.r == r && m.e == l.e {
+				if s.stop != nil {
+					return false
+				}
+				if s.budget.Charge(m.cost, (*collWhere)(c)) != nil {
+					s.stopped()
+					return false
+				}
+				s.matched = append(s.matched, m)
+				return m.match
+			}
 		}
 	}
 	if c.readsData {
@@ -1001,6 +1022,7 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 	if s.stop != nil {
 		return false
 	}
+	before := s.budget.Used()
 	ok, err := c.def.evalBudget(s.matchInput(r, l), s.nowTime(), &s.budget)
 	if s.stopped() {
 		// Not remembered: another subject of a lookup has its own budget.
@@ -1009,7 +1031,11 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 		}
 		return false
 	}
-	*memo = append(*memo, collMatch{c: c, r: r, e: l.e, match: ok})
+	m := collMatch{c: c, r: r, e: l.e, match: ok, cost: s.budget.Used() - before}
+	s.matched = append(s.matched, m)
+	if shared {
+		s.evaluation.matched = append(s.evaluation.matched, m)
+	}
 	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
@@ -1307,6 +1333,13 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 	return pat == r.r.ID || pat == r.r.ExternalResourceID
 }
 
+// collWhere names a collection's match for the budget's error.
+type collWhere gColl
+
+func (c *collWhere) String() string {
+	return fmt.Sprintf("the match definition of collection %q", c.c.ID)
+}
+
 // patternWhere names a permission's pattern for the budget's error.
 type patternWhere gPerm
 
@@ -1453,10 +1486,9 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 		return false, "not evaluated: the evaluation was stopped"
 	}
 	s.bySubject = true
-	for _, m := range s.conds {
-		if m.src == c.src && m.broken == (c.broken != nil) && m.r == r && m.e == l.e {
-			return m.ok, m.why
-		}
+	key := condKey{src: c.src, broken: c.broken != nil, r: r, e: l.e}
+	if m, ok := s.lookupCond(key); ok {
+		return m.ok, m.why
 	}
 	ok, decided := false, false
 	var err error
@@ -1479,18 +1511,62 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	case !ok:
 		why = "false"
 	}
-	s.conds = append(s.conds, condResult{src: c.src, broken: c.broken != nil, r: r, e: l.e, ok: ok, why: why})
+	s.rememberCond(condResult{condKey: key, ok: ok, why: why})
 	return ok, why
 }
 
-// condResult is a condition evaluated during a request.
-type condResult struct {
+// condKey identifies a condition's evaluation in a request: the same
+// condition (by source) on the same resource and E sees the same data.
+type condKey struct {
 	src    string
 	broken bool
 	r      *gResource
 	e      handle
-	ok     bool
-	why    string
+}
+
+// condResult is a condition evaluated during a request.
+type condResult struct {
+	condKey
+	ok  bool
+	why string
+}
+
+// condIndexFrom is the number of remembered conditions from which they are
+// indexed by a map rather than searched.
+const condIndexFrom = 8
+
+// lookupCond returns the remembered result of the evaluation key.
+func (s *subjectEval) lookupCond(key condKey) (condResult, bool) {
+	if len(s.conds) >= condIndexFrom {
+		i, ok := s.condIdx[key]
+		if !ok {
+			return condResult{}, false
+		}
+		return s.conds[i], true
+	}
+	for _, m := range s.conds {
+		if m.condKey == key {
+			return m, true
+		}
+	}
+	return condResult{}, false
+}
+
+// rememberCond remembers a result, indexing them all once there are
+// condIndexFrom.
+func (s *subjectEval) rememberCond(m condResult) {
+	s.conds = append(s.conds, m)
+	switch n := len(s.conds); {
+	case n == condIndexFrom:
+		if s.condIdx == nil {
+			s.condIdx = make(map[condKey]int, 2*condIndexFrom)
+		}
+		for i, c := range s.conds {
+			s.condIdx[c.condKey] = i
+		}
+	case n > condIndexFrom:
+		s.condIdx[m.condKey] = n - 1
+	}
 }
 
 // conditionData builds (once per E) the data conditions see (SPEC §4.1).

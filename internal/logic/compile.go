@@ -365,7 +365,9 @@ func (c *compiler) varNode(args []any, nodes []*node, libs []any, l *loc) (*node
 		libPath = "." + p
 	}
 	segs := splitPath(p)
-	v := &node{op: opVar, segs: segs, scope: c.inPred, cost: 1 + int64(len(segs)), at: l}
+	// One per segment, and one per 64 bytes of the path: a long key is
+	// hashed at every map it is looked up in.
+	v := &node{op: opVar, segs: segs, scope: c.inPred, cost: 1 + int64(len(segs)) + int64(len(p)>>6), at: l}
 	if len(args) < 2 {
 		return v, map[string]any{"var": libPath}, nil
 	}

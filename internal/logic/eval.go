@@ -262,8 +262,8 @@ func (n *node) inArray(x any, h []any, b *Budget) (any, error) {
 			continue
 		case string:
 			if isNum {
-				if len(el) >= 64 {
-					if err := b.Charge(strWork(el), n.at); err != nil {
+				if w := strWork(el); w > 0 {
+					if err := b.Charge(w, n.at); err != nil {
 						return nil, err
 					}
 				}

@@ -461,3 +461,67 @@ func TestLibraryForm(t *testing.T) {
 		t.Errorf("library form (-want +got):\n%s", diff)
 	}
 }
+
+// TestParseCostPricesTheSlowConversions: the strings strconv.ParseFloat
+// may convert on its slow path (more than 19 significant digits, a decimal
+// exponent near or past the ends of the normal range, forms it reads that
+// JSON Logic numbers do not have) cost slowParse, the usual ones nothing;
+// and an in over an array of such strings is charged for each.
+func TestParseCostPricesTheSlowConversions(t *testing.T) {
+	for _, s := range []string{
+		"1e-320", "4.9e-324", "2.4703282292062327e-324", "2.2250738585072011e-308",
+		"1.0000000000000001079495524197897094947345e-300", "123456789012345678901",
+		"0." + strings.Repeat("0", 50) + "1e-270", "1" + strings.Repeat("0", 60) + "e-300",
+		"1e400", "-1e-400", "1e0000001", "0x1p-1074", "1_000", "9.999999999999999999999e10",
+	} {
+		if got := parseCost(s); got != slowParse {
+			t.Errorf("parseCost(%q) = %d; want %d", s, got, slowParse)
+		}
+	}
+	for _, s := range []string{"0", "12.5", "-3e10", "1e300", "1e-280", "0.000123", "9007199254740993", "abc", "", "1234567890123456789", "true"} {
+		if got := parseCost(s); got != 0 {
+			t.Errorf("parseCost(%q) = %d; want 0", s, got)
+		}
+	}
+	hard := make([]any, 100)
+	for i := range hard {
+		hard[i] = "1e-320"
+	}
+	b := NewBudget(nil, -1)
+	if _, err := mustCompile(t, `{"in":[7,{"var":"arr"}]}`).Eval(map[string]any{"arr": hard}, b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Used() < 100*slowParse {
+		t.Errorf("in over 100 hard strings used %d operations; want at least %d", b.Used(), 100*slowParse)
+	}
+}
+
+// BenchmarkSlowParse measures what slowParse stands for.
+func BenchmarkSlowParse(b *testing.B) {
+	for _, s := range []string{"12.5", "1e-320", "1.0000000000000001079495524197897094947345e-300"} {
+		b.Run(s[:min(len(s), 12)], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				looseNumber(s)
+			}
+		})
+	}
+}
+
+// TestLongVarPathIsCharged: a var path is charged one operation per 64
+// bytes besides one per segment, statically and when evaluated: a long key
+// is hashed at every map it is looked up in.
+func TestLongVarPathIsCharged(t *testing.T) {
+	key := strings.Repeat("k", 4096)
+	p := mustCompile(t, `{"var":"context.`+key+`"}`)
+	if got, want := p.StaticCost(), int64(1+2+(len("context.")+4096)>>6); got < want {
+		t.Errorf("static cost of a 4 KB var path = %d; want at least %d", got, want)
+	}
+	b := NewBudget(nil, -1)
+	if _, err := p.Eval(map[string]any{"context": map[string]any{key: 1.0}}, b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Used() < 64 {
+		t.Errorf("evaluating a 4 KB var path used %d operations; want at least 64", b.Used())
+	}
+}

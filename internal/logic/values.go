@@ -176,10 +176,74 @@ func typeName(v any) string {
 }
 
 // strWork is the operations of reading v when it is a string: one per 64
-// bytes (so short strings cost nothing beyond their operator).
+// bytes (so short strings cost nothing beyond their operator), and, for a
+// string that may be converted to a number, what that can cost
+// (parseCost). Callers charge it whether or not the conversion happens: it
+// is an upper bound.
 func strWork(v any) int64 {
 	if s, ok := v.(string); ok {
-		return int64(len(s) >> 6)
+		return int64(len(s)>>6) + parseCost(s)
+	}
+	return 0
+}
+
+// slowParse is the cost of a string strconv.ParseFloat may parse on its
+// slow path (a big-decimal computation of 10 to 15 µs on the development
+// machine, against 20 ns for the usual numbers), in operations.
+const slowParse = 1024
+
+// parseCost is what converting s to a number may cost beyond reading it:
+// slowParse for a string whose conversion may take strconv's slow path,
+// nothing for the others. The slow path is taken only for more than 19
+// significant digits, or a decimal exponent near or beyond the ends of
+// float64's normal range (1e-320 is one); both are recognised in one pass
+// over s, conservatively.
+func parseCost(s string) int64 {
+	digits, exp, expDigits := 0, 0, 0
+	seenNonZero, inExp, expNeg := false, false, false
+	point := -1 // digits before the decimal point, once it is seen
+	lead := 0   // significant digits before the point
+	zerosAfterPoint := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inExp && c >= '0' && c <= '9':
+			if expDigits < 6 {
+				exp = exp*10 + int(c-'0')
+			}
+			expDigits++
+		case inExp && (c == '-' || c == '+') && expDigits == 0:
+			expNeg = c == '-'
+		case c >= '0' && c <= '9':
+			if c != '0' || seenNonZero {
+				seenNonZero = true
+				digits++
+				if point < 0 {
+					lead++
+				}
+			} else if point >= 0 {
+				zerosAfterPoint++
+			}
+		case c == '.' && point < 0 && !inExp:
+			point = lead
+		case (c == 'e' || c == 'E') && !inExp:
+			inExp = true
+		case c == '_' || c == 'x' || c == 'X' || c == 'p' || c == 'P':
+			// Underscores and hexadecimal forms are not numbers here but
+			// strconv may still read them: count them as hard.
+			return slowParse
+		}
+	}
+	if expNeg {
+		exp = -exp
+	}
+	// The decimal exponent of the leading significant digit.
+	mag := exp + lead - 1
+	if lead == 0 {
+		mag = exp - zerosAfterPoint - 1
+	}
+	if digits > 19 || (seenNonZero && (mag < -290 || mag > 307)) || expDigits > 3 {
+		return slowParse
 	}
 	return 0
 }
