@@ -500,7 +500,7 @@ func (e *evaluation) resolveResource() error {
 // type visible from S whose id is name. byKey says which.
 func (e *evaluation) visibleTypes(name string, buf []*gResType) (types []*gResType, byKey bool) {
 	g := e.g
-	list, _ := g.typesByKey.get(name)
+	list, _ := g.typesByKey.Get(name)
 	for _, th := range list {
 		if t := nodeAt[gResType](g, th); t != nil && slices.Contains(e.chain, g.lookup(t.rt.ScopeID)) {
 			buf = append(buf, t)
@@ -517,7 +517,7 @@ func (e *evaluation) visibleTypes(name string, buf []*gResType) (types []*gResTy
 
 // byExternalID returns the resource of type typeID with external id ext.
 func (g *graph) byExternalID(typeID, ext string) *gResource {
-	h, ok := g.resByExt.get(extKey(typeID, ext))
+	h, ok := g.resByExt.Get(extKey(typeID, ext))
 	if !ok {
 		return nil
 	}

@@ -616,7 +616,7 @@ func (e *evaluation) typesNamed(name string) []handle {
 	case !byKey:
 		return []handle{g.lookup(vis[0].rt.ID)}
 	}
-	list, _ := g.typesByKey.get(name)
+	list, _ := g.typesByKey.Get(name)
 	return slices.DeleteFunc(slices.Clone(list), func(h handle) bool { return nodeAt[gResType](g, h) == nil })
 }
 
