@@ -1186,7 +1186,7 @@ func newMatch(p *Permission, roles []string) Match {
 }
 
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
-	for i, c := range [3]*condition{p.logic, rp.cond, overrideCond(rpo)} {
+	for i, c := range [3]*logic.Cond{p.logic, rp.cond, overrideCond(rpo)} {
 		if ok, detail := s.cond(c, r, l); !ok {
 			n := [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i]
 			id := [3]string{p.p.ID, rp.id, ""}[i]
@@ -1200,7 +1200,7 @@ func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, r
 	return true
 }
 
-func overrideCond(o *gOverride) *condition {
+func overrideCond(o *gOverride) *logic.Cond {
 	if o == nil {
 		return nil
 	}
@@ -1370,7 +1370,7 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 // Results are remembered for the request: the same condition (by source)
 // on the same resource and E sees the same data, so it is evaluated once
 // however many grants carry it.
-func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
+func (s *subjectEval) cond(c *logic.Cond, r *gResource, l line) (bool, string) {
 	if c == nil {
 		return true, ""
 	}
@@ -1379,19 +1379,19 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	}
 	s.bySubject = true
 	for _, m := range s.conds {
-		if m.src == c.src && m.broken == (c.broken != nil) && m.r == r && m.e == l.e {
+		if m.src == c.String() && m.broken == (c.Broken() != nil) && m.r == r && m.e == l.e {
 			return m.ok, m.why
 		}
 	}
 	ok, decided := false, false
 	var err error
-	if c.fast != nil && c.broken == nil {
-		if ok, decided = s.fastCond(c.fast, r, l); decided {
-			err = s.budget.Charge(c.cost, logic.Label("the condition"))
+	if f := c.Fast(); f != nil {
+		if ok, decided = s.fastCond(f, r, l); decided {
+			err = s.budget.Charge(c.Cost(), logic.Label("the condition"))
 		}
 	}
 	if !decided {
-		ok, err = c.evalBudget(s.conditionData(r, l), &s.budget)
+		ok, err = c.Eval(s.conditionData(r, l), &s.budget)
 	}
 	if s.stopped() {
 		// Not remembered: the condition was not decided.
@@ -1404,7 +1404,7 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 	case !ok:
 		why = "false"
 	}
-	s.conds = append(s.conds, condResult{src: c.src, broken: c.broken != nil, r: r, e: l.e, ok: ok, why: why})
+	s.conds = append(s.conds, condResult{src: c.String(), broken: c.Broken() != nil, r: r, e: l.e, ok: ok, why: why})
 	return ok, why
 }
 
@@ -1441,48 +1441,49 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 // condition must be evaluated in full on the built data
 // (TestFastCondSeesConditionData). The caller charges the condition's
 // static cost when it decides.
-func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, decided bool) {
+func (s *subjectEval) fastCond(f *logic.Compare, r *gResource, l line) (result, decided bool) {
 	if d := s.dataBuilt(r, l); d != nil {
-		return f.eval(d)
+		return f.Eval(d)
 	}
-	rest := f.path[1:]
+	path := f.Path()
+	rest := path[1:]
 	tags := len(rest) > 0 && rest[0] == "tags"
-	switch f.path[0] {
+	switch path[0] {
 	case "subject":
 		if tags && len(s.x.tags) > 0 {
-			return f.evalFrom(s.g.tagsIn(s.x.tags, l.e), rest[1:])
+			return f.EvalValue(s.g.tagsIn(s.x.tags, l.e), rest[1:])
 		}
-		return f.evalFrom(s.subjectStatic(), rest)
+		return f.EvalValue(s.subjectStatic(), rest)
 	case "resource":
 		if r == nil {
 			return false, false // type-level data is built per request
 		}
 		if tags && s.resTags && len(r.tags) > 0 {
-			return f.evalFrom(s.g.tagsIn(r.tags, l.e), rest[1:])
+			return f.EvalValue(s.g.tagsIn(r.tags, l.e), rest[1:])
 		}
-		return f.evalFrom(s.resourceStatic(r), rest)
+		return f.EvalValue(s.resourceStatic(r), rest)
 	case "context":
 		if s.context != nil {
-			return f.evalFrom(s.context, rest)
+			return f.EvalValue(s.context, rest)
 		}
 		// Walk in.Context as given and convert only the value found: the
-		// result is that of walking its conversion (jsonValue converts a
+		// result is that of walking its conversion (logic.Value converts a
 		// map value by value).
 		var cur any = s.in.Context
 		for i, k := range rest {
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return f.evalFrom(jsonValueDepth(cur, i), rest[i:])
+				return f.EvalValue(logic.ValueAtDepth(cur, i), rest[i:])
 			}
 			if cur, ok = m[k]; !ok {
 				return false, true
 			}
 		}
-		return f.evalFrom(jsonValueDepth(cur, len(rest)), nil)
+		return f.EvalValue(logic.ValueAtDepth(cur, len(rest)), nil)
 	case "action":
-		return f.evalFrom(s.in.Action, rest)
+		return f.EvalValue(s.in.Action, rest)
 	case "scopeId":
-		return f.evalFrom(s.scope.s.ID, rest)
+		return f.EvalValue(s.scope.s.ID, rest)
 	}
 	return false, true // no such field: a missing value
 }
@@ -1512,7 +1513,7 @@ func (s *subjectEval) contextData() any {
 	if s.context == nil {
 		s.context = map[string]any{}
 		if s.in.Context != nil {
-			s.context = jsonValue(s.in.Context)
+			s.context = logic.Value(s.in.Context)
 		}
 	}
 	return s.context
@@ -1530,7 +1531,7 @@ func (s *subjectEval) subjectStatic() map[string]any {
 	static := x.data.Load()
 	if static == nil {
 		m := map[string]any{"id": x.s.ID, "type": string(x.s.SubjectType), "subjectType": string(x.s.SubjectType),
-			"externalId": x.s.ExternalID, "displayName": x.s.DisplayName, "meta": jsonValue(x.s.Meta), "tags": map[string]any{}}
+			"externalId": x.s.ExternalID, "displayName": x.s.DisplayName, "meta": logic.Value(x.s.Meta), "tags": map[string]any{}}
 		if x.s.Meta == nil {
 			m["meta"] = map[string]any{}
 		}
@@ -1578,9 +1579,9 @@ func (s *subjectEval) resourceStatic(r *gResource) map[string]any {
 		res := r.r
 		m := map[string]any{}
 		for k, v := range res.Meta {
-			m[k] = jsonValue(v)
+			m[k] = logic.Value(v)
 		}
-		meta := jsonValue(res.Meta)
+		meta := logic.Value(res.Meta)
 		if res.Meta == nil {
 			meta = map[string]any{}
 		}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/scopegate/authz/internal/cow"
+	"github.com/scopegate/authz/internal/logic"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -67,7 +68,7 @@ type gScope struct {
 
 type gOverride struct {
 	o    *ScopeOverride
-	cond *condition
+	cond *logic.Cond
 }
 
 type gScopeType struct {
@@ -123,7 +124,7 @@ type gRolePerm struct {
 	// action and typeKey are the permission's, copied so that the role step
 	// compares them without loading the permission.
 	action, typeKey string
-	cond            *condition
+	cond            *logic.Cond
 	// match and explanation are the role step's result when this is the
 	// only grant: made once, shared by every Decision (permissions and
 	// role permissions never change).
@@ -133,7 +134,7 @@ type gRolePerm struct {
 
 type gPerm struct {
 	p     *Permission
-	logic *condition
+	logic *logic.Cond
 	glob  bool // the pattern contains * or ? (and is not "*")
 }
 
@@ -180,8 +181,8 @@ type gColl struct {
 type gPolicy struct {
 	p       *ResourcePolicy
 	scope   handle
-	subject *condition
-	context *condition
+	subject *logic.Cond
+	context *logic.Cond
 	direct  bool
 }
 
@@ -551,7 +552,7 @@ func attachOverride(b *graphBuilder, r record) {
 		if s.rpOv == nil {
 			s.rpOv = map[[2]handle]*gOverride{}
 		}
-		s.rpOv[[2]handle{role, perm}] = &gOverride{o: o, cond: storedCondition(o.Condition)}
+		s.rpOv[[2]handle{role, perm}] = &gOverride{o: o, cond: logic.Stored(o.Condition)}
 	}
 }
 
@@ -587,7 +588,7 @@ func attachRoleAssignment(b *graphBuilder, r record) {
 
 func newPermNode(_ *graphBuilder, r record) any {
 	p := r.(*Permission)
-	return &gPerm{p: p, logic: storedCondition(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
+	return &gPerm{p: p, logic: logic.Stored(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
 }
 
 func attachRolePermission(b *graphBuilder, r record) {
@@ -597,7 +598,7 @@ func attachRolePermission(b *graphBuilder, r record) {
 	if role == nil || p == nil {
 		return
 	}
-	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: storedCondition(rp.Condition),
+	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: logic.Stored(rp.Condition),
 		action: p.p.Action, typeKey: p.p.ResourceType,
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
 		explanation: fmt.Sprintf("Allowed: permission %s is granted through role %s.", p.p.Key, role.r.ID)})
@@ -639,8 +640,8 @@ func attachResourceEdge(b *graphBuilder, r record) {
 
 func newPolicyNode(b *graphBuilder, r record) any {
 	p := r.(*ResourcePolicy)
-	return &gPolicy{p: p, scope: b.handle(p.ScopeID), subject: storedCondition(p.SubjectCondition),
-		context: storedCondition(p.ContextCondition), direct: p.Target.Kind == TargetResource}
+	return &gPolicy{p: p, scope: b.handle(p.ScopeID), subject: logic.Stored(p.SubjectCondition),
+		context: logic.Stored(p.ContextCondition), direct: p.Target.Kind == TargetResource}
 }
 
 func attachPolicy(b *graphBuilder, r record) {

@@ -26,7 +26,7 @@ const (
 	maxMatchNodes = 10000
 	// maxMatchJSONDepth bounds JSON nesting while decoding: enough for 16
 	// levels of definitions holding a condition of maximal depth.
-	maxMatchJSONDepth = 2*maxMatchDepth + maxConditionDepth + 8
+	maxMatchJSONDepth = 2*maxMatchDepth + logic.MaxDepth + 8
 )
 
 // matchDef is a collection's matchDefinition, decoded and validated once.
@@ -92,7 +92,7 @@ type matchDef struct {
 	tags     []tagMatch
 	patterns []patternMatch
 	times    []timeMatch
-	cond     *condition
+	cond     *logic.Cond
 	anyOf    []*matchDef
 	allOf    []*matchDef
 	noneOf   []*matchDef
@@ -182,9 +182,9 @@ func parseMatchDefinition(raw json.RawMessage) (*matchDef, error) {
 	if len(trimmed) == 0 || string(trimmed) == "null" {
 		return nil, invalidf("matchDefinition is required: use {} to match every resource of the collection's type")
 	}
-	v, err := decodeJSONTree(trimmed, maxMatchJSONDepth, maxMatchNodes)
+	v, err := logic.Decode(trimmed, maxMatchJSONDepth, maxMatchNodes)
 	if err != nil {
-		return nil, err
+		return nil, invalidf("%s", err)
 	}
 	return compileMatchDef(v, "", 1)
 }
@@ -208,7 +208,7 @@ func matchErr(path, format string, args ...any) error {
 func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, matchErr(path, "a match definition must be a JSON object, got %s", jsonKindName(v))
+		return nil, matchErr(path, "a match definition must be a JSON object, got %s", logic.KindName(v))
 	}
 	if depth > maxMatchDepth {
 		return nil, matchErr(path, "match definitions nest deeper than %d levels", maxMatchDepth)
@@ -231,7 +231,7 @@ func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
 		case "time":
 			m.times, err = compileMatchTimes(val, sp)
 		case "condition":
-			m.cond, err = compileCondition(val)
+			m.cond, err = logic.ParseDecoded(val)
 			if err != nil {
 				err = matchErr(sp, "%v", err)
 			}
@@ -254,7 +254,7 @@ func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
 func matchSectionObject(v any, path string) (map[string]any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, matchErr(path, "must be a JSON object, got %s", jsonKindName(v))
+		return nil, matchErr(path, "must be a JSON object, got %s", logic.KindName(v))
 	}
 	return obj, nil
 }
@@ -262,7 +262,7 @@ func matchSectionObject(v any, path string) (map[string]any, error) {
 func compileMatchList(v any, path string, depth int) ([]*matchDef, error) {
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, matchErr(path, "must be an array of match definitions, got %s", jsonKindName(v))
+		return nil, matchErr(path, "must be an array of match definitions, got %s", logic.KindName(v))
 	}
 	out := make([]*matchDef, len(arr))
 	for i, e := range arr {
@@ -342,17 +342,17 @@ func compileMatchFieldTest(op string, arg any, path string) (fieldTest, error) {
 	switch op {
 	case "equals", "contains":
 		if !isMatchScalar(arg) {
-			return t, matchErr(path, "takes a string, number or boolean, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes a string, number or boolean, got %s", logic.KindName(arg))
 		}
 		t.val = arg
 	case "in", "notIn":
 		arr, ok := arg.([]any)
 		if !ok {
-			return t, matchErr(path, "takes an array of strings, numbers or booleans, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes an array of strings, numbers or booleans, got %s", logic.KindName(arg))
 		}
 		for i, e := range arr {
 			if !isMatchScalar(e) {
-				return t, matchErr(path, "element %d must be a string, number or boolean, got %s", i, jsonKindName(e))
+				return t, matchErr(path, "element %d must be a string, number or boolean, got %s", i, logic.KindName(e))
 			}
 		}
 		t.set = arr
@@ -367,12 +367,12 @@ func compileMatchFieldTest(op string, arg any, path string) (fieldTest, error) {
 			}
 			t.tm, t.isTime = tm, true
 		default:
-			return t, matchErr(path, "takes a number or an RFC 3339 time, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes a number or an RFC 3339 time, got %s", logic.KindName(arg))
 		}
 	case "exists":
 		b, ok := arg.(bool)
 		if !ok {
-			return t, matchErr(path, "takes true or false, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes true or false, got %s", logic.KindName(arg))
 		}
 		t.exists = b
 	}
@@ -401,12 +401,12 @@ func compileMatchTags(v any, path string) ([]tagMatch, error) {
 			for i, e := range x {
 				s, ok := e.(string)
 				if !ok {
-					return nil, matchErr(gp, "element %d must be a tag identifier string, got %s", i, jsonKindName(e))
+					return nil, matchErr(gp, "element %d must be a tag identifier string, got %s", i, logic.KindName(e))
 				}
 				ids = append(ids, s)
 			}
 		default:
-			return nil, matchErr(gp, "takes a tag identifier or an array of them, got %s", jsonKindName(obj[group]))
+			return nil, matchErr(gp, "takes a tag identifier or an array of them, got %s", logic.KindName(obj[group]))
 		}
 		for _, id := range ids {
 			if !matchTagIDRE.MatchString(id) {
@@ -431,7 +431,7 @@ func compileMatchPatterns(v any, path string) ([]patternMatch, error) {
 		}
 		g, ok := obj[name].(string)
 		if !ok {
-			return nil, matchErr(matchPath(path, name), "takes a glob string (* matches any run, ? one character), got %s", jsonKindName(obj[name]))
+			return nil, matchErr(matchPath(path, name), "takes a glob string (* matches any run, ? one character), got %s", logic.KindName(obj[name]))
 		}
 		out = append(out, patternMatch{path: segs, glob: g})
 	}
@@ -454,7 +454,7 @@ func compileMatchTimes(v any, path string) ([]timeMatch, error) {
 		np := matchPath(path, name)
 		rule, ok := obj[name].(map[string]any)
 		if !ok || len(rule) == 0 {
-			return nil, matchErr(np, "takes an object of comparisons such as {\"gte\": {\"relative\": \"now_minus_30d\"}}, got %s", jsonKindName(obj[name]))
+			return nil, matchErr(np, "takes an object of comparisons such as {\"gte\": {\"relative\": \"now_minus_30d\"}}, got %s", logic.KindName(obj[name]))
 		}
 		tm := timeMatch{path: segs}
 		for _, op := range slices.Sorted(maps.Keys(rule)) {
@@ -481,7 +481,7 @@ func compileMatchTimes(v any, path string) ([]timeMatch, error) {
 				}
 				t.relative, t.offset = true, off
 			default:
-				return nil, matchErr(opPath, `takes an RFC 3339 time or {"relative": "now_minus_30d"}, got %s`, jsonKindName(a))
+				return nil, matchErr(opPath, `takes an RFC 3339 time or {"relative": "now_minus_30d"}, got %s`, logic.KindName(a))
 			}
 			tm.tests = append(tm.tests, t)
 		}
@@ -640,7 +640,7 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		}
 	}
 	if m.cond != nil {
-		ok, err := m.cond.evalBudget(in.data, b)
+		ok, err := m.cond.Eval(in.data, b)
 		if err != nil {
 			return false, err
 		}
@@ -681,7 +681,7 @@ func matchWalk(v any, path []string) (any, bool) {
 			return nil, false
 		default:
 			// Some other Go container: convert it once to the JSON shape.
-			switch jv := jsonValue(v).(type) {
+			switch jv := logic.Value(v).(type) {
 			case map[string]any, []any:
 				v2, ok := matchWalk(jv, []string{seg})
 				if !ok {
@@ -704,7 +704,7 @@ func matchLeaf(v any) any {
 	case nil, string, float64, bool, []any, map[string]any:
 		return v
 	}
-	return jsonValue(v)
+	return logic.Value(v)
 }
 
 // holds reports whether every test of f holds, charging b for the work

@@ -28,6 +28,17 @@ func mustMatchDef(t testing.TB, src string) *matchDef {
 	return m
 }
 
+// condData builds JSON-shaped condition data from a Go map.
+func condData(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return logic.Value(m).(map[string]any)
+}
+
+// jsonValueDept is a named string type, which converts as a string.
+type jsonValueDept string
+
 // matchTestResource is the resource most match tests run against.
 func matchTestResource() *matchInput {
 	return &matchInput{

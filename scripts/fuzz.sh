@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-2m}
 targets=(
 	". FuzzApply"
-	". FuzzCondition"
+	"./internal/logic FuzzCondition"
 	". FuzzMatchDefinition"
 	". FuzzGlobMatch"
 	". FuzzClientID"
