@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scopegate/authz/internal/logic"
+	"github.com/scopegate/authz/internal/match"
 )
 
 // TestParseConditionWrapsErrInvalid checks the Client's view of an invalid
@@ -52,5 +53,32 @@ func TestConditionDataConvertsTime(t *testing.T) {
 	want := map[string]any{"t": "2024-01-15T09:30:00Z", "p": "2024-01-15T09:30:00Z", "nil": nil, "std": "2024-01-15T09:30:00Z"}
 	if diff := cmp.Diff(any(want), got); diff != "" {
 		t.Errorf("logic.Value of times (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckMatchDefinitionWrapsErrInvalid checks the Client's view of an
+// invalid match definition, for each kind of fault (the JSON text, a
+// section, a rule, an embedded condition, nesting): the error wraps
+// ErrInvalid and its message is match.Parse's, unchanged.
+func TestCheckMatchDefinitionWrapsErrInvalid(t *testing.T) {
+	for _, src := range []string{
+		`{"fields":`, `{"a":1,"a":2}`, `[]`, `{"filter":{}}`, `{"fields":{"a":[1]}}`,
+		`{"time":{"createdAt":{"gt":{"relative":"now_minus_x"}}}}`, `{"tags":{"Bad":"x"}}`,
+		`{"condition":{"regex":["a"]}}`, `{"any":[{"all":[{"condition":{"==":[1]}}]}]}`,
+		strings.Repeat(`{"any":[`, 17) + `{}` + strings.Repeat(`]}`, 17),
+	} {
+		err := checkMatchDefinition(json.RawMessage(src))
+		_, want := match.Parse([]byte(src))
+		var me *match.Error
+		var le *logic.Error
+		if !errors.As(want, &me) && !errors.As(want, &le) {
+			t.Fatalf("match.Parse(%.60s) = %v; want a *match.Error or a *logic.Error", src, want)
+		}
+		if !errors.Is(err, ErrInvalid) || err.Error() != want.Error() {
+			t.Errorf("checkMatchDefinition(%.60s) = %v; want ErrInvalid with the message %q", src, err, want)
+		}
+	}
+	if err := checkMatchDefinition(json.RawMessage(`{"fields":{"a":1}}`)); err != nil {
+		t.Errorf("checkMatchDefinition of a valid definition = %v; want nil", err)
 	}
 }

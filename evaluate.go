@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scopegate/authz/internal/logic"
+	"github.com/scopegate/authz/internal/match"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -611,7 +612,7 @@ type subjectEval struct {
 	visited map[*gResource]bool
 	data    []builtData // condition data per resource and E, built lazily
 	// mi is the collection-matching view of miRes on line miE.
-	mi    *matchInput
+	mi    *match.Input
 	miRes *gResource
 	miE   handle
 	// matched remembers collection matches already computed, conds the
@@ -1001,7 +1002,7 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 	if s.stop != nil {
 		return false
 	}
-	ok, err := c.def.evalBudget(s.matchInput(r, l), s.nowTime(), &s.budget)
+	ok, err := c.def.Eval(s.matchInput(r, l), s.nowTime(), &s.budget)
 	if s.stopped() {
 		// Not remembered: another subject of a lookup has its own budget.
 		if s.explain {
@@ -1223,7 +1224,7 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 		if s.stop != nil {
 			return false
 		}
-		ok, _ := globMatchBudget(pat, r.r.ExternalResourceID, &s.budget, (*patternWhere)(p))
+		ok, _ := match.GlobBudget(pat, r.r.ExternalResourceID, &s.budget, (*patternWhere)(p))
 		if s.stopped() {
 			return false
 		}
@@ -1602,7 +1603,7 @@ func (s *subjectEval) resourceStatic(r *gResource) map[string]any {
 
 // matchInput builds the collection-matching view of r.
 // It is made once per resource and E; matching never modifies it.
-func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
+func (s *subjectEval) matchInput(r *gResource, l line) *match.Input {
 	if s.mi != nil && s.miRes == r && s.miE == l.e {
 		return s.mi
 	}
@@ -1616,7 +1617,7 @@ func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
 		})
 	}
 	meta, _ := props["meta"].(map[string]any)
-	s.mi, s.miRes, s.miE = &matchInput{props: props, meta: meta, tags: tags, data: data}, r, l.e
+	s.mi, s.miRes, s.miE = &match.Input{Props: props, Meta: meta, Tags: tags, Data: data}, r, l.e
 	return s.mi
 }
 

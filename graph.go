@@ -9,6 +9,7 @@ import (
 
 	"github.com/scopegate/authz/internal/cow"
 	"github.com/scopegate/authz/internal/logic"
+	"github.com/scopegate/authz/internal/match"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -169,7 +170,7 @@ type gParent struct {
 
 type gColl struct {
 	c   *Collection
-	def *matchDef
+	def *match.Def
 	// readsData is set when def has a condition section, which reads the
 	// subject and the request context.
 	readsData bool
@@ -606,10 +607,10 @@ func attachRolePermission(b *graphBuilder, r record) {
 
 func newCollNode(b *graphBuilder, r record) any {
 	c := r.(*Collection)
-	// A definition that no longer parses matches nothing (a nil matchDef),
+	// A definition that no longer parses matches nothing (a nil match.Def),
 	// so its policies fail closed.
-	def, _ := parseMatchDefinition(c.MatchDefinition)
-	return &gColl{c: c, def: def, readsData: def.readsData(), scope: b.handle(c.ScopeID)}
+	def, _ := match.Parse(c.MatchDefinition)
+	return &gColl{c: c, def: def, readsData: def.ReadsData(), scope: b.handle(c.ScopeID)}
 }
 
 func attachCollection(b *graphBuilder, r record) {

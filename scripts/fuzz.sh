@@ -13,8 +13,8 @@ FUZZTIME=${FUZZTIME:-2m}
 targets=(
 	". FuzzApply"
 	"./internal/logic FuzzCondition"
-	". FuzzMatchDefinition"
-	". FuzzGlobMatch"
+	"./internal/match FuzzMatchDefinition"
+	"./internal/match FuzzGlobMatch"
 	". FuzzClientID"
 	"./internal/logic FuzzAgreesWithLibrary"
 	"./examples/httpserver FuzzRoutes"
