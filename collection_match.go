@@ -95,7 +95,7 @@ func (c *Client) inCollection(ctx context.Context, g *graph, coll *gColl, r *gRe
 	s := &subjectEval{evaluation: e, x: &gSubject{s: &Subject{}}}
 	s.budget.Reset(ctx, c.maxEvalCost)
 	l := line{home: r.owner, e: r.owner}
-	ok, err := coll.def.evalBudget(s.matchInput(r, l), e.nowTime(), &s.budget)
+	ok, err := coll.def.Eval(s.matchInput(r, l), e.nowTime(), &s.budget)
 	if cerr := ctx.Err(); cerr != nil {
 		return false, cerr
 	}

@@ -85,17 +85,17 @@ func TestFastCondSeesConditionData(t *testing.T) {
 							js, _ := json.Marshal(lit)
 							src := fmt.Sprintf(`{%q:[{"var":%q},%s]}`, op, path, js)
 							cnd, err := parseCondition(json.RawMessage(src))
-							if err != nil || cnd.fast == nil {
+							if err != nil || cnd.Fast() == nil {
 								t.Fatalf("%s: no fast form (%v)", src, err)
 							}
 							e.context = nil // fastCond reads in.Context until conditionData converts it
 							fresh := subjectEval{evaluation: e, x: e.actor}
-							got, ok := fresh.fastCond(cnd.fast, e.res, l)
+							got, ok := fresh.fastCond(cnd.Fast(), e.res, l)
 							if !ok {
 								continue
 							}
 							decided++
-							want, _ := cnd.eval(s.conditionData(e.res, l))
+							want, _ := cnd.Eval(s.conditionData(e.res, l), nil)
 							if got != want {
 								t.Errorf("%s for %s on %+v (resource tags %v): fastCond says %v; on the condition data it is %v",
 									src, subject, *res, resTags, got, want)

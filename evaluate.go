@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scopegate/authz/internal/logic"
+	"github.com/scopegate/authz/internal/match"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -500,7 +501,7 @@ func (e *evaluation) resolveResource() error {
 // type visible from S whose id is name. byKey says which.
 func (e *evaluation) visibleTypes(name string, buf []*gResType) (types []*gResType, byKey bool) {
 	g := e.g
-	list, _ := g.typesByKey.get(name)
+	list, _ := g.typesByKey.Get(name)
 	for _, th := range list {
 		if t := nodeAt[gResType](g, th); t != nil && slices.Contains(e.chain, g.lookup(t.rt.ScopeID)) {
 			buf = append(buf, t)
@@ -517,7 +518,7 @@ func (e *evaluation) visibleTypes(name string, buf []*gResType) (types []*gResTy
 
 // byExternalID returns the resource of type typeID with external id ext.
 func (g *graph) byExternalID(typeID, ext string) *gResource {
-	h, ok := g.resByExt.get(extKey(typeID, ext))
+	h, ok := g.resByExt.Get(extKey(typeID, ext))
 	if !ok {
 		return nil
 	}
@@ -611,7 +612,7 @@ type subjectEval struct {
 	visited map[*gResource]bool
 	data    []builtData // condition data per resource and E, built lazily
 	// mi is the collection-matching view of miRes on line miE.
-	mi    *matchInput
+	mi    *match.Input
 	miRes *gResource
 	miE   handle
 	// matched remembers collection matches already computed, conds the
@@ -1023,7 +1024,7 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 		return false
 	}
 	before := s.budget.Used()
-	ok, err := c.def.evalBudget(s.matchInput(r, l), s.nowTime(), &s.budget)
+	ok, err := c.def.Eval(s.matchInput(r, l), s.nowTime(), &s.budget)
 	if s.stopped() {
 		// Not remembered: another subject of a lookup has its own budget.
 		if s.explain {
@@ -1291,7 +1292,7 @@ func newMatch(p *Permission, roles []string) Match {
 // permission's logic, the role-permission's condition and that of an
 // override of it.
 func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, role *gRole, r *gResource, l line, why *denialReason) bool {
-	for i, c := range [3]*condition{p.logic, rp.cond, overrideCond(rpo)} {
+	for i, c := range [3]*logic.Cond{p.logic, rp.cond, overrideCond(rpo)} {
 		if ok, detail := s.cond(c, r, l); !ok {
 			s.skip(why, skipped{note: [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i],
 				role: role, perm: p, condID: [3]string{p.p.ID, rp.id, ""}[i], detail: detail})
@@ -1301,7 +1302,7 @@ func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, r
 	return true
 }
 
-func overrideCond(o *gOverride) *condition {
+func overrideCond(o *gOverride) *logic.Cond {
 	if o == nil {
 		return nil
 	}
@@ -1324,7 +1325,7 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 		if s.stop != nil {
 			return false
 		}
-		ok, _ := globMatchBudget(pat, r.r.ExternalResourceID, &s.budget, (*patternWhere)(p))
+		ok, _ := match.GlobBudget(pat, r.r.ExternalResourceID, &s.budget, (*patternWhere)(p))
 		if s.stopped() {
 			return false
 		}
@@ -1478,7 +1479,7 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 // Results are remembered for the request: the same condition (by source)
 // on the same resource and E sees the same data, so it is evaluated once
 // however many grants carry it.
-func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
+func (s *subjectEval) cond(c *logic.Cond, r *gResource, l line) (bool, string) {
 	if c == nil {
 		return true, ""
 	}
@@ -1486,19 +1487,19 @@ func (s *subjectEval) cond(c *condition, r *gResource, l line) (bool, string) {
 		return false, "not evaluated: the evaluation was stopped"
 	}
 	s.bySubject = true
-	key := condKey{src: c.src, broken: c.broken != nil, r: r, e: l.e}
+	key := condKey{src: c.String(), broken: c.Broken() != nil, r: r, e: l.e}
 	if m, ok := s.lookupCond(key); ok {
 		return m.ok, m.why
 	}
 	ok, decided := false, false
 	var err error
-	if c.fast != nil && c.broken == nil {
-		if ok, decided = s.fastCond(c.fast, r, l); decided {
-			err = s.budget.Charge(c.cost, logic.Label("the condition"))
+	if f := c.Fast(); f != nil {
+		if ok, decided = s.fastCond(f, r, l); decided {
+			err = s.budget.Charge(c.Cost(), logic.Label("the condition"))
 		}
 	}
 	if !decided {
-		ok, err = c.evalBudget(s.conditionData(r, l), &s.budget)
+		ok, err = c.Eval(s.conditionData(r, l), &s.budget)
 	}
 	if s.stopped() {
 		// Not remembered: the condition was not decided.
@@ -1592,48 +1593,49 @@ func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 // condition must be evaluated in full on the built data
 // (TestFastCondSeesConditionData). The caller charges the condition's
 // static cost when it decides.
-func (s *subjectEval) fastCond(f *fastCompare, r *gResource, l line) (result, decided bool) {
+func (s *subjectEval) fastCond(f *logic.Compare, r *gResource, l line) (result, decided bool) {
 	if d := s.dataBuilt(r, l); d != nil {
-		return f.eval(d)
+		return f.Eval(d)
 	}
-	rest := f.path[1:]
+	path := f.Path()
+	rest := path[1:]
 	tags := len(rest) > 0 && rest[0] == "tags"
-	switch f.path[0] {
+	switch path[0] {
 	case "subject":
 		if tags && len(s.x.tags) > 0 {
-			return f.evalFrom(s.g.tagsIn(s.x.tags, l.e), rest[1:])
+			return f.EvalValue(s.g.tagsIn(s.x.tags, l.e), rest[1:])
 		}
-		return f.evalFrom(s.subjectStatic(), rest)
+		return f.EvalValue(s.subjectStatic(), rest)
 	case "resource":
 		if r == nil {
 			return false, false // type-level data is built per request
 		}
 		if tags && s.resTags && len(r.tags) > 0 {
-			return f.evalFrom(s.g.tagsIn(r.tags, l.e), rest[1:])
+			return f.EvalValue(s.g.tagsIn(r.tags, l.e), rest[1:])
 		}
-		return f.evalFrom(s.resourceStatic(r), rest)
+		return f.EvalValue(s.resourceStatic(r), rest)
 	case "context":
 		if s.context != nil {
-			return f.evalFrom(s.context, rest)
+			return f.EvalValue(s.context, rest)
 		}
 		// Walk in.Context as given and convert only the value found: the
-		// result is that of walking its conversion (jsonValue converts a
+		// result is that of walking its conversion (logic.Value converts a
 		// map value by value).
 		var cur any = s.in.Context
 		for i, k := range rest {
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return f.evalFrom(jsonValueDepth(cur, i), rest[i:])
+				return f.EvalValue(logic.ValueAtDepth(cur, i), rest[i:])
 			}
 			if cur, ok = m[k]; !ok {
 				return false, true
 			}
 		}
-		return f.evalFrom(jsonValueDepth(cur, len(rest)), nil)
+		return f.EvalValue(logic.ValueAtDepth(cur, len(rest)), nil)
 	case "action":
-		return f.evalFrom(s.in.Action, rest)
+		return f.EvalValue(s.in.Action, rest)
 	case "scopeId":
-		return f.evalFrom(s.scope.s.ID, rest)
+		return f.EvalValue(s.scope.s.ID, rest)
 	}
 	return false, true // no such field: a missing value
 }
@@ -1663,7 +1665,7 @@ func (s *subjectEval) contextData() any {
 	if s.context == nil {
 		s.context = map[string]any{}
 		if s.in.Context != nil {
-			s.context = jsonValue(s.in.Context)
+			s.context = logic.Value(s.in.Context)
 		}
 	}
 	return s.context
@@ -1681,7 +1683,7 @@ func (s *subjectEval) subjectStatic() map[string]any {
 	static := x.data.Load()
 	if static == nil {
 		m := map[string]any{"id": x.s.ID, "type": string(x.s.SubjectType), "subjectType": string(x.s.SubjectType),
-			"externalId": x.s.ExternalID, "displayName": x.s.DisplayName, "meta": jsonValue(x.s.Meta), "tags": map[string]any{}}
+			"externalId": x.s.ExternalID, "displayName": x.s.DisplayName, "meta": logic.Value(x.s.Meta), "tags": map[string]any{}}
 		if x.s.Meta == nil {
 			m["meta"] = map[string]any{}
 		}
@@ -1729,9 +1731,9 @@ func (s *subjectEval) resourceStatic(r *gResource) map[string]any {
 		res := r.r
 		m := map[string]any{}
 		for k, v := range res.Meta {
-			m[k] = jsonValue(v)
+			m[k] = logic.Value(v)
 		}
-		meta := jsonValue(res.Meta)
+		meta := logic.Value(res.Meta)
 		if res.Meta == nil {
 			meta = map[string]any{}
 		}
@@ -1752,7 +1754,7 @@ func (s *subjectEval) resourceStatic(r *gResource) map[string]any {
 
 // matchInput builds the collection-matching view of r.
 // It is made once per resource and E; matching never modifies it.
-func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
+func (s *subjectEval) matchInput(r *gResource, l line) *match.Input {
 	if s.mi != nil && s.miRes == r && s.miE == l.e {
 		return s.mi
 	}
@@ -1766,7 +1768,7 @@ func (s *subjectEval) matchInput(r *gResource, l line) *matchInput {
 		})
 	}
 	meta, _ := props["meta"].(map[string]any)
-	s.mi, s.miRes, s.miE = &matchInput{props: props, meta: meta, tags: tags, data: data}, r, l.e
+	s.mi, s.miRes, s.miE = &match.Input{Props: props, Meta: meta, Tags: tags, Data: data}, r, l.e
 	return s.mi
 }
 

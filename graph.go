@@ -7,6 +7,9 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/scopegate/authz/internal/cow"
+	"github.com/scopegate/authz/internal/logic"
+	"github.com/scopegate/authz/internal/match"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -18,7 +21,7 @@ import (
 //
 // A write does not rebuild the graph: the next snapshot reloads only the
 // nodes the write touched (listed in the change log) into a new graph that
-// shares everything else with the old one (persistent containers, cow.go).
+// shares everything else with the old one (persistent containers, internal/cow).
 // Nodes refer to each other by handle, never by pointer, so that a reloaded
 // node is seen by every node that refers to it.
 type graph struct {
@@ -27,22 +30,22 @@ type graph struct {
 	// was known to be current.
 	seq uint64
 
-	ids   cowMap[handle] // object id → handle, for every node (kept after a deletion)
-	nodes nodeVec        // handle → node (*gScope, *gSubject, …), nil when deleted
+	ids   cow.Map[handle] // object id → handle, for every node (kept after a deletion)
+	nodes cow.Vec[handle] // handle → node (*gScope, *gSubject, …), nil when deleted
 	next  handle
 	// resByExt finds a resource by resourceTypeId \x00 externalResourceId.
-	resByExt cowMap[handle]
+	resByExt cow.Map[handle]
 	// typesByKey finds the resource types of a key.
-	typesByKey cowMap[[]handle]
-	// Reverse edges, for the lookups (lookup.go), each a nodeVec of
+	typesByKey cow.Map[[]handle]
+	// Reverse edges, for the lookups (lookup.go), each a cow.Vec of
 	// *handleSet indexed by scope handle: kids holds the child scopes of a
 	// scope; members the subjects with a membership there. subjects holds
 	// every subject, in buckets of subjectBucket handles (key
 	// h/subjectBucket), so that adding one copies a bucket, not the list of
 	// all subjects.
-	kids, members, subjects nodeVec
+	kids, members, subjects cow.Vec[handle]
 	// homes holds the resources living in each scope, by type (homes.go).
-	homes nodeVec
+	homes cow.Vec[handle]
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
 }
@@ -66,7 +69,7 @@ type gScope struct {
 
 type gOverride struct {
 	o    *ScopeOverride
-	cond *condition
+	cond *logic.Cond
 }
 
 type gScopeType struct {
@@ -122,7 +125,7 @@ type gRolePerm struct {
 	// action and typeKey are the permission's, copied so that the role step
 	// compares them without loading the permission.
 	action, typeKey string
-	cond            *condition
+	cond            *logic.Cond
 	// match and explanation are the role step's result when this is the
 	// only grant: made once, shared by every Decision (permissions and
 	// role permissions never change).
@@ -132,7 +135,7 @@ type gRolePerm struct {
 
 type gPerm struct {
 	p     *Permission
-	logic *condition
+	logic *logic.Cond
 	glob  bool // the pattern contains * or ? (and is not "*")
 }
 
@@ -167,7 +170,7 @@ type gParent struct {
 
 type gColl struct {
 	c   *Collection
-	def *matchDef
+	def *match.Def
 	// readsData is set when def has a condition section, which reads the
 	// subject and the request context.
 	readsData bool
@@ -179,20 +182,20 @@ type gColl struct {
 type gPolicy struct {
 	p       *ResourcePolicy
 	scope   handle
-	subject *condition
-	context *condition
+	subject *logic.Cond
+	context *logic.Cond
 	direct  bool
 }
 
 // nodeAt returns the node at h if it is a *T, else nil.
 func nodeAt[T any](g *graph, h handle) *T {
-	n, _ := g.nodes.at(h).(*T)
+	n, _ := g.nodes.At(h).(*T)
 	return n
 }
 
 // lookup returns the handle of id, or noHandle.
 func (g *graph) lookup(id string) handle {
-	if h, ok := g.ids.get(id); ok {
+	if h, ok := g.ids.Get(id); ok {
 		return h
 	}
 	return noHandle
@@ -339,19 +342,19 @@ func (b *graphBuilder) handle(id string) handle {
 	if id == "" {
 		return noHandle
 	}
-	if h, ok := b.g.ids.get(id); ok {
+	if h, ok := b.g.ids.Get(id); ok {
 		return h
 	}
 	h := b.g.next
 	b.g.next++
-	b.g.ids.set(b.gen, id, h)
+	b.g.ids.Set(b.gen, id, h)
 	return h
 }
 
 // fresh returns the node of id if it is a *T being built, else nil: only
 // those may be changed.
 func fresh[T any](b *graphBuilder, id string) *T {
-	h, ok := b.g.ids.get(id)
+	h, ok := b.g.ids.Get(id)
 	if !ok || (!b.all && !b.fresh[h]) {
 		return nil
 	}
@@ -360,10 +363,10 @@ func fresh[T any](b *graphBuilder, id string) *T {
 
 func (b *graphBuilder) setNode(h handle, n any) {
 	if !b.all && !b.fresh[h] {
-		b.old[h] = b.g.nodes.at(h)
+		b.old[h] = b.g.nodes.At(h)
 		b.fresh[h] = true
 	}
-	b.g.nodes.set(b.gen, h, n)
+	b.g.nodes.Set(b.gen, h, n)
 }
 
 // finish brings the graph's lookup maps and reverse edges in step with the
@@ -371,13 +374,13 @@ func (b *graphBuilder) setNode(h handle, n any) {
 func (b *graphBuilder) finish() {
 	if b.all {
 		for h := range b.g.next {
-			if n := b.g.nodes.at(h); n != nil {
+			if n := b.g.nodes.At(h); n != nil {
 				b.index(h, nil, n)
 			}
 		}
 	} else {
 		for _, h := range slices.Sorted(maps.Keys(b.old)) {
-			b.index(h, b.old[h], b.g.nodes.at(h))
+			b.index(h, b.old[h], b.g.nodes.At(h))
 		}
 	}
 	b.applyHomes()
@@ -390,7 +393,7 @@ func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
 		return nil, err
 	}
 	gen := generations.Add(1)
-	g := &graph{rev: rev, seq: seq, ids: newCowMap[handle](gen, 0), resByExt: newCowMap[handle](gen, 0), typesByKey: newCowMap[[]handle](gen, 0)}
+	g := &graph{rev: rev, seq: seq, ids: cow.NewMap[handle](gen, 0), resByExt: cow.NewMap[handle](gen, 0), typesByKey: cow.NewMap[[]handle](gen, 0)}
 	b := &graphBuilder{g: g, gen: gen, tx: tx, all: true}
 	for _, gk := range graphKinds {
 		err := tx.Scan(gk.k.table, "", func(_ string, v []byte) error {
@@ -429,18 +432,18 @@ func (b *graphBuilder) index(h handle, old, n any) {
 	b.reverse(&b.g.members, memberSubject(old, n), memberScope(old), memberScope(n))
 	b.reverse(&b.g.subjects, h, subjectBucketOf(h, old), subjectBucketOf(h, n))
 	if r, ok := old.(*gResource); ok {
-		b.g.resByExt.del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
+		b.g.resByExt.Del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
 	}
 	if r, ok := n.(*gResource); ok {
-		b.g.resByExt.set(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID), h)
+		b.g.resByExt.Set(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID), h)
 	}
 	if t, ok := old.(*gResType); ok {
-		list, _ := b.g.typesByKey.get(t.rt.Key)
-		b.g.typesByKey.set(b.gen, t.rt.Key, slices.DeleteFunc(slices.Clone(list), func(x handle) bool { return x == h }))
+		list, _ := b.g.typesByKey.Get(t.rt.Key)
+		b.g.typesByKey.Set(b.gen, t.rt.Key, slices.DeleteFunc(slices.Clone(list), func(x handle) bool { return x == h }))
 	}
 	if t, ok := n.(*gResType); ok {
-		list, _ := b.g.typesByKey.get(t.rt.Key)
-		b.g.typesByKey.set(b.gen, t.rt.Key, append(slices.Clone(list), h))
+		list, _ := b.g.typesByKey.Get(t.rt.Key)
+		b.g.typesByKey.Set(b.gen, t.rt.Key, append(slices.Clone(list), h))
 	}
 }
 
@@ -450,9 +453,9 @@ func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
 // from g by reloading the nodes in keys.
 func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, error) {
 	gen := generations.Add(1)
-	ng := &graph{rev: rev, seq: seq, ids: g.ids.forWrite(), nodes: g.nodes.forWrite(), next: g.next,
-		resByExt: g.resByExt.forWrite(), typesByKey: g.typesByKey.forWrite(),
-		kids: g.kids.forWrite(), homes: g.homes.forWrite(), members: g.members.forWrite(), subjects: g.subjects.forWrite()}
+	ng := &graph{rev: rev, seq: seq, ids: g.ids.ForWrite(), nodes: g.nodes.ForWrite(), next: g.next,
+		resByExt: g.resByExt.ForWrite(), typesByKey: g.typesByKey.ForWrite(),
+		kids: g.kids.ForWrite(), homes: g.homes.ForWrite(), members: g.members.ForWrite(), subjects: g.subjects.ForWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
 	for _, key := range keys {
@@ -550,7 +553,7 @@ func attachOverride(b *graphBuilder, r record) {
 		if s.rpOv == nil {
 			s.rpOv = map[[2]handle]*gOverride{}
 		}
-		s.rpOv[[2]handle{role, perm}] = &gOverride{o: o, cond: storedCondition(o.Condition)}
+		s.rpOv[[2]handle{role, perm}] = &gOverride{o: o, cond: logic.Stored(o.Condition)}
 	}
 }
 
@@ -586,7 +589,7 @@ func attachRoleAssignment(b *graphBuilder, r record) {
 
 func newPermNode(_ *graphBuilder, r record) any {
 	p := r.(*Permission)
-	return &gPerm{p: p, logic: storedCondition(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
+	return &gPerm{p: p, logic: logic.Stored(p.Logic), glob: p.ResourcePattern != "*" && containsGlob(p.ResourcePattern)}
 }
 
 func attachRolePermission(b *graphBuilder, r record) {
@@ -596,7 +599,7 @@ func attachRolePermission(b *graphBuilder, r record) {
 	if role == nil || p == nil {
 		return
 	}
-	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: storedCondition(rp.Condition),
+	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: logic.Stored(rp.Condition),
 		action: p.p.Action, typeKey: p.p.ResourceType,
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
 		explanation: fmt.Sprintf("Allowed: permission %s is granted through role %s.", p.p.Key, role.r.ID)})
@@ -604,10 +607,10 @@ func attachRolePermission(b *graphBuilder, r record) {
 
 func newCollNode(b *graphBuilder, r record) any {
 	c := r.(*Collection)
-	// A definition that no longer parses matches nothing (a nil matchDef),
+	// A definition that no longer parses matches nothing (a nil match.Def),
 	// so its policies fail closed.
-	def, _ := parseMatchDefinition(c.MatchDefinition)
-	return &gColl{c: c, def: def, readsData: def.readsData(), scope: b.handle(c.ScopeID)}
+	def, _ := match.Parse(c.MatchDefinition)
+	return &gColl{c: c, def: def, readsData: def.ReadsData(), scope: b.handle(c.ScopeID)}
 }
 
 func attachCollection(b *graphBuilder, r record) {
@@ -638,8 +641,8 @@ func attachResourceEdge(b *graphBuilder, r record) {
 
 func newPolicyNode(b *graphBuilder, r record) any {
 	p := r.(*ResourcePolicy)
-	return &gPolicy{p: p, scope: b.handle(p.ScopeID), subject: storedCondition(p.SubjectCondition),
-		context: storedCondition(p.ContextCondition), direct: p.Target.Kind == TargetResource}
+	return &gPolicy{p: p, scope: b.handle(p.ScopeID), subject: logic.Stored(p.SubjectCondition),
+		context: logic.Stored(p.ContextCondition), direct: p.Target.Kind == TargetResource}
 }
 
 func attachPolicy(b *graphBuilder, r record) {
@@ -752,10 +755,10 @@ func memberSubject(old, n any) handle {
 
 // reverse moves v from the sets of the keys in was to those of the keys in
 // is.
-func (b *graphBuilder) reverse(vec *nodeVec, v handle, was, is []handle) {
+func (b *graphBuilder) reverse(vec *cow.Vec[handle], v handle, was, is []handle) {
 	for _, k := range was {
 		if !slices.Contains(is, k) {
-			if s, _ := vec.at(k).(*handleSet); s != nil {
+			if s, _ := vec.At(k).(*handleSet); s != nil {
 				if i := slices.Index(s.hs, v); i >= 0 {
 					s = b.writableSet(vec, k, s)
 					s.hs[i] = s.hs[len(s.hs)-1]
@@ -766,7 +769,7 @@ func (b *graphBuilder) reverse(vec *nodeVec, v handle, was, is []handle) {
 	}
 	for _, k := range is {
 		if k != noHandle && !slices.Contains(was, k) {
-			s, _ := vec.at(k).(*handleSet)
+			s, _ := vec.At(k).(*handleSet)
 			s = b.writableSet(vec, k, s)
 			s.hs = append(s.hs, v)
 		}
@@ -782,7 +785,7 @@ type handleSet struct {
 
 // writableSet returns the set of key k in vec (s, which may be nil), copied
 // first unless it was made in the builder's generation.
-func (b *graphBuilder) writableSet(vec *nodeVec, k handle, s *handleSet) *handleSet {
+func (b *graphBuilder) writableSet(vec *cow.Vec[handle], k handle, s *handleSet) *handleSet {
 	if s != nil && s.gen == b.gen {
 		return s
 	}
@@ -790,14 +793,14 @@ func (b *graphBuilder) writableSet(vec *nodeVec, k handle, s *handleSet) *handle
 	if s != nil {
 		ns.hs = slices.Clone(s.hs)
 	}
-	vec.set(b.gen, k, ns)
+	vec.Set(b.gen, k, ns)
 	return ns
 }
 
 // reverseOf returns the set of key k in vec. It belongs to the graph: do
 // not modify it.
-func reverseOf(vec *nodeVec, k handle) []handle {
-	if s, _ := vec.at(k).(*handleSet); s != nil {
+func reverseOf(vec *cow.Vec[handle], k handle) []handle {
+	if s, _ := vec.At(k).(*handleSet); s != nil {
 		return s.hs
 	}
 	return nil

@@ -6,7 +6,7 @@ import (
 )
 
 // The resources living in each scope, for ListAllowedResources: per scope
-// (graph.homes, a nodeVec indexed by scope handle) and per resource type, a
+// (graph.homes, a cow.Vec indexed by scope handle) and per resource type, a
 // list sorted by resource id of the resources owned by the scope or linked
 // to it (whatever the link type). Sorted lists let a lookup merge the lists
 // of the scopes it can see and stop after a page, instead of sorting every
@@ -94,7 +94,7 @@ func (b *graphBuilder) applyHomes() {
 		ns := scopes[k.scope]
 		if ns == nil {
 			ns = &homeSet{}
-			if cur, _ := b.g.homes.at(k.scope).(*homeSet); cur != nil {
+			if cur, _ := b.g.homes.At(k.scope).(*homeSet); cur != nil {
 				ns.byType = slices.Clone(cur.byType)
 			}
 			scopes[k.scope] = ns
@@ -112,7 +112,7 @@ func (b *graphBuilder) applyHomes() {
 		if len(ns.byType) == 0 {
 			v = nil
 		}
-		b.g.homes.set(b.gen, s, v)
+		b.g.homes.Set(b.gen, s, v)
 	}
 	b.homeDeltas = nil
 }
@@ -141,7 +141,7 @@ func compareCandidates(a, b candidate) int { return strings.Compare(a.id, b.id) 
 // homesOf returns the lists of scope s for the given types. They belong to
 // the graph: do not modify them.
 func (g *graph) homesOf(s handle, types []handle, out [][]candidate) [][]candidate {
-	hs, _ := g.homes.at(s).(*homeSet)
+	hs, _ := g.homes.At(s).(*homeSet)
 	if hs == nil {
 		return out
 	}

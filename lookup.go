@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scopegate/authz/internal/logic"
 )
 
 // EffectivePermission is a permission a subject holds in a scope, with every
@@ -94,8 +96,8 @@ func (c *Client) ListEffectivePermissions(ctx context.Context, subjectID, scopeI
 				if rpo != nil && rpo.o.State == OverrideDisabled {
 					continue
 				}
-				conds := []*condition{p.logic, rp.cond, overrideCond(rpo)}
-				if slices.ContainsFunc(conds, func(c *condition) bool { return c != nil && c.broken != nil }) {
+				conds := []*logic.Cond{p.logic, rp.cond, overrideCond(rpo)}
+				if slices.ContainsFunc(conds, func(c *logic.Cond) bool { return c.Broken() != nil }) {
 					continue // a condition that no longer parses never holds
 				}
 				k := key{rp.perm, rh}
@@ -104,7 +106,7 @@ func (c *Client) ListEffectivePermissions(ctx context.Context, subjectID, scopeI
 					gr = &PermissionGrant{RoleID: role.r.ID}
 					for _, c := range conds {
 						if c != nil {
-							gr.Conditions = append(gr.Conditions, json.RawMessage(c.src))
+							gr.Conditions = append(gr.Conditions, json.RawMessage(c.String()))
 						}
 					}
 					grants[k] = gr
@@ -616,7 +618,7 @@ func (e *evaluation) typesNamed(name string) []handle {
 	case !byKey:
 		return []handle{g.lookup(vis[0].rt.ID)}
 	}
-	list, _ := g.typesByKey.get(name)
+	list, _ := g.typesByKey.Get(name)
 	return slices.DeleteFunc(slices.Clone(list), func(h handle) bool { return nodeAt[gResType](g, h) == nil })
 }
 

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scopegate/authz/internal/match"
 )
 
 // Index and unique names of the role and policy model.
@@ -742,8 +744,10 @@ func checkMatchDefinition(raw json.RawMessage) error {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
 		return invalidf("is required: use {} to match every resource of the collection's type")
 	}
-	_, err := parseMatchDefinition(raw)
-	return err
+	if _, err := match.Parse(raw); err != nil {
+		return invalidf("%s", err)
+	}
+	return nil
 }
 
 // CreateCollections creates collections in one atomic batch. Each

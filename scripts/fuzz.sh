@@ -12,9 +12,9 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-2m}
 targets=(
 	". FuzzApply"
-	". FuzzCondition"
-	". FuzzMatchDefinition"
-	". FuzzGlobMatch"
+	"./internal/logic FuzzCondition"
+	"./internal/match FuzzMatchDefinition"
+	"./internal/match FuzzGlobMatch"
 	". FuzzClientID"
 	"./internal/logic FuzzAgreesWithLibrary"
 	"./examples/httpserver FuzzRoutes"

@@ -10,6 +10,26 @@
 // the operations the condition costs whatever the data, so that a caller
 // can refuse at write time a condition that could never fit its budget.
 //
+// Cond is the form callers store: Parse (or ParseDecoded, for a condition
+// embedded in a larger document, or Stored, for one read back from
+// storage) validates a condition against the rules callers accept (one
+// operator per object, literal var paths, argument types, MaxDepth,
+// MaxNodes and a static cost of at most MaxCost) and compiles it once;
+// Cond.Eval then decides it on data built with Value, charging a Budget,
+// and failing closed: anything but a boolean true is false, with an error
+// saying why. The commonest form, one var compared with a literal, also
+// has a fast form (Compare) that decides on the value alone, so a caller
+// can look the value up without building the data.
+//
+// Concurrency: Program, Cond and Compare are immutable and safe for
+// concurrent use; a Budget belongs to one evaluation at a time.
+//
+// Errors: an invalid condition, or invalid JSON given as one, is an
+// *Error whose message names the rule broken and where (its Path); an
+// evaluation that runs out of budget returns an error wrapping
+// ErrBudgetExceeded (a *BudgetError), one stopped by its context wraps the
+// context's error; other evaluation errors describe the operator at fault.
+//
 // The semantics are those of github.com/diegoholiveira/jsonlogic/v3
 // v3.9.1, which evaluated conditions before this package existed, on the
 // rules its caller accepts, with two differences: values read from the data

@@ -1,4 +1,4 @@
-package authz
+package logic
 
 import (
 	"context"
@@ -16,18 +16,29 @@ import (
 	"github.com/diegoholiveira/jsonlogic/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/scopegate/authz/internal/logic"
 )
 
+// eval is Eval without a budget: unlimited.
+func (c *Cond) eval(data map[string]any) (ok bool, err error) {
+	return c.Eval(data, nil)
+}
+
+// isError reports whether err is an *Error, the type of invalid
+// conditions.
+func isError(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
 // mustCondition parses src and fails the test on error.
-func mustCondition(t testing.TB, src string) *condition {
+func mustCondition(t testing.TB, src string) *Cond {
 	t.Helper()
-	c, err := parseCondition(json.RawMessage(src))
+	c, err := Parse(json.RawMessage(src))
 	if err != nil {
-		t.Fatalf("parseCondition(%s): %v", src, err)
+		t.Fatalf("Parse(%s): %v", src, err)
 	}
 	if c == nil {
-		t.Fatalf("parseCondition(%s) = nil", src)
+		t.Fatalf("Parse(%s) = nil", src)
 	}
 	return c
 }
@@ -37,20 +48,20 @@ func condData(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
 	}
-	return jsonValue(m).(map[string]any)
+	return Value(m).(map[string]any)
 }
 
 func TestParseConditionEmptyIsNoCondition(t *testing.T) {
 	for _, raw := range []string{"", "null", "  null ", " "} {
-		c, err := parseCondition(json.RawMessage(raw))
+		c, err := Parse(json.RawMessage(raw))
 		if c != nil || err != nil {
-			t.Errorf("parseCondition(%q) = %v, %v; want nil, nil", raw, c, err)
+			t.Errorf("Parse(%q) = %v, %v; want nil, nil", raw, c, err)
 		}
 	}
 }
 
 func TestNilConditionIsTrue(t *testing.T) {
-	var c *condition
+	var c *Cond
 	got, err := c.eval(nil)
 	if !got || err != nil {
 		t.Errorf("nil condition: eval = %v, %v; want true, nil", got, err)
@@ -76,8 +87,8 @@ func TestParseConditionAcceptsEveryOperator(t *testing.T) {
 		`{"==":[{"var":"a"},null]}`, `{"==":[1e308,-1e-400]}`, `{"in":["x",[["a","z"]]]}`,
 	}
 	for _, src := range valid {
-		if _, err := parseCondition(json.RawMessage(src)); err != nil {
-			t.Errorf("parseCondition(%s): %v; want it accepted", src, err)
+		if _, err := Parse(json.RawMessage(src)); err != nil {
+			t.Errorf("Parse(%s): %v; want it accepted", src, err)
 		}
 	}
 }
@@ -153,12 +164,12 @@ func TestParseConditionRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := parseCondition(json.RawMessage(tt.src))
+			c, err := Parse(json.RawMessage(tt.src))
 			if err == nil {
-				t.Fatalf("parseCondition(%.80s) = %v, nil; want an error containing %q", tt.src, c, tt.want)
+				t.Fatalf("Parse(%.80s) = %v, nil; want an error containing %q", tt.src, c, tt.want)
 			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error %q does not wrap ErrInvalid", err)
+			if !isError(err) {
+				t.Errorf("error %q is not an *Error", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q; want it to contain %q", err, tt.want)
@@ -172,20 +183,20 @@ func TestParseConditionRejects(t *testing.T) {
 func TestConditionDepthAndSizeLimitsAreInclusive(t *testing.T) {
 	// {"!":[ … true … ]} nests 2 levels per operator: 32 operators = 64.
 	deep := strings.Repeat(`{"!":[`, 32) + "true" + strings.Repeat("]}", 32)
-	if _, err := parseCondition(json.RawMessage(deep)); err != nil {
+	if _, err := Parse(json.RawMessage(deep)); err != nil {
 		t.Errorf("64 levels: %v; want accepted", err)
 	}
 	deeper := strings.Repeat(`{"!":[`, 32) + "[true]" + strings.Repeat("]}", 32)
-	if _, err := parseCondition(json.RawMessage(deeper)); err == nil {
+	if _, err := Parse(json.RawMessage(deeper)); err == nil {
 		t.Errorf("65 levels accepted; want an error")
 	}
 	// and-object + args array + 9,998 scalars = 10,000 nodes.
 	big := `{"and":[` + strings.Repeat(`true,`, 9997) + `true]}`
-	if _, err := parseCondition(json.RawMessage(big)); err != nil {
+	if _, err := Parse(json.RawMessage(big)); err != nil {
 		t.Errorf("10000 nodes: %v; want accepted", err)
 	}
 	bigger := `{"and":[` + strings.Repeat(`true,`, 9998) + `true]}`
-	if _, err := parseCondition(json.RawMessage(bigger)); err == nil {
+	if _, err := Parse(json.RawMessage(bigger)); err == nil {
 		t.Errorf("10001 nodes accepted; want an error")
 	}
 }
@@ -195,13 +206,13 @@ func TestConditionDepthAndSizeLimitsAreInclusive(t *testing.T) {
 // limits as a stand-alone one.
 func TestCompileConditionLimitsApplyToEmbeddedConditions(t *testing.T) {
 	deep := strings.Repeat(`{"!":[`, 33) + "true" + strings.Repeat("]}", 33)
-	v, err := decodeJSONTree([]byte(deep), 1000, 100000)
+	v, err := Decode([]byte(deep), 1000, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = compileCondition(v)
+	_, err = ParseDecoded(v)
 	if err == nil || !strings.Contains(err.Error(), "nests deeper than 64 levels (at !") {
-		t.Errorf("compileCondition of 66 levels: %v; want a depth error with its path", err)
+		t.Errorf("ParseDecoded of 66 levels: %v; want a depth error with its path", err)
 	}
 }
 
@@ -370,12 +381,12 @@ func TestConditionPanicFailsClosed(t *testing.T) {
 	// The evaluator returns errors rather than panicking, but a panic (here
 	// a condition that was never compiled, which only a bug could build)
 	// must still fail closed.
-	c := &condition{rule: map[string]any{"authz_test_panic": []any{}}, src: "test"}
+	c := &Cond{rule: map[string]any{"authz_test_panic": []any{}}, src: "test"}
 	got, err := c.eval(nil)
 	if got || err == nil || !strings.Contains(err.Error(), "panicked") {
 		t.Errorf("eval of a panicking rule = %v, %v; want false and a panic error", got, err)
 	}
-	c = &condition{rule: map[string]any{"not_an_operator": []any{}}, src: "test"}
+	c = &Cond{rule: map[string]any{"not_an_operator": []any{}}, src: "test"}
 	got, err = c.eval(nil)
 	if got || err == nil {
 		t.Errorf("eval of an unknown operator = %v, %v; want false and an error", got, err)
@@ -398,8 +409,8 @@ func TestConditionEvalDoesNotMutateRuleOrData(t *testing.T) {
 		"subject": map[string]any{"id": "jane", "meta": map[string]any{"level": 3}, "tags": map[string]any{"team": []any{"red"}}},
 		"context": map[string]any{"items": []any{map[string]any{"n": 1}, map[string]any{"n": 2}}, "list": []any{"a"}},
 	})
-	wantRule := jsonValue(c.rule)
-	wantData := jsonValue(data)
+	wantRule := Value(c.rule)
+	wantData := Value(data)
 	for i := range 3 {
 		got, err := c.eval(data)
 		if !got || err != nil {
@@ -488,6 +499,14 @@ func (jsonValueMarshaler) MarshalJSON() ([]byte, error) { return []byte(`{"custo
 
 type jsonValueDept string
 
+// jsonValueTime is a type like the root package's Time: a time.Time whose
+// MarshalJSON gives RFC 3339 in UTC with second precision.
+type jsonValueTime struct{ time.Time }
+
+func (t jsonValueTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + t.UTC().Format(time.RFC3339) + `"`), nil
+}
+
 func TestJSONValue(t *testing.T) {
 	when := time.Date(2024, 1, 15, 10, 30, 0, 500, time.FixedZone("X", 3600))
 	n := 7
@@ -509,7 +528,7 @@ func TestJSONValue(t *testing.T) {
 		{"json.Number", json.Number("12.5"), 12.5},
 		{"bad json.Number", json.Number("x"), "x"},
 		{"time", when, "2024-01-15T09:30:00Z"},
-		{"Time", Time{when}, "2024-01-15T09:30:00Z"},
+		{"Time", jsonValueTime{when}, "2024-01-15T09:30:00Z"},
 		{"named string", jsonValueDept("finance"), "finance"},
 		{"duration is nanoseconds", time.Second, 1e9},
 		{"pointer", &n, 7.0},
@@ -535,8 +554,8 @@ func TestJSONValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, jsonValue(tt.in)); diff != "" {
-				t.Errorf("jsonValue(%#v) (-want +got):\n%s", tt.in, diff)
+			if diff := cmp.Diff(tt.want, Value(tt.in)); diff != "" {
+				t.Errorf("Value(%#v) (-want +got):\n%s", tt.in, diff)
 			}
 		})
 	}
@@ -544,25 +563,25 @@ func TestJSONValue(t *testing.T) {
 
 func TestJSONValueCopies(t *testing.T) {
 	in := map[string]any{"list": []any{"a"}, "m": map[string]any{"k": "v"}}
-	out := jsonValue(in).(map[string]any)
+	out := Value(in).(map[string]any)
 	in["list"].([]any)[0] = "changed"
 	in["m"].(map[string]any)["k"] = "changed"
 	in["new"] = 1
 	want := map[string]any{"list": []any{"a"}, "m": map[string]any{"k": "v"}}
 	if diff := cmp.Diff(want, out); diff != "" {
-		t.Errorf("jsonValue result changed with its input (-want +got):\n%s", diff)
+		t.Errorf("Value result changed with its input (-want +got):\n%s", diff)
 	}
 }
 
 func TestJSONValueStopsOnCycles(t *testing.T) {
 	m := map[string]any{}
 	m["self"] = m
-	_ = jsonValue(m) // must return, not overflow the stack
+	_ = Value(m) // must return, not overflow the stack
 }
 
 func TestJSONValueKeepsSpecialFloats(t *testing.T) {
-	if got := jsonValue(math.Inf(1)); got != math.Inf(1) {
-		t.Errorf("jsonValue(+Inf) = %v; want +Inf", got)
+	if got := Value(math.Inf(1)); got != math.Inf(1) {
+		t.Errorf("Value(+Inf) = %v; want +Inf", got)
 	}
 }
 
@@ -606,10 +625,10 @@ func FuzzCondition(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		c, err := parseCondition(raw)
+		c, err := Parse(raw)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("parseCondition error %q does not wrap ErrInvalid", err)
+			if !isError(err) {
+				t.Fatalf("Parse error %q is not an *Error", err)
 			}
 			return
 		}
@@ -617,14 +636,14 @@ func FuzzCondition(f *testing.F) {
 			return // no condition
 		}
 		// The stored source parses back to the same rule.
-		again, err := parseCondition(json.RawMessage(c.String()))
+		again, err := Parse(json.RawMessage(c.String()))
 		if err != nil {
 			t.Fatalf("String() %s does not parse back: %v", c, err)
 		}
 		if diff := cmp.Diff(c.rule, again.rule); diff != "" {
 			t.Fatalf("String() %s parses back to another rule (-first +again):\n%s", c, diff)
 		}
-		slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
+		slow := &Cond{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 		for _, d := range conditionFuzzData {
 			ok, err := c.eval(d)
 			if ok && err != nil {
@@ -632,17 +651,17 @@ func FuzzCondition(f *testing.F) {
 			}
 			// A budget changes nothing but the cost: within the limit the
 			// same answer, else ErrBudgetExceeded.
-			for _, limit := range []int64{MaxConditionCost, c.cost / 2} {
-				b := logic.NewBudget(context.Background(), limit)
-				okB, errB := c.evalBudget(d, b)
-				if errors.Is(errB, logic.ErrBudgetExceeded) {
+			for _, limit := range []int64{MaxCost, c.cost / 2} {
+				b := NewBudget(context.Background(), limit)
+				okB, errB := c.Eval(d, b)
+				if errors.Is(errB, ErrBudgetExceeded) {
 					if okB || b.Used() > limit {
-						t.Fatalf("evalBudget = %v, %v after %d of %d operations", okB, errB, b.Used(), limit)
+						t.Fatalf("Eval = %v, %v after %d of %d operations", okB, errB, b.Used(), limit)
 					}
 					continue
 				}
 				if okB != ok || (errB == nil) != (err == nil) {
-					t.Fatalf("evalBudget with %d operations = %v, %v; eval = %v, %v", limit, okB, errB, ok, err)
+					t.Fatalf("Eval with %d operations = %v, %v; eval = %v, %v", limit, okB, errB, ok, err)
 				}
 			}
 			// The fast path, when it decides, is the evaluator's answer.
@@ -724,12 +743,12 @@ func BenchmarkConditionEval(b *testing.B) {
 }
 
 func TestStoredConditionThatNoLongerParsesNeverHolds(t *testing.T) {
-	c := storedCondition(json.RawMessage(`{"regex":["a","b"]}`))
+	c := Stored(json.RawMessage(`{"regex":["a","b"]}`))
 	ok, err := c.eval(map[string]any{})
 	if ok || err == nil || !strings.Contains(err.Error(), "regex") {
 		t.Errorf("got %v, %v; want false and an error naming the operator", ok, err)
 	}
-	if c := storedCondition(nil); c != nil {
+	if c := Stored(nil); c != nil {
 		t.Errorf("got %v for no condition; want nil", c)
 	}
 }
@@ -753,7 +772,7 @@ func nestedQuantifiers(ops []string, lengths []int) (string, int64) {
 // TestConditionStaticCostLimit checks the write-time limit on the class of
 // nested quantifiers over literal arrays (the issue's 177 to 243-byte
 // conditions that ran for seconds): a condition is accepted exactly when
-// its cost, computed by hand, is at most MaxConditionCost, and a refusal
+// its cost, computed by hand, is at most MaxCost, and a refusal
 // names the quantifier to blame, with its place and how often it runs.
 func TestConditionStaticCostLimit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 11))
@@ -766,8 +785,8 @@ func TestConditionStaticCostLimit(t *testing.T) {
 			ops[i], lengths[i] = quantifiers[rng.IntN(3)], 1+rng.IntN([]int{10, 40, 300, 2000}[rng.IntN(4)])
 		}
 		src, cost := nestedQuantifiers(ops, lengths)
-		c, err := parseCondition(json.RawMessage(src))
-		if cost <= MaxConditionCost {
+		c, err := Parse(json.RawMessage(src))
+		if cost <= MaxCost {
 			accepted++
 			if err != nil {
 				t.Fatalf("%v (cost %d): %v; want it accepted", lengths, cost, err)
@@ -778,10 +797,10 @@ func TestConditionStaticCostLimit(t *testing.T) {
 			continue
 		}
 		refused++
-		if !errors.Is(err, ErrInvalid) {
-			t.Fatalf("%v (cost %d): %v; want ErrInvalid", lengths, cost, err)
+		if !isError(err) {
+			t.Fatalf("%v (cost %d): %v; want an *Error", lengths, cost, err)
 		}
-		if want := fmt.Sprintf("condition costs at least %d operations whatever the data, more than the %d allowed", cost, MaxConditionCost); !strings.Contains(err.Error(), want) {
+		if want := fmt.Sprintf("condition costs at least %d operations whatever the data, more than the %d allowed", cost, MaxCost); !strings.Contains(err.Error(), want) {
 			t.Errorf("%v: error %q; want it to contain %q", lengths, err, want)
 		}
 		// The innermost quantifier whose cost in all is over the limit.
@@ -789,19 +808,19 @@ func TestConditionStaticCostLimit(t *testing.T) {
 		for i := range depth {
 			iterations *= int64(lengths[i])
 			_, inner := nestedQuantifiers(ops[i:], lengths[i:])
-			if total = iterations / int64(lengths[i]) * inner; total > MaxConditionCost {
+			if total = iterations / int64(lengths[i]) * inner; total > MaxCost {
 				blamed = i
 			}
 		}
 		path := ""
 		for i := range blamed {
-			path = logicArgPath(path, ops[i], 1)
+			path = opArgPath(path, ops[i], 1)
 		}
 		iterations = 1
 		for i := range blamed + 1 {
 			iterations *= int64(lengths[i])
 		}
-		if want := fmt.Sprintf("operator %q at %s runs its predicate %d times in all", ops[blamed], logicWhere(path), iterations); !strings.Contains(err.Error(), want) {
+		if want := fmt.Sprintf("operator %q at %s runs its predicate %d times in all", ops[blamed], where(path), iterations); !strings.Contains(err.Error(), want) {
 			t.Errorf("%v: error %q; want it to contain %q", lengths, err, want)
 		}
 	}
@@ -811,8 +830,8 @@ func TestConditionStaticCostLimit(t *testing.T) {
 }
 
 // TestConditionAtTheStaticLimit checks the limit's edge: a condition that
-// costs exactly MaxConditionCost is accepted and, evaluated with a budget of
-// MaxConditionCost operations, spends all of them and holds; one more
+// costs exactly MaxCost is accepted and, evaluated with a budget of
+// MaxCost operations, spends all of them and holds; one more
 // operation is refused; and a stored condition over the limit never holds.
 func TestConditionAtTheStaticLimit(t *testing.T) {
 	// or over k+1 arguments costs k+2; some over n literals with a
@@ -820,18 +839,18 @@ func TestConditionAtTheStaticLimit(t *testing.T) {
 	at := func(k int) string {
 		return `{"or":[` + strings.Repeat("false,", k) + `{"none":[[` + strings.TrimSuffix(strings.Repeat("0,", 2498), ",") + `],{"==":[1,2]}]}]}`
 	}
-	c, err := parseCondition(json.RawMessage(at(3)))
+	c, err := Parse(json.RawMessage(at(3)))
 	if err != nil {
 		t.Fatalf("a condition at the limit: %v; want it accepted", err)
 	}
-	b := logic.NewBudget(context.Background(), MaxConditionCost)
-	if ok, err := c.evalBudget(condData(map[string]any{}), b); !ok || err != nil || b.Used() != MaxConditionCost {
-		t.Errorf("evaluation at the limit = %v, %v after %d operations; want true after %d", ok, err, b.Used(), MaxConditionCost)
+	b := NewBudget(context.Background(), MaxCost)
+	if ok, err := c.Eval(condData(map[string]any{}), b); !ok || err != nil || b.Used() != MaxCost {
+		t.Errorf("evaluation at the limit = %v, %v after %d operations; want true after %d", ok, err, b.Used(), MaxCost)
 	}
-	if _, err := parseCondition(json.RawMessage(at(4))); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "at least 10001 operations") {
-		t.Errorf("one operation over the limit: %v; want ErrInvalid with its cost", err)
+	if _, err := Parse(json.RawMessage(at(4))); !isError(err) || !strings.Contains(err.Error(), "at least 10001 operations") {
+		t.Errorf("one operation over the limit: %v; want an *Error with its cost", err)
 	}
-	stored := storedCondition(json.RawMessage(at(4)))
+	stored := Stored(json.RawMessage(at(4)))
 	if ok, err := stored.eval(nil); ok || err == nil {
 		t.Errorf("stored condition over the limit = %v, %v; want false and an error", ok, err)
 	}
@@ -864,43 +883,70 @@ func TestConditionDataIsNeverRunAsLogic(t *testing.T) {
 	}
 }
 
-// TestConditionEvalBudget checks evalBudget: one budget is shared by the
+// TestConditionEvalBudget checks Eval: one budget is shared by the
 // conditions of an evaluation, running out is an error wrapping
-// logic.ErrBudgetExceeded that names the condition, a done context stops
+// ErrBudgetExceeded that names the condition, a done context stops
 // evaluation with its error, and the fast path charges its static cost.
 func TestConditionEvalBudget(t *testing.T) {
 	heavy := mustCondition(t, `{"some":[[`+strings.TrimSuffix(strings.Repeat("0,", 400), ",")+`],{"==":[{"var":""},1]}]}`)
 	light := mustCondition(t, `{"==":[{"var":"action"},"read"]}`)
 	data := condData(map[string]any{"action": "read"})
-	b := logic.NewBudget(context.Background(), 2*heavy.cost+light.cost)
+	b := NewBudget(context.Background(), 2*heavy.cost+light.cost)
 	for i := range 2 {
-		if ok, err := heavy.evalBudget(data, b); ok || err != nil {
+		if ok, err := heavy.Eval(data, b); ok || err != nil {
 			t.Fatalf("heavy condition %d = %v, %v; want false", i, ok, err)
 		}
 	}
-	if ok, err := light.evalBudget(data, b); !ok || err != nil || b.Used() != b.Limit() {
+	if ok, err := light.Eval(data, b); !ok || err != nil || b.Used() != b.Limit() {
 		t.Fatalf("light condition = %v, %v after %d operations; want true after all %d", ok, err, b.Used(), b.Limit())
 	}
-	ok, err := light.evalBudget(data, b)
-	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), light.short()) {
+	ok, err := light.Eval(data, b)
+	if ok || !errors.Is(err, ErrBudgetExceeded) || !strings.Contains(err.Error(), light.short()) {
 		t.Errorf("condition on a spent budget = %v, %v; want ErrBudgetExceeded naming it", ok, err)
 	}
-	b = logic.NewBudget(context.Background(), heavy.cost-1)
-	if ok, err := heavy.evalBudget(data, b); ok || !errors.Is(err, logic.ErrBudgetExceeded) {
+	b = NewBudget(context.Background(), heavy.cost-1)
+	if ok, err := heavy.Eval(data, b); ok || !errors.Is(err, ErrBudgetExceeded) {
 		t.Errorf("heavy condition one operation short = %v, %v; want ErrBudgetExceeded", ok, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, c := range []*condition{heavy, light} {
-		if ok, err := c.evalBudget(data, logic.NewBudget(ctx, -1)); ok || !errors.Is(err, context.Canceled) {
+	for _, c := range []*Cond{heavy, light} {
+		if ok, err := c.Eval(data, NewBudget(ctx, -1)); ok || !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a cancelled context = %v, %v; want context.Canceled", c, ok, err)
 		}
 	}
 	if light.fast == nil {
 		t.Fatal("no fast form")
 	}
-	b = logic.NewBudget(nil, 1000)
-	if ok, err := light.evalBudget(data, b); !ok || err != nil || b.Used() != light.cost {
+	b = NewBudget(nil, 1000)
+	if ok, err := light.Eval(data, b); !ok || err != nil || b.Used() != light.cost {
 		t.Errorf("fast path = %v, %v after %d operations; want true after %d", ok, err, b.Used(), light.cost)
+	}
+}
+
+// TestErrorPath checks that an invalid condition's *Error names the place
+// of the fault in its Path, the same place its message names.
+func TestErrorPath(t *testing.T) {
+	src, _ := nestedQuantifiers([]string{"some", "all"}, []int{200, 200})
+	tests := []struct{ src, path string }{
+		{`{"and":[{"==":[1,1]},{"regex":["a","b"]}]}`, "and[1]"},
+		{`{"and":[{"or":[true,{"if":[true,{"map":[[1],1]}]}]}]}`, "and[0].or[1].if[1]"},
+		{`{"==":[{"var":1},1]}`, "==[0]"},
+		{`{"regex":["a","b"]}`, ""},
+		{`{"==":[1,1]`, ""},
+		{src, "some[1]"},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.src))
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("Parse(%.60s) = %v; want an *Error", tt.src, err)
+		}
+		if e.Path != tt.path {
+			t.Errorf("Parse(%.60s): Path = %q; want %q (error %q)", tt.src, e.Path, tt.path, err)
+		}
+		if tt.path != "" && !strings.Contains(err.Error(), " at "+tt.path) {
+			t.Errorf("Parse(%.60s): error %q does not name %q", tt.src, err, tt.path)
+		}
 	}
 }

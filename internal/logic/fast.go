@@ -1,26 +1,29 @@
-package authz
+package logic
 
 import "strings"
 
-// fastCompare is a condition of the commonest form, one var compared with a
-// string or number literal ({"==":[{"var":"subject.meta.dept"},"eng"]},
+// Compare is the fast form of a condition of the commonest form, one var
+// compared with a string or number literal
+// ({"==":[{"var":"subject.meta.dept"},"eng"]},
 // {"<":[{"var":"context.hour"},18]}), evaluated on the value alone, without
 // building the condition data, when the answer cannot differ from the
 // evaluator's: the value is missing or null (false, by the missing-values
 // rule), or it has the literal's type (string equality, number comparison).
-// Any other value is left to the evaluator (internal/logic).
+// Any other value is left to the evaluator (Cond.Eval).
 // TestFastCompareAgrees compares both on every type. A decision of the fast
-// path costs the condition's static cost (condition.cost) in a budget.
-type fastCompare struct {
+// form costs the condition's static cost (Cond.Cost) in a budget, which the
+// caller of Eval and EvalValue charges. A Compare is immutable and safe for
+// concurrent use; it allocates nothing.
+type Compare struct {
 	op       string
 	path     []string // the var path, split at dots
 	lit      any      // string or float64
 	litFirst bool     // the literal is the first operand
 }
 
-// fastForm returns the fastCompare of a decoded condition, or nil when it
+// fastForm returns the Compare of a decoded condition, or nil when it
 // has another form.
-func fastForm(v any) *fastCompare {
+func fastForm(v any) *Compare {
 	m, ok := v.(map[string]any)
 	if !ok || len(m) != 1 {
 		return nil
@@ -35,7 +38,7 @@ func fastForm(v any) *fastCompare {
 		if !ok || len(args) != 2 {
 			return nil
 		}
-		f := &fastCompare{op: op}
+		f := &Compare{op: op}
 		varArg, lit := args[0], args[1]
 		if _, isVar := lit.(map[string]any); isVar {
 			varArg, lit, f.litFirst = lit, varArg, true
@@ -65,16 +68,21 @@ func fastForm(v any) *fastCompare {
 	return nil
 }
 
-// eval returns the condition's value on data, and whether it could decide
+// Path returns the var path, split at dots (at least one segment, none
+// empty). It belongs to f: do not modify it.
+func (f *Compare) Path() []string { return f.path }
+
+// Eval returns the condition's value on data, and whether it could decide
 // without the evaluator.
-func (f *fastCompare) eval(data map[string]any) (result, decided bool) {
-	return f.evalFrom(data, f.path)
+func (f *Compare) Eval(data map[string]any) (result, decided bool) {
+	return f.EvalValue(data, f.path)
 }
 
-// evalFrom is eval on the value cur found at the part of the var path before
-// path: it walks the rest of the path from cur and compares what it finds.
-func (f *fastCompare) evalFrom(cur any, path []string) (result, decided bool) {
-	for _, k := range path {
+// EvalValue is Eval on the value cur found at the part of the var path
+// before rest (a tail of Path): it walks rest from cur and compares what it
+// finds. cur must be JSON-shaped (see Value).
+func (f *Compare) EvalValue(cur any, rest []string) (result, decided bool) {
+	for _, k := range rest {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return false, cur == nil // a missing parent: the value is missing

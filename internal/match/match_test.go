@@ -1,4 +1,4 @@
-package authz
+package match
 
 import (
 	"context"
@@ -19,19 +19,53 @@ import (
 var matchNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 
 // mustMatchDef parses src and fails the test on error.
-func mustMatchDef(t testing.TB, src string) *matchDef {
+func mustMatchDef(t testing.TB, src string) *Def {
 	t.Helper()
-	m, err := parseMatchDefinition(json.RawMessage(src))
+	m, err := Parse(json.RawMessage(src))
 	if err != nil {
-		t.Fatalf("parseMatchDefinition(%s): %v", src, err)
+		t.Fatalf("Parse(%s): %v", src, err)
 	}
 	return m
 }
 
+// condData builds JSON-shaped condition data from a Go map.
+func condData(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return logic.Value(m).(map[string]any)
+}
+
+// jsonValueDept is a named string type, which converts as a string.
+type jsonValueDept string
+
+// embeddedTime stands for the root package's Time: a struct embedding
+// time.Time.
+type embeddedTime struct{ time.Time }
+
+// match is Eval without a budget, reduced to whether it matched.
+func (m *Def) match(in *Input, now time.Time) bool {
+	ok, err := m.eval(in, now)
+	return ok && err == nil
+}
+
+// eval is Eval without a budget (unlimited).
+func (m *Def) eval(in *Input, now time.Time) (ok bool, err error) {
+	return m.Eval(in, now, nil)
+}
+
+// isInvalid reports whether err is an invalid definition: an *Error, or a
+// *logic.Error for JSON that does not decode.
+func isInvalid(err error) bool {
+	var e *Error
+	var le *logic.Error
+	return errors.As(err, &e) || errors.As(err, &le)
+}
+
 // matchTestResource is the resource most match tests run against.
-func matchTestResource() *matchInput {
-	return &matchInput{
-		props: map[string]any{
+func matchTestResource() *Input {
+	return &Input{
+		Props: map[string]any{
 			"id":                 "resource_doc_123",
 			"type":               "document",
 			"resourceTypeId":     "resource_type_doc",
@@ -42,7 +76,7 @@ func matchTestResource() *matchInput {
 			"createdAt":          "2024-01-10T08:00:00Z",
 			"displayName":        nil,
 		},
-		meta: condData(map[string]any{
+		Meta: condData(map[string]any{
 			"department":  "finance",
 			"pages":       12,
 			"confidental": true,
@@ -55,8 +89,8 @@ func matchTestResource() *matchInput {
 			"displayName": "from meta",
 			"meta":        map[string]any{"nested": "yes"},
 		}),
-		tags: map[string][]string{"classification": {"internal"}, "region": {"eu", "us"}},
-		data: condData(map[string]any{
+		Tags: map[string][]string{"classification": {"internal"}, "region": {"eu", "us"}},
+		Data: condData(map[string]any{
 			"subject":  map[string]any{"id": "subject_jane", "meta": map[string]any{"clearance": 3}},
 			"resource": map[string]any{"id": "resource_doc_123", "meta": map[string]any{"level": 2}},
 		}),
@@ -79,8 +113,8 @@ func TestParseMatchDefinitionAccepts(t *testing.T) {
 		`{"any":[{"fields":{"a":1}},{}],"all":[{"none":[{"tags":{"g":"x"}}]}]}`,
 		`{"fields":null,"tags":null,"patterns":null,"time":null,"condition":null,"any":null,"all":null,"none":null}`,
 	} {
-		if _, err := parseMatchDefinition(json.RawMessage(src)); err != nil {
-			t.Errorf("parseMatchDefinition(%s): %v; want it accepted", src, err)
+		if _, err := Parse(json.RawMessage(src)); err != nil {
+			t.Errorf("Parse(%s): %v; want it accepted", src, err)
 		}
 	}
 }
@@ -149,12 +183,12 @@ func TestParseMatchDefinitionRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := parseMatchDefinition(json.RawMessage(tt.src))
+			m, err := Parse(json.RawMessage(tt.src))
 			if err == nil {
-				t.Fatalf("parseMatchDefinition(%.80s) = %v, nil; want an error containing %q", tt.src, m, tt.want)
+				t.Fatalf("Parse(%.80s) = %v, nil; want an error containing %q", tt.src, m, tt.want)
 			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error %q does not wrap ErrInvalid", err)
+			if !isInvalid(err) {
+				t.Errorf("error %q is not an *Error or a *logic.Error", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q; want it to contain %q", err, tt.want)
@@ -173,7 +207,7 @@ func TestMatchDefinitionDepthLimitIsInclusive(t *testing.T) {
 
 func TestMatchEmptyDefinitionMatchesEverything(t *testing.T) {
 	m := mustMatchDef(t, `{}`)
-	for _, in := range []*matchInput{matchTestResource(), {}, nil} {
+	for _, in := range []*Input{matchTestResource(), {}, nil} {
 		if !m.match(in, matchNow) {
 			t.Errorf("{} does not match %+v; want a match", in)
 		}
@@ -181,7 +215,7 @@ func TestMatchEmptyDefinitionMatchesEverything(t *testing.T) {
 }
 
 func TestMatchNilDefinitionMatchesNothing(t *testing.T) {
-	var m *matchDef
+	var m *Def
 	if m.match(matchTestResource(), matchNow) {
 		t.Errorf("nil definition matches; want no match")
 	}
@@ -261,9 +295,9 @@ func TestMatchFields(t *testing.T) {
 }
 
 func TestMatchFieldsOnGoTypedValues(t *testing.T) {
-	in := &matchInput{
-		props: map[string]any{"createdAt": time.Date(2024, 1, 10, 8, 0, 0, 0, time.UTC)},
-		meta:  map[string]any{"pages": int64(12), "kind": jsonValueDept("memo"), "labels": []string{"a"}, "when": Time{matchNow}},
+	in := &Input{
+		Props: map[string]any{"createdAt": time.Date(2024, 1, 10, 8, 0, 0, 0, time.UTC)},
+		Meta:  map[string]any{"pages": int64(12), "kind": jsonValueDept("memo"), "labels": []string{"a"}, "when": embeddedTime{matchNow}, "whenPtr": &embeddedTime{matchNow}},
 	}
 	for _, src := range []string{
 		`{"fields":{"pages":12}}`,
@@ -274,10 +308,16 @@ func TestMatchFieldsOnGoTypedValues(t *testing.T) {
 		`{"fields":{"createdAt":"2024-01-10T08:00:00Z"}}`,
 		`{"time":{"createdAt":{"lt":{"relative":"now_minus_5d"}}}}`,
 		`{"time":{"when":{"eq":{"relative":"now"}}}}`,
+		`{"time":{"whenPtr":{"eq":{"relative":"now"}}}}`,
 	} {
 		if !mustMatchDef(t, src).match(in, matchNow) {
 			t.Errorf("%s: no match on Go-typed values; want a match", src)
 		}
+	}
+	var none *embeddedTime
+	in.Meta["when"] = none
+	if src := `{"time":{"when":{"lte":{"relative":"now"}}}}`; mustMatchDef(t, src).match(in, matchNow) {
+		t.Errorf("%s on a nil time: a match; want none", src)
 	}
 }
 
@@ -558,8 +598,8 @@ func TestGlobMatch(t *testing.T) {
 		{"ab*ba", "abba", true},
 	}
 	for _, tt := range tests {
-		if got := globMatch(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
+		if got := Glob(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Glob(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
 		}
 	}
 }
@@ -579,16 +619,16 @@ func TestGlobMatchPathologicalPatternsAreFast(t *testing.T) {
 	}
 	for _, tt := range tests {
 		start := time.Now()
-		if got := globMatch(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("globMatch(%.30q…) = %v; want %v", tt.pattern, got, tt.want)
+		if got := Glob(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Glob(%.30q…) = %v; want %v", tt.pattern, got, tt.want)
 		}
 		if d := time.Since(start); d > time.Second {
-			t.Errorf("globMatch(%.30q…) took %v; want well under a second", tt.pattern, d)
+			t.Errorf("Glob(%.30q…) took %v; want well under a second", tt.pattern, d)
 		}
 	}
 }
 
-// globRegexp is a reference implementation of globMatch.
+// globRegexp is a reference implementation of Glob.
 func globRegexp(pattern string) *regexp.Regexp {
 	var b strings.Builder
 	b.WriteString(`(?s)^`)
@@ -622,8 +662,8 @@ func TestGlobMatchAgreesWithRegexp(t *testing.T) {
 	}
 	for range 20000 {
 		p, s := gen(8, true), gen(10, false)
-		if got, want := globMatch(p, s), globRegexp(p).MatchString(s); got != want {
-			t.Fatalf("globMatch(%q, %q) = %v; want %v", p, s, got, want)
+		if got, want := Glob(p, s), globRegexp(p).MatchString(s); got != want {
+			t.Fatalf("Glob(%q, %q) = %v; want %v", p, s, got, want)
 		}
 	}
 }
@@ -636,20 +676,20 @@ func FuzzGlobMatch(f *testing.F) {
 	f.Add("*\xc3?*", "\xc3\xa9\xc3")
 	f.Add("*"+strings.Repeat("a?", 40)+"b*", strings.Repeat("a", 100)+"b")
 	f.Fuzz(func(t *testing.T, pattern, s string) {
-		got := globMatch(pattern, s)
+		got := Glob(pattern, s)
 		if want := globReference(pattern, s); got != want {
-			t.Fatalf("globMatch(%q, %q) = %v; the reference says %v", pattern, s, got, want)
+			t.Fatalf("Glob(%q, %q) = %v; the reference says %v", pattern, s, got, want)
 		}
 		if !utf8.ValidString(pattern) || !utf8.ValidString(s) {
 			return
 		}
 		if want := globRegexp(pattern).MatchString(s); got != want {
-			t.Fatalf("globMatch(%q, %q) = %v; want %v", pattern, s, got, want)
+			t.Fatalf("Glob(%q, %q) = %v; want %v", pattern, s, got, want)
 		}
 	})
 }
 
-// globChars decodes s into globMatch's characters.
+// globChars decodes s into Glob's characters.
 func globChars(s string) []rune {
 	var out []rune
 	for i := 0; i < len(s); {
@@ -660,7 +700,7 @@ func globChars(s string) []rune {
 	return out
 }
 
-// globReference is a reference implementation of globMatch on any bytes:
+// globReference is a reference implementation of Glob on any bytes:
 // dynamic programming over the characters of both (invalid bytes are
 // characters of their own), O(len(pattern)·len(s)).
 func globReference(pattern, s string) bool {
@@ -755,7 +795,7 @@ func (g globGen) instance(pattern string) string {
 	return s
 }
 
-// TestGlobMatchAgreesWithReference compares globMatch with the reference
+// TestGlobMatchAgreesWithReference compares Glob with the reference
 // on generated hostile patterns and strings, long ones included, and
 // requires both outcomes to be common.
 func TestGlobMatchAgreesWithReference(t *testing.T) {
@@ -771,9 +811,9 @@ func TestGlobMatchAgreesWithReference(t *testing.T) {
 		if g.r.IntN(4) == 0 {
 			s = g.instance(g.pattern())
 		}
-		got, want := globMatch(p, s), globReference(p, s)
+		got, want := Glob(p, s), globReference(p, s)
 		if got != want {
-			t.Fatalf("globMatch(%q, %q) = %v; the reference says %v", p, s, got, want)
+			t.Fatalf("Glob(%q, %q) = %v; the reference says %v", p, s, got, want)
 		}
 		if got {
 			matched++
@@ -784,7 +824,7 @@ func TestGlobMatchAgreesWithReference(t *testing.T) {
 	}
 }
 
-// TestGlobMatchCharacters pins down the characters of globMatch on bytes
+// TestGlobMatchCharacters pins down the characters of Glob on bytes
 // that are not UTF-8: each such byte is one character that matches only
 // itself.
 func TestGlobMatchCharacters(t *testing.T) {
@@ -804,8 +844,8 @@ func TestGlobMatchCharacters(t *testing.T) {
 		{"*?\xa9*", "é\xa9", true},
 	}
 	for _, tt := range tests {
-		if got := globMatch(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("globMatch(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
+		if got := Glob(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Glob(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
 		}
 		if got := globReference(tt.pattern, tt.s); got != tt.want {
 			t.Errorf("globReference(%q, %q) = %v; want %v", tt.pattern, tt.s, got, tt.want)
@@ -823,38 +863,38 @@ func TestGlobMatchDoesNotAllocate(t *testing.T) {
 		{"*q1-*", long},
 		{"??*日?*", "日本日本日本"},
 	} {
-		if n := testing.AllocsPerRun(10, func() { globMatch(tt[0], tt[1]) }); n != 0 {
-			t.Errorf("globMatch(%.20q…) allocates %v times; want 0", tt[0], n)
+		if n := testing.AllocsPerRun(10, func() { Glob(tt[0], tt[1]) }); n != 0 {
+			t.Errorf("Glob(%.20q…) allocates %v times; want 0", tt[0], n)
 		}
 	}
 }
 
-// TestGlobCostBoundsTheWork checks globCost: the worst case (a 4 KB part
+// TestGlobCostBoundsTheWork checks GlobCost: the worst case (a 4 KB part
 // of ? against 4 KB) costs more than a whole default budget, a plain
-// pattern a couple of operations, and globMatchBudget charges it before
+// pattern a couple of operations, and GlobBudget charges it before
 // matching.
 func TestGlobCostBoundsTheWork(t *testing.T) {
 	pattern := "*" + strings.Repeat("a?", 2047) + "b*"
 	s := strings.Repeat("a", 4096)
 	// 1, the pattern (4098 bytes) and s per 64 bytes, s per 16 characters
 	// for each of the 64 words of the 4095-character part.
-	if got, want := globCost(pattern, s), int64(1+4098/64+4096/64+4096*64/16); got != want {
-		t.Errorf("globCost of the 4 KB worst case = %d; want %d", got, want)
+	if got, want := GlobCost(pattern, s), int64(1+4098/64+4096/64+4096*64/16); got != want {
+		t.Errorf("GlobCost of the 4 KB worst case = %d; want %d", got, want)
 	}
-	if got := globCost("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"); got != 2 {
-		t.Errorf("globCost of a plain pattern = %d; want 2", got)
+	if got := GlobCost("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf"); got != 2 {
+		t.Errorf("GlobCost of a plain pattern = %d; want 2", got)
 	}
-	if got := globCost("*.pdf", strings.Repeat("x", 640)); got != 11 {
-		t.Errorf("globCost of a pattern without ? = %d; want 11 (1 and 640 bytes of s)", got)
+	if got := GlobCost("*.pdf", strings.Repeat("x", 640)); got != 11 {
+		t.Errorf("GlobCost of a pattern without ? = %d; want 11 (1 and 640 bytes of s)", got)
 	}
 	b := logic.NewBudget(nil, 10000)
-	ok, err := globMatchBudget(pattern, s, b, logic.Label("pattern"))
+	ok, err := GlobBudget(pattern, s, b, logic.Label("pattern"))
 	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), "ran out at pattern") || b.Used() != 0 {
-		t.Errorf("globMatchBudget of the worst case on the default budget = %v, %v after %d operations; want ErrBudgetExceeded naming the pattern, before any work", ok, err, b.Used())
+		t.Errorf("GlobBudget of the worst case on the default budget = %v, %v after %d operations; want ErrBudgetExceeded naming the pattern, before any work", ok, err, b.Used())
 	}
 	b = logic.NewBudget(nil, 10000)
-	if ok, err := globMatchBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3+200*2/16 {
-		t.Errorf("globMatchBudget = %v, %v after %d operations; want true, nil after 30 (1, the 82-byte pattern, 200 bytes of s, and 200 characters of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
+	if ok, err := GlobBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3+200*2/16 {
+		t.Errorf("GlobBudget = %v, %v after %d operations; want true, nil after 30 (1, the 82-byte pattern, 200 bytes of s, and 200 characters of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
 	}
 }
 
@@ -865,7 +905,7 @@ func BenchmarkGlobMatchWorstCase(b *testing.B) {
 	s := strings.Repeat("a", 4096)
 	b.ReportAllocs()
 	for b.Loop() {
-		if globMatch(pattern, s) {
+		if Glob(pattern, s) {
 			b.Fatal("match")
 		}
 	}
@@ -878,7 +918,7 @@ func BenchmarkGlobMatchShortParts(b *testing.B) {
 	s := strings.Repeat("a", 4096)
 	b.ReportAllocs()
 	for b.Loop() {
-		if globMatch(pattern, s) {
+		if Glob(pattern, s) {
 			b.Fatal("match")
 		}
 	}
@@ -900,16 +940,16 @@ func FuzzMatchDefinition(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	inputs := []*matchInput{matchTestResource(), {}, nil, {
-		props: map[string]any{"createdAt": "not a time", "id": 5},
-		meta:  map[string]any{"x": []any{nil, map[string]any{}}, "a": map[string]any{"==": []any{1.0, 1.0}}},
-		tags:  map[string][]string{"g": nil},
+	inputs := []*Input{matchTestResource(), {}, nil, {
+		Props: map[string]any{"createdAt": "not a time", "id": 5},
+		Meta:  map[string]any{"x": []any{nil, map[string]any{}}, "a": map[string]any{"==": []any{1.0, 1.0}}},
+		Tags:  map[string][]string{"g": nil},
 	}}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		m, err := parseMatchDefinition(raw)
+		m, err := Parse(raw)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("parseMatchDefinition error %q does not wrap ErrInvalid", err)
+			if !isInvalid(err) {
+				t.Fatalf("Parse error %q is not an *Error or a *logic.Error", err)
 			}
 			return
 		}
@@ -921,20 +961,20 @@ func FuzzMatchDefinition(f *testing.F) {
 			// A budget changes nothing but the cost: an ample one gives
 			// the same answer, a tight one the same answer or its error.
 			b := logic.NewBudget(nil, 1<<40)
-			if okB, errB := m.evalBudget(in, matchNow, b); okB != ok || (errB == nil) != (err == nil) {
-				t.Fatalf("evalBudget = %v, %v; eval = %v, %v", okB, errB, ok, err)
+			if okB, errB := m.Eval(in, matchNow, b); okB != ok || (errB == nil) != (err == nil) {
+				t.Fatalf("Eval = %v, %v; eval = %v, %v", okB, errB, ok, err)
 			}
 			used := b.Used()
 			for _, limit := range []int64{0, used / 2, used - 1} {
-				okB, errB := m.evalBudget(in, matchNow, logic.NewBudget(nil, limit))
+				okB, errB := m.Eval(in, matchNow, logic.NewBudget(nil, limit))
 				if errors.Is(errB, logic.ErrBudgetExceeded) {
 					if okB {
-						t.Fatalf("evalBudget = true with error %v", errB)
+						t.Fatalf("Eval = true with error %v", errB)
 					}
 					continue
 				}
 				if okB != ok || (errB == nil) != (err == nil) {
-					t.Fatalf("evalBudget with %d of %d operations = %v, %v; eval = %v, %v", limit, used, okB, errB, ok, err)
+					t.Fatalf("Eval with %d of %d operations = %v, %v; eval = %v, %v", limit, used, okB, errB, ok, err)
 				}
 			}
 		}
@@ -950,15 +990,15 @@ func FuzzMatchDefinition(f *testing.F) {
 func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 	long := strings.Repeat("q", 4000)
 	in := matchTestResource()
-	in.meta["long"] = long
-	in.meta["list"] = func() []any {
+	in.Meta["long"] = long
+	in.Meta["list"] = func() []any {
 		l := make([]any, 3000)
 		for i := range l {
 			l[i] = float64(i)
 		}
 		return l
 	}()
-	in.tags["many"] = strings.Fields(strings.Repeat("x ", 200))
+	in.Tags["many"] = strings.Fields(strings.Repeat("x ", 200))
 	heavy := `{"some":[[` + strings.TrimSuffix(strings.Repeat(`1,`, 500), ",") + `],{"==":[{"var":""},2]}]}`
 	sections := map[string]string{
 		"fields":    `{"fields":{"long":{"contains":"z"},"list":{"contains":-1}}}`,
@@ -971,7 +1011,7 @@ func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 			def := fmt.Sprintf(wrap, src)
 			m := mustMatchDef(t, def)
 			ample := logic.NewBudget(nil, 1<<40)
-			want, err := m.evalBudget(in, matchNow, ample)
+			want, err := m.Eval(in, matchNow, ample)
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, wrap, err)
 			}
@@ -979,13 +1019,13 @@ func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 				t.Errorf("%s %s: counted %d operations; want the work counted (100 at least)", name, wrap, ample.Used())
 			}
 			tight := logic.NewBudget(nil, ample.Used()-1)
-			ok, err := m.evalBudget(in, matchNow, tight)
+			ok, err := m.Eval(in, matchNow, tight)
 			if ok || !errors.Is(err, logic.ErrBudgetExceeded) {
 				t.Errorf("%s %s with %d of %d operations: got %v, %v; want ErrBudgetExceeded (unbudgeted: %v)", name, wrap, tight.Limit(), ample.Used(), ok, err, want)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
-			ok, err = m.evalBudget(in, matchNow, logic.NewBudget(ctx, 1<<40))
+			ok, err = m.Eval(in, matchNow, logic.NewBudget(ctx, 1<<40))
 			if ok || !errors.Is(err, context.Canceled) {
 				t.Errorf("%s %s with a cancelled context: got %v, %v; want context.Canceled", name, wrap, ok, err)
 			}
@@ -1013,7 +1053,7 @@ func BenchmarkMatchDefinition(b *testing.B) {
 func BenchmarkGlobMatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if !globMatch("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf") {
+		if !Glob("docs/*/q?-*.pdf", "docs/2024/q1-report.pdf") {
 			b.Fatal("no match")
 		}
 	}

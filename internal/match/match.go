@@ -1,12 +1,30 @@
-package authz
+// Package match evaluates the match definitions of collections: JSON
+// documents that say which resources belong to a collection, by their
+// fields, tags, glob patterns, times and a JSON Logic condition, combined
+// with any, all and none (see Def). It also holds the glob matcher used for
+// permission patterns (Glob), which runs in linear time.
+//
+// Parse validates and compiles a definition once; Def.Eval matches it
+// against an Input any number of times. Def is immutable and safe for
+// concurrent use; an Input is read, never modified, so one may be shared
+// by concurrent evaluations too. Every evaluation charges its work to a
+// logic.Budget, shared with the conditions of the same evaluation, and
+// fails closed: an error (the budget's, or a condition's) makes the
+// definition not match.
+//
+// Errors: an invalid definition is an *Error naming the section and rule
+// at fault with its path, or a *logic.Error when the JSON text itself is
+// invalid; a budget that runs out or a context that is done is returned
+// by Eval as the budget's error (see logic.Budget).
+package match
 
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -26,10 +44,10 @@ const (
 	maxMatchNodes = 10000
 	// maxMatchJSONDepth bounds JSON nesting while decoding: enough for 16
 	// levels of definitions holding a condition of maximal depth.
-	maxMatchJSONDepth = 2*maxMatchDepth + maxConditionDepth + 8
+	maxMatchJSONDepth = 2*maxMatchDepth + logic.MaxDepth + 8
 )
 
-// matchDef is a collection's matchDefinition, decoded and validated once.
+// Def is a collection's matchDefinition, decoded and validated once.
 // It is immutable and safe for concurrent use.
 //
 // A definition is a JSON object with any of these sections; every present
@@ -40,7 +58,7 @@ const (
 //	tags      {groupKey: identifier | [identifier, …]}
 //	patterns  {name: glob}
 //	time      {name: {op: RFC3339 | {"relative": "now" | "now_minus_<N><unit>" | "now_plus_<N><unit>"}, …}}
-//	condition JSON Logic over the condition data (subject, resource, context…), see condition
+//	condition JSON Logic over the condition data (subject, resource, context…), see logic.Cond
 //	any       [definition, …]  at least one holds (an empty array is ignored)
 //	all       [definition, …]  every one holds   (an empty array is ignored)
 //	none      [definition, …]  none holds        (an empty array is ignored)
@@ -78,7 +96,7 @@ const (
 // must hold. Group keys and identifiers must have the form of tag group
 // keys and tag identifiers.
 //
-// patterns. The value is a string that matches the glob (see globMatch).
+// patterns. The value is a string that matches the glob (see Glob).
 //
 // time. Operators eq gt gte lt lte compare the value (an RFC 3339 string or
 // a time.Time) with an RFC 3339 time or a time relative to the evaluation
@@ -87,29 +105,29 @@ const (
 //
 // Failure is closed: a condition that errors makes the whole definition
 // not match, including inside none.
-type matchDef struct {
+type Def struct {
 	fields   []fieldMatch
 	tags     []tagMatch
 	patterns []patternMatch
 	times    []timeMatch
-	cond     *condition
-	anyOf    []*matchDef
-	allOf    []*matchDef
-	noneOf   []*matchDef
+	cond     *logic.Cond
+	anyOf    []*Def
+	allOf    []*Def
+	noneOf   []*Def
 }
 
-// readsData reports whether matching d reads the condition data: whether d
+// ReadsData reports whether matching d reads the condition data: whether d
 // or a definition nested in it has a condition section.
-func (d *matchDef) readsData() bool {
+func (d *Def) ReadsData() bool {
 	if d == nil {
 		return false
 	}
 	if d.cond != nil {
 		return true
 	}
-	for _, list := range [][]*matchDef{d.anyOf, d.allOf, d.noneOf} {
+	for _, list := range [][]*Def{d.anyOf, d.allOf, d.noneOf} {
 		for _, n := range list {
-			if n.readsData() {
+			if n.ReadsData() {
 				return true
 			}
 		}
@@ -117,19 +135,20 @@ func (d *matchDef) readsData() bool {
 	return false
 }
 
-// matchInput is what a definition is matched against.
-type matchInput struct {
-	// props are the resource's properties: id, type (the type key),
+// Input is what a definition is matched against. Matching reads it and
+// never modifies it.
+type Input struct {
+	// Props are the resource's properties: id, type (the type key),
 	// resourceTypeId, scopeId, externalResourceId, ownerId, createdBy,
 	// createdAt (RFC 3339 string or time.Time), displayName.
-	props map[string]any
-	// meta is the resource's meta.
-	meta map[string]any
-	// tags maps a tag group key to the identifiers the resource carries.
-	tags map[string][]string
-	// data is the data conditions see (subject, resource, context, action,
-	// scopeId), for the condition section.
-	data map[string]any
+	Props map[string]any
+	// Meta is the resource's meta.
+	Meta map[string]any
+	// Tags maps a tag group key to the identifiers the resource carries.
+	Tags map[string][]string
+	// Data is the data conditions see (subject, resource, context, action,
+	// scopeId), for the condition section, in JSON shape (see logic.Value).
+	Data map[string]any
 }
 
 type fieldMatch struct {
@@ -174,20 +193,34 @@ var (
 	matchTagIDRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 )
 
-// parseMatchDefinition validates raw and decodes it. Errors wrap ErrInvalid
-// and name the offending section and rule with its path
-// ("any[0].time.createdAt.gt: bad relative time "now_minus_x"").
-func parseMatchDefinition(raw json.RawMessage) (*matchDef, error) {
+// Parse validates raw and compiles it. Errors are *Error and name the
+// offending section and rule with its path ("any[0].time.createdAt.gt:
+// bad relative time "now_minus_x""), or *logic.Error for JSON that does
+// not decode (malformed, too deep, too large). An empty raw (or JSON null)
+// is an error: a definition is required.
+func Parse(raw []byte) (*Def, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
-		return nil, invalidf("matchDefinition is required: use {} to match every resource of the collection's type")
+		return nil, &Error{msg: "matchDefinition is required: use {} to match every resource of the collection's type"}
 	}
-	v, err := decodeJSONTree(trimmed, maxMatchJSONDepth, maxMatchNodes)
+	v, err := logic.Decode(trimmed, maxMatchJSONDepth, maxMatchNodes)
 	if err != nil {
 		return nil, err
 	}
 	return compileMatchDef(v, "", 1)
 }
+
+// Error is an invalid match definition.
+type Error struct {
+	// Path is the place of the fault: sections, names and operators
+	// joined by dots, with list indexes ("any[0].time.createdAt.gt").
+	// It is empty for a fault of the whole definition.
+	Path string
+	msg  string
+}
+
+// Error returns the message, which starts with Path when there is one.
+func (e *Error) Error() string { return e.msg }
 
 // matchPath appends a section or name to a path for error messages.
 func matchPath(path, elem string) string {
@@ -197,23 +230,24 @@ func matchPath(path, elem string) string {
 	return path + "." + elem
 }
 
+// matchErr returns an *Error at path.
 func matchErr(path, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if path == "" {
-		return invalidf("%s", msg)
+		return &Error{msg: msg}
 	}
-	return invalidf("%s: %s", path, msg)
+	return &Error{Path: path, msg: path + ": " + msg}
 }
 
-func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
+func compileMatchDef(v any, path string, depth int) (*Def, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, matchErr(path, "a match definition must be a JSON object, got %s", jsonKindName(v))
+		return nil, matchErr(path, "a match definition must be a JSON object, got %s", logic.KindName(v))
 	}
 	if depth > maxMatchDepth {
 		return nil, matchErr(path, "match definitions nest deeper than %d levels", maxMatchDepth)
 	}
-	m := &matchDef{}
+	m := &Def{}
 	for _, section := range slices.Sorted(maps.Keys(obj)) {
 		val := obj[section]
 		if val == nil {
@@ -231,7 +265,7 @@ func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
 		case "time":
 			m.times, err = compileMatchTimes(val, sp)
 		case "condition":
-			m.cond, err = compileCondition(val)
+			m.cond, err = logic.ParseDecoded(val)
 			if err != nil {
 				err = matchErr(sp, "%v", err)
 			}
@@ -254,17 +288,17 @@ func compileMatchDef(v any, path string, depth int) (*matchDef, error) {
 func matchSectionObject(v any, path string) (map[string]any, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, matchErr(path, "must be a JSON object, got %s", jsonKindName(v))
+		return nil, matchErr(path, "must be a JSON object, got %s", logic.KindName(v))
 	}
 	return obj, nil
 }
 
-func compileMatchList(v any, path string, depth int) ([]*matchDef, error) {
+func compileMatchList(v any, path string, depth int) ([]*Def, error) {
 	arr, ok := v.([]any)
 	if !ok {
-		return nil, matchErr(path, "must be an array of match definitions, got %s", jsonKindName(v))
+		return nil, matchErr(path, "must be an array of match definitions, got %s", logic.KindName(v))
 	}
-	out := make([]*matchDef, len(arr))
+	out := make([]*Def, len(arr))
 	for i, e := range arr {
 		d, err := compileMatchDef(e, path+"["+strconv.Itoa(i)+"]", depth+1)
 		if err != nil {
@@ -342,17 +376,17 @@ func compileMatchFieldTest(op string, arg any, path string) (fieldTest, error) {
 	switch op {
 	case "equals", "contains":
 		if !isMatchScalar(arg) {
-			return t, matchErr(path, "takes a string, number or boolean, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes a string, number or boolean, got %s", logic.KindName(arg))
 		}
 		t.val = arg
 	case "in", "notIn":
 		arr, ok := arg.([]any)
 		if !ok {
-			return t, matchErr(path, "takes an array of strings, numbers or booleans, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes an array of strings, numbers or booleans, got %s", logic.KindName(arg))
 		}
 		for i, e := range arr {
 			if !isMatchScalar(e) {
-				return t, matchErr(path, "element %d must be a string, number or boolean, got %s", i, jsonKindName(e))
+				return t, matchErr(path, "element %d must be a string, number or boolean, got %s", i, logic.KindName(e))
 			}
 		}
 		t.set = arr
@@ -367,12 +401,12 @@ func compileMatchFieldTest(op string, arg any, path string) (fieldTest, error) {
 			}
 			t.tm, t.isTime = tm, true
 		default:
-			return t, matchErr(path, "takes a number or an RFC 3339 time, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes a number or an RFC 3339 time, got %s", logic.KindName(arg))
 		}
 	case "exists":
 		b, ok := arg.(bool)
 		if !ok {
-			return t, matchErr(path, "takes true or false, got %s", jsonKindName(arg))
+			return t, matchErr(path, "takes true or false, got %s", logic.KindName(arg))
 		}
 		t.exists = b
 	}
@@ -401,12 +435,12 @@ func compileMatchTags(v any, path string) ([]tagMatch, error) {
 			for i, e := range x {
 				s, ok := e.(string)
 				if !ok {
-					return nil, matchErr(gp, "element %d must be a tag identifier string, got %s", i, jsonKindName(e))
+					return nil, matchErr(gp, "element %d must be a tag identifier string, got %s", i, logic.KindName(e))
 				}
 				ids = append(ids, s)
 			}
 		default:
-			return nil, matchErr(gp, "takes a tag identifier or an array of them, got %s", jsonKindName(obj[group]))
+			return nil, matchErr(gp, "takes a tag identifier or an array of them, got %s", logic.KindName(obj[group]))
 		}
 		for _, id := range ids {
 			if !matchTagIDRE.MatchString(id) {
@@ -431,7 +465,7 @@ func compileMatchPatterns(v any, path string) ([]patternMatch, error) {
 		}
 		g, ok := obj[name].(string)
 		if !ok {
-			return nil, matchErr(matchPath(path, name), "takes a glob string (* matches any run, ? one character), got %s", jsonKindName(obj[name]))
+			return nil, matchErr(matchPath(path, name), "takes a glob string (* matches any run, ? one character), got %s", logic.KindName(obj[name]))
 		}
 		out = append(out, patternMatch{path: segs, glob: g})
 	}
@@ -454,7 +488,7 @@ func compileMatchTimes(v any, path string) ([]timeMatch, error) {
 		np := matchPath(path, name)
 		rule, ok := obj[name].(map[string]any)
 		if !ok || len(rule) == 0 {
-			return nil, matchErr(np, "takes an object of comparisons such as {\"gte\": {\"relative\": \"now_minus_30d\"}}, got %s", jsonKindName(obj[name]))
+			return nil, matchErr(np, "takes an object of comparisons such as {\"gte\": {\"relative\": \"now_minus_30d\"}}, got %s", logic.KindName(obj[name]))
 		}
 		tm := timeMatch{path: segs}
 		for _, op := range slices.Sorted(maps.Keys(rule)) {
@@ -481,7 +515,7 @@ func compileMatchTimes(v any, path string) ([]timeMatch, error) {
 				}
 				t.relative, t.offset = true, off
 			default:
-				return nil, matchErr(opPath, `takes an RFC 3339 time or {"relative": "now_minus_30d"}, got %s`, jsonKindName(a))
+				return nil, matchErr(opPath, `takes an RFC 3339 time or {"relative": "now_minus_30d"}, got %s`, logic.KindName(a))
 			}
 			tm.tests = append(tm.tests, t)
 		}
@@ -534,19 +568,6 @@ func parseRelativeTime(s string) (time.Duration, error) {
 	return sign * time.Duration(n) * unit, nil
 }
 
-// match reports whether the definition matches in at time now. Anything
-// that fails to evaluate makes it not match. A nil definition matches
-// nothing. It has no budget: see matchBudget.
-func (m *matchDef) match(in *matchInput, now time.Time) bool {
-	ok, err := m.eval(in, now)
-	return ok && err == nil
-}
-
-// eval is evalBudget without a budget (unlimited).
-func (m *matchDef) eval(in *matchInput, now time.Time) (ok bool, err error) {
-	return m.evalBudget(in, now, nil)
-}
-
 // Where a match definition's work is charged, for the budget's error.
 const (
 	matchWhere        = logic.Label("a match definition")
@@ -556,22 +577,24 @@ const (
 	matchTimeWhere    = logic.Label("the time section of a match definition")
 )
 
-// evalBudget is match that also returns the first evaluation error met (a
-// condition that errored, or the budget), for traces. When err is non-nil,
-// ok is false. Its work is charged to b (nil: unlimited), in the units of
+// Eval reports whether the definition matches in at time now, and returns
+// the first evaluation error met (a condition that errored, or the budget),
+// for traces: anything that fails to evaluate makes it not match, so when
+// err is non-nil ok is false. A nil definition matches nothing; a nil in
+// is an empty one. Its work is charged to b (nil: unlimited), in the units of
 // conditions: 1 per definition, 1 per name plus one per segment of its
 // path, 1 per test plus one per element of an in or notIn list, the
 // elements and the string bytes (per 64) a test reads, tag lists compared
-// (their product), globCost per pattern, and the condition's own
+// (their product), GlobCost per pattern, and the condition's own
 // operations. When b runs out or its context is done, the error wraps
 // logic.ErrBudgetExceeded or the context's error, wherever it happens
 // (inside none too): it is never a silent "no match".
-func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (ok bool, err error) {
+func (m *Def) Eval(in *Input, now time.Time, b *logic.Budget) (ok bool, err error) {
 	if m == nil {
 		return false, nil
 	}
 	if in == nil {
-		in = &matchInput{}
+		in = &Input{}
 	}
 	if err := b.Charge(1, matchWhere); err != nil {
 		return false, err
@@ -582,7 +605,7 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		}
 	}
 	for _, t := range m.tags {
-		have := in.tags[t.group]
+		have := in.Tags[t.group]
 		if err := b.Charge(1+int64(len(have))*int64(len(t.ids)), matchTagsWhere); err != nil {
 			return false, err
 		}
@@ -599,7 +622,7 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		if !found || !isStr {
 			return false, nil
 		}
-		ok, err := globMatchBudget(p.glob, s, b, matchPatternWhere)
+		ok, err := GlobBudget(p.glob, s, b, matchPatternWhere)
 		if !ok || err != nil {
 			return false, err
 		}
@@ -610,14 +633,14 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		}
 	}
 	for _, d := range m.allOf {
-		if ok, err := d.evalBudget(in, now, b); !ok || err != nil {
+		if ok, err := d.Eval(in, now, b); !ok || err != nil {
 			return false, err
 		}
 	}
 	if len(m.anyOf) > 0 {
 		matched := false
 		for _, d := range m.anyOf {
-			ok, err := d.evalBudget(in, now, b)
+			ok, err := d.Eval(in, now, b)
 			if err != nil {
 				return false, err
 			}
@@ -631,7 +654,7 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		}
 	}
 	for _, d := range m.noneOf {
-		ok, err := d.evalBudget(in, now, b)
+		ok, err := d.Eval(in, now, b)
 		if err != nil {
 			return false, err
 		}
@@ -640,7 +663,7 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 		}
 	}
 	if m.cond != nil {
-		ok, err := m.cond.evalBudget(in.data, b)
+		ok, err := m.cond.Eval(in.Data, b)
 		if err != nil {
 			return false, err
 		}
@@ -651,19 +674,19 @@ func (m *matchDef) evalBudget(in *matchInput, now time.Time, b *logic.Budget) (o
 	return true, nil
 }
 
-// resolve finds a dot path (see matchDef for the rules). found is false
+// resolve finds a dot path (see Def for the rules). found is false
 // when the value is missing or null.
-func (in *matchInput) resolve(path []string) (v any, found bool) {
-	if pv, ok := in.props[path[0]]; ok && pv != nil {
+func (in *Input) resolve(path []string) (v any, found bool) {
+	if pv, ok := in.Props[path[0]]; ok && pv != nil {
 		return matchWalk(pv, path[1:])
 	}
 	if path[0] == "meta" && len(path) > 1 {
-		return matchWalk(in.meta, path[1:])
+		return matchWalk(in.Meta, path[1:])
 	}
-	if in.meta == nil {
+	if in.Meta == nil {
 		return nil, false
 	}
-	return matchWalk(in.meta, path)
+	return matchWalk(in.Meta, path)
 }
 
 func matchWalk(v any, path []string) (any, bool) {
@@ -681,7 +704,7 @@ func matchWalk(v any, path []string) (any, bool) {
 			return nil, false
 		default:
 			// Some other Go container: convert it once to the JSON shape.
-			switch jv := jsonValue(v).(type) {
+			switch jv := logic.Value(v).(type) {
 			case map[string]any, []any:
 				v2, ok := matchWalk(jv, []string{seg})
 				if !ok {
@@ -704,12 +727,12 @@ func matchLeaf(v any) any {
 	case nil, string, float64, bool, []any, map[string]any:
 		return v
 	}
-	return jsonValue(v)
+	return logic.Value(v)
 }
 
 // holds reports whether every test of f holds, charging b for the work
-// (see evalBudget); err is the budget's.
-func (f *fieldMatch) holds(in *matchInput, b *logic.Budget) (bool, error) {
+// (see Eval); err is the budget's.
+func (f *fieldMatch) holds(in *Input, b *logic.Budget) (bool, error) {
 	if err := b.Charge(1+int64(len(f.path)), matchFieldsWhere); err != nil {
 		return false, err
 	}
@@ -845,7 +868,12 @@ func matchScalarEqual(v, want any) bool {
 	return false
 }
 
-// matchTimeOf reads a time value: a time.Time, a Time or an RFC 3339 string.
+// timeValue is a value that carries a time: a type that embeds time.Time,
+// such as the root package's Time.
+type timeValue interface{ UTC() time.Time }
+
+// matchTimeOf reads a time value: a time.Time, a type that embeds one (see
+// timeValue), a non-nil pointer to either, or an RFC 3339 string.
 func matchTimeOf(v any) (time.Time, bool) {
 	switch x := v.(type) {
 	case time.Time:
@@ -854,22 +882,21 @@ func matchTimeOf(v any) (time.Time, bool) {
 		if x != nil {
 			return *x, true
 		}
-	case Time:
-		return x.Time, true
-	case *Time:
-		if x != nil {
-			return x.Time, true
-		}
 	case string:
 		t, err := time.Parse(time.RFC3339Nano, x)
 		return t, err == nil
+	case timeValue:
+		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return time.Time{}, false
+		}
+		return x.UTC(), true
 	}
 	return time.Time{}, false
 }
 
 // holds reports whether every test of tm holds at time now, charging b
 // for the work; err is the budget's.
-func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool, error) {
+func (tm *timeMatch) holds(in *Input, now time.Time, b *logic.Budget) (bool, error) {
 	if err := b.Charge(1+int64(len(tm.path))+int64(len(tm.tests)), matchTimeWhere); err != nil {
 		return false, err
 	}
@@ -898,7 +925,7 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool
 	return true, nil
 }
 
-// globMatch reports whether s matches pattern, where * matches any run of
+// Glob reports whether s matches pattern, where * matches any run of
 // characters (including none) and ? exactly one character; every other
 // character matches itself. There is no escaping. Characters are runes:
 // pattern and s are decoded as UTF-8, and a byte that is not part of a
@@ -919,7 +946,7 @@ func (tm *timeMatch) holds(in *matchInput, now time.Time, b *logic.Budget) (bool
 // each character of s once, keeping one bit per character of the part.
 // So each part's search costs at most 64 steps per byte of s it scans, and
 // the searches of successive parts scan successive stretches of s.
-func globMatch(pattern, s string) bool {
+func Glob(pattern, s string) bool {
 	star := strings.IndexByte(pattern, '*')
 	if star < 0 {
 		n, ok := globPrefix(pattern, s)
@@ -966,25 +993,25 @@ func globMatch(pattern, s string) bool {
 	return true
 }
 
-// globMatchBudget is globMatch charging b first with globCost; where names
-// the pattern for the error when b runs out.
-func globMatchBudget(pattern, s string, b *logic.Budget, where fmt.Stringer) (bool, error) {
+// GlobBudget is Glob charging b first with GlobCost; where names the
+// pattern for the error when b runs out (b nil: unlimited).
+func GlobBudget(pattern, s string, b *logic.Budget, where fmt.Stringer) (bool, error) {
 	if b != nil {
-		if err := b.Charge(globCost(pattern, s), where); err != nil {
+		if err := b.Charge(GlobCost(pattern, s), where); err != nil {
 			return false, err
 		}
 	}
-	return globMatch(pattern, s), nil
+	return Glob(pattern, s), nil
 }
 
-// globCost is what matching s against pattern costs in budget operations,
-// an upper bound of globMatch's work in the units of conditions (about
+// GlobCost is what matching s against pattern costs in budget operations,
+// an upper bound of Glob's work in the units of conditions (about
 // 10 to 50 ns each): 1, plus one per 64 bytes of the pattern and of s, plus
 // one per 16 characters of s for each word of 64 characters of the longest
 // part that holds ? (or is long, or not UTF-8), which is matched
 // bit-parallel. A 4 KB part of ? against 4 KB costs 16,513: more than a
 // whole default budget, as its 0.7 ms are.
-func globCost(pattern, s string) int64 {
+func GlobCost(pattern, s string) int64 {
 	words := 0
 	for part := range strings.SplitSeq(pattern, "*") {
 		if len(part) > 64 || strings.IndexByte(part, '?') >= 0 || !utf8.ValidString(part) {

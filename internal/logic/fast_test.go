@@ -1,4 +1,4 @@
-package authz
+package logic
 
 import (
 	"encoding/json"
@@ -23,14 +23,14 @@ func TestFastCompareAgrees(t *testing.T) {
 				if !varFirst {
 					src = fmt.Sprintf(`{%q:[%s,{"var":"subject.meta.x"}]}`, op, lit)
 				}
-				c, err := parseCondition(json.RawMessage(src))
+				c, err := Parse(json.RawMessage(src))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if c.fast == nil {
 					t.Fatalf("%s: no fast form", src)
 				}
-				slow := &condition{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
+				slow := &Cond{rule: c.rule, src: c.src, prog: c.prog, cost: c.cost}
 				datas := []map[string]any{
 					{"subject": map[string]any{"meta": map[string]any{}}},         // missing value
 					{"subject": map[string]any{}},                                 // missing parent
@@ -43,7 +43,7 @@ func TestFastCompareAgrees(t *testing.T) {
 				}
 				for _, data := range datas {
 					want, _ := slow.eval(data)
-					got, ok := c.fast.eval(data)
+					got, ok := c.fast.Eval(data)
 					if !ok {
 						continue
 					}
@@ -63,7 +63,7 @@ func TestFastCompareAgrees(t *testing.T) {
 	}
 	for _, src := range []string{`{"==":[{"var":"a"},{"var":"b"}]}`, `{"==":[{"var":["a","x"]},"x"]}`, `{"<":[1,{"var":"a"},3]}`,
 		`{"==":[{"var":"a"},true]}`, `{"==":[{"var":"a"},null]}`, `{"in":["x",{"var":"a"}]}`, `{"and":[{"==":[{"var":"a"},"x"]}]}`} {
-		c, err := parseCondition(json.RawMessage(src))
+		c, err := Parse(json.RawMessage(src))
 		if err != nil {
 			t.Fatal(err)
 		}

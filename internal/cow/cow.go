@@ -1,0 +1,223 @@
+// Package cow holds persistent (copy-on-write) containers: a paged array,
+// a sharded string map and a vector indexed by an integer handle.
+//
+// A container published to readers is never modified again, so any number
+// of goroutines may read it without locks. A writer first takes a copy that
+// shares everything with the original (ForWrite), then modifies it under a
+// generation number: the first change of a page or shard in a generation
+// copies it, later changes in the same generation write to the copy in
+// place. A small write therefore costs a few kilobytes of copying whatever
+// the size of the container. Writes to one copy must come from one
+// goroutine at a time, and a generation must not be reused once the copy
+// made under it is published.
+//
+// Nothing here returns an error: reading an index or key that was never set
+// returns the zero value.
+package cow
+
+import (
+	"hash/maphash"
+	"maps"
+)
+
+// Array is a persistent array of pointers, in pages of PageSize. The zero
+// Array is empty and ready to use.
+type Array[T any] struct {
+	pages []*page[T]
+}
+
+// PageSize is the number of items in a page of an Array.
+const PageSize = 128
+
+type page[T any] struct {
+	gen   uint64
+	items [PageSize]*T
+}
+
+// At returns the item at i, nil when i is negative or was never set.
+func (a *Array[T]) At(i int) *T {
+	p := i / PageSize
+	if i < 0 || p >= len(a.pages) {
+		return nil
+	}
+	return a.pages[p].items[i%PageSize]
+}
+
+// ForWrite returns a copy of a that shares its pages, for writes.
+func (a Array[T]) ForWrite() Array[T] {
+	a.pages = append([]*page[T](nil), a.pages...)
+	return a
+}
+
+// Set stores v at i, growing the array as needed and copying the page of i
+// first unless it was made in gen. a must come from ForWrite or be new.
+func (a *Array[T]) Set(gen uint64, i int, v *T) {
+	p := i / PageSize
+	for p >= len(a.pages) {
+		a.pages = append(a.pages, &page[T]{gen: gen})
+	}
+	pg := a.pages[p]
+	if pg.gen != gen {
+		cp := *pg
+		cp.gen = gen
+		pg = &cp
+		a.pages[p] = pg
+	}
+	pg.items[i%PageSize] = v
+}
+
+// Map is a persistent map from string to V, split in shards by hash. An
+// update copies each shard it touches, and the page of shard pointers above
+// it. Make one with NewMap; the zero Map cannot be used.
+type Map[V any] struct {
+	shards  Array[shard[V]]
+	nShards int // a power of two
+	seed    maphash.Seed
+	n       int
+}
+
+type shard[V any] struct {
+	gen uint64
+	m   map[string]V
+}
+
+// ShardSize is the shard size a Map aims at: small enough that copying a
+// shard costs a few microseconds.
+const ShardSize = 256
+
+// NewMap returns an empty Map made under gen, with enough shards for size
+// keys.
+func NewMap[V any](gen uint64, size int) Map[V] {
+	n := 16
+	for n*ShardSize < size {
+		n *= 2
+	}
+	m := Map[V]{nShards: n, seed: maphash.MakeSeed()}
+	for i := range n {
+		m.shards.Set(gen, i, &shard[V]{gen: gen, m: map[string]V{}})
+	}
+	return m
+}
+
+func (m *Map[V]) shard(k string) int {
+	return int(maphash.String(m.seed, k) & uint64(m.nShards-1))
+}
+
+// Get returns the value of k and whether it is set.
+func (m *Map[V]) Get(k string) (V, bool) {
+	v, ok := m.shards.At(m.shard(k)).m[k]
+	return v, ok
+}
+
+// Len returns the number of keys in m.
+func (m *Map[V]) Len() int { return m.n }
+
+// ForWrite returns a copy of m that shares its shards, for writes under a
+// new generation.
+func (m Map[V]) ForWrite() Map[V] {
+	m.shards = m.shards.ForWrite()
+	return m
+}
+
+// writable returns the shard of k, copied first unless it was made in gen.
+func (m *Map[V]) writable(gen uint64, k string) *shard[V] {
+	i := m.shard(k)
+	s := m.shards.At(i)
+	if s.gen != gen {
+		s = &shard[V]{gen: gen, m: maps.Clone(s.m)}
+		if s.m == nil {
+			s.m = map[string]V{}
+		}
+		m.shards.Set(gen, i, s)
+	}
+	return s
+}
+
+// Set sets k to v. m must come from ForWrite (or NewMap) under gen.
+func (m *Map[V]) Set(gen uint64, k string, v V) {
+	s := m.writable(gen, k)
+	if _, ok := s.m[k]; !ok {
+		m.n++
+	}
+	s.m[k] = v
+	if m.n > 4*ShardSize*m.nShards {
+		m.grow(gen)
+	}
+}
+
+// Del removes k. m must come from ForWrite (or NewMap) under gen.
+func (m *Map[V]) Del(gen uint64, k string) {
+	if _, ok := m.Get(k); !ok {
+		return
+	}
+	delete(m.writable(gen, k).m, k)
+	m.n--
+}
+
+// grow rehashes m into shards of the target size, when it has grown well
+// past it since it was made.
+func (m *Map[V]) grow(gen uint64) {
+	bigger := NewMap[V](gen, m.n)
+	for i := range m.nShards {
+		for k, v := range m.shards.At(i).m {
+			bigger.shards.At(bigger.shard(k)).m[k] = v
+		}
+	}
+	bigger.n = m.n
+	*m = bigger
+}
+
+// Handle is the type of a Vec's index: an integer kind.
+type Handle interface {
+	~int | ~int32 | ~int64
+}
+
+// Vec is a persistent vector of values indexed by handle, in chunks of
+// ChunkSize. The zero Vec is empty and ready to use.
+type Vec[H Handle] struct {
+	chunks Array[chunk]
+}
+
+const (
+	chunkBits = 8
+	// ChunkSize is the number of values in a chunk of a Vec.
+	ChunkSize = 1 << chunkBits
+)
+
+type chunk struct {
+	gen   uint64
+	nodes [ChunkSize]any
+}
+
+// At returns the value at h, nil when h is negative or was never set.
+func (v *Vec[H]) At(h H) any {
+	c := v.chunks.At(int(h >> chunkBits))
+	if c == nil || h < 0 {
+		return nil
+	}
+	return c.nodes[h&(ChunkSize-1)]
+}
+
+// ForWrite returns a copy of v that shares its chunks, for writes.
+func (v Vec[H]) ForWrite() Vec[H] {
+	v.chunks = v.chunks.ForWrite()
+	return v
+}
+
+// Set stores n at h, copying the chunk of h first unless it was made in
+// gen. v must come from ForWrite or be new. h must not be negative.
+func (v *Vec[H]) Set(gen uint64, h H, n any) {
+	i := int(h >> chunkBits)
+	c := v.chunks.At(i)
+	switch {
+	case c == nil:
+		c = &chunk{gen: gen}
+		v.chunks.Set(gen, i, c)
+	case c.gen != gen:
+		cp := *c
+		cp.gen = gen
+		c = &cp
+		v.chunks.Set(gen, i, c)
+	}
+	c.nodes[h&(ChunkSize-1)] = n
+}
