@@ -59,10 +59,11 @@ type Options struct {
 	// subject, in operations: every JSON Logic operation of the conditions
 	// evaluated (each iteration of some, all and none, each path segment a
 	// var walks, each 64 bytes of string read, …), every test of a
-	// collection's match definition, and every glob pattern matched
+	// collection's match definition, every glob pattern matched
 	// against an external id (one operation per 64 bytes of pattern and of
-	// id, more for long parts holding ?). One operation is about 10 to 50
-	// ns, so the default bounds one decision's conditions, matches and
+	// id, more for long parts holding ?), and the conversion of the
+	// request's context for the conditions (one operation per 4 values).
+	// One operation is about 10 to 50 ns, so the default bounds one decision's conditions, matches and
 	// patterns to a few milliseconds whatever the stored model and the
 	// request's context hold. A delegated request has one such budget
 	// for the actor and one for the principal; a lookup one per candidate.

@@ -679,3 +679,35 @@ func BenchmarkManyConditions(b *testing.B) {
 		}
 	}
 }
+
+// TestSharedContextValuesAreCharged: a Go caller's context whose maps are
+// shared (each level holds the next twice, 22 levels: 4 million paths) is
+// converted for the conditions value by value, as a tree; the conversion
+// is charged, so the evaluation stops within its budget, failing closed,
+// and a done ctx stops it without a budget.
+func TestSharedContextValuesAreCharged(t *testing.T) {
+	var dag any = map[string]any{"leaf": 1.0}
+	for range 22 {
+		dag = map[string]any{"l": dag, "r": dag}
+	}
+	cx := map[string]any{"dag": dag, "arr": []any{1.0}}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			c, rec := budgetClient(t, be, 0)
+			worstCaseModel(t, c, 1)
+			in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "scan",
+				Resource: &authz.ResourceRef{ResourceID: "d000"}, Context: cx}
+			d := must(c.Evaluate(ctx, in))
+			used, stop := rec.total()
+			if d.Allowed || !errors.Is(stop, logic.ErrBudgetExceeded) || used > authz.DefaultMaxEvaluationCost {
+				t.Errorf("got allowed=%v after %d operations, stop %v; want a denial within %d operations, out of budget", d.Allowed, used, stop, authz.DefaultMaxEvaluationCost)
+			}
+			free, _ := budgetClient(t, be, -1)
+			worstCaseModel(t, free, 1)
+			cd := newCountdown(20)
+			if d, err := free.Evaluate(cd, in); !errors.Is(err, context.Canceled) || d.Allowed {
+				t.Errorf("without a budget, cancelled: got allowed=%v, %v; want a denial and context.Canceled", d.Allowed, err)
+			}
+		})
+	}
+}

@@ -78,6 +78,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 					t.Fatal(err)
 				}
 				s := subjectEval{evaluation: e, x: e.actor}
+				s.budget.Reset(nil, -1)
 				l := line{home: e.scope.h, e: e.scope.h}
 				for _, path := range paths {
 					for _, lit := range literals {
@@ -90,6 +91,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 							}
 							e.context = nil // fastCond reads in.Context until conditionData converts it
 							fresh := subjectEval{evaluation: e, x: e.actor}
+							fresh.budget.Reset(nil, -1)
 							got, ok := fresh.fastCond(cnd.Fast(), e.res, l)
 							if !ok {
 								continue

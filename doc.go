@@ -94,8 +94,15 @@
 // decided (default DefaultMaxEvaluationCost, 100,000 operations, a few
 // milliseconds): every JSON Logic operation of a condition (each
 // iteration of some, all and none, each element in scans, each 64 bytes
-// of string read), every test of a collection's match definition, and
-// every glob pattern matched against an external id. A decision that runs
+// of string or path read, each string that may be slow to read as a
+// number), every test of a collection's match definition, every glob
+// pattern matched against an external id, and the conversion of the
+// request's context (one operation per 4 values; a value shared by several
+// maps is converted each time it is reached). What one subject's
+// evaluation computed and another reuses (the context, a match that reads
+// nothing of the subject) is charged to both, so that no decision depends
+// on the order in which a lookup or a delegation decides its subjects. A
+// decision that runs
 // out of its budget fails closed: it is a denial whose explanation says
 // where the budget ran out, and Evaluate returns no error for it; only a
 // grant of the role step (found before, or needing no evaluation) can
@@ -103,14 +110,18 @@
 //
 // Writes refuse what could never fit: a condition whose cost, whatever the
 // data, exceeds MaxConditionCost (nested quantifiers over literal arrays
-// multiply) fails with ErrInvalid naming the costliest quantifier. Values
+// multiply) fails with ErrInvalid naming the costliest quantifier, and so
+// does a match definition whose conditions exceed it together. (A client
+// whose MaxEvaluationCost is below MaxConditionCost may store conditions
+// it can never finish.) Values
 // read from the data or the context are values, never run as logic. Glob
 // patterns match in time linear in the external id (times the length, in
 // 64-character words, of the longest part between stars that holds ?).
 //
 // Evaluate, EvaluateBatch and the lookups check their ctx as they go:
 // before each resource, policy and membership they consider, and every
-// 1,024 operations of a condition. A done ctx stops the request at once
+// 1,024 operations of a condition (between charges: one charge covers one
+// operator's pass over its arguments). A done ctx stops the request at once
 // with ctx's error and a denial (an empty page for a lookup), never a
 // grant. A lookup decides each candidate with its own budget, so its cost
 // grows with the candidates it decides (Page.Limit bounds what a page

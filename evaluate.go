@@ -346,6 +346,9 @@ type evaluation struct {
 	pattern   string     // the requested pattern of a type-level request
 	read      bool       // the action is a read action (mirror links count)
 	context   any        // in.Context in JSON shape, made by the first condition
+	// contextCost is what converting the context cost: every subject
+	// that reads it is charged it (subjectEval.contextData).
+	contextCost int64
 	// action and scopeID are in.Action and the scope id as values of the
 	// condition data, made by the first condition.
 	action, scopeID any
@@ -634,6 +637,8 @@ type subjectEval struct {
 	// budget counts the operations of conditions, match definitions and
 	// glob patterns (Options.MaxEvaluationCost) and checks ctx as they go.
 	budget logic.Budget
+	// contextPaid says the subject was charged the context's conversion.
+	contextPaid bool
 }
 
 type collMatch struct {
@@ -1616,22 +1621,34 @@ func (s *subjectEval) fastCond(f *logic.Compare, r *gResource, l line) (result, 
 		return f.EvalValue(s.resourceStatic(r), rest)
 	case "context":
 		if s.context != nil {
-			return f.EvalValue(s.context, rest)
+			cx := s.contextData()
+			if cx == nil {
+				return false, true // out of budget: the caller sees it
+			}
+			return f.EvalValue(cx, rest)
 		}
 		// Walk in.Context as given and convert only the value found: the
 		// result is that of walking its conversion (logic.Value converts a
-		// map value by value).
+		// map value by value). The conversion is charged.
 		var cur any = s.in.Context
 		for i, k := range rest {
 			m, ok := cur.(map[string]any)
 			if !ok {
-				return f.EvalValue(logic.ValueAtDepth(cur, i), rest[i:])
+				v, err := logic.ValueAtDepthBudget(cur, i, &s.budget)
+				if err != nil {
+					return false, true
+				}
+				return f.EvalValue(v, rest[i:])
 			}
 			if cur, ok = m[k]; !ok {
 				return false, true
 			}
 		}
-		return f.EvalValue(logic.ValueAtDepth(cur, len(rest)), nil)
+		v, err := logic.ValueAtDepthBudget(cur, len(rest), &s.budget)
+		if err != nil {
+			return false, true
+		}
+		return f.EvalValue(v, nil)
 	case "action":
 		return f.EvalValue(s.in.Action, rest)
 	case "scopeId":
@@ -1659,13 +1676,32 @@ type builtData struct {
 }
 
 // contextData returns the request's context as conditions see it. It is
-// made once per request and shared by its subjects: conditions never modify
-// their data.
+// made once per request and shared by its subjects (conditions never
+// modify their data), and its conversion is charged to every subject that
+// reads it, so that no decision depends on which subject came first. It
+// returns nil when the budget runs out (s.stop says so); a conversion that
+// ran out is not kept.
 func (s *subjectEval) contextData() any {
 	if s.context == nil {
-		s.context = map[string]any{}
-		if s.in.Context != nil {
-			s.context = logic.Value(s.in.Context)
+		if s.in.Context == nil {
+			s.context = map[string]any{}
+		} else {
+			before := s.budget.Used()
+			v, err := logic.ValueBudget(s.in.Context, &s.budget)
+			if err != nil {
+				s.stopped()
+				return nil
+			}
+			s.context, s.contextCost = v, s.budget.Used()-before
+		}
+		s.contextPaid = true
+		return s.context
+	}
+	if !s.contextPaid {
+		s.contextPaid = true
+		if s.budget.Charge(s.contextCost, logic.Label("the conversion of the request's context")) != nil {
+			s.stopped()
+			return nil
 		}
 	}
 	return s.context

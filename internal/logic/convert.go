@@ -43,8 +43,56 @@ const maxJSONValueDepth = 100
 // found with ValueAtDepth(found, n) gives what walking Value of the map
 // would.
 func ValueAtDepth(v any, depth int) any {
-	if depth > maxJSONValueDepth {
+	var c converter
+	return c.value(v, depth)
+}
+
+// ValueBudget is Value charging b one operation per ConvertPerOp values
+// converted (a value shared by several maps or slices is converted, and
+// charged, each time it is reached), so that the conversion of a large or
+// exponentially shared context stops when b runs out or its context is
+// done, with b's error. Values converted through encoding/json (structs,
+// json.Marshaler and encoding.TextMarshaler) are charged for what the
+// round trip produces, after it.
+func ValueBudget(v any, b *Budget) (any, error) {
+	return ValueAtDepthBudget(v, 0, b)
+}
+
+// ValueAtDepthBudget is ValueAtDepth charging b as ValueBudget does.
+func ValueAtDepthBudget(v any, depth int, b *Budget) (any, error) {
+	c := converter{b: b}
+	out := c.value(v, depth)
+	if c.err != nil {
+		return nil, c.err
+	}
+	return out, nil
+}
+
+// ConvertPerOp is how many values converting to the JSON shape costs one
+// operation (about 100 ns of copying and allocating per value).
+const ConvertPerOp = 4
+
+// convertWhere names the conversion for a budget's error.
+const convertWhere = Label("the conversion of the request's context")
+
+// converter converts values, counting them against a budget.
+type converter struct {
+	b   *Budget
+	n   int64
+	err error
+}
+
+func (c *converter) value(v any, depth int) any {
+	if depth > maxJSONValueDepth || c.err != nil {
 		return nil
+	}
+	if c.b != nil {
+		if c.n++; c.n%ConvertPerOp == 0 {
+			if err := c.b.Charge(1, convertWhere); err != nil {
+				c.err = err
+				return nil
+			}
+		}
 	}
 	switch x := v.(type) {
 	case nil:
@@ -83,19 +131,19 @@ func ValueAtDepth(v any, depth int) any {
 		if err := dec.Decode(&out); err != nil {
 			return nil
 		}
-		return ValueAtDepth(out, depth+1)
+		return c.value(out, depth+1)
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = ValueAtDepth(e, depth+1)
+			out[k] = c.value(e, depth+1)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = ValueAtDepth(e, depth+1)
+			out[i] = c.value(e, depth+1)
 		}
 		return out
 	case []string:
@@ -113,11 +161,11 @@ func ValueAtDepth(v any, depth int) any {
 	case map[string][]string:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = ValueAtDepth(e, depth+1)
+			out[k] = c.value(e, depth+1)
 		}
 		return out
 	case json.Marshaler, encoding.TextMarshaler:
-		return jsonRoundTrip(v, depth)
+		return c.roundTrip(v, depth)
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -135,7 +183,7 @@ func ValueAtDepth(v any, depth int) any {
 		if rv.IsNil() {
 			return nil
 		}
-		return ValueAtDepth(rv.Elem().Interface(), depth+1)
+		return c.value(rv.Elem().Interface(), depth+1)
 	case reflect.Slice, reflect.Array:
 		if rv.Kind() == reflect.Slice && rv.IsNil() {
 			return nil
@@ -145,7 +193,7 @@ func ValueAtDepth(v any, depth int) any {
 		}
 		out := make([]any, rv.Len())
 		for i := range out {
-			out[i] = ValueAtDepth(rv.Index(i).Interface(), depth+1)
+			out[i] = c.value(rv.Index(i).Interface(), depth+1)
 		}
 		return out
 	case reflect.Map:
@@ -162,19 +210,19 @@ func ValueAtDepth(v any, depth int) any {
 			} else {
 				key = fmt.Sprint(k.Interface())
 			}
-			out[key] = ValueAtDepth(iter.Value().Interface(), depth+1)
+			out[key] = c.value(iter.Value().Interface(), depth+1)
 		}
 		return out
 	case reflect.Struct:
-		return jsonRoundTrip(v, depth)
+		return c.roundTrip(v, depth)
 	default:
 		return nil
 	}
 }
 
-// jsonRoundTrip converts v through encoding/json; nil when v cannot be
+// roundTrip converts v through encoding/json; nil when v cannot be
 // encoded.
-func jsonRoundTrip(v any, depth int) any {
+func (c *converter) roundTrip(v any, depth int) any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil
@@ -185,5 +233,5 @@ func jsonRoundTrip(v any, depth int) any {
 	if err := dec.Decode(&out); err != nil {
 		return nil
 	}
-	return ValueAtDepth(out, depth+1)
+	return c.value(out, depth+1)
 }

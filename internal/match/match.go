@@ -207,7 +207,32 @@ func Parse(raw []byte) (*Def, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compileMatchDef(v, "", 1)
+	d, err := compileMatchDef(v, "", 1)
+	if err != nil {
+		return nil, err
+	}
+	// Each condition is within logic.MaxCost; so must they be together,
+	// or the definition could never be matched within the budget of one
+	// evaluation whatever the data.
+	if cost := d.condCost(); cost > logic.MaxCost {
+		return nil, matchErr("", "its conditions cost at least %d operations together whatever the data, more than the %d allowed", cost, logic.MaxCost)
+	}
+	return d, nil
+}
+
+// condCost is the static cost of all the conditions of d and of the
+// definitions nested in it.
+func (d *Def) condCost() int64 {
+	var n int64
+	if d.cond != nil {
+		n = d.cond.Cost()
+	}
+	for _, list := range [][]*Def{d.anyOf, d.allOf, d.noneOf} {
+		for _, c := range list {
+			n += c.condCost()
+		}
+	}
+	return n
 }
 
 // Error is an invalid match definition.
@@ -583,7 +608,7 @@ const (
 // err is non-nil ok is false. A nil definition matches nothing; a nil in
 // is an empty one. Its work is charged to b (nil: unlimited), in the units of
 // conditions: 1 per definition, 1 per name plus one per segment of its
-// path, 1 per test plus one per element of an in or notIn list, the
+// path and one per 64 bytes of it, 1 per test plus one per element of an in or notIn list, the
 // elements and the string bytes (per 64) a test reads, tag lists compared
 // (their product), GlobCost per pattern, and the condition's own
 // operations. When b runs out or its context is done, the error wraps
@@ -614,7 +639,7 @@ func (m *Def) Eval(in *Input, now time.Time, b *logic.Budget) (ok bool, err erro
 		}
 	}
 	for _, p := range m.patterns {
-		if err := b.Charge(1+int64(len(p.path)), matchPatternWhere); err != nil {
+		if err := b.Charge(pathCost(p.path), matchPatternWhere); err != nil {
 			return false, err
 		}
 		v, found := in.resolve(p.path)
@@ -733,7 +758,7 @@ func matchLeaf(v any) any {
 // holds reports whether every test of f holds, charging b for the work
 // (see Eval); err is the budget's.
 func (f *fieldMatch) holds(in *Input, b *logic.Budget) (bool, error) {
-	if err := b.Charge(1+int64(len(f.path)), matchFieldsWhere); err != nil {
+	if err := b.Charge(pathCost(f.path), matchFieldsWhere); err != nil {
 		return false, err
 	}
 	raw, found := in.resolve(f.path)
@@ -897,7 +922,7 @@ func matchTimeOf(v any) (time.Time, bool) {
 // holds reports whether every test of tm holds at time now, charging b
 // for the work; err is the budget's.
 func (tm *timeMatch) holds(in *Input, now time.Time, b *logic.Budget) (bool, error) {
-	if err := b.Charge(1+int64(len(tm.path))+int64(len(tm.tests)), matchTimeWhere); err != nil {
+	if err := b.Charge(pathCost(tm.path)+int64(len(tm.tests)), matchTimeWhere); err != nil {
 		return false, err
 	}
 	raw, found := in.resolve(tm.path)
@@ -1272,4 +1297,15 @@ func globFindLong(part, s string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// pathCost is what resolving a name costs: one, one per segment, and one
+// per 64 bytes of the segments (a long key is hashed at every map it is
+// looked up in).
+func pathCost(path []string) int64 {
+	n := 1 + int64(len(path))
+	for _, seg := range path {
+		n += int64(len(seg) >> 6)
+	}
+	return n
 }

@@ -1058,3 +1058,34 @@ func BenchmarkGlobMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestConditionsOfADefinitionAreLimitedTogether: conditions each within
+// logic.MaxCost are refused together when their sum exceeds it (the
+// outside review's twelve conditions of 28 × 28 predicate runs), wherever
+// they are nested; a definition of one such condition is accepted.
+func TestConditionsOfADefinitionAreLimitedTogether(t *testing.T) {
+	var l strings.Builder
+	l.WriteByte('[')
+	for i := range 28 {
+		if i > 0 {
+			l.WriteByte(',')
+		}
+		fmt.Fprint(&l, i)
+	}
+	l.WriteByte(']')
+	cond := `{"all":[` + l.String() + `,{"all":[` + l.String() + `,{"<=":[0,{"var":""}]}]}]}`
+	one := `{"condition":` + cond + `}`
+	if _, err := Parse([]byte(one)); err != nil {
+		t.Fatalf("one condition: %v", err)
+	}
+	for _, src := range []string{
+		`{"all":[` + strings.Repeat(one+",", 11) + one + `]}`,
+		`{"condition":` + cond + `,"any":[{"none":[` + one + `]}]}`,
+	} {
+		_, err := Parse([]byte(src))
+		var me *Error
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), "together") {
+			t.Errorf("%.60s…: got %v; want an *Error saying the conditions cost too much together", src, err)
+		}
+	}
+}
