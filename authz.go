@@ -62,7 +62,8 @@ type Options struct {
 	// collection's match definition, every glob pattern matched
 	// against an external id (one operation per 64 bytes of pattern and of
 	// id, more for long parts holding ?), and the conversion of the
-	// request's context for the conditions (one operation per 4 values).
+	// request's context for the conditions (one operation per 4 values,
+	// two more per map).
 	// One operation is about 10 to 50 ns, so the default bounds one decision's conditions, matches and
 	// patterns to a few milliseconds whatever the stored model and the
 	// request's context hold. A delegated request has one such budget

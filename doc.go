@@ -97,8 +97,8 @@
 // of string or path read, each string that may be slow to read as a
 // number), every test of a collection's match definition, every glob
 // pattern matched against an external id, and the conversion of the
-// request's context (one operation per 4 values; a value shared by several
-// maps is converted each time it is reached). What one subject's
+// request's context (one operation per 4 values, two more per map; a
+// value shared by several maps is converted each time it is reached). What one subject's
 // evaluation computed and another reuses (the context, a match that reads
 // nothing of the subject) is charged to both, so that no decision depends
 // on the order in which a lookup or a delegation decides its subjects. A
