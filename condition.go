@@ -1,7 +1,9 @@
 package authz
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"github.com/scopegate/authz/internal/logic"
 )
@@ -22,4 +24,31 @@ func parseCondition(raw json.RawMessage) (*logic.Cond, error) {
 		return nil, invalidf("%s", err)
 	}
 	return c, nil
+}
+
+// buildCondition validates the JSON Logic condition raw of field (SPEC §4.3)
+// and returns what to store: nil when raw is empty or JSON null.
+func buildCondition(b *builder, it *item, field string, raw json.RawMessage) json.RawMessage {
+	c, err := parseCondition(raw)
+	if err != nil {
+		b.fail(it, field, err)
+		return raw
+	}
+	if c == nil {
+		return nil
+	}
+	return bytes.Clone(raw)
+}
+
+// patchCondition validates a condition given to an Update method and
+// returns what to store: nil (no condition) when raw is empty or JSON null.
+func patchCondition(field string, raw json.RawMessage) (json.RawMessage, error) {
+	c, err := parseCondition(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	if c == nil {
+		return nil, nil
+	}
+	return bytes.Clone(raw), nil
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 )
 
-const ixSubjectExternal = "subject.external" // [subjectType, externalId]
-
 // SubjectType is the kind of a subject.
 type SubjectType string
 

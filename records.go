@@ -472,3 +472,79 @@ func checkUnstamped(tx storage.Tx) error {
 	}
 	return nil
 }
+
+// The index and unique names of every kind, in one place: an index lists
+// the records of a kind by the values its name says (each record type's
+// indexes method writes them), a unique name keeps those values unique.
+
+// Index and unique names of the role and policy model.
+const (
+	ixRoleScope          = "role.scope"           // [scopeId]
+	ixPermScope          = "permission.scope"     // [scopeId]
+	ixRolePermRole       = "role_perm.role"       // [roleId]
+	ixRolePermPerm       = "role_perm.permission" // [permissionId]
+	ixOverrideChild      = "override.child"       // [childScopeId]
+	ixOverrideRole       = "override.role"        // [roleId]
+	ixOverridePerm       = "override.permission"  // [permissionId]
+	ixCollScope          = "collection.scope"     // [scopeId]
+	ixCollType           = "collection.type"      // [resourceTypeId]
+	ixPolicyScope        = "policy.scope"         // [scopeId]
+	ixPolicyResource     = "policy.resource"      // [resourceId]
+	ixPolicyCollection   = "policy.collection"    // [collectionId]
+	uniquePermKey        = "permission.key"       // [scopeId, key]
+	uniqueRolePermission = "role_perm"            // [roleId, permissionId]
+	uniqueOverride       = "override"             // [kind, childScopeId, roleId, permissionId]
+)
+
+// Index and unique names of the scope model.
+const (
+	ixScopeType          = "scope.type"             // [typeId]
+	ixScopeExternal      = "scope.external"         // [externalId]
+	ixScopeTypeEdgeChild = "scope_type_edge.child"  // [childTypeId]
+	ixScopeTypeEdgePar   = "scope_type_edge.parent" // [parentTypeId]
+	ixScopeEdgeParent    = "scope_edge.parent"      // [parentScopeId]
+	ixScopeEdgeChild     = "scope_edge.child"       // [childScopeId]
+	ixMembershipSubject  = "membership.subject"     // [subjectId]
+	ixMembershipScope    = "membership.scope"       // [scopeId]
+	ixRoleAssignMember   = "role_assign.membership" // [membershipId]
+	ixRoleAssignRole     = "role_assign.role"       // [roleId]
+
+	uniqueScopeTypeEdge  = "scope_type_edge" // [parentTypeId, childTypeId]
+	uniqueScopeParent    = "scope.parent"    // [childScopeId] → scope edge id
+	uniqueMembership     = "membership"      // [subjectId, scopeId]
+	uniqueRoleAssignment = "role_assign"     // [membershipId, roleId]
+)
+
+// Index and unique names of the resource model.
+const (
+	ixResourceTypeScope   = "resource_type.scope"  // [scopeId]
+	ixResourceTypeKey     = "resource_type.by_key" // [key]: the types of a key, in every scope
+	ixResourceScope       = "resource.scope"       // [scopeId]
+	ixResourceType        = "resource.type"        // [resourceTypeId]
+	ixResourceEdgeChild   = "resource_edge.child"  // [childResourceId]
+	ixResourceEdgeParent  = "resource_edge.parent" // [parentResourceId]
+	ixLinkResource        = "rsl.resource"         // [resourceId]
+	ixLinkScope           = "rsl.scope"            // [scopeId]
+	uniqueResourceTypeKey = "resource_type.key"    // [scopeId, key]
+	uniqueResourceExt     = "resource.external"    // [resourceTypeId, externalResourceId]
+	uniqueResourceEdge    = "resource_edge"        // [parentResourceId, childResourceId]
+	uniqueLink            = "rsl"                  // [resourceId, scopeId]
+)
+
+// Index and unique names of the tag model.
+const (
+	ixTagGroupScope     = "tag_group.scope"       // [scopeId]
+	ixTagGroup          = "tag.group"             // [tagGroupId]
+	ixTagScope          = "tag.scope"             // [scopeId]
+	ixTagBindingGroup   = "tag_binding.group"     // [tagGroupId]
+	ixTagBindingModel   = "tag_binding.model"     // [modelId]
+	ixTagAssignTag      = "tag_assignment.tag"    // [tagId]
+	ixTagAssignTarget   = "tag_assignment.target" // [targetId]
+	ixTagAssignScope    = "tag_assignment.scope"  // [scopeId]
+	uniqueTagGroupKey   = "tag_group.key"         // [scopeId, key]
+	uniqueTagIdentifier = "tag.identifier"        // [tagGroupId, identifier]
+	uniqueTagAssignment = "tag_assignment"        // [tagId, targetType, targetId, scopeId]
+)
+
+// Index name of the subject model.
+const ixSubjectExternal = "subject.external" // [subjectType, externalId]
