@@ -20,7 +20,7 @@ import (
 //	index  name \x00 value... \x00 id → empty: non-unique secondary indexes
 //	unique name \x00 value... → id: uniqueness rules, also used as lookups
 //
-// plus the change log (changelog.go) and the scope levels (levels.go).
+// plus the change log (write.go) and the scope levels (levels.go).
 //
 // Index values are escaped so that a value never contains the separator:
 // \x01 → \x01\x02, \x00 → \x01\x01. Ids never contain \x00 or \x01.

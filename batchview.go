@@ -16,7 +16,7 @@ type view struct {
 	b      *builder // nil outside a batch (updates, deletes)
 	cache  map[string]record
 	levels map[string]*scopeLevel // levels read or written (levels.go)
-	// What the checks of tag assignments learn once per write (tag.go).
+	// What the checks of tag assignments learn once per write (tagassignment.go).
 	tagCounts map[tagTarget]int
 	bindings  map[string]bindingSet
 	err       error

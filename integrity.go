@@ -71,7 +71,7 @@ func (ck *checker) problemf(format string, args ...any) {
 }
 
 // refKinds lists, per (dependent kind, index), the kinds an index value may
-// name: the references of deps.go, seen from the referring side.
+// name: the dependents of kindTable (kinds.go), seen from the referring side.
 func refKinds() map[*kindSpec]map[string][]*kindSpec {
 	out := map[*kindSpec]map[string][]*kindSpec{}
 	for _, gk := range allKinds() {

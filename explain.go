@@ -1,0 +1,178 @@
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// tracef adds a step to the trace. Callers check s.explain first, so that a
+// request without Explain builds no arguments.
+func (s *subjectEval) tracef(format string, args ...any) {
+	s.trace = append(s.trace, fmt.Sprintf(format, args...))
+}
+
+// skipped is a grant, or a whole role, that the role step passes over,
+// and why.
+type skipped struct {
+	note   denialNote
+	role   *gRole
+	perm   *gPerm         // nil when the whole role is disabled
+	ov     *ScopeOverride // the override that disables it
+	condID string         // the unmet condition's owner (noteLogicNotMet…)
+	detail string         // what the unmet condition gave
+}
+
+// skip records why a grant does not apply: the first reason of the step
+// explains its denial, and with Explain every one is a line of the trace.
+// Without Explain it formats nothing and allocates nothing.
+func (s *subjectEval) skip(why *denialReason, k skipped) {
+	switch k.note {
+	case noteRoleDisabled:
+		why.note(k.note, k.role.r.ID, k.ov.ChildScopeID, "")
+	case notePattern:
+		why.note(k.note, k.perm.p.Key, k.perm.p.ResourcePattern, "")
+	case notePermDisabled:
+		why.note(k.note, k.perm.p.Key, k.ov.ChildScopeID, "")
+	case noteGrantDisabled:
+		why.note(k.note, k.perm.p.Key, k.role.r.ID, k.ov.ChildScopeID)
+	default:
+		why.note(k.note, k.perm.p.Key, k.role.r.ID, k.condID)
+	}
+	if !s.explain {
+		return
+	}
+	switch k.note {
+	case noteRoleDisabled:
+		s.tracef("role %s: disabled by override %s at scope %s", k.role.r.ID, k.ov.ID, k.ov.ChildScopeID)
+	case notePattern:
+		s.tracef("permission %s (role %s): pattern %q does not match", k.perm.p.ID, k.role.r.ID, k.perm.p.ResourcePattern)
+	case notePermDisabled:
+		s.tracef("permission %s: disabled by override %s at scope %s", k.perm.p.ID, k.ov.ID, k.ov.ChildScopeID)
+	case noteGrantDisabled:
+		s.tracef("permission %s through role %s: disabled by override %s at scope %s", k.perm.p.ID, k.role.r.ID, k.ov.ID, k.ov.ChildScopeID)
+	default:
+		s.tracef("permission %s through role %s: %s is not met (%s)", k.perm.p.ID, k.role.r.ID, k.note.unmet(k.condID), k.detail)
+	}
+}
+
+// granted builds the outcome of the role step from its hits. The common
+// case, one permission through one role, uses the Match and explanation
+// made once when the role was loaded.
+func (s *subjectEval) granted(hits []hit) outcome {
+	single := true
+	for _, h := range hits[1:] {
+		if h.perm != hits[0].perm || h.role != hits[0].role {
+			single = false
+			break
+		}
+	}
+	if single {
+		return outcome{allowed: true, by: DecidedByRole, matches: hits[0].rp.match, explanation: hits[0].rp.explanation}
+	}
+	type grant struct {
+		perm  *gPerm
+		roles []string
+	}
+	var grants []grant
+	for _, h := range hits {
+		i := slices.IndexFunc(grants, func(gr grant) bool { return gr.perm == h.perm })
+		if i < 0 {
+			grants = append(grants, grant{perm: h.perm})
+			i = len(grants) - 1
+		}
+		if !slices.Contains(grants[i].roles, h.role.r.ID) {
+			grants[i].roles = append(grants[i].roles, h.role.r.ID)
+		}
+	}
+	out := outcome{allowed: true, by: DecidedByRole, matches: make([]Match, len(grants))}
+	names := make([]string, len(grants))
+	for i, gr := range grants {
+		sort.Strings(gr.roles)
+		out.matches[i] = newMatch(gr.perm.p, gr.roles)
+		names[i] = fmt.Sprintf("%s through role %s", gr.perm.p.Key, strings.Join(gr.roles, ", "))
+	}
+	out.explanation = "Allowed: " + s.x.s.ID + " holds permission " + strings.Join(names, "; ") + "."
+	return out
+}
+
+func newMatch(p *Permission, roles []string) Match {
+	return Match{PermissionID: p.ID, Key: p.Key, Action: p.Action, ResourceType: p.ResourceType,
+		ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, SourceRoleIDs: roles}
+}
+
+// denialReason collects why the role step granted nothing.
+type denialReason struct {
+	member bool
+	// first is the first reason noted, with its arguments: it is put into
+	// words only when the explanation is made, so that a request that is
+	// allowed after all, or decided without explanation, pays nothing.
+	first   denialNote
+	a, b, c string
+}
+
+// denialNote is a reason the role step skipped a grant; the comments say
+// what a, b and c of denialReason are.
+type denialNote uint8
+
+const (
+	noNote                 denialNote = iota
+	noteRoleDisabled                  // role a, scope b
+	notePattern                       // permission key a, pattern b
+	notePermDisabled                  // permission key a, scope b
+	noteGrantDisabled                 // permission key a, role b, scope c
+	noteLogicNotMet                   // permission key a, role b, permission id c
+	noteGrantCondNotMet               // permission key a, role b, role-permission id c
+	noteOverrideCondNotMet            // permission key a, role b
+)
+
+// note keeps the first reason noted.
+func (d *denialReason) note(n denialNote, a, b, c string) {
+	if d.first == noNote {
+		d.first, d.a, d.b, d.c = n, a, b, c
+	}
+}
+
+// unmet names the condition a note of an unmet condition is about.
+func (n denialNote) unmet(id string) string {
+	switch n {
+	case noteLogicNotMet:
+		return "permission " + id + " logic"
+	case noteGrantCondNotMet:
+		return "condition of role permission " + id
+	}
+	return "condition of override"
+}
+
+// sentence puts the first reason into words.
+func (d *denialReason) sentence() string {
+	switch d.first {
+	case noteRoleDisabled:
+		return fmt.Sprintf("role %s is disabled by an override at scope %s", d.a, d.b)
+	case notePattern:
+		return fmt.Sprintf("permission %s matches the action but its pattern %q does not match the resource", d.a, d.b)
+	case notePermDisabled:
+		return fmt.Sprintf("permission %s is disabled by an override at scope %s", d.a, d.b)
+	case noteGrantDisabled:
+		return fmt.Sprintf("permission %s through role %s is disabled by an override at scope %s", d.a, d.b, d.c)
+	}
+	return fmt.Sprintf("permission %s through role %s matched but the %s was not met", d.a, d.b, d.first.unmet(d.c))
+}
+
+// explain says why the role step denied. The two common reasons on a
+// resource are constant sentences (the subject, scope, action and resource
+// are those of the request), so that a denial allocates nothing.
+func (d *denialReason) explain(s *subjectEval, r *gResource) string {
+	switch {
+	case d.first != noNote:
+		return "Denied: " + d.sentence() + "."
+	case r != nil && !d.member:
+		return "Denied: the subject has no membership at or above the request scope that reaches the resource."
+	case r != nil:
+		return "Denied: no role of the subject grants the action on the resource."
+	case !d.member:
+		return fmt.Sprintf("Denied: %s has no membership at or above scope %s that reaches %q resources.", s.x.s.ID, s.scope.s.ID, s.typeKey)
+	}
+	return fmt.Sprintf("Denied: no role of %s grants %s on %q resources.", s.x.s.ID, s.in.Action, s.typeKey)
+}
