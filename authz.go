@@ -40,11 +40,11 @@ type Options struct {
 	Logger *slog.Logger
 
 	// ReadActions are the actions for which a mirror link makes a scope a
-	// home of the resource (SPEC §4.1). Default: read, list, view.
+	// home of the resource (docs/model.md#resource-scope-links). Default: read, list, view.
 	ReadActions []string
 
 	// MaxHierarchyDepth bounds how many parent levels the resource
-	// hierarchy step climbs (SPEC §4.2 step 2). Default 32.
+	// hierarchy step climbs (docs/decisions.md#step-2-the-resource-hierarchy). Default 32.
 	MaxHierarchyDepth int
 
 	// DecisionCacheSize bounds how many decisions Evaluate remembers for

@@ -11,7 +11,7 @@ import (
 )
 
 // Collection is a named, rule-defined set of resources of one type, the
-// target of resource policies. MatchDefinition is described in SPEC §4.4.
+// target of resource policies. MatchDefinition is described in docs/collections.md.
 type Collection struct {
 	ID              string          `json:"id"`
 	ScopeID         string          `json:"scopeId"`
@@ -71,7 +71,7 @@ func buildCollection(b *builder, it *item, in *CollectionInput) {
 	}
 }
 
-// checkMatchDefinition validates a collection's matchDefinition (SPEC §4.4).
+// checkMatchDefinition validates a collection's matchDefinition (docs/collections.md).
 func checkMatchDefinition(raw json.RawMessage) error {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
 		return invalidf("is required: use {} to match every resource of the collection's type")
@@ -83,7 +83,7 @@ func checkMatchDefinition(raw json.RawMessage) error {
 }
 
 // CreateCollections creates collections in one atomic batch. Each
-// matchDefinition is validated (SPEC §4.4; ErrInvalid naming the rule at
+// matchDefinition is validated (docs/collections.md; ErrInvalid naming the rule at
 // fault). The resource type may be defined at any scope: a collection
 // matches resources of its type wherever they live, including resources of
 // another scope linked into the subtree where its policies apply.
@@ -145,7 +145,7 @@ func (c *Client) DeleteCollection(ctx context.Context, id string) error {
 
 // MatchesCollection reports whether resource resourceID is in collection
 // collectionID: the resource is of the collection's type and its
-// matchDefinition holds (SPEC §4.4). Outside a request, tags are those
+// matchDefinition holds (docs/collections.md). Outside a request, tags are those
 // assigned in the chain of the resource's owning scope, and a condition
 // section sees no subject and an empty context. The match's work is
 // bounded by Options.MaxEvaluationCost as in a request: a definition that

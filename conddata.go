@@ -105,7 +105,7 @@ func (s *subjectEval) rememberCond(m condResult) {
 	}
 }
 
-// conditionData builds (once per E) the data conditions see (SPEC §4.1).
+// conditionData builds (once per E) the data conditions see (docs/conditions.md#the-condition-data).
 func (s *subjectEval) conditionData(r *gResource, l line) map[string]any {
 	if d := s.dataBuilt(r, l); d != nil {
 		return d

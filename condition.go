@@ -26,7 +26,7 @@ func parseCondition(raw json.RawMessage) (*logic.Cond, error) {
 	return c, nil
 }
 
-// buildCondition validates the JSON Logic condition raw of field (SPEC §4.3)
+// buildCondition validates the JSON Logic condition raw of field (docs/conditions.md)
 // and returns what to store: nil when raw is empty or JSON null.
 func buildCondition(b *builder, it *item, field string, raw json.RawMessage) json.RawMessage {
 	c, err := parseCondition(raw)

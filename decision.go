@@ -46,7 +46,7 @@ type EvaluateInput struct {
 // DecidedBy says which step of the algorithm decided.
 type DecidedBy string
 
-// The steps of SPEC §4.2.
+// The steps of a decision (docs/decisions.md#the-order-of-the-steps).
 const (
 	DecidedByPolicy    DecidedBy = "policy"
 	DecidedByHierarchy DecidedBy = "hierarchy"

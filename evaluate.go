@@ -13,7 +13,7 @@ import (
 	"github.com/scopegate/authz/internal/match"
 )
 
-// Evaluate answers one authorization question (SPEC §4). It returns an
+// Evaluate answers one authorization question (docs/decisions.md). It returns an
 // error only for malformed input (ErrInvalid), an unknown actor, scope or
 // resource (ErrNotFound), a done ctx or a storage error, always with a
 // Decision that is not allowed; every other outcome, including a denial, is
@@ -233,15 +233,15 @@ func (e *evaluation) nowTime() time.Time {
 }
 
 // line is a home of the resource on the request scope's line, with the
-// deeper of the two scopes (E in SPEC §4.1). home is noHandle for a
+// deeper of the two scopes (E in docs/decisions.md#homes-and-lines). home is noHandle for a
 // type-level request.
 type line struct {
 	home handle
 	e    handle
 }
 
-// lines appends to buf the homes of r on the request scope's line (SPEC
-// §4.1).
+// lines appends to buf the homes of r on the request scope's line
+// (docs/decisions.md#homes-and-lines).
 func (e *evaluation) lines(r *gResource, buf []line) []line {
 	out := buf
 	add := func(h handle) {
@@ -338,7 +338,7 @@ func (e *evaluation) decide(x *gSubject) Decision {
 	return d
 }
 
-// run runs steps 1–4 of SPEC §4.2 for the subject, on the request's
+// run runs steps 1–4 (docs/decisions.md#the-order-of-the-steps) for the subject, on the request's
 // resource or, for a type-level request, on its type.
 func (s *subjectEval) run() outcome {
 	out := s.steps()
@@ -433,7 +433,7 @@ type outcome struct {
 	explanation   string
 }
 
-// resource runs steps 1–4 of SPEC §4.2 for the subject on r.
+// resource runs steps 1–4 (docs/decisions.md#the-order-of-the-steps) for the subject on r.
 func (s *subjectEval) resource(r *gResource, depth int) outcome {
 	if s.halted() {
 		return outcome{by: DecidedByDefault}
@@ -883,7 +883,7 @@ func overrideCond(o *gOverride) *logic.Cond {
 	return o.cond
 }
 
-// patternMatches applies SPEC §4.2 step 3's pattern rules.
+// patternMatches applies the pattern rules (docs/model.md#resource-patterns).
 func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 	pat := p.p.ResourcePattern
 	if pat == "*" {

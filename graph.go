@@ -203,7 +203,7 @@ func (g *graph) resource(h handle) *gResource { return nodeAt[gResource](g, h) }
 func (g *graph) scopeByID(id string) *gScope     { return g.scope(g.lookup(id)) }
 func (g *graph) subjectByID(id string) *gSubject { return g.subject(g.lookup(id)) }
 
-// inChain reports whether target is in chain(x) (SPEC §4.1): x and its
+// inChain reports whether target is in chain(x) (docs/model.md#chains-and-tenants): x and its
 // ancestors up to and including the first define scope.
 func (g *graph) inChain(x, target handle) bool {
 	for range maxScopeDepth {

@@ -209,7 +209,7 @@ func (v *view) isAncestor(a, x string) bool {
 	return anc != nil && anc.id == a
 }
 
-// inChain reports whether target is in chain(id) (SPEC §4.1): id itself, or
+// inChain reports whether target is in chain(id) (docs/model.md#chains-and-tenants): id itself, or
 // an ancestor of id no higher than id's nearest define scope. It costs
 // O(log depth) reads; the chain is never listed.
 func (v *view) inChain(id, target string) bool {
@@ -271,7 +271,7 @@ func (v *view) chainText(id string) string {
 }
 
 // typeKeyVisible reports whether a resource type with the given key is
-// defined in chain(id) (SPEC §4.1). It either walks the chain (one read per
+// defined in chain(id) (docs/model.md#chains-and-tenants). It either walks the chain (one read per
 // scope) or tests each resource type of that key for membership of the
 // chain (O(log depth) reads each), whichever is shorter: its cost is
 // O(min(length of chain(id), number of types with the key) · log depth).

@@ -9,7 +9,7 @@ import (
 type LinkType string
 
 // Link types. A share or alias link makes the scope a home of the resource;
-// a mirror link does so for read actions only (SPEC §4.1).
+// a mirror link does so for read actions only (docs/model.md#resource-scope-links).
 const (
 	LinkShare  LinkType = "share"
 	LinkAlias  LinkType = "alias"

@@ -43,7 +43,7 @@ func (p EffectivePermission) Unconditional() bool {
 }
 
 // ListEffectivePermissions lists the permissions subjectID holds in scopeID
-// through its roles (SPEC §4.2 step 3): the roles of its memberships at the
+// through its roles (docs/decisions.md#step-3-roles): the roles of its memberships at the
 // scope or above it (up to the nearest define scope), less those switched
 // off by role overrides, and their permissions, less those switched off by
 // permission or role-permission overrides, all read along the scope's
@@ -196,7 +196,7 @@ type ResourcePage struct {
 }
 
 // ListAllowedSubjects lists the subjects for which Evaluate would allow
-// in.Action on in.Resource in in.ScopeID (SPEC §4.5): through roles,
+// in.Action on in.Resource in in.ScopeID (docs/lookups.md#exact-answers): through roles,
 // resource and collection policies, cascades and links, with overrides and
 // conditions applied. The answer is exact: every subject listed is
 // allowed, and every allowed subject is listed, because each candidate is
@@ -291,7 +291,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 
 // ListAllowedResources lists the resources of in.ResourceType for which
 // Evaluate would allow in.Action to in.Actor (on behalf of in.OnBehalfOf,
-// when set) in in.ScopeID (SPEC §4.5). The answer is exact: each candidate
+// when set) in in.ScopeID (docs/lookups.md#exact-answers). The answer is exact: each candidate
 // is decided by the algorithm Evaluate runs, on one snapshot of the store.
 //
 // The candidates are the resources of the type with a home (owning scope or
@@ -622,8 +622,8 @@ func (e *evaluation) typesNamed(name string) []handle {
 	return slices.DeleteFunc(slices.Clone(list), func(h handle) bool { return nodeAt[gResType](g, h) == nil })
 }
 
-// lineScopes returns the scopes on the line of the request scope (SPEC
-// §4.1): chain(S), and the scopes below S whose chain reaches S.
+// lineScopes returns the scopes on the line of the request scope
+// (docs/decisions.md#homes-and-lines): chain(S), and the scopes below S whose chain reaches S.
 func lineScopes(g *graph, e *evaluation) []handle {
 	out := slices.Clone(e.chain)
 	for i, queue := 0, []handle{e.scope.h}; i < len(queue); i++ {

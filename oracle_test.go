@@ -14,7 +14,7 @@ import (
 )
 
 // This file holds the reference oracle: an evaluator written straight from
-// SPEC §4 over the Batch that built a model, with no index, cache or graph,
+// decision rules (docs/decisions.md) over the Batch that built a model, with no index, cache or graph,
 // and a generator of random models it is compared with. Conditions and
 // match definitions come from small families whose meaning the oracle
 // computes in plain Go.
@@ -97,7 +97,7 @@ func (o *oracle) define(id string) bool {
 	return false
 }
 
-// chain is SPEC's chain(S); ancestors ignores define.
+// chain is chain(S) (docs/model.md#chains-and-tenants); ancestors ignores define.
 func (o *oracle) chain(id string) []string {
 	var out []string
 	for s := id; s != ""; s = o.scope(s).ParentScopeID {
@@ -269,7 +269,7 @@ func (o *oracle) resolve(q oracleRequest) (resID, typeKey, pattern string, err e
 	return "", typeKey, ref.ResourcePattern, nil
 }
 
-// decide returns what SPEC §4 says about q, whose resource must resolve.
+// decide returns what the decision rules say about q, whose resource must resolve.
 func (o *oracle) decide(q oracleRequest) (bool, authz.DecidedBy) {
 	allowed, by, err := o.answer(q)
 	if err != nil {
@@ -278,7 +278,7 @@ func (o *oracle) decide(q oracleRequest) (bool, authz.DecidedBy) {
 	return allowed, by
 }
 
-// answer returns what SPEC §4 says about q, or the error Evaluate must
+// answer returns what the decision rules say about q, or the error Evaluate must
 // return for it.
 func (o *oracle) answer(q oracleRequest) (bool, authz.DecidedBy, error) {
 	resID, typeKey, pattern, err := o.resolve(q)

@@ -36,7 +36,7 @@ type ScopeOverride struct {
 	PermissionID string        `json:"permissionId,omitempty"`
 	State        OverrideState `json:"state"`
 	// Condition, for role_permission overrides only, must also hold for the
-	// grant to apply (SPEC §4.2).
+	// grant to apply (docs/model.md#overrides).
 	Condition json.RawMessage `json:"condition,omitempty"`
 }
 

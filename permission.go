@@ -18,7 +18,7 @@ type Permission struct {
 	Label           string `json:"label,omitempty"`
 	Description     string `json:"description,omitempty"`
 	// Logic is a JSON Logic condition that must hold for the permission to
-	// grant (SPEC §4.3).
+	// grant (docs/conditions.md).
 	Logic json.RawMessage `json:"logic,omitempty"`
 }
 
@@ -78,7 +78,7 @@ func buildPermission(b *builder, it *item, in *PermissionInput) {
 // CreatePermissions creates permissions in one atomic batch. Each
 // permission's key must be unique in its scope (in the batch and in the
 // store), and a resource type whose key is its resourceType must be visible
-// at its scope (defined in the chain of the scope, SPEC §4.1), otherwise
+// at its scope (defined in the chain of the scope, docs/model.md#chains-and-tenants), otherwise
 // ErrNotAllowed.
 func (c *Client) CreatePermissions(ctx context.Context, in []PermissionInput) ([]Permission, error) {
 	return createMany(ctx, c, "create permissions", &Batch{Permissions: in}, func(r *BatchResult) []Permission { return r.Permissions })

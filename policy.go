@@ -36,7 +36,7 @@ type PolicyTarget struct {
 }
 
 // ResourcePolicy allows or denies actions on a resource or a collection,
-// before roles are considered (SPEC §4.2 step 1).
+// before roles are considered (docs/decisions.md#step-1-resource-policies).
 type ResourcePolicy struct {
 	ID          string       `json:"id"`
 	ScopeID     string       `json:"scopeId"`

@@ -845,7 +845,7 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 			pol("scope_api", collection("coll_archived")),
 			pol("scope_eng", collection("coll_archived")),
 		}))
-		// Policies cross define boundaries (SPEC §4.2): a platform scope
+		// Policies cross define boundaries (docs/decisions.md#step-1-resource-policies): a platform scope
 		// above the scope_acme tenant may target a resource of the tenant.
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes:     []authz.ScopeTypeInput{{ID: "type_platform", Name: "Platform"}},
@@ -1015,7 +1015,7 @@ func TestSeedResourcePolicies(t *testing.T) {
 			delete(g, "id")
 			delete(w, "id")
 			// The seed response shows no createdBy; ours records the actor
-			// (SPEC §1), "system" without one.
+			// (docs/model.md#identifiers-and-timestamps), "system" without one.
 			if _, seeded := w["createdBy"]; !seeded {
 				if g["createdBy"] != authz.SystemActor {
 					t.Errorf("policy %d: got createdBy %v; want %q", i, g["createdBy"], authz.SystemActor)

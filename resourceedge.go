@@ -17,7 +17,7 @@ const (
 
 // ResourceEdge places a child resource under a parent (a document in a
 // folder). With cascade inherit, what is allowed on the parent is allowed on
-// the child (SPEC §4.2 step 2). The resource graph is a DAG.
+// the child (docs/decisions.md#step-2-the-resource-hierarchy). The resource graph is a DAG.
 type ResourceEdge struct {
 	ID               string  `json:"id"`
 	ParentResourceID string  `json:"parentResourceId"`

@@ -18,7 +18,7 @@ const (
 type ScopeTypeConfig struct {
 	// PermissionMode is inherit (the default) or define. A scope whose type
 	// is define inherits nothing from above it: it ends every chain
-	// (SPEC §4.1), which is what isolates tenants.
+	// (docs/model.md#chains-and-tenants), which is what isolates tenants.
 	PermissionMode PermissionMode `json:"permissionMode"`
 }
 

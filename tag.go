@@ -24,7 +24,7 @@ type Tag struct {
 // unique per group) and Label are required. ScopeID defaults to the group's
 // scope; when set, it must be a scope where the group is visible: the
 // group's scope or a scope below it, down to the next define scope (the
-// group's scope is in chain(ScopeID), SPEC §4.1), otherwise ErrNotAllowed.
+// group's scope is in chain(ScopeID), docs/model.md#chains-and-tenants), otherwise ErrNotAllowed.
 // The group must not be locked, unless the same batch creates it.
 type TagInput struct {
 	ID         string `json:"id,omitempty"`

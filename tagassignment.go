@@ -22,8 +22,8 @@ type TagAssignment struct {
 // TagAssignmentInput creates a TagAssignment. Every field but ID is
 // required; TargetType is resource, subject, role or permission and TargetID
 // must name an object of that type. The assignment is unique per (tag,
-// target, scope), a binding of the tag's group must cover the target (SPEC
-// §2.1) and the group's MaxAppliedPerTarget must not be exceeded.
+// target, scope), a binding of the tag's group must cover the target
+// (docs/model.md#tags-tag-groups-and-bindings) and the group's MaxAppliedPerTarget must not be exceeded.
 type TagAssignmentInput struct {
 	ID         string    `json:"id,omitempty"`
 	TagID      string    `json:"tagId"`
@@ -70,7 +70,7 @@ func buildTagAssignment(b *builder, it *item, in *TagAssignmentInput) {
 	it.check = func(v *view) { checkTagAssignment(v, it, a) }
 }
 
-// checkTagAssignment enforces the binding rule (SPEC §2.1) and the group's
+// checkTagAssignment enforces the binding rule (docs/model.md#tags-tag-groups-and-bindings) and the group's
 // maxAppliedPerTarget on a new assignment.
 func checkTagAssignment(v *view, it *item, a *TagAssignment) {
 	t := get[Tag](v, tagKind, a.TagID)

@@ -38,7 +38,7 @@ func modelKind(t ModelType) *kindSpec {
 }
 
 // TagBinding allows the tags of a group to be assigned to objects of a model
-// type: all of them (ModelID nil) or one (SPEC §2.1). A binding of model type
+// type: all of them (ModelID nil) or one (docs/model.md#tags-tag-groups-and-bindings). A binding of model type
 // resource_type allows them on resources: on every resource (ModelID nil) or
 // on the resources of one type.
 type TagBinding struct {
@@ -145,7 +145,7 @@ func (c *Client) DeleteTagBinding(ctx context.Context, id string) error {
 type bindingSet map[[2]string]bool
 
 // bindingCovers reports whether a binding of group groupID allows the
-// assignment a (SPEC §2.1). The group's bindings are read once per write.
+// assignment a (docs/model.md#tags-tag-groups-and-bindings). The group's bindings are read once per write.
 func bindingCovers(v *view, groupID string, a *TagAssignment) bool {
 	set, ok := v.bindings[groupID]
 	if !ok {

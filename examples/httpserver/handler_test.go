@@ -120,7 +120,7 @@ func normalize(t *testing.T, req, want, got []any) {
 			delete(g, k)
 		}
 		if _, inSeed := w["createdBy"]; !inSeed && g["createdBy"] != nil {
-			// The policy seed omits createdBy; SPEC §1 has us report it.
+			// The policy seed omits createdBy; we report it (docs/model.md#identifiers-and-timestamps).
 			if g["createdBy"] != "subject_admin" {
 				t.Errorf("item %d: got createdBy %v; want subject_admin", i, g["createdBy"])
 			}
