@@ -591,7 +591,7 @@ func randomModel(r *rand.Rand) authz.Batch {
 		}
 		return nil
 	}
-	var allScopes, roles, perms, types []string
+	var allScopes, types []string
 	for _, s := range bt.Scopes {
 		allScopes = append(allScopes, s.ID)
 	}
@@ -632,13 +632,11 @@ func randomModel(r *rand.Rand) authz.Batch {
 			bt.Permissions = append(bt.Permissions, authz.PermissionInput{ID: id, ScopeID: d, Action: pickFrom(r, []string{"read", "write", "list"}),
 				ResourceType: pickFrom(r, []string{"doc", "folder", "doc", "folder", "secret"}), ResourcePattern: pickFrom(r, oraclePatterns), Logic: cond(0.15)})
 			local = append(local, id)
-			perms = append(perms, id)
 			permsAt[d] = append(permsAt[d], id)
 		}
 		for k := range 1 + r.IntN(3) {
 			id := fmt.Sprintf("%s.r%d", d, k)
 			bt.Roles = append(bt.Roles, authz.RoleInput{ID: id, ScopeID: d, Name: id})
-			roles = append(roles, id)
 			rolesAt[d] = append(rolesAt[d], id)
 			for _, p := range local {
 				if r.IntN(2) == 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/scopegate/authz/boltstore"
 	"github.com/scopegate/authz/storage"
@@ -144,7 +145,7 @@ func TestOpenLockedFileTimesOut(t *testing.T) {
 				s2.Close()
 				t.Fatal("second Open of a locked file: got nil error; want a timeout")
 			}
-			if !errors.Is(err, bolt.ErrTimeout) || !strings.Contains(err.Error(), path) {
+			if !errors.Is(err, bolterrors.ErrTimeout) || !strings.Contains(err.Error(), path) {
 				t.Errorf("second Open: got %q; want bbolt's ErrTimeout with the path", err)
 			}
 			if took < tt.min || took > tt.max {
@@ -173,7 +174,7 @@ func TestPutTooLargeKey(t *testing.T) {
 		}
 		return tx.Put("t", strings.Repeat("k", bolt.MaxKeySize+1), []byte("v"))
 	})
-	if !errors.Is(err, bolt.ErrKeyTooLarge) || !strings.Contains(err.Error(), `table "t"`) {
+	if !errors.Is(err, bolterrors.ErrKeyTooLarge) || !strings.Contains(err.Error(), `table "t"`) {
 		t.Fatalf("Put of a too large key: got %v; want bbolt's ErrKeyTooLarge naming the table", err)
 	}
 	err = s.View(ctx, func(tx storage.Tx) error {

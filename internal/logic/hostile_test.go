@@ -1,6 +1,7 @@
 package logic
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -139,7 +140,7 @@ func TestHostileConditionsStayWithinBudget(t *testing.T) {
 	for range runs {
 		src := g.rule()
 		p := mustCompile(t, src)
-		b := NewBudget(nil, hostileLimit)
+		b := NewBudget(context.Background(), hostileLimit)
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
 		_, err := p.Eval(data, b)
@@ -172,7 +173,7 @@ func TestWorstCaseFromTheIssue(t *testing.T) {
 		`{"some":[{"var":"context.big"},{"in":[{"var":""},` + literalList(9000) + `]}]}`,
 		nestedSome(3000, 3000),
 	} {
-		b := NewBudget(nil, hostileLimit)
+		b := NewBudget(context.Background(), hostileLimit)
 		_, err := mustCompile(t, src).Eval(data, b)
 		if !errors.Is(err, ErrBudgetExceeded) {
 			t.Errorf("%.60s…: got %v; want ErrBudgetExceeded", src, err)
