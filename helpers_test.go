@@ -5,20 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
 // fixedNow is the clock of test clients: the timestamp of the seed responses.
-var fixedNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
+var fixedNow = authztest.Now
 
 // backend opens an empty store of one kind for a test.
 type backend struct {
@@ -26,44 +22,24 @@ type backend struct {
 	open func(t testing.TB) storage.Storage
 }
 
-var backends = []backend{
-	{"memstore", func(t testing.TB) storage.Storage {
-		s := memstore.New()
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"boltstore", func(t testing.TB) storage.Storage {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), &boltstore.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
+// backends lists authztest.Backends.
+var backends = func() []backend {
+	var out []backend
+	for _, b := range authztest.Backends {
+		out = append(out, backend{b.Name, b.Open})
+	}
+	return out
+}()
 
 // testOptions returns options with a deterministic clock and id generator:
 // ids are prefix_0001, prefix_0002, … per client.
-func testOptions() *authz.Options {
-	var n atomic.Int64
-	return &authz.Options{
-		Now:   func() time.Time { return fixedNow },
-		NewID: func(prefix string) string { return fmt.Sprintf("%s_%04d", prefix, n.Add(1)) },
-	}
-}
+func testOptions() *authz.Options { return authztest.Options() }
 
-// eachBackend runs fn as a subtest against a fresh client on every backend.
+// eachBackend runs fn as a subtest against a fresh client on every backend;
+// the store must pass Client.Check when the subtest ends.
 func eachBackend(t *testing.T, fn func(t *testing.T, c *authz.Client)) {
 	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			c, err := authz.New(b.open(t), testOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
-			fn(t, c)
-		})
-	}
+	authztest.Each(t, fn)
 }
 
 // must returns v, and panics on err, which fails the running test with the
