@@ -8,8 +8,7 @@ import (
 	"testing"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -65,9 +64,7 @@ func FuzzApply(f *testing.F) {
 		if json.Unmarshal(data, &b) != nil {
 			return
 		}
-		store := memstore.New()
-		defer store.Close()
-		c, err := authz.New(store, testOptions())
+		c, err := authz.New(authztest.Memstore(t), testOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,12 +102,7 @@ func FuzzApply(f *testing.F) {
 // each, in batches of 1,000, on each backend (boltstore with fsync on).
 func BenchmarkCreateScopes(b *testing.B) {
 	synced := backend{"boltstore-fsync", func(t testing.TB) storage.Storage {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return authztest.OpenBolt(t, filepath.Join(t.TempDir(), "authz.bolt"), nil)
 	}}
 	for _, be := range []backend{backends[0], synced} {
 		b.Run(be.name, func(b *testing.B) {

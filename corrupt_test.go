@@ -9,6 +9,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // TestDamagedBoltFile loads a model into a bolt file, then truncates it or
@@ -18,10 +19,7 @@ import (
 func TestDamagedBoltFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bolt")
-	s, err := boltstore.Open(good, &boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := authztest.OpenBolt(t, good, &boltstore.Options{NoSync: true})
 	c := must(authz.New(s, nil))
 	benchModel(t, c)
 	if err := s.Close(); err != nil {

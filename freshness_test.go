@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -231,7 +231,7 @@ func TestNoStaleDecisions(t *testing.T) {
 // TestGraphFollowsLongGaps makes more writes than the change log keeps
 // between two evaluations, so the Client must rebuild rather than patch.
 func TestGraphFollowsLongGaps(t *testing.T) {
-	store := storage.Storage(memstore.New())
+	store := storage.Storage(authztest.Memstore(t))
 	a := must(authz.New(store, testOptions()))
 	benchModel(t, a)
 	reqs := freshnessRequests()[:200]

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // Property tests of invariants that hold for every model, checked on the
@@ -57,7 +57,7 @@ func decideAll(t *testing.T, c *authz.Client, reqs []authz.EvaluateInput) []auth
 func newRandomModel(t *testing.T, m int) (*authz.Client, authz.Batch) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m), 4242))
-	c := must(authz.New(memstore.New(), testOptions()))
+	c := must(authz.New(authztest.Memstore(t), testOptions()))
 	return c, applyPruned(t, c, randomModel(r))
 }
 

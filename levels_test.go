@@ -16,7 +16,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -285,16 +285,11 @@ func openSchema1(t *testing.T, be backend) storage.Storage {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bolt, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
+	bolt := authztest.OpenBolt(t, path, &boltstore.Options{NoSync: true})
 	if be.name == "boltstore" {
 		return bolt
 	}
-	mem := memstore.New()
-	t.Cleanup(func() { mem.Close() })
+	mem := authztest.Memstore(t)
 	err = bolt.View(ctx, func(from storage.Tx) error {
 		return mem.Update(ctx, func(to storage.Tx) error {
 			for _, table := range schema1Tables {
