@@ -13,6 +13,7 @@ import (
 )
 
 func TestBatchTooLarge(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
@@ -30,6 +31,7 @@ func TestBatchTooLarge(t *testing.T) {
 }
 
 func TestApplyIsAtomic(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		rev := must(c.Revision(ctx))

@@ -219,6 +219,7 @@ func (m *hostileModel) context() map[string]any {
 // and grants behind such conditions and patterns, and context values that
 // read as logic are all in the generated models.
 func TestHostileModelsStayWithinBudget(t *testing.T) {
+	t.Parallel()
 	models := 40
 	if testing.Short() {
 		models = 10
@@ -367,6 +368,7 @@ func worstContext() map[string]any {
 // spends at most the budget on each. Without a budget the same cases run
 // to their end.
 func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, rec := budgetClient(t, be, 0)
@@ -437,6 +439,7 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 // over literal arrays (177 bytes) is refused when written, naming the
 // quantifier, whatever the data it would see.
 func TestNestedQuantifiersOverLiteralsAreRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		worstCaseModel(t, c, 0)
 		l := literals(25)
@@ -514,6 +517,7 @@ func BenchmarkEvaluateWorstCase(b *testing.B) {
 // evaluation checks it as it goes (every logic.CheckInterval operations,
 // between charges).
 func TestCancellationStopsAnUnboundedCondition(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, rec := budgetClient(t, be, -1)

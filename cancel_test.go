@@ -61,6 +61,7 @@ func cancelModel(t *testing.T, c *authz.Client) {
 // context.Canceled with a denial (an empty page), and do at most a couple
 // of steps more once the cancellation is seen.
 func TestCancelledEvaluationStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		cancelModel(t, c)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d31"},
@@ -107,6 +108,7 @@ func TestCancelledEvaluationStopsAtOnce(t *testing.T) {
 // TestDeadlineBeforeEvaluate: a ctx already past its deadline gets no
 // decision, even from the decision cache.
 func TestDeadlineBeforeEvaluate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		cancelModel(t, c)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d00"}}

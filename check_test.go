@@ -10,6 +10,7 @@ import (
 )
 
 func TestCheckConsistentStore(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := be.open(t)
@@ -36,6 +37,7 @@ func TestCheckConsistentStore(t *testing.T) {
 // TestCheckFindsCorruption damages a consistent store in one way per case,
 // behind the Client's back, and requires Check to name the damage.
 func TestCheckFindsCorruption(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		damage func(tx storage.Tx) error

@@ -18,6 +18,7 @@ import (
 // the action and the scope), for subjects and resources with and without
 // tags, with resource tags included or not, and for the type-level data.
 func TestFastCondSeesConditionData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, err := New(memstore.New(), nil)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // step must end in a clear error or a working, consistent store: never a
 // panic.
 func TestDamagedBoltFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bolt")
 	s := authztest.OpenBolt(t, good, &boltstore.Options{NoSync: true})

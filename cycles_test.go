@@ -221,6 +221,7 @@ func quotePath(path []string) string {
 // TestResourceEdgeCyclesMatchReference compares the verdict and messages of
 // random batches of resource edges with the reference.
 func TestResourceEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(1, uint64(len(t.Name()))))
@@ -288,6 +289,7 @@ func TestResourceEdgeCyclesMatchReference(t *testing.T) {
 // TestScopeTypeEdgeCyclesMatchReference compares the verdict and messages of
 // random batches of scope type edges with the reference.
 func TestScopeTypeEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(2, uint64(len(t.Name()))))
@@ -359,6 +361,7 @@ func TestScopeTypeEdgeCyclesMatchReference(t *testing.T) {
 // checked, which is what a batch of mistaken type edges looks like. The
 // scope edges' errors are compared; the type edges' are not.
 func TestScopeEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	const types = 6
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	for _, be := range backends {
@@ -537,6 +540,7 @@ func TestScopeEdgeCyclesMatchReference(t *testing.T) {
 // of them (the bound that keeps the reports from costing the square of the
 // batch) and stores nothing.
 func TestCycleErrorsBounded(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		const pairs = 150
 		in := authz.Batch{

@@ -10,6 +10,7 @@ import (
 // writes that change its answer: the cache must never answer with the
 // decision of an earlier revision.
 func TestDecisionCacheFollowsWrites(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}

@@ -122,6 +122,7 @@ func wantExplanation(t *testing.T, d authz.Decision, parts ...string) {
 }
 
 func TestEvaluateRolesFlowDown(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -140,6 +141,7 @@ func TestEvaluateRolesFlowDown(t *testing.T) {
 }
 
 func TestEvaluateRolesNeverFlowUp(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "backend", "viewer")
@@ -155,6 +157,7 @@ func TestEvaluateRolesNeverFlowUp(t *testing.T) {
 }
 
 func TestEvaluateDefineBoundaryIsolatesTenants(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "mallory", "globex", "g_viewer")
@@ -172,6 +175,7 @@ func TestEvaluateDefineBoundaryIsolatesTenants(t *testing.T) {
 }
 
 func TestEvaluateResourceNotReachableFromUnrelatedScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -183,6 +187,7 @@ func TestEvaluateResourceNotReachableFromUnrelatedScope(t *testing.T) {
 }
 
 func TestEvaluateOverrides(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer", "editor")
@@ -211,6 +216,7 @@ func TestEvaluateOverrides(t *testing.T) {
 }
 
 func TestEvaluatePermissionAndRolePermissionOverrides(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer", "editor")
@@ -229,6 +235,7 @@ func TestEvaluatePermissionAndRolePermissionOverrides(t *testing.T) {
 }
 
 func TestEvaluateOverridesNeverGrant(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "api") // a membership without roles
@@ -244,6 +251,7 @@ func TestEvaluateOverridesNeverGrant(t *testing.T) {
 }
 
 func TestEvaluateConditions(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -288,6 +296,7 @@ func TestEvaluateConditions(t *testing.T) {
 }
 
 func TestEvaluateOverrideCondition(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "editor")
@@ -305,6 +314,7 @@ func TestEvaluateOverrideCondition(t *testing.T) {
 }
 
 func TestEvaluateLenientJSONLogicNeverGrants(t *testing.T) {
+	t.Parallel()
 	for _, logic := range []string{
 		`{"<":[{"var":"subject.meta.risk"},50]}`,                     // missing < number
 		`{"==":[{"var":"subject.meta.a"},{"var":"subject.meta.b"}]}`, // null == null
@@ -327,6 +337,7 @@ func TestEvaluateLenientJSONLogicNeverGrants(t *testing.T) {
 }
 
 func TestEvaluateMalformedConditionRejectedAtWrite(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		_, err := c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "acme", Action: "x", ResourceType: "document", Logic: json.RawMessage(`{"regex":["a","b"]}`)})
@@ -338,6 +349,7 @@ func TestEvaluateMalformedConditionRejectedAtWrite(t *testing.T) {
 }
 
 func TestEvaluatePatterns(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "acme", "owner_editor", "reporter")
@@ -362,6 +374,7 @@ func TestEvaluatePatterns(t *testing.T) {
 }
 
 func TestEvaluateTypeLevel(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "eng", "viewer", "reporter")
@@ -380,6 +393,7 @@ func TestEvaluateTypeLevel(t *testing.T) {
 }
 
 func TestEvaluateLinks(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "backend", "editor")
@@ -404,6 +418,7 @@ func TestEvaluateLinks(t *testing.T) {
 }
 
 func TestEvaluateHierarchy(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -437,6 +452,7 @@ func TestEvaluateHierarchy(t *testing.T) {
 }
 
 func TestEvaluateHierarchyDepthLimit(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
@@ -459,6 +475,7 @@ func TestEvaluateHierarchyDepthLimit(t *testing.T) {
 }
 
 func TestEvaluatePolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "editor")
@@ -489,6 +506,7 @@ func TestEvaluatePolicies(t *testing.T) {
 }
 
 func TestEvaluatePolicyOrder(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.CreateCollection(ctx, authz.CollectionInput{ID: "coll_all_docs", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "All docs", MatchDefinition: json.RawMessage(`{}`)}))
@@ -518,6 +536,7 @@ func TestEvaluatePolicyOrder(t *testing.T) {
 }
 
 func TestEvaluatePlatformDenyCrossesDefineBoundary(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -532,6 +551,7 @@ func TestEvaluatePlatformDenyCrossesDefineBoundary(t *testing.T) {
 }
 
 func TestEvaluateDelegation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		onBehalf := func(actor, principal string) authz.Decision {
@@ -564,6 +584,7 @@ func TestEvaluateDelegation(t *testing.T) {
 }
 
 func TestEvaluateTagsInConditions(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -593,6 +614,7 @@ func TestEvaluateTagsInConditions(t *testing.T) {
 }
 
 func TestEvaluateUnknownObjects(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		for name, in := range map[string]authz.EvaluateInput{
@@ -629,6 +651,7 @@ func TestEvaluateUnknownObjects(t *testing.T) {
 }
 
 func TestEvaluateByExternalID(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -641,6 +664,7 @@ func TestEvaluateByExternalID(t *testing.T) {
 }
 
 func TestEvaluateExplainTrace(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -656,6 +680,7 @@ func TestEvaluateExplainTrace(t *testing.T) {
 }
 
 func TestEvaluateBatchAndFreshness(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := b.open(t)
@@ -679,6 +704,7 @@ func TestEvaluateBatchAndFreshness(t *testing.T) {
 }
 
 func TestCollectionMembership(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.CreateCollections(ctx, []authz.CollectionInput{
@@ -714,6 +740,7 @@ func TestCollectionMembership(t *testing.T) {
 // recycled, and a delegated request of EvaluateBatch once left its principal
 // behind for the next Evaluate.
 func TestEvaluateAfterDelegatedBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -733,6 +760,7 @@ func TestEvaluateAfterDelegatedBatch(t *testing.T) {
 // TestEvaluateDenialExplanations checks the sentence of each reason the
 // role step can give for skipping the only grant it found.
 func TestEvaluateDenialExplanations(t *testing.T) {
+	t.Parallel()
 	cond := json.RawMessage(`{"==":[{"var":"context.ticket"},"open"]}`)
 	for _, tc := range []struct {
 		name   string

@@ -82,6 +82,7 @@ func hashFile(t *testing.T, path string) [32]byte {
 // a store that has no schema version, for every table: New must refuse the
 // store with ErrSchemaVersion, name the table, and write nothing.
 func TestNewRefusesUnstampedData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, b := range storeBackends {
 		for _, table := range layoutTables() {
@@ -112,6 +113,7 @@ func TestNewRefusesUnstampedData(t *testing.T) {
 // it must refuse, writing nothing, a store stamped with another version or
 // unstamped with data in a layout table, and adopt every other one.
 func TestNewRandomStores(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("random seed %d", seed)
@@ -195,6 +197,7 @@ func TestNewRandomStores(t *testing.T) {
 // file is refused by boltstore.Open with every byte kept; a file of ours,
 // marked or written before the marker existed, reopens with its data.
 func TestBoltFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 

@@ -81,6 +81,7 @@ func lookupAnswers(t *testing.T, c *authz.Client) []string {
 // decide exactly as a new Client that reads the whole store, and answer
 // lookups as it does.
 func TestNoStaleDecisions(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := be.open(t)
@@ -231,6 +232,7 @@ func TestNoStaleDecisions(t *testing.T) {
 // TestGraphFollowsLongGaps makes more writes than the change log keeps
 // between two evaluations, so the Client must rebuild rather than patch.
 func TestGraphFollowsLongGaps(t *testing.T) {
+	t.Parallel()
 	store := storage.Storage(authztest.Memstore(t))
 	a := must(authz.New(store, testOptions()))
 	benchModel(t, a)

@@ -118,6 +118,7 @@ var idCases = []idCase{
 // TestIDCasesCoverEveryKind fails when a slice of Batch has no case in
 // idCases, so that a new kind cannot escape TestDotIDsRefused.
 func TestIDCasesCoverEveryKind(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, c := range idCases {
 		covered[c.kind] = true
@@ -136,6 +137,7 @@ func TestIDCasesCoverEveryKind(t *testing.T) {
 // on that id's field and stores nothing. "...", which a URL path can name,
 // is accepted in the same place.
 func TestDotIDsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range idCases {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
@@ -162,6 +164,7 @@ func TestDotIDsRefused(t *testing.T) {
 // TestDotIDSingleForm checks the error of a typed create method: it names
 // the id field and matches ErrInvalid.
 func TestDotIDSingleForm(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		_, err := c.CreateScopeType(ctx, authz.ScopeTypeInput{ID: "..", Name: "Up"})
 		var ie *authz.ItemError

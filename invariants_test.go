@@ -149,6 +149,7 @@ func (q tenantQuestions) answers(c *authz.Client) []string {
 // same, answers and errors alike. Objects of O0 shared into O1 are left
 // alone: their owner's policies decide for them in O1 on purpose.
 func TestInvariantTenantIsolation(t *testing.T) {
+	t.Parallel()
 	checked := 0
 	for m := range invariantModels {
 		c, bt := newRandomModel(t, m)
@@ -283,6 +284,7 @@ func collidingAdditions(c *authz.Client, bt authz.Batch, o *oracle, tenant strin
 // role-permissions one at a time and adds disabled overrides: no denial may
 // become an allow.
 func TestInvariantRemovalNeverGrants(t *testing.T) {
+	t.Parallel()
 	checked := 0
 	for m := range invariantModels {
 		c, bt := newRandomModel(t, m)
@@ -336,6 +338,7 @@ func firstRole(bt authz.Batch) string {
 // TestInvariantBackendsAgree loads each random model into both backends and
 // requires identical decisions, explanations and matches included.
 func TestInvariantBackendsAgree(t *testing.T) {
+	t.Parallel()
 	for m := range invariantModels {
 		mem, bt := newRandomModel(t, m)
 		bolt := must(authz.New(backends[1].open(t), testOptions()))
@@ -356,6 +359,7 @@ func TestInvariantBackendsAgree(t *testing.T) {
 // asked at the owning scope, the same policy decides the same request asked
 // anywhere the resource is reachable from, through its links too.
 func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
+	t.Parallel()
 	checked, throughLinks := 0, 0
 	for m := range invariantModels {
 		c, bt := newRandomModel(t, m)

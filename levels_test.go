@@ -28,6 +28,7 @@ import (
 // role's scope in the chain of the membership's scope) with chain(S)
 // walked in the test's own copy of the tree.
 func TestScopeLevelsFollowTheTree(t *testing.T) {
+	t.Parallel()
 	const types = 10
 	steps := envCount(t, "AUTHZ_LEVEL_STEPS", 120)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
@@ -206,6 +207,7 @@ func TestScopeLevelsFollowTheTree(t *testing.T) {
 // stored tree of its own, under another tree and back, and requires the
 // levels to follow (Check) and the chain rule to see the new ancestors.
 func TestAttachAndDetachDeepSubtrees(t *testing.T) {
+	t.Parallel()
 	const depth = 1500
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		typeChain(t, c, depth+2)
@@ -312,6 +314,7 @@ func openSchema1(t *testing.T, be backend) storage.Storage {
 // store passes Check, and the writes that read chains and trees behave as
 // before the upgrade.
 func TestUpgradeFromSchema1(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := openSchema1(t, be)
@@ -366,6 +369,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 // under a scope by the batch, scopes created under it, and only the edges
 // that pass.
 func TestBatchChecksSeeTheTreeTheyMake(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}, {ID: "team", Name: "Team"}, {ID: "project", Name: "Project"}, {ID: "other", Name: "Other"}},

@@ -22,6 +22,7 @@ func deepMeta(n int) map[string]any {
 // TestLimits checks each size limit: the write fails with ErrInvalid naming
 // the field, and nothing is stored.
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a", authz.MaxTextLength+1)
 	cases := []struct {
 		name  string
@@ -79,6 +80,7 @@ func TestLimits(t *testing.T) {
 // Go caller can: NaN, infinities, deep nesting. Evaluate must answer, not
 // panic, and grant only where the condition (hour < 18) holds.
 func TestHostileEvaluateInput(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		benchModel(t, c)
 		deep := map[string]any{}

@@ -17,6 +17,7 @@ import (
 // key, a type-level request is allowed when the listing has an
 // unconditional "*" grant for them, and only when it has some "*" grant.
 func TestListEffectivePermissions(t *testing.T) {
+	t.Parallel()
 	checked := 0
 	for m := range 80 {
 		r := rand.New(rand.NewPCG(uint64(m), 777))
@@ -51,6 +52,7 @@ func TestListEffectivePermissions(t *testing.T) {
 }
 
 func TestListEffectivePermissionsErrors(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		_, err := c.ListEffectivePermissions(ctx, "nobody", "acme")
@@ -78,6 +80,7 @@ func TestListEffectivePermissionsErrors(t *testing.T) {
 // backends. Pages of random sizes are followed to the end; their
 // concatenation must be the brute-force answer, in id order.
 func TestLookupsEqualBruteForce(t *testing.T) {
+	t.Parallel()
 	models := envCount(t, "AUTHZ_LOOKUP_MODELS", 150)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -257,6 +260,7 @@ func followPages(t *testing.T, limit int, page func(after string) ([]string, str
 }
 
 func TestListAllowedSubjects(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -326,6 +330,7 @@ func TestListAllowedSubjects(t *testing.T) {
 }
 
 func TestListAllowedResources(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")

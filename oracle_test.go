@@ -801,6 +801,7 @@ func pruneBatch(bt authz.Batch, drop map[string]map[int]bool) authz.Batch {
 // random models, on both backends, on allowed and decidedBy. A failure
 // prints the model as one Apply batch and the request.
 func TestOracle(t *testing.T) {
+	t.Parallel()
 	models := envCount(t, "AUTHZ_ORACLE_MODELS", 150)
 	const requests = 60
 	compared := 0

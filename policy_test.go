@@ -117,6 +117,7 @@ func wantMessage(t *testing.T, err error, parts ...string) {
 // Roles.
 
 func TestRoleCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		got := must(c.CreateRoles(ctx, []authz.RoleInput{
@@ -161,6 +162,7 @@ func TestRoleCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestRoleValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		rev := must(c.Revision(ctx))
@@ -191,6 +193,7 @@ func TestRoleValidation(t *testing.T) {
 // Permissions.
 
 func TestPermissionCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		got := must(c.CreatePermissions(ctx, []authz.PermissionInput{
@@ -231,6 +234,7 @@ func TestPermissionCreateGetListDelete(t *testing.T) {
 }
 
 func TestPermissionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -252,6 +256,7 @@ func TestPermissionValidation(t *testing.T) {
 }
 
 func TestPermissionKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -276,6 +281,7 @@ func TestPermissionKeyUniquePerScope(t *testing.T) {
 }
 
 func TestPermissionResourceTypeMustBeInChain(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// Defined above (scope_acme) or at the scope itself: visible.
@@ -316,6 +322,7 @@ func TestPermissionResourceTypeMustBeInChain(t *testing.T) {
 // Role-permissions.
 
 func TestRolePermissionCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		cond := json.RawMessage(`{"==":[{"var":"subject.meta.level"},"senior"]}`)
@@ -351,6 +358,7 @@ func TestRolePermissionCreateGetListDelete(t *testing.T) {
 }
 
 func TestRolePermissionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateRolePermission(ctx, authz.RolePermissionInput{ID: "rp_stored", RoleID: "role_admin", PermissionID: "perm_read"}))
@@ -374,6 +382,7 @@ func TestRolePermissionValidation(t *testing.T) {
 }
 
 func TestRolePermissionPermissionMustBeInRoleChain(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// A role may use a permission defined at its scope or above it.
@@ -398,6 +407,7 @@ func TestRolePermissionPermissionMustBeInRoleChain(t *testing.T) {
 // Scope overrides.
 
 func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		cond := json.RawMessage(`{"==":[{"var":"context.onCall"},true]}`)
@@ -459,6 +469,7 @@ func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestScopeOverrideUpdateValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
@@ -490,6 +501,7 @@ func TestScopeOverrideUpdateValidation(t *testing.T) {
 }
 
 func TestScopeOverrideKindAndFieldRules(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -522,6 +534,7 @@ func TestScopeOverrideKindAndFieldRules(t *testing.T) {
 }
 
 func TestScopeOverrideVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// A role or permission can be overridden at its scope and below it.
@@ -546,6 +559,7 @@ func TestScopeOverrideVisibility(t *testing.T) {
 }
 
 func TestScopeOverrideUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		ov := authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled}
@@ -570,6 +584,7 @@ func TestScopeOverrideUnique(t *testing.T) {
 // Collections.
 
 func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		def := json.RawMessage(`{"fields":{"status":{"in":["draft","review"]}},"patterns":{"externalResourceId":"rfc-*"}}`)
@@ -626,6 +641,7 @@ func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestCollectionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -675,6 +691,7 @@ func TestCollectionValidation(t *testing.T) {
 // Resource policies.
 
 func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		subj := json.RawMessage(`{"==":[{"var":"subject.meta.department"},"finance"]}`)
@@ -745,6 +762,7 @@ func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourcePolicyValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -792,6 +810,7 @@ func TestResourcePolicyValidation(t *testing.T) {
 }
 
 func TestResourcePolicyUpdateValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		created := must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "pol_plan", ScopeID: "scope_api", Name: "Plan",
@@ -821,6 +840,7 @@ func TestResourcePolicyUpdateValidation(t *testing.T) {
 }
 
 func TestResourcePolicyTargetVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		pol := func(scope string, target authz.PolicyTarget) authz.ResourcePolicyInput {
@@ -884,6 +904,7 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 }
 
 func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// The policy comes first; the resource, the link that makes it
@@ -909,6 +930,7 @@ func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
 // Cascades.
 
 func TestDeleteRoleCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		m := must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m_jane_eng", SubjectID: "subject_jane", ScopeID: "scope_eng", RoleIDs: []string{"role_dev", "role_admin"}}))
@@ -944,6 +966,7 @@ func TestDeleteRoleCascades(t *testing.T) {
 }
 
 func TestDeletePermissionCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateRolePermissions(ctx, []authz.RolePermissionInput{
@@ -968,6 +991,7 @@ func TestDeletePermissionCascades(t *testing.T) {
 }
 
 func TestDeleteCollectionCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{
@@ -988,6 +1012,7 @@ func TestDeleteCollectionCascades(t *testing.T) {
 // JSON.
 
 func TestSeedResourcePolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes:    []authz.ScopeTypeInput{{ID: "type_org", Name: "Organization", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
@@ -1030,6 +1055,7 @@ func TestSeedResourcePolicies(t *testing.T) {
 }
 
 func TestResourcePolicyJSONOmitsZeroPriority(t *testing.T) {
+	t.Parallel()
 	p := authz.ResourcePolicy{ID: "p", ScopeID: "s", Name: "n", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "r"},
 		Actions: []string{"read"}, Effect: authz.EffectAllow, CreatedAt: authz.Time{Time: fixedNow}}
 	m := asJSON(t, p).(map[string]any)

@@ -71,6 +71,7 @@ func wantResIDs(t *testing.T, what string, got, want []string) {
 var rslIDPattern = regexp.MustCompile(`^rsl_[A-Za-z0-9_.:@|-]+$`)
 
 func TestSeedResourceScopeLinks(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResource(ctx, authz.ResourceInput{ID: "resource_lib_auth", ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "lib-auth"}))
@@ -102,6 +103,7 @@ func TestSeedResourceScopeLinks(t *testing.T) {
 }
 
 func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		actx := authz.WithActor(ctx, "subject_jane")
@@ -155,6 +157,7 @@ func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourceTypeValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateResourceTypes(ctx, []authz.ResourceTypeInput{
@@ -184,6 +187,7 @@ func TestResourceTypeValidation(t *testing.T) {
 }
 
 func TestResourceTypeKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateResourceTypes(ctx, []authz.ResourceTypeInput{
@@ -209,6 +213,7 @@ func TestResourceTypeKeyUniquePerScope(t *testing.T) {
 }
 
 func TestResourceCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		actx := authz.WithActor(ctx, "subject_jane")
@@ -277,6 +282,7 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourceValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResources(ctx, []authz.ResourceInput{
@@ -300,6 +306,7 @@ func TestResourceValidation(t *testing.T) {
 }
 
 func TestResourceTypeVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		// A type defined at the org is usable in a project below it, and a
@@ -334,6 +341,7 @@ func TestResourceTypeVisibility(t *testing.T) {
 }
 
 func TestResourceExternalIDUniquePerType(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResources(ctx, []authz.ResourceInput{
@@ -352,6 +360,7 @@ func TestResourceExternalIDUniquePerType(t *testing.T) {
 }
 
 func TestResourceMove(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		to := "scope_project_a"
@@ -386,6 +395,7 @@ func TestResourceMove(t *testing.T) {
 }
 
 func TestResourceMoveOntoLinkedScopeRemovesTheLink(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		links := must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -406,6 +416,7 @@ func TestResourceMoveOntoLinkedScopeRemovesTheLink(t *testing.T) {
 }
 
 func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		got := must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -460,6 +471,7 @@ func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourceEdgeValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -482,6 +494,7 @@ func TestResourceEdgeValidation(t *testing.T) {
 }
 
 func TestResourceEdgeUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -499,6 +512,7 @@ func TestResourceEdgeUnique(t *testing.T) {
 }
 
 func TestResourceEdgeCycleWithStoredEdges(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -518,6 +532,7 @@ func TestResourceEdgeCycleWithStoredEdges(t *testing.T) {
 }
 
 func TestResourceEdgeCycleInOneBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -552,6 +567,7 @@ func TestResourceEdgeCycleInOneBatch(t *testing.T) {
 }
 
 func TestResourceInBatchReferences(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		// Every reference points forward: the edges and links come before
@@ -588,6 +604,7 @@ func TestResourceInBatchReferences(t *testing.T) {
 }
 
 func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		got := must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -637,6 +654,7 @@ func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourceScopeLinkValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -660,6 +678,7 @@ func TestResourceScopeLinkValidation(t *testing.T) {
 }
 
 func TestResourceScopeLinkToOwnerRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_readme", ScopeID: "scope_api", LinkType: authz.LinkShare})
@@ -679,6 +698,7 @@ func TestResourceScopeLinkToOwnerRefused(t *testing.T) {
 }
 
 func TestResourceScopeLinkUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -696,6 +716,7 @@ func TestResourceScopeLinkUnique(t *testing.T) {
 }
 
 func TestDeleteResourceRemovesEdgesLinksAndPolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -728,6 +749,7 @@ func TestDeleteResourceRemovesEdgesLinksAndPolicies(t *testing.T) {
 }
 
 func TestDeleteResourceTypeWithResourcesRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		err := c.DeleteResourceType(ctx, "rt_folder")
@@ -746,6 +768,7 @@ func TestDeleteResourceTypeWithResourcesRefused(t *testing.T) {
 }
 
 func TestDeleteScopeOwningResources(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResources(ctx, []authz.ResourceInput{

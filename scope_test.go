@@ -41,6 +41,7 @@ func asJSON(t *testing.T, v any) any {
 }
 
 func TestSeedScopeTypes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		var in []authz.ScopeTypeInput
 		readSeed(t, "scope-types", "request", &in)
@@ -58,6 +59,7 @@ func TestSeedScopeTypes(t *testing.T) {
 }
 
 func TestSeedScopes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes: []authz.ScopeTypeInput{{ID: "type_env", Name: "Environment", Config: authz.ScopeTypeConfig{PermissionMode: "define"}},
@@ -97,6 +99,7 @@ func TestSeedScopes(t *testing.T) {
 }
 
 func TestScopeInBatchReferencesAnyOrder(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		// Every reference points forward: the child comes before its parent,
 		// the scope before its type, the membership's role before the scope.
@@ -124,6 +127,7 @@ func TestScopeInBatchReferencesAnyOrder(t *testing.T) {
 }
 
 func TestScopeErrors(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		rev := must(c.Revision(ctx))
@@ -160,6 +164,7 @@ func TestScopeErrors(t *testing.T) {
 }
 
 func TestScopeSingleFormError(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateScope(ctx, authz.ScopeInput{ID: "scope_backend", TypeID: "type_team", ParentScopeID: "scope_nope"})
@@ -175,6 +180,7 @@ func TestScopeSingleFormError(t *testing.T) {
 }
 
 func TestScopeDuplicateIDsInBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateScopes(ctx, []authz.ScopeInput{{ID: "scope_dup", TypeID: "type_org"}, {ID: "scope_dup", TypeID: "type_org"}})
@@ -186,6 +192,7 @@ func TestScopeDuplicateIDsInBatch(t *testing.T) {
 }
 
 func TestScopeCycles(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		// A cycle of parentScopeId references is refused. (With an acyclic
@@ -212,6 +219,7 @@ func TestScopeCycles(t *testing.T) {
 }
 
 func TestScopeReadsUpdatesAndPaging(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		name, ext := "Eng", "ext-eng"
@@ -251,6 +259,7 @@ func TestScopeReadsUpdatesAndPaging(t *testing.T) {
 }
 
 func TestScopeDeleteCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		m := must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_jane", ScopeID: "scope_api", RoleIDs: []string{"role_dev"}}))
@@ -300,6 +309,7 @@ func TestScopeDeleteCascades(t *testing.T) {
 }
 
 func TestNewRefusesUnknownSchemaVersion(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := b.open(t)

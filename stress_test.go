@@ -43,6 +43,7 @@ type stressToggle struct {
 // (less one, see below) and after it. Half of the questions are asked
 // through a lookup (is the subject, or the resource, in the list?).
 func TestStress(t *testing.T) {
+	t.Parallel()
 	d := stressDuration(t)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 // more tags of a limited group on a target (across scopes: stored ones plus
 // the earlier items accepted) than the limit is refused, naming the count.
 func TestTagAssignmentChecksMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_TAG_ROUNDS", 40)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(6, uint64(len(t.Name()))))

@@ -86,6 +86,7 @@ func wantNothingStored(t *testing.T, c *authz.Client, rev uint64) {
 }
 
 func TestSeedTagAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -125,6 +126,7 @@ func TestSeedTagAssignments(t *testing.T) {
 }
 
 func TestTagGroupCreateGetList(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		got := must(c.CreateTagGroups(authz.WithActor(ctx, "subject_jane"), []authz.TagGroupInput{
@@ -171,6 +173,7 @@ func TestTagGroupCreateGetList(t *testing.T) {
 }
 
 func TestTagGroupJSONNulls(t *testing.T) {
+	t.Parallel()
 	g := authz.TagGroup{ID: "tg", ScopeID: "s", Key: "k", Name: "N", Origin: authz.OriginUser}
 	b, err := json.Marshal(g)
 	if err != nil {
@@ -189,6 +192,7 @@ func TestTagGroupJSONNulls(t *testing.T) {
 }
 
 func TestTagGroupPatchJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		json string
 		want authz.Nullable[int]
@@ -219,6 +223,7 @@ func TestTagGroupPatchJSON(t *testing.T) {
 }
 
 func TestTagGroupValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		rev := must(c.Revision(ctx))
@@ -254,6 +259,7 @@ func TestTagGroupValidation(t *testing.T) {
 }
 
 func TestTagGroupKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		_, err := c.CreateTagGroups(ctx, []authz.TagGroupInput{
@@ -269,6 +275,7 @@ func TestTagGroupKeyUniquePerScope(t *testing.T) {
 }
 
 func TestTagIdentifierUniquePerGroup(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		_, err := c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "team", Name: "Team",
@@ -292,6 +299,7 @@ func TestTagIdentifierUniquePerGroup(t *testing.T) {
 }
 
 func TestTagGroupUpdate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		g := must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Departments"), Description: ptr("Who you work for"), MaxAppliedPerTarget: authz.NullableOf(2)}))
@@ -319,6 +327,7 @@ func TestTagGroupUpdate(t *testing.T) {
 }
 
 func TestTagCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		got := must(c.CreateTags(authz.WithActor(ctx, "subject_bob"), []authz.TagInput{
@@ -367,6 +376,7 @@ func TestTagCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestTagValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -393,6 +403,7 @@ func TestTagValidation(t *testing.T) {
 // whose scope is filled in from its group leaves no index or unique entry
 // behind once deleted.
 func TestTagDefaultScopeLeavesNoIndexEntries(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
@@ -416,6 +427,7 @@ func TestTagDefaultScopeLeavesNoIndexEntries(t *testing.T) {
 }
 
 func TestTagScopeMustSeeTheGroup(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		must(c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", ScopeID: "scope_eng", Identifier: "platform", Label: "Platform"}))
@@ -428,6 +440,7 @@ func TestTagScopeMustSeeTheGroup(t *testing.T) {
 }
 
 func TestTagBindingCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		got := must(c.CreateTagBindings(ctx, []authz.TagBindingInput{
@@ -468,6 +481,7 @@ func TestTagBindingCreateGetListDelete(t *testing.T) {
 }
 
 func TestTagBindingValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		rev := must(c.Revision(ctx))
@@ -493,6 +507,7 @@ func TestTagBindingValidation(t *testing.T) {
 }
 
 func TestTagAssignmentCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -557,6 +572,7 @@ func TestTagAssignmentCreateGetListDelete(t *testing.T) {
 }
 
 func TestTagAssignmentValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -586,6 +602,7 @@ func TestTagAssignmentValidation(t *testing.T) {
 }
 
 func TestTagAssignmentUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -603,6 +620,7 @@ func TestTagAssignmentUnique(t *testing.T) {
 }
 
 func TestTagAssignmentNeedsABinding(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		for _, tc := range []struct {
@@ -628,6 +646,7 @@ func TestTagAssignmentNeedsABinding(t *testing.T) {
 }
 
 func TestTagBindingOfOneModel(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "subject_jane")
@@ -645,6 +664,7 @@ func TestTagBindingOfOneModel(t *testing.T) {
 }
 
 func TestTagBindingOfResourceTypes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		// A binding of one resource type covers the resources of that type.
@@ -666,6 +686,7 @@ func TestTagBindingOfResourceTypes(t *testing.T) {
 }
 
 func TestTagBindingInTheSameBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		res := must(c.Apply(ctx, authz.Batch{
@@ -680,6 +701,7 @@ func TestTagBindingInTheSameBatch(t *testing.T) {
 }
 
 func TestTagMaxAppliedPerTargetInOneBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -703,6 +725,7 @@ func TestTagMaxAppliedPerTargetInOneBatch(t *testing.T) {
 }
 
 func TestTagMaxAppliedPerTargetAcrossBatchesAndScopes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -726,6 +749,7 @@ func TestTagMaxAppliedPerTargetAcrossBatchesAndScopes(t *testing.T) {
 }
 
 func TestTagMaxAppliedPerTargetUpdate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -753,6 +777,7 @@ func TestTagMaxAppliedPerTargetUpdate(t *testing.T) {
 }
 
 func TestTagGroupLockedRefusesChanges(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -784,6 +809,7 @@ func TestTagGroupLockedRefusesChanges(t *testing.T) {
 }
 
 func TestTagGroupLockedRefusesCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_globex", ScopeID: "scope_globex", Key: "region", Name: "Region", IsLocked: true,
@@ -806,6 +832,7 @@ func TestTagGroupLockedRefusesCascades(t *testing.T) {
 }
 
 func TestTagGroupLockedWithoutTagsCannotBeDeleted(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_empty", ScopeID: "scope_acme", Key: "empty", Name: "Empty", IsLocked: true}))
@@ -819,6 +846,7 @@ func TestTagGroupLockedWithoutTagsCannotBeDeleted(t *testing.T) {
 }
 
 func TestTagGroupUnlock(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(true)}))
@@ -835,6 +863,7 @@ func TestTagGroupUnlock(t *testing.T) {
 }
 
 func TestTagGroupCreatedLockedGetsItsBatchTags(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -852,6 +881,7 @@ func TestTagGroupCreatedLockedGetsItsBatchTags(t *testing.T) {
 }
 
 func TestTagGroupInlineTagsCountInBatchSize(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
@@ -871,6 +901,7 @@ func TestTagGroupInlineTagsCountInBatchSize(t *testing.T) {
 }
 
 func TestDeleteTagGroupCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		bd := tagBind(t, c, authz.ModelSubject, "")
@@ -904,6 +935,7 @@ func TestDeleteTagGroupCascades(t *testing.T) {
 }
 
 func TestDeleteTagRemovesItsAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -919,6 +951,7 @@ func TestDeleteTagRemovesItsAssignments(t *testing.T) {
 }
 
 func TestDeleteTagBindingKeepsAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		bd := tagBind(t, c, authz.ModelSubject, "")
@@ -931,6 +964,7 @@ func TestDeleteTagBindingKeepsAssignments(t *testing.T) {
 }
 
 func TestDeleteTargetsRemovesTagAssignmentsAndBindings(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")

@@ -64,6 +64,7 @@ func tenancyModel(t *testing.T, c *authz.Client) {
 // request is resolved among the types visible from the request scope, so
 // another tenant's type id cannot stand for a key of this tenant.
 func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tenancyModel(t, c)
 		ask := func(scope, action string, ref authz.ResourceRef) (authz.Decision, error) {
@@ -123,6 +124,7 @@ func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
 // policies of its own to it, and its other policies (borrowers') come only
 // after the owner's.
 func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
+	t.Parallel()
 	for _, link := range []authz.LinkType{authz.LinkShare, authz.LinkAlias, authz.LinkMirror} {
 		t.Run(string(link), func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
@@ -168,6 +170,7 @@ func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
 // owning team, then by those of the team it is linked into, whatever their
 // priorities.
 func TestBorrowerPoliciesComeAfterTheOwners(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tenancyModel(t, c)
 		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "a_plan", ScopeID: "A.t2", LinkType: authz.LinkShare}))

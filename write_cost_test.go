@@ -110,6 +110,7 @@ func typeChain(t testing.TB, c *authz.Client, n int) {
 // pointers find an ancestor in O(log depth) reads). Walking the chain would
 // cost thousands more.
 func TestWriteReadsIndependentOfDepth(t *testing.T) {
+	t.Parallel()
 	const depth, shallow = 2000, 100
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		typeChain(t, c, depth+1)
@@ -212,6 +213,7 @@ func TestWriteReadsIndependentOfDepth(t *testing.T) {
 // before, and requires the reads to grow linearly: at most 4.5 times as
 // many for 4n. A check walking the graph per edge costs 16 times as many.
 func TestBatchEdgeReadsLinear(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	kinds := []struct {
 		name  string
@@ -313,6 +315,7 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 // the group's tags on the target and finding a binding once per item cost
 // 16 times as many.
 func TestBatchTagAssignmentReadsLinear(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -356,6 +359,7 @@ func TestBatchTagAssignmentReadsLinear(t *testing.T) {
 // requires the same reads at both depths: an edge whose child has no child
 // lies on no cycle, and its check reads nothing above its parent.
 func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
+	t.Parallel()
 	const depth = 2000
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		must(c.Apply(ctx, authz.Batch{
@@ -413,6 +417,7 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 // last scope, and the refusal reads as much as at depth 10. Short chains
 // are named in full.
 func TestLongChainInMessages(t *testing.T) {
+	t.Parallel()
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		typeChain(t, c, 300)
 		applyInBatches(t, c, 300, func(bt *authz.Batch, i int) {
