@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
 )
@@ -123,9 +124,10 @@ func TestNewRandomStores(t *testing.T) {
 	// stamps here are the current version and versions New refuses.
 	current := strconv.Itoa(schemaVersion)
 	others := []string{"users", "sessions", "t", "meta2", "Scopes", "\x00", "ids\x00"}
+	stores := testsize.Count(t, "AUTHZ_FOREIGN_STORES", 100)
 	for _, b := range storeBackends {
 		var adopted, refused int
-		for i := range 100 {
+		for i := range stores {
 			s, path := b.open(t)
 			written := map[string]bool{}
 			dataInLayout := false

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -131,15 +130,9 @@ func bootstrap(t *testing.T, c *authz.Client) {
 }
 
 // envCount returns the positive number in the environment variable name, or
-// def when it is unset: the long runs of scripts/reliability.sh set them.
+// def when it is unset: the long runs of scripts/reliability.sh set them
+// (see testsize.Count).
 func envCount(t testing.TB, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a positive number", name, v)
-	}
-	return n
+	t.Helper()
+	return testsize.Count(t, name, def)
 }

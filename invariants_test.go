@@ -18,7 +18,12 @@ import (
 // Property tests of invariants that hold for every model, checked on the
 // random models of the oracle.
 
-const invariantModels = 60
+// invariantModels is how many random models each invariant is checked on:
+// AUTHZ_INVARIANT_MODELS, or 60.
+func invariantModels(t *testing.T) int {
+	t.Helper()
+	return envCount(t, "AUTHZ_INVARIANT_MODELS", 60)
+}
 
 // allRequests lists every (subject, scope, action, resource) of bt, with
 // the context that lets the context conditions hold.
@@ -151,7 +156,7 @@ func (q tenantQuestions) answers(c *authz.Client) []string {
 func TestInvariantTenantIsolation(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		o := &oracle{bt: bt}
 		if o.scope("O1") == nil || o.scope("O0") == nil {
@@ -286,7 +291,7 @@ func collidingAdditions(c *authz.Client, bt authz.Batch, o *oracle, tenant strin
 func TestInvariantRemovalNeverGrants(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		reqs := allRequests(bt)
 		var changes []func() error
@@ -339,7 +344,7 @@ func firstRole(bt authz.Batch) string {
 // requires identical decisions, explanations and matches included.
 func TestInvariantBackendsAgree(t *testing.T) {
 	t.Parallel()
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		mem, bt := newRandomModel(t, m)
 		bolt := must(authz.New(backends[1].open(t), testOptions()))
 		if _, err := bolt.Apply(ctx, bt); err != nil {
@@ -361,7 +366,7 @@ func TestInvariantBackendsAgree(t *testing.T) {
 func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
 	t.Parallel()
 	checked, throughLinks := 0, 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		if len(bt.Resources) == 0 {
 			continue

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,19 +12,14 @@ import (
 	"time"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/testsize"
 )
 
 // stressDuration is how long TestStress runs: AUTHZ_STRESS (a Go duration),
 // or 2s.
 func stressDuration(t *testing.T) time.Duration {
-	if v := os.Getenv("AUTHZ_STRESS"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			t.Fatalf("AUTHZ_STRESS=%q: want a positive duration", v)
-		}
-		return d
-	}
-	return 2 * time.Second
+	t.Helper()
+	return testsize.Duration(t, "AUTHZ_STRESS", 2*time.Second)
 }
 
 // stressToggle is an object a writer creates and deletes in turn; states

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/scopegate/authz/internal/testsize"
 )
 
 // hostileLimit is the budget of the hostile tests: the default budget of
@@ -131,9 +133,9 @@ func (g hostileGen) rule() string {
 func TestHostileConditionsStayWithinBudget(t *testing.T) {
 	data := hostileData()
 	g := hostileGen{rand.New(rand.NewPCG(14, 7))}
-	runs := 300
+	runs := testsize.Count(t, "AUTHZ_HOSTILE_CONDITIONS", 300)
 	if testing.Short() {
-		runs = 60
+		runs = min(runs, 60)
 	}
 	stopped := 0
 	var ms runtime.MemStats
