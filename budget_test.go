@@ -235,8 +235,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 				limit := []int64{300, 3000, 30000}[m.pick(3)]
 				bounded, brec := budgetClient(t, be, limit)
 				free, frec := budgetClient(t, be, -1)
-				must(bounded.Apply(ctx, m.batch))
-				must(free.Apply(ctx, m.batch))
+				must(bounded.Apply(ctx, m.batch))(t)
+				must(free.Apply(ctx, m.batch))(t)
 				for q := range 12 {
 					in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: []string{"read", "write"}[m.pick(2)],
 						Resource: &authz.ResourceRef{ResourceID: hostileResources[m.pick(len(hostileResources))].ID},
@@ -244,8 +244,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 					where := fmt.Sprintf("seed %d, request %d (%s %s, budget %d)", seed, q, in.Action, in.Resource.ResourceID, limit)
 					brec.reset()
 					frec.reset()
-					got := must(bounded.Evaluate(ctx, in))
-					want := must(free.Evaluate(ctx, in))
+					got := must(bounded.Evaluate(ctx, in))(t)
+					want := must(free.Evaluate(ctx, in))(t)
 					gotUsed, gotStop := brec.total()
 					wantUsed, wantStop := frec.total()
 					if wantStop != nil {
@@ -282,8 +282,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 				}
 				lin := authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", ResourceType: "doc", Context: m.context()}
 				brec.reset()
-				got := must(bounded.ListAllowedResources(ctx, lin))
-				want := must(free.ListAllowedResources(ctx, lin))
+				got := must(bounded.ListAllowedResources(ctx, lin))(t)
+				want := must(free.ListAllowedResources(ctx, lin))(t)
 				for _, u := range brec.used {
 					if u > limit {
 						t.Fatalf("seed %d lookup: a candidate counted %d operations; want at most %d", seed, u, limit)
@@ -346,7 +346,7 @@ func worstCaseModel(t *testing.T, c *authz.Client, resources int) {
 		`{"any":[` + strings.Repeat(`{"patterns":{"externalResourceId":"`+hostileGlob(2000)+`"}},`, 9) + `{"condition":{"==":[1,1]}}]}`)}}
 	b.ResourcePolicies = []authz.ResourcePolicyInput{{ID: "deny-scan", ScopeID: "acme", Name: "Deny", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "heavy"},
 		Actions: []string{"denied"}, Effect: authz.EffectDeny, ContextCondition: scan}}
-	must(c.Apply(ctx, b))
+	must(c.Apply(ctx, b))(t)
 }
 
 // worstContext is the caller's context of the worst cases: 100,000 numbers
@@ -400,7 +400,7 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 			}
 
 			rec.reset()
-			page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob", ResourceType: "doc", Context: cx}))
+			page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob", ResourceType: "doc", Context: cx}))(t)
 			if len(page.Resources) != 0 {
 				t.Errorf("lookup: got %d resources; want none", len(page.Resources))
 			}
@@ -413,22 +413,22 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 				}
 			}
 
-			if in := must(c.MatchesCollection(ctx, "heavy", "d000")); in {
+			if in := must(c.MatchesCollection(ctx, "heavy", "d000"))(t); in {
 				t.Errorf("MatchesCollection on a definition that runs out: got true; want false (failing closed)")
 			}
-			if rs := must(c.ListCollectionResources(ctx, "heavy", authz.Page{})); len(rs) != 0 {
+			if rs := must(c.ListCollectionResources(ctx, "heavy", authz.Page{}))(t); len(rs) != 0 {
 				t.Errorf("ListCollectionResources on a definition that runs out: got %d resources; want none", len(rs))
 			}
 
 			free, frec := budgetClient(t, be, -1)
 			worstCaseModel(t, free, 1)
 			d := must(free.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob",
-				Resource: &authz.ResourceRef{ResourceID: "d000"}}))
+				Resource: &authz.ResourceRef{ResourceID: "d000"}}))(t)
 			if used, stop := frec.total(); d.Allowed || stop != nil || used <= authz.DefaultMaxEvaluationCost {
 				t.Errorf("unbounded glob: got allowed=%v after %d operations, stop %v; want a denial after more than %d operations, not stopped",
 					d.Allowed, used, stop, authz.DefaultMaxEvaluationCost)
 			}
-			if in := must(free.MatchesCollection(ctx, "heavy", "d000")); !in {
+			if in := must(free.MatchesCollection(ctx, "heavy", "d000"))(t); !in {
 				t.Errorf("unbounded MatchesCollection: got false; want true (its last alternative holds)")
 			}
 		})

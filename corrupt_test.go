@@ -21,7 +21,7 @@ func TestDamagedBoltFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bolt")
 	s := authztest.OpenBolt(t, good, &boltstore.Options{NoSync: true})
-	c := must(authz.New(s, nil))
+	c := must(authz.New(s, nil))(t)
 	benchModel(t, c)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -88,8 +88,8 @@ func TestNoStaleDecisions(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := be.open(t)
-			a := must(authz.New(store, testOptions()))
-			b := must(authz.New(store, nil))
+			a := must(authz.New(store, testOptions()))(t)
+			b := must(authz.New(store, nil))(t)
 			benchModel(t, a)
 			all := freshnessRequests()
 			checks := 0
@@ -103,7 +103,7 @@ func TestNoStaleDecisions(t *testing.T) {
 				if err := a.Check(ctx); err != nil {
 					t.Fatalf("after %s: %v", step, err)
 				}
-				fresh := must(authz.New(store, nil))
+				fresh := must(authz.New(store, nil))(t)
 				want := decisions(t, fresh, reqs)
 				wantLookups := lookupAnswers(t, fresh)
 				for name, c := range map[string]*authz.Client{"a": a, "b": b} {
@@ -243,15 +243,15 @@ func TestNoStaleDecisions(t *testing.T) {
 func TestGraphFollowsLongGaps(t *testing.T) {
 	t.Parallel()
 	store := storage.Storage(authztest.Memstore(t))
-	a := must(authz.New(store, testOptions()))
+	a := must(authz.New(store, testOptions()))(t)
 	benchModel(t, a)
 	reqs := freshnessRequests()[:200]
 	decisions(t, a, reqs)
 	for i := range 300 {
-		must(a.CreateSubject(ctx, authz.SubjectInput{ID: fmt.Sprintf("s%03d", i), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("s%03d", i)}))
+		must(a.CreateSubject(ctx, authz.SubjectInput{ID: fmt.Sprintf("s%03d", i), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("s%03d", i)}))(t)
 	}
-	must(a.CreateMembership(ctx, authz.MembershipInput{SubjectID: "mallory", ScopeID: "acme", RoleIDs: []string{"editor"}}))
-	want := decisions(t, must(authz.New(store, nil)), reqs)
+	must(a.CreateMembership(ctx, authz.MembershipInput{SubjectID: "mallory", ScopeID: "acme", RoleIDs: []string{"editor"}}))(t)
+	want := decisions(t, must(authz.New(store, nil))(t), reqs)
 	if diff := cmp.Diff(want, decisions(t, a, reqs)); diff != "" {
 		t.Fatalf("after 301 writes: (-want +got):\n%s", diff)
 	}

@@ -41,13 +41,12 @@ func eachBackend(t *testing.T, fn func(t *testing.T, c *authz.Client)) {
 	authztest.Each(t, fn)
 }
 
-// must returns v, and panics on err, which fails the running test with the
-// error and its stack. (Go cannot pass t alongside a multi-value call.)
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(fmt.Sprintf("unexpected error: %v", err))
-	}
-	return v
+// must returns a function that returns v and fails the test (Fatal) if err
+// is not nil: must(c.Apply(ctx, b))(t). Go cannot pass t alongside a
+// multi-value call, hence the second call. Like t.Fatal, it must be called
+// from the test's goroutine.
+func must[T any](v T, err error) func(testing.TB) T {
+	return authztest.Must(v, err)
 }
 
 // wantErr fails unless err matches target (errors.Is).
@@ -126,7 +125,7 @@ func bootstrap(t *testing.T, c *authz.Client) {
 			{ID: "role_dev", ScopeID: "scope_eng", Name: "Developer"},
 			{ID: "role_globex", ScopeID: "scope_globex", Name: "Globex admin"},
 		},
-	}))
+	}))(t)
 }
 
 // envCount returns the positive number in the environment variable name, or

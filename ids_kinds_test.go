@@ -142,14 +142,14 @@ func TestDotIDsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
 				evalModel(t, c)
-				rev := must(c.Revision(ctx))
+				rev := must(c.Revision(ctx))(t)
 				for _, id := range []string{".", ".."} {
 					_, err := c.Apply(ctx, tc.batch(id))
 					be := wantItems(t, err, authz.ErrInvalid, "0 "+tc.field)
 					if it := be.Items[0]; it.Kind != tc.kind || !strings.Contains(it.Err.Error(), `"`+id+`"`) {
 						t.Errorf("id %q: got %v in %q; want an error in %q quoting the id", id, it, it.Kind, tc.kind)
 					}
-					if got := must(c.Revision(ctx)); got != rev {
+					if got := must(c.Revision(ctx))(t); got != rev {
 						t.Fatalf("id %q: revision got %d; want %d (nothing stored)", id, got, rev)
 					}
 				}

@@ -62,7 +62,7 @@ func decideAll(t *testing.T, c *authz.Client, reqs []authz.EvaluateInput) []auth
 func newRandomModel(t *testing.T, m int) (*authz.Client, authz.Batch) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m), 4242))
-	c := must(authz.New(authztest.Memstore(t), testOptions()))
+	c := must(authz.New(authztest.Memstore(t), testOptions()))(t)
 	return c, applyPruned(t, c, randomModel(r))
 }
 
@@ -301,7 +301,7 @@ func TestInvariantRemovalNeverGrants(t *testing.T) {
 		for _, rp := range bt.RolePermissions {
 			changes = append(changes, func() error { return c.DeleteRolePermission(ctx, rp.ID) })
 		}
-		for _, ra := range must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: firstRole(bt)})) {
+		for _, ra := range must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: firstRole(bt)}))(t) {
 			changes = append(changes, func() error { return c.DeleteRoleAssignment(ctx, ra.ID) })
 		}
 		for _, sc := range bt.Scopes {
@@ -346,7 +346,7 @@ func TestInvariantBackendsAgree(t *testing.T) {
 	t.Parallel()
 	for m := range invariantModels(t) {
 		mem, bt := newRandomModel(t, m)
-		bolt := must(authz.New(backends[1].open(t), testOptions()))
+		bolt := must(authz.New(backends[1].open(t), testOptions()))(t)
 		if _, err := bolt.Apply(ctx, bt); err != nil {
 			t.Fatalf("model %d: the batch memstore accepted is refused by boltstore: %v", m, err)
 		}
@@ -392,7 +392,7 @@ func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
 					for _, cx := range []map[string]any{{"hour": 9}, {"hour": 20}} {
 						in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: sub.ID}, ScopeID: res.ScopeID, Action: action,
 							Resource: &authz.ResourceRef{ResourceID: res.ID}, Context: cx}
-						atOwner := must(c.Evaluate(ctx, in))
+						atOwner := must(c.Evaluate(ctx, in))(t)
 						if atOwner.DecidedBy != authz.DecidedByPolicy || !slices.Contains(owners, policyScope[atOwner.PolicyID]) {
 							continue
 						}
@@ -401,7 +401,7 @@ func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
 								continue
 							}
 							in.ScopeID = sc.ID
-							d := must(c.Evaluate(ctx, in))
+							d := must(c.Evaluate(ctx, in))(t)
 							if d.Allowed != atOwner.Allowed || d.PolicyID != atOwner.PolicyID {
 								t.Fatalf("model %d: %s %s %s asked at %s: got allowed=%v by %s %s (%s); at the owning scope %s the owner's policy %s decides allowed=%v",
 									m, sub.ID, action, res.ID, sc.ID, d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation, res.ScopeID, atOwner.PolicyID, atOwner.Allowed)

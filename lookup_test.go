@@ -21,11 +21,11 @@ func TestListEffectivePermissions(t *testing.T) {
 	checked := 0
 	for m := range 80 {
 		r := rand.New(rand.NewPCG(uint64(m), 777))
-		c := must(authz.New(backends[m%2].open(t), testOptions()))
+		c := must(authz.New(backends[m%2].open(t), testOptions()))(t)
 		bt := applyPruned(t, c, randomModel(r))
 		for _, sub := range bt.Subjects {
 			for _, sc := range bt.Scopes {
-				eps := must(c.ListEffectivePermissions(ctx, sub.ID, sc.ID))
+				eps := must(c.ListEffectivePermissions(ctx, sub.ID, sc.ID))(t)
 				for _, action := range []string{"read", "write", "list"} {
 					for _, key := range []string{"doc", "folder"} {
 						var some, unconditional bool
@@ -37,7 +37,7 @@ func TestListEffectivePermissions(t *testing.T) {
 							}
 						}
 						d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: sub.ID}, ScopeID: sc.ID, Action: action,
-							Resource: &authz.ResourceRef{ResourceType: key}}))
+							Resource: &authz.ResourceRef{ResourceType: key}}))(t)
 						if unconditional && !d.Allowed || d.Allowed && !some {
 							t.Fatalf("model %d: %s in %s, %s on %s: listing has a grant: %v (unconditional: %v); Evaluate says allowed=%v (%s)\nlisting: %+v",
 								m, sub.ID, sc.ID, action, key, some, unconditional, d.Allowed, d.Explanation, eps)
@@ -60,9 +60,9 @@ func TestListEffectivePermissionsErrors(t *testing.T) {
 		_, err = c.ListEffectivePermissions(ctx, "alice", "nowhere")
 		wantErr(t, err, authz.ErrNotFound)
 		grant(t, c, "alice", "acme", "viewer", "editor")
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}))(t)
 		var got []string
-		for _, ep := range must(c.ListEffectivePermissions(ctx, "alice", "api")) {
+		for _, ep := range must(c.ListEffectivePermissions(ctx, "alice", "api"))(t) {
 			for _, g := range ep.Grants {
 				got = append(got, ep.Permission.ID+" via "+g.RoleID)
 			}
@@ -88,7 +88,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 			for m := range models {
 				r := rand.New(rand.NewPCG(uint64(m), 4242))
 				store := be.open(t)
-				c := must(authz.New(store, testOptions()))
+				c := must(authz.New(store, testOptions()))(t)
 				bt := applyPruned(t, c, randomModel(r))
 				if len(bt.Resources) == 0 {
 					continue
@@ -96,7 +96,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 				if m%2 == 1 {
 					// A new Client builds its graph from the whole store;
 					// the first one updated its graph with the batch.
-					c = must(authz.New(store, testOptions()))
+					c = must(authz.New(store, testOptions()))(t)
 				}
 				report := func(what string, in any, diff string) {
 					model, _ := json.Marshal(bt)
@@ -108,7 +108,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 				allowed := func(what string, ids []string, ask func(id string) authz.EvaluateInput) []string {
 					var out []string
 					for _, id := range ids {
-						if d := must(c.Evaluate(ctx, ask(id))); d.Allowed {
+						if d := must(c.Evaluate(ctx, ask(id)))(t); d.Allowed {
 							out = append(out, id)
 							stats[what+" allowed by "+string(d.DecidedBy)]++
 						}
@@ -211,7 +211,7 @@ func lookupSubjects(t *testing.T, c *authz.Client, in authz.LookupSubjectsInput)
 	t.Helper()
 	return followPages(t, in.Limit, func(after string) ([]string, string) {
 		in.After = after
-		p := must(c.ListAllowedSubjects(ctx, in))
+		p := must(c.ListAllowedSubjects(ctx, in))(t)
 		var ids []string
 		for _, s := range p.Subjects {
 			ids = append(ids, s.SubjectID)
@@ -225,7 +225,7 @@ func lookupResources(t *testing.T, c *authz.Client, in authz.LookupResourcesInpu
 	t.Helper()
 	return followPages(t, in.Limit, func(after string) ([]string, string) {
 		in.After = after
-		p := must(c.ListAllowedResources(ctx, in))
+		p := must(c.ListAllowedResources(ctx, in))(t)
 		var ids []string
 		for _, r := range p.Resources {
 			ids = append(ids, r.ResourceID)
@@ -266,7 +266,7 @@ func TestListAllowedSubjects(t *testing.T) {
 		grant(t, c, "alice", "acme", "viewer")
 		grant(t, c, "bob", "api", "editor")
 		must(c.CreateCollections(ctx, []authz.CollectionInput{{ID: "c_finance", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "internal, for finance",
-			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"},"condition":{"==":[{"var":"subject.meta.department"},"finance"]}}`)}}))
+			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"},"condition":{"==":[{"var":"subject.meta.department"},"finance"]}}`)}}))(t)
 		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{
 			{ID: "pol_share", ScopeID: "acme", Name: "share internal", Effect: authz.EffectAllow, Actions: []string{"share"},
 				Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "c_finance"}},
@@ -277,10 +277,10 @@ func TestListAllowedSubjects(t *testing.T) {
 			{ID: "pol_no_finance", ScopeID: "acme", Name: "finance does not purge", Effect: authz.EffectDeny, Actions: []string{"purge"}, Priority: 1,
 				SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.meta.department"},"finance"]}`),
 				Target:           authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_api"}},
-		}))
+		}))(t)
 		ids := func(in authz.LookupSubjectsInput) ([]string, string) {
 			t.Helper()
-			p := must(c.ListAllowedSubjects(ctx, in))
+			p := must(c.ListAllowedSubjects(ctx, in))(t)
 			var out []string
 			for _, s := range p.Subjects {
 				out = append(out, s.SubjectID)
@@ -335,10 +335,10 @@ func TestListAllowedResources(t *testing.T) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
 		grant(t, c, "bob", "api", "editor")
-		must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkMirror}}))
+		must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkMirror}}))(t)
 		ids := func(in authz.LookupResourcesInput) ([]string, string) {
 			t.Helper()
-			p := must(c.ListAllowedResources(ctx, in))
+			p := must(c.ListAllowedResources(ctx, in))(t)
 			var out []string
 			for _, r := range p.Resources {
 				out = append(out, r.ResourceID)

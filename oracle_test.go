@@ -810,7 +810,7 @@ func TestOracle(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			for m := range models {
 				r := rand.New(rand.NewPCG(uint64(m), 42))
-				c := must(authz.New(be.open(t), testOptions()))
+				c := must(authz.New(be.open(t), testOptions()))(t)
 				bt := applyPruned(t, c, randomModel(r))
 				o := &oracle{bt: bt, readActions: map[string]bool{"read": true, "list": true, "view": true}}
 				for range requests {

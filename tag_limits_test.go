@@ -84,7 +84,7 @@ func TestTagAssignmentChecksMatchReference(t *testing.T) {
 				}
 				covers[g] = func(x target) bool { return slices.ContainsFunc(binds, func(f func(target) bool) bool { return f(x) }) }
 			}
-			must(c.Apply(ctx, setup))
+			must(c.Apply(ctx, setup))(t)
 
 			type assign struct {
 				tag   string
@@ -103,7 +103,7 @@ func TestTagAssignmentChecksMatchReference(t *testing.T) {
 				if taken[a] || !covers[groupOf[a.tag]](a.x) || (limit[groupOf[a.tag]] > 0 && count[keyOf(a)] >= limit[groupOf[a.tag]]) {
 					continue
 				}
-				must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: a.tag, TargetType: a.x.typ, TargetID: a.x.id, ScopeID: a.scope}))
+				must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: a.tag, TargetType: a.x.typ, TargetID: a.x.id, ScopeID: a.scope}))(t)
 				taken[a] = true
 				count[keyOf(a)]++
 			}

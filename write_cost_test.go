@@ -127,14 +127,14 @@ func TestWriteReadsIndependentOfDepth(t *testing.T) {
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt_doc", ScopeID: "s0", Key: "doc", Name: "Doc"}},
 			Permissions:   []authz.PermissionInput{{ID: "p_top", ScopeID: "s0", Action: "read", ResourceType: "doc"}},
 			TagGroups:     []authz.TagGroupInput{{ID: "tg", ScopeID: "s0", Key: "env", Name: "Env"}},
-		}))
+		}))(t)
 		levels := []int{shallow, depth - 1}
 		for _, d := range levels {
 			x := fmt.Sprintf("s%d", d)
 			must(c.Apply(ctx, authz.Batch{
 				Memberships: []authz.MembershipInput{{ID: "m" + x, SubjectID: "u", ScopeID: x}},
 				Roles:       []authz.RoleInput{{ID: "role_" + x, ScopeID: x, Name: "Local"}},
-			}))
+			}))(t)
 		}
 		writes := []struct {
 			name  string
@@ -270,7 +270,7 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 					ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-				}))
+				}))(t)
 				applyInBatches(t, c, m+1, func(bt *authz.Batch, i int) {
 					bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("r%d", i), ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: fmt.Sprint(i)})
 				})
@@ -328,7 +328,7 @@ func TestBatchTagAssignmentReadsLinear(t *testing.T) {
 					ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:     []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					TagGroups:  []authz.TagGroupInput{{ID: "tg", ScopeID: "root", Key: "label", Name: "Label", MaxAppliedPerTarget: &limit}},
-				}))
+				}))(t)
 				applyInBatches(t, c, m, func(bt *authz.Batch, i int) {
 					id := fmt.Sprintf("u%d", i)
 					bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: authz.SubjectUser, ExternalID: id})
@@ -366,7 +366,7 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 			ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 			Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-		}))
+		}))(t)
 		applyInBatches(t, c, depth, func(bt *authz.Batch, i int) {
 			id := fmt.Sprintf("r%d", i)
 			bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: id})
@@ -387,7 +387,7 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 				return err
 			}},
 			{"stored resource under it", func(child string) {
-				must(c.CreateResource(ctx, authz.ResourceInput{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}))
+				must(c.CreateResource(ctx, authz.ResourceInput{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}))(t)
 			}, func(parent, child string) error {
 				_, err := c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: parent, ChildResourceID: child})
 				return err
