@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
 func TestBatchTooLarge(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
 			opts.MaxBatchSize = 3
-			c := must(authz.New(b.open(t), opts))
+			c := must(authz.New(b.open(t), opts))(t)
 			// One subject with two inline memberships (one with a role) is four items.
 			_, err := c.CreateSubjects(ctx, []authz.SubjectInput{{SubjectType: authz.SubjectUser, ExternalID: "x",
 				Memberships: []authz.SubjectMembershipInput{{ScopeID: "a", RoleIDs: []string{"r"}}, {ScopeID: "b"}}}})
 			wantErr(t, err, authz.ErrBatchTooLarge)
-			if got := must(c.ListSubjects(ctx, authz.SubjectFilter{})); len(got) != 0 {
+			if got := must(c.ListSubjects(ctx, authz.SubjectFilter{}))(t); len(got) != 0 {
 				t.Errorf("got %d subjects stored; want none", len(got))
 			}
 		})
@@ -31,9 +31,10 @@ func TestBatchTooLarge(t *testing.T) {
 }
 
 func TestApplyIsAtomic(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.Apply(ctx, authz.Batch{
 			Subjects:    []authz.SubjectInput{{ID: "subject_new", SubjectType: authz.SubjectUser, ExternalID: "new"}},
 			Memberships: []authz.MembershipInput{{SubjectID: "subject_new", ScopeID: "scope_eng", RoleIDs: []string{"role_globex"}}},
@@ -45,7 +46,7 @@ func TestApplyIsAtomic(t *testing.T) {
 		}
 		_, err = c.GetSubject(ctx, "subject_new")
 		wantErr(t, err, authz.ErrNotFound)
-		if got := must(c.Revision(ctx)); got != rev {
+		if got := must(c.Revision(ctx))(t); got != rev {
 			t.Errorf("got revision %d; want %d", got, rev)
 		}
 	})
@@ -65,9 +66,7 @@ func FuzzApply(f *testing.F) {
 		if json.Unmarshal(data, &b) != nil {
 			return
 		}
-		store := memstore.New()
-		defer store.Close()
-		c, err := authz.New(store, testOptions())
+		c, err := authz.New(authztest.Memstore(t), testOptions())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +94,7 @@ func FuzzApply(f *testing.F) {
 		if got, _ := c.Revision(ctx); got != rev {
 			t.Fatalf("failed batch changed the revision from %d to %d", rev, got)
 		}
-		if got := must(c.ListScopeTypes(ctx, authz.ScopeTypeFilter{})); len(got) != 1 {
+		if got := must(c.ListScopeTypes(ctx, authz.ScopeTypeFilter{}))(t); len(got) != 1 {
 			t.Fatalf("failed batch left %d scope types; want 1", len(got))
 		}
 	})
@@ -105,12 +104,7 @@ func FuzzApply(f *testing.F) {
 // each, in batches of 1,000, on each backend (boltstore with fsync on).
 func BenchmarkCreateScopes(b *testing.B) {
 	synced := backend{"boltstore-fsync", func(t testing.TB) storage.Storage {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return authztest.OpenBolt(t, filepath.Join(t.TempDir(), "authz.bolt"), nil)
 	}}
 	for _, be := range []backend{backends[0], synced} {
 		b.Run(be.name, func(b *testing.B) {
@@ -118,14 +112,14 @@ func BenchmarkCreateScopes(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				store := be.open(b)
-				c := must(authz.New(store, nil))
+				c := must(authz.New(store, nil))(b)
 				must(c.Apply(ctx, authz.Batch{
 					ScopeTypes:     []authz.ScopeTypeInput{{ID: "org", Name: "Org"}, {ID: "t", Name: "T"}},
 					ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "org", ChildTypeID: "t"}},
 					Scopes:         []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					Subjects:       []authz.SubjectInput{{ID: "u1", SubjectType: "user", ExternalID: "1"}, {ID: "u2", SubjectType: "user", ExternalID: "2"}},
 					Roles:          []authz.RoleInput{{ID: "r", ScopeID: "root", Name: "R"}},
-				}))
+				}))(b)
 				b.StartTimer()
 				for batch := 0; batch < 10; batch++ {
 					in := make([]authz.ScopeInput, 1000)
@@ -133,7 +127,7 @@ func BenchmarkCreateScopes(b *testing.B) {
 						in[i] = authz.ScopeInput{ID: fmt.Sprintf("s%d_%d", batch, i), TypeID: "t", Name: "S", ParentScopeID: "root",
 							Memberships: []authz.ScopeMembershipInput{{SubjectID: "u1", RoleIDs: []string{"r"}}, {SubjectID: "u2"}}}
 					}
-					must(c.CreateScopes(ctx, in))
+					must(c.CreateScopes(ctx, in))(b)
 				}
 			}
 		})

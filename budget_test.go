@@ -234,9 +234,10 @@ func (m *hostileModel) context() map[string]any {
 // and grants behind such conditions and patterns, and context values that
 // read as logic are all in the generated models.
 func TestHostileModelsStayWithinBudget(t *testing.T) {
-	models := 60
+	t.Parallel()
+	models := envCount(t, "AUTHZ_HOSTILE_MODELS", 60)
 	if testing.Short() {
-		models = 10
+		models = min(models, 10)
 	}
 	// What the generated requests exercised: evaluations that ran out,
 	// decisions that running out changed, deny policies that ran out, and
@@ -249,8 +250,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 				limit := []int64{300, 3000, 30000}[m.pick(3)]
 				bounded, brec := budgetClient(t, be, limit)
 				free, frec := budgetClient(t, be, -1)
-				must(bounded.Apply(ctx, m.batch))
-				must(free.Apply(ctx, m.batch))
+				must(bounded.Apply(ctx, m.batch))(t)
+				must(free.Apply(ctx, m.batch))(t)
 				for q := range 12 {
 					in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: []string{"read", "write"}[m.pick(2)],
 						Resource: &authz.ResourceRef{ResourceID: hostileResources[m.pick(len(hostileResources))].ID},
@@ -258,8 +259,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 					where := fmt.Sprintf("seed %d, request %d (%s %s, budget %d)", seed, q, in.Action, in.Resource.ResourceID, limit)
 					brec.reset()
 					frec.reset()
-					got := must(bounded.Evaluate(ctx, in))
-					want := must(free.Evaluate(ctx, in))
+					got := must(bounded.Evaluate(ctx, in))(t)
+					want := must(free.Evaluate(ctx, in))(t)
 					gotUsed, gotStop := brec.total()
 					wantUsed, wantStop := frec.total()
 					if wantStop != nil {
@@ -296,8 +297,8 @@ func TestHostileModelsStayWithinBudget(t *testing.T) {
 				}
 				lin := authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", ResourceType: "doc", Context: m.context()}
 				brec.reset()
-				got := must(bounded.ListAllowedResources(ctx, lin))
-				want := must(free.ListAllowedResources(ctx, lin))
+				got := must(bounded.ListAllowedResources(ctx, lin))(t)
+				want := must(free.ListAllowedResources(ctx, lin))(t)
 				for _, u := range brec.used {
 					if u > limit {
 						t.Fatalf("seed %d lookup: a candidate counted %d operations; want at most %d", seed, u, limit)
@@ -339,7 +340,7 @@ func boundedLookupsAreExact(t *testing.T, c *authz.Client, where string, cx map[
 	subjects := []string{"alice", "bob"}
 	allowed := func(actor string, onBehalfOf *authz.SubjectRef, res string) bool {
 		return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: actor}, OnBehalfOf: onBehalfOf, ScopeID: "acme", Action: "read",
-			Resource: &authz.ResourceRef{ResourceID: res}, Context: cx})).Allowed
+			Resource: &authz.ResourceRef{ResourceID: res}, Context: cx}))(t).Allowed
 	}
 	var wantRes []string
 	for _, id := range resources {
@@ -353,7 +354,7 @@ func boundedLookupsAreExact(t *testing.T, c *authz.Client, where string, cx map[
 		if slices.Contains(want, "bob") {
 			wantRes = append(wantRes, r.ID)
 		}
-		page := must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "acme", Action: "read", Resource: authz.ResourceRef{ResourceID: r.ID}, Context: cx}))
+		page := must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "acme", Action: "read", Resource: authz.ResourceRef{ResourceID: r.ID}, Context: cx}))(t)
 		var got []string
 		for _, s := range page.Subjects {
 			got = append(got, s.SubjectID)
@@ -366,7 +367,7 @@ func boundedLookupsAreExact(t *testing.T, c *authz.Client, where string, cx map[
 			t.Fatalf("%s: alice on behalf of bob on %s: got allowed=%v; want %v (each alone: %v)", where, r.ID, delegated, want, want)
 		}
 	}
-	page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", ResourceType: "doc", Context: cx}))
+	page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", ResourceType: "doc", Context: cx}))(t)
 	var got []string
 	for _, r := range page.Resources {
 		got = append(got, r.ResourceID)
@@ -410,7 +411,7 @@ func worstCaseModel(t *testing.T, c *authz.Client, resources int) {
 		`{"any":[` + strings.Repeat(`{"patterns":{"externalResourceId":"`+hostileGlob(2000)+`"}},`, 9) + `{"condition":{"==":[1,1]}}]}`)}}
 	b.ResourcePolicies = []authz.ResourcePolicyInput{{ID: "deny-scan", ScopeID: "acme", Name: "Deny", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "heavy"},
 		Actions: []string{"denied"}, Effect: authz.EffectDeny, ContextCondition: scan}}
-	must(c.Apply(ctx, b))
+	must(c.Apply(ctx, b))(t)
 }
 
 // worstContext is the caller's context of the worst cases: 100,000 numbers
@@ -432,6 +433,7 @@ func worstContext() map[string]any {
 // spends at most the budget on each. Without a budget the same cases run
 // to their end.
 func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, rec := budgetClient(t, be, 0)
@@ -463,7 +465,7 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 			}
 
 			rec.reset()
-			page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob", ResourceType: "doc", Context: cx}))
+			page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob", ResourceType: "doc", Context: cx}))(t)
 			if len(page.Resources) != 0 {
 				t.Errorf("lookup: got %d resources; want none", len(page.Resources))
 			}
@@ -476,22 +478,22 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 				}
 			}
 
-			if in := must(c.MatchesCollection(ctx, "heavy", "d000")); in {
+			if in := must(c.MatchesCollection(ctx, "heavy", "d000"))(t); in {
 				t.Errorf("MatchesCollection on a definition that runs out: got true; want false (failing closed)")
 			}
-			if rs := must(c.ListCollectionResources(ctx, "heavy", authz.Page{})); len(rs) != 0 {
+			if rs := must(c.ListCollectionResources(ctx, "heavy", authz.Page{}))(t); len(rs) != 0 {
 				t.Errorf("ListCollectionResources on a definition that runs out: got %d resources; want none", len(rs))
 			}
 
 			free, frec := budgetClient(t, be, -1)
 			worstCaseModel(t, free, 1)
 			d := must(free.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "glob",
-				Resource: &authz.ResourceRef{ResourceID: "d000"}}))
+				Resource: &authz.ResourceRef{ResourceID: "d000"}}))(t)
 			if used, stop := frec.total(); d.Allowed || stop != nil || used <= authz.DefaultMaxEvaluationCost {
 				t.Errorf("unbounded glob: got allowed=%v after %d operations, stop %v; want a denial after more than %d operations, not stopped",
 					d.Allowed, used, stop, authz.DefaultMaxEvaluationCost)
 			}
-			if in := must(free.MatchesCollection(ctx, "heavy", "d000")); !in {
+			if in := must(free.MatchesCollection(ctx, "heavy", "d000"))(t); !in {
 				t.Errorf("unbounded MatchesCollection: got false; want true (its last alternative holds)")
 			}
 		})
@@ -502,6 +504,7 @@ func TestWorstCasesFailClosedWithinTheDefaultBudget(t *testing.T) {
 // over literal arrays (177 bytes) is refused when written, naming the
 // quantifier, whatever the data it would see.
 func TestNestedQuantifiersOverLiteralsAreRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		worstCaseModel(t, c, 0)
 		l := literals(25)
@@ -579,6 +582,7 @@ func BenchmarkEvaluateWorstCase(b *testing.B) {
 // evaluation checks it as it goes (every logic.CheckInterval operations,
 // between charges).
 func TestCancellationStopsAnUnboundedCondition(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, rec := budgetClient(t, be, -1)
@@ -613,6 +617,7 @@ func TestCancellationStopsAnUnboundedCondition(t *testing.T) {
 // costly globs, and an allow policy whose condition is costly for bob
 // only).
 func TestSharedMatchIsChargedToEverySubject(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			c, _ := budgetClient(t, be, 0)
@@ -630,7 +635,7 @@ func TestSharedMatchIsChargedToEverySubject(t *testing.T) {
 				{ID: "pol-deny", ScopeID: "acme", Name: "X", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "heavy"}, Actions: []string{"read"},
 					Effect: authz.EffectDeny},
 			}
-			must(c.Apply(ctx, b))
+			must(c.Apply(ctx, b))(t)
 			changed := 0
 			for _, n := range []int{1000, 4000, 5000, 6000, 7000, 20000} {
 				arr := make([]any, n)
@@ -639,7 +644,7 @@ func TestSharedMatchIsChargedToEverySubject(t *testing.T) {
 				}
 				cx := map[string]any{"arr": arr}
 				alone := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
-					Resource: &authz.ResourceRef{ResourceID: "d0"}, Context: cx}))
+					Resource: &authz.ResourceRef{ResourceID: "d0"}, Context: cx}))(t)
 				if !alone.Allowed {
 					changed++
 				}
@@ -669,12 +674,12 @@ func BenchmarkManyConditions(b *testing.B) {
 			Logic: []byte(fmt.Sprintf(`{"var":"context.%s%06d"}`, strings.Repeat("a", 1024), i))})
 		bt.RolePermissions = append(bt.RolePermissions, authz.RolePermissionInput{RoleID: "r", PermissionID: id})
 	}
-	must(c.Apply(ctx, bt))
+	must(c.Apply(ctx, bt))(b)
 	in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d0"},
 		Context: map[string]any{"x": 1}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if d := must(c.Evaluate(ctx, in)); d.Allowed {
+		if d := must(c.Evaluate(ctx, in))(b); d.Allowed {
 			b.Fatal("allowed")
 		}
 	}
@@ -686,6 +691,7 @@ func BenchmarkManyConditions(b *testing.B) {
 // is charged, so the evaluation stops within its budget, failing closed,
 // and a done ctx stops it without a budget.
 func TestSharedContextValuesAreCharged(t *testing.T) {
+	t.Parallel()
 	var dag any = map[string]any{"leaf": 1.0}
 	for range 22 {
 		dag = map[string]any{"l": dag, "r": dag}
@@ -697,7 +703,7 @@ func TestSharedContextValuesAreCharged(t *testing.T) {
 			worstCaseModel(t, c, 1)
 			in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "scan",
 				Resource: &authz.ResourceRef{ResourceID: "d000"}, Context: cx}
-			d := must(c.Evaluate(ctx, in))
+			d := must(c.Evaluate(ctx, in))(t)
 			used, stop := rec.total()
 			if d.Allowed || !errors.Is(stop, logic.ErrBudgetExceeded) || used > authz.DefaultMaxEvaluationCost {
 				t.Errorf("got allowed=%v after %d operations, stop %v; want a denial within %d operations, out of budget", d.Allowed, used, stop, authz.DefaultMaxEvaluationCost)

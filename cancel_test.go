@@ -53,7 +53,7 @@ func cancelModel(t *testing.T, c *authz.Client) {
 		b.Permissions = append(b.Permissions, authz.PermissionInput{ID: id, ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: id, Logic: never})
 		b.RolePermissions = append(b.RolePermissions, authz.RolePermissionInput{RoleID: "r", PermissionID: id})
 	}
-	must(c.Apply(ctx, b))
+	must(c.Apply(ctx, b))(t)
 }
 
 // TestCancelledEvaluationStopsAtOnce cancels an evaluation at every point
@@ -61,11 +61,12 @@ func cancelModel(t *testing.T, c *authz.Client) {
 // context.Canceled with a denial (an empty page), and do at most a couple
 // of steps more once the cancellation is seen.
 func TestCancelledEvaluationStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		cancelModel(t, c)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d31"},
 			Context: map[string]any{"never": "no"}}
-		must(c.Evaluate(ctx, in)) // the graph is built: what follows only evaluates
+		must(c.Evaluate(ctx, in))(t) // the graph is built: what follows only evaluates
 		full := newCountdown(1 << 40)
 		if d, err := c.Evaluate(full, in); err != nil || d.Allowed {
 			t.Fatalf("uncancelled: got allowed=%v, %v; want a denial", d.Allowed, err)
@@ -107,10 +108,11 @@ func TestCancelledEvaluationStopsAtOnce(t *testing.T) {
 // TestDeadlineBeforeEvaluate: a ctx already past its deadline gets no
 // decision, even from the decision cache.
 func TestDeadlineBeforeEvaluate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		cancelModel(t, c)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d00"}}
-		must(c.Evaluate(ctx, in)) // cached
+		must(c.Evaluate(ctx, in))(t) // cached
 		cx, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 		defer cancel()
 		if d, err := c.Evaluate(cx, in); !errors.Is(err, context.DeadlineExceeded) || d.Allowed {

@@ -10,10 +10,11 @@ import (
 )
 
 func TestCheckConsistentStore(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := be.open(t)
-			c := must(authz.New(store, testOptions()))
+			c := must(authz.New(store, testOptions()))(t)
 			if err := c.Check(ctx); err != nil {
 				t.Fatalf("empty store: got %v; want nil", err)
 			}
@@ -25,7 +26,7 @@ func TestCheckConsistentStore(t *testing.T) {
 				TagAssignments:     []authz.TagAssignmentInput{{TagID: "tag_prod", TargetType: authz.ModelResource, TargetID: "doc_sales", ScopeID: "acme"}},
 				ScopeOverrides:     []authz.ScopeOverrideInput{{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}},
 				ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: "doc_api", ScopeID: "sales", LinkType: authz.LinkMirror}},
-			}))
+			}))(t)
 			if err := c.Check(ctx); err != nil {
 				t.Fatalf("after loading a model: got %v; want nil", err)
 			}
@@ -36,6 +37,7 @@ func TestCheckConsistentStore(t *testing.T) {
 // TestCheckFindsCorruption damages a consistent store in one way per case,
 // behind the Client's back, and requires Check to name the damage.
 func TestCheckFindsCorruption(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		damage func(tx storage.Tx) error
@@ -68,7 +70,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(be.name+"/"+tc.name, func(t *testing.T) {
 				store := be.open(t)
-				c := must(authz.New(store, testOptions()))
+				c := must(authz.New(store, testOptions()))(t)
 				benchModel(t, c)
 				if err := store.Update(ctx, tc.damage); err != nil {
 					t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 // the action and the scope), for subjects and resources with and without
 // tags, with resource tags included or not, and for the type-level data.
 func TestFastCondSeesConditionData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c, err := New(memstore.New(), nil)
 	if err != nil {
@@ -78,7 +79,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 					t.Fatal(err)
 				}
 				s := subjectEval{evaluation: e, x: e.actor}
-				s.budget.Reset(nil, -1)
+				s.budget.Reset(context.Background(), -1)
 				l := line{home: e.scope.h, e: e.scope.h}
 				for _, path := range paths {
 					for _, lit := range literals {
@@ -91,7 +92,7 @@ func TestFastCondSeesConditionData(t *testing.T) {
 							}
 							e.context = nil // fastCond reads in.Context until conditionData converts it
 							fresh := subjectEval{evaluation: e, x: e.actor}
-							fresh.budget.Reset(nil, -1)
+							fresh.budget.Reset(context.Background(), -1)
 							got, ok := fresh.fastCond(cnd.Fast(), e.res, l)
 							if !ok {
 								continue

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // TestDamagedBoltFile loads a model into a bolt file, then truncates it or
@@ -16,13 +17,11 @@ import (
 // step must end in a clear error or a working, consistent store: never a
 // panic.
 func TestDamagedBoltFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.bolt")
-	s, err := boltstore.Open(good, &boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := must(authz.New(s, nil))
+	s := authztest.OpenBolt(t, good, &boltstore.Options{NoSync: true})
+	c := must(authz.New(s, nil))(t)
 	benchModel(t, c)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -102,6 +102,7 @@ func crashBatchState(t *testing.T, c *authz.Client, n int) (present, total int) 
 // wholly or not at all, the committed ones forming a prefix that never
 // shrinks.
 func TestApplyCrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}

@@ -221,6 +221,7 @@ func quotePath(path []string) string {
 // TestResourceEdgeCyclesMatchReference compares the verdict and messages of
 // random batches of resource edges with the reference.
 func TestResourceEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(1, uint64(len(t.Name()))))
@@ -228,7 +229,7 @@ func TestResourceEdgeCyclesMatchReference(t *testing.T) {
 			ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 			Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-		}))
+		}))(t)
 		refused := 0
 		for round := range rounds {
 			var stored, fresh []string
@@ -242,7 +243,7 @@ func TestResourceEdgeCyclesMatchReference(t *testing.T) {
 			for _, e := range storedEdges {
 				in.ResourceEdges = append(in.ResourceEdges, authz.ResourceEdgeInput{ID: e.id, ParentResourceID: e.parent, ChildResourceID: e.child})
 			}
-			must(c.Apply(ctx, in))
+			must(c.Apply(ctx, in))(t)
 
 			var bt authz.Batch
 			for i := range r.IntN(4) {
@@ -288,6 +289,7 @@ func TestResourceEdgeCyclesMatchReference(t *testing.T) {
 // TestScopeTypeEdgeCyclesMatchReference compares the verdict and messages of
 // random batches of scope type edges with the reference.
 func TestScopeTypeEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(2, uint64(len(t.Name()))))
@@ -304,7 +306,7 @@ func TestScopeTypeEdgeCyclesMatchReference(t *testing.T) {
 			for _, e := range storedEdges {
 				in.ScopeTypeEdges = append(in.ScopeTypeEdges, authz.ScopeTypeEdgeInput{ID: e.id, ParentTypeID: e.parent, ChildTypeID: e.child})
 			}
-			must(c.Apply(ctx, in))
+			must(c.Apply(ctx, in))(t)
 
 			var bt authz.Batch
 			for i := range r.IntN(4) {
@@ -359,6 +361,7 @@ func TestScopeTypeEdgeCyclesMatchReference(t *testing.T) {
 // checked, which is what a batch of mistaken type edges looks like. The
 // scope edges' errors are compared; the type edges' are not.
 func TestScopeEdgeCyclesMatchReference(t *testing.T) {
+	t.Parallel()
 	const types = 6
 	rounds := envCount(t, "AUTHZ_CYCLE_ROUNDS", 60)
 	for _, be := range backends {
@@ -368,7 +371,7 @@ func TestScopeEdgeCyclesMatchReference(t *testing.T) {
 			for round := range rounds {
 				// A new client per round: the generated ids of the parent
 				// edges of new scopes are then predictable.
-				c := must(authz.New(be.open(t), testOptions()))
+				c := must(authz.New(be.open(t), testOptions()))(t)
 				var setup authz.Batch
 				for i := range types {
 					setup.ScopeTypes = append(setup.ScopeTypes, authz.ScopeTypeInput{ID: fmt.Sprintf("T%d", i), Name: "T"})
@@ -400,7 +403,7 @@ func TestScopeEdgeCyclesMatchReference(t *testing.T) {
 						setup.ScopeEdges = append(setup.ScopeEdges, authz.ScopeEdgeInput{ID: edgeOf[id], ParentScopeID: p, ChildScopeID: id})
 					}
 				}
-				must(c.Apply(ctx, setup))
+				must(c.Apply(ctx, setup))(t)
 
 				// The batch: new scopes, some with a parent, and edges.
 				type sedge struct {
@@ -537,6 +540,7 @@ func TestScopeEdgeCyclesMatchReference(t *testing.T) {
 // of them (the bound that keeps the reports from costing the square of the
 // batch) and stores nothing.
 func TestCycleErrorsBounded(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		const pairs = 150
 		in := authz.Batch{
@@ -551,7 +555,7 @@ func TestCycleErrorsBounded(t *testing.T) {
 				authz.ResourceInput{ID: b, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: b})
 			bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ParentResourceID: a, ChildResourceID: b}, authz.ResourceEdgeInput{ParentResourceID: b, ChildResourceID: a})
 		}
-		must(c.Apply(ctx, in))
+		must(c.Apply(ctx, in))(t)
 		_, err := c.CreateResourceEdges(ctx, bt.ResourceEdges)
 		var be *authz.BatchError
 		if !errors.As(err, &be) {
@@ -571,7 +575,7 @@ func TestCycleErrorsBounded(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("got items %v; want %v", got, want)
 		}
-		if es := must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ParentResourceID: "a0"})); len(es) != 0 {
+		if es := must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ParentResourceID: "a0"}))(t); len(es) != 0 {
 			t.Errorf("got edges %v; want none stored", es)
 		}
 	})

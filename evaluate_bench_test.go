@@ -33,7 +33,7 @@ func benchModel(b testing.TB, c *authz.Client) {
 			{ID: "d4", ResourceTypeID: "rt_doc", ScopeID: "api", ExternalResourceID: "d4"},
 		},
 		ResourceEdges: []authz.ResourceEdgeInput{{ParentResourceID: "f1", ChildResourceID: "f2"}, {ParentResourceID: "f2", ChildResourceID: "f3"}, {ParentResourceID: "f3", ChildResourceID: "d4"}},
-	}))
+	}))(b)
 }
 
 func BenchmarkEvaluate(b *testing.B) {
@@ -50,11 +50,11 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			c := must(authz.New(be.open(b), nil))
+			c := must(authz.New(be.open(b), nil))(b)
 			benchModel(b, c)
 			for _, p := range paths {
 				b.Run(p.name, func(b *testing.B) {
-					if d := must(c.Evaluate(ctx, p.in)); !d.Allowed || d.DecidedBy != p.want {
+					if d := must(c.Evaluate(ctx, p.in))(b); !d.Allowed || d.DecidedBy != p.want {
 						b.Fatalf("got %+v; want allowed by %s", d, p.want)
 					}
 					b.ReportAllocs()

@@ -87,20 +87,20 @@ func evalModel(t testing.TB, c *authz.Client) {
 			{ID: "doc_sales", ResourceTypeID: "rt_doc", ScopeID: "sales", ExternalResourceID: "report-q1", OwnerID: "carol"},
 			{ID: "doc_globex", ResourceTypeID: "rt_gdoc", ScopeID: "g_eng", ExternalResourceID: "secret"},
 		},
-	}))
+	}))(t)
 }
 
 // grant gives subject the roles at scope.
 func grant(t *testing.T, c *authz.Client, subject, scope string, roles ...string) {
 	t.Helper()
-	must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: subject, ScopeID: scope, RoleIDs: roles}))
+	must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: subject, ScopeID: scope, RoleIDs: roles}))(t)
 }
 
 // ask evaluates subject doing action on resource id in scope.
 func ask(t *testing.T, c *authz.Client, subject, scope, action, resource string) authz.Decision {
 	t.Helper()
 	return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: subject}, ScopeID: scope, Action: action,
-		Resource: &authz.ResourceRef{ResourceID: resource}, Explain: true}))
+		Resource: &authz.ResourceRef{ResourceID: resource}, Explain: true}))(t)
 }
 
 // want fails unless d is allowed/denied by the given step.
@@ -122,6 +122,7 @@ func wantExplanation(t *testing.T, d authz.Decision, parts ...string) {
 }
 
 func TestEvaluateRolesFlowDown(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -140,6 +141,7 @@ func TestEvaluateRolesFlowDown(t *testing.T) {
 }
 
 func TestEvaluateRolesNeverFlowUp(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "backend", "viewer")
@@ -155,6 +157,7 @@ func TestEvaluateRolesNeverFlowUp(t *testing.T) {
 }
 
 func TestEvaluateDefineBoundaryIsolatesTenants(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "mallory", "globex", "g_viewer")
@@ -172,6 +175,7 @@ func TestEvaluateDefineBoundaryIsolatesTenants(t *testing.T) {
 }
 
 func TestEvaluateResourceNotReachableFromUnrelatedScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -183,10 +187,11 @@ func TestEvaluateResourceNotReachableFromUnrelatedScope(t *testing.T) {
 }
 
 func TestEvaluateOverrides(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer", "editor")
-		ov := must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "eng", RoleID: "editor", State: authz.OverrideDisabled}))
+		ov := must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "eng", RoleID: "editor", State: authz.OverrideDisabled}))(t)
 		// editor is off at eng and below: write is denied, read still comes from viewer.
 		d := ask(t, c, "alice", "api", "write", "doc_api")
 		want(t, d, false, authz.DecidedByDefault)
@@ -201,25 +206,26 @@ func TestEvaluateOverrides(t *testing.T) {
 		// Above the override the role still works.
 		want(t, ask(t, c, "alice", "acme", "write", "doc_acme"), true, authz.DecidedByRole)
 		// Re-enabled below the disable: the nearest override wins.
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "api", RoleID: "editor", State: authz.OverrideEnabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "api", RoleID: "editor", State: authz.OverrideEnabled}))(t)
 		want(t, ask(t, c, "alice", "api", "write", "doc_api"), true, authz.DecidedByRole)
 		// Updating the disable to enabled restores it everywhere.
 		enabled := authz.OverrideEnabled
-		must(c.UpdateScopeOverride(ctx, ov.ID, authz.ScopeOverridePatch{State: &enabled}))
+		must(c.UpdateScopeOverride(ctx, ov.ID, authz.ScopeOverridePatch{State: &enabled}))(t)
 		want(t, ask(t, c, "alice", "acme", "write", "doc_api"), true, authz.DecidedByRole)
 	})
 }
 
 func TestEvaluatePermissionAndRolePermissionOverrides(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer", "editor")
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverridePermission, ChildScopeID: "backend", PermissionID: "p_write", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverridePermission, ChildScopeID: "backend", PermissionID: "p_write", State: authz.OverrideDisabled}))(t)
 		d := ask(t, c, "alice", "api", "write", "doc_api")
 		want(t, d, false, authz.DecidedByDefault)
 		wantExplanation(t, d, "permission document:write:* is disabled by an override at scope backend")
 		// A role_permission override switches one grant off: read via viewer only.
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_read", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_read", State: authz.OverrideDisabled}))(t)
 		d = ask(t, c, "alice", "api", "read", "doc_api")
 		want(t, d, true, authz.DecidedByRole)
 		if got := d.Matches[0].SourceRoleIDs; len(got) != 1 || got[0] != "viewer" {
@@ -229,6 +235,7 @@ func TestEvaluatePermissionAndRolePermissionOverrides(t *testing.T) {
 }
 
 func TestEvaluateOverridesNeverGrant(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "api") // a membership without roles
@@ -237,13 +244,14 @@ func TestEvaluateOverridesNeverGrant(t *testing.T) {
 			{Kind: authz.OverridePermission, ChildScopeID: "api", PermissionID: "p_write", State: authz.OverrideEnabled},
 			{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled},
 		} {
-			must(c.CreateScopeOverride(ctx, in))
+			must(c.CreateScopeOverride(ctx, in))(t)
 		}
 		want(t, ask(t, c, "bob", "api", "write", "doc_api"), false, authz.DecidedByDefault)
 	})
 }
 
 func TestEvaluateConditions(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -256,7 +264,7 @@ func TestEvaluateConditions(t *testing.T) {
 				{RoleID: "approver", PermissionID: "p_approve", Condition: json.RawMessage(`{"<":[{"var":"context.hour"},18]}`)},
 				{RoleID: "night", PermissionID: "p_approve", Condition: json.RawMessage(`{">=":[{"var":"context.hour"},18]}`)},
 			},
-		}))
+		}))(t)
 		grant(t, c, "alice", "acme", "approver", "night")
 		grant(t, c, "bob", "acme", "approver")
 		at := func(subject string, hour any) authz.Decision {
@@ -265,7 +273,7 @@ func TestEvaluateConditions(t *testing.T) {
 			if hour != nil {
 				in.Context = map[string]any{"hour": hour}
 			}
-			return must(c.Evaluate(ctx, in))
+			return must(c.Evaluate(ctx, in))(t)
 		}
 		// Two roles grant the same permission under different conditions: either path suffices.
 		d := at("alice", 9)
@@ -288,23 +296,25 @@ func TestEvaluateConditions(t *testing.T) {
 }
 
 func TestEvaluateOverrideCondition(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "editor")
 		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "eng",
-			RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: json.RawMessage(`{"==":[{"var":"context.ticket"},true]}`)}))
+			RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: json.RawMessage(`{"==":[{"var":"context.ticket"},true]}`)}))(t)
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "write", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}
-		want(t, must(c.Evaluate(ctx, in)), false, authz.DecidedByDefault)
+		want(t, must(c.Evaluate(ctx, in))(t), false, authz.DecidedByDefault)
 		in.Context = map[string]any{"ticket": true}
-		want(t, must(c.Evaluate(ctx, in)), true, authz.DecidedByRole)
+		want(t, must(c.Evaluate(ctx, in))(t), true, authz.DecidedByRole)
 		// Outside the override's subtree the grant has no extra condition.
 		in.Context = nil
 		in.ScopeID, in.Resource.ResourceID = "acme", "doc_acme"
-		want(t, must(c.Evaluate(ctx, in)), true, authz.DecidedByRole)
+		want(t, must(c.Evaluate(ctx, in))(t), true, authz.DecidedByRole)
 	})
 }
 
 func TestEvaluateLenientJSONLogicNeverGrants(t *testing.T) {
+	t.Parallel()
 	for _, logic := range []string{
 		`{"<":[{"var":"subject.meta.risk"},50]}`,                     // missing < number
 		`{"==":[{"var":"subject.meta.a"},{"var":"subject.meta.b"}]}`, // null == null
@@ -315,11 +325,11 @@ func TestEvaluateLenientJSONLogicNeverGrants(t *testing.T) {
 		t.Run(logic, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
 				evalModel(t, c)
-				must(c.CreatePermission(ctx, authz.PermissionInput{ID: "p_odd", ScopeID: "acme", Action: "odd", ResourceType: "document", Logic: json.RawMessage(logic)}))
-				must(c.CreateRolePermission(ctx, authz.RolePermissionInput{RoleID: "viewer", PermissionID: "p_odd"}))
+				must(c.CreatePermission(ctx, authz.PermissionInput{ID: "p_odd", ScopeID: "acme", Action: "odd", ResourceType: "document", Logic: json.RawMessage(logic)}))(t)
+				must(c.CreateRolePermission(ctx, authz.RolePermissionInput{RoleID: "viewer", PermissionID: "p_odd"}))(t)
 				grant(t, c, "alice", "acme", "viewer")
 				d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "odd",
-					Resource: &authz.ResourceRef{ResourceID: "doc_api"}, Context: map[string]any{"zero": 0}, Explain: true}))
+					Resource: &authz.ResourceRef{ResourceID: "doc_api"}, Context: map[string]any{"zero": 0}, Explain: true}))(t)
 				want(t, d, false, authz.DecidedByDefault)
 			})
 		})
@@ -327,6 +337,7 @@ func TestEvaluateLenientJSONLogicNeverGrants(t *testing.T) {
 }
 
 func TestEvaluateMalformedConditionRejectedAtWrite(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		_, err := c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "acme", Action: "x", ResourceType: "document", Logic: json.RawMessage(`{"regex":["a","b"]}`)})
@@ -338,6 +349,7 @@ func TestEvaluateMalformedConditionRejectedAtWrite(t *testing.T) {
 }
 
 func TestEvaluatePatterns(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "acme", "owner_editor", "reporter")
@@ -354,7 +366,7 @@ func TestEvaluatePatterns(t *testing.T) {
 				{ID: "p_ext", ScopeID: "acme", Action: "share", ResourceType: "document", ResourcePattern: "api-spec"},
 			},
 			RolePermissions: []authz.RolePermissionInput{{RoleID: "reporter", PermissionID: "p_one"}, {RoleID: "reporter", PermissionID: "p_ext"}},
-		}))
+		}))(t)
 		want(t, ask(t, c, "bob", "acme", "share", "doc_acme"), true, authz.DecidedByRole)
 		want(t, ask(t, c, "bob", "api", "share", "doc_api"), true, authz.DecidedByRole)
 		want(t, ask(t, c, "bob", "sales", "share", "doc_sales"), false, authz.DecidedByDefault)
@@ -362,38 +374,40 @@ func TestEvaluatePatterns(t *testing.T) {
 }
 
 func TestEvaluateTypeLevel(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "eng", "viewer", "reporter")
 		typeLevel := func(scope, action, typ, pattern string) authz.Decision {
 			return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: scope, Action: action,
-				Resource: &authz.ResourceRef{ResourceType: typ, ResourcePattern: pattern}}))
+				Resource: &authz.ResourceRef{ResourceType: typ, ResourcePattern: pattern}}))(t)
 		}
 		want(t, typeLevel("api", "read", "document", ""), true, authz.DecidedByRole)
 		want(t, typeLevel("acme", "read", "document", ""), false, authz.DecidedByDefault) // membership is below
 		want(t, typeLevel("api", "write", "document", ""), false, authz.DecidedByDefault)
 		// Only "*" or the same pattern match a type-level request.
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "eng", RoleID: "viewer", PermissionID: "p_read", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "eng", RoleID: "viewer", PermissionID: "p_read", State: authz.OverrideDisabled}))(t)
 		want(t, typeLevel("api", "read", "document", "report-*"), true, authz.DecidedByRole)
 		want(t, typeLevel("api", "read", "document", "other-*"), false, authz.DecidedByDefault)
 	})
 }
 
 func TestEvaluateLinks(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "bob", "backend", "editor")
 		want(t, ask(t, c, "bob", "backend", "read", "doc_sales"), false, authz.DecidedByDefault)
-		link := must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkShare}))
+		link := must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkShare}))(t)
 		want(t, ask(t, c, "bob", "backend", "read", "doc_sales"), true, authz.DecidedByRole)
 		want(t, ask(t, c, "bob", "api", "write", "doc_sales"), true, authz.DecidedByRole)
 		// An alias behaves as a share.
 		alias := authz.LinkAlias
-		must(c.UpdateResourceScopeLink(ctx, link.ID, authz.ResourceScopeLinkPatch{LinkType: &alias}))
+		must(c.UpdateResourceScopeLink(ctx, link.ID, authz.ResourceScopeLinkPatch{LinkType: &alias}))(t)
 		want(t, ask(t, c, "bob", "api", "write", "doc_sales"), true, authz.DecidedByRole)
 		// A mirror is a home for read actions only.
 		mirror := authz.LinkMirror
-		must(c.UpdateResourceScopeLink(ctx, link.ID, authz.ResourceScopeLinkPatch{LinkType: &mirror}))
+		must(c.UpdateResourceScopeLink(ctx, link.ID, authz.ResourceScopeLinkPatch{LinkType: &mirror}))(t)
 		want(t, ask(t, c, "bob", "api", "read", "doc_sales"), true, authz.DecidedByRole)
 		want(t, ask(t, c, "bob", "api", "write", "doc_sales"), false, authz.DecidedByDefault)
 		// A link never makes a resource reachable from another tenant's scope... and a
@@ -404,6 +418,7 @@ func TestEvaluateLinks(t *testing.T) {
 }
 
 func TestEvaluateHierarchy(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -422,7 +437,7 @@ func TestEvaluateHierarchy(t *testing.T) {
 				{ID: "pol_root", ScopeID: "api", Name: "Root readers", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "folder_root"},
 					Actions: []string{"read"}, Effect: authz.EffectAllow, SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.id"},"carol"]}`)},
 			},
-		}))
+		}))(t)
 		// Two levels up, the root folder's policy allows carol: doc_deep inherits through folder_mid.
 		d := ask(t, c, "carol", "api", "read", "doc_deep")
 		want(t, d, true, authz.DecidedByHierarchy)
@@ -437,11 +452,12 @@ func TestEvaluateHierarchy(t *testing.T) {
 }
 
 func TestEvaluateHierarchyDepthLimit(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
 			opts.MaxHierarchyDepth = 1
-			c := must(authz.New(b.open(t), opts))
+			c := must(authz.New(b.open(t), opts))(t)
 			evalModel(t, c)
 			must(c.Apply(ctx, authz.Batch{
 				Resources: []authz.ResourceInput{
@@ -451,7 +467,7 @@ func TestEvaluateHierarchyDepthLimit(t *testing.T) {
 				},
 				ResourceEdges:    []authz.ResourceEdgeInput{{ParentResourceID: "f1", ChildResourceID: "f2"}, {ParentResourceID: "f2", ChildResourceID: "d3"}},
 				ResourcePolicies: []authz.ResourcePolicyInput{{ScopeID: "api", Name: "f1", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "f1"}, Actions: []string{"*"}, Effect: authz.EffectAllow}},
-			}))
+			}))(t)
 			want(t, ask(t, c, "bob", "api", "read", "f2"), true, authz.DecidedByHierarchy)
 			want(t, ask(t, c, "bob", "api", "read", "d3"), false, authz.DecidedByDefault)
 		})
@@ -459,6 +475,7 @@ func TestEvaluateHierarchyDepthLimit(t *testing.T) {
 }
 
 func TestEvaluatePolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "editor")
@@ -468,7 +485,7 @@ func TestEvaluatePolicies(t *testing.T) {
 				SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.id"},"bob"]}`)},
 			{ID: "pol_freeze", ScopeID: "api", Name: "Freeze", Target: target, Actions: []string{"write"}, Effect: authz.EffectDeny,
 				ContextCondition: json.RawMessage(`{"==":[{"var":"context.freeze"},true]}`)},
-		}))
+		}))(t)
 		// A policy allows without any role.
 		d := ask(t, c, "bob", "api", "read", "doc_api")
 		want(t, d, true, authz.DecidedByPolicy)
@@ -478,39 +495,40 @@ func TestEvaluatePolicies(t *testing.T) {
 		wantExplanation(t, d, "Bob reads", "allow")
 		// A deny policy decides before roles, and only when its context condition holds.
 		in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "write", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}
-		want(t, must(c.Evaluate(ctx, in)), true, authz.DecidedByRole)
+		want(t, must(c.Evaluate(ctx, in))(t), true, authz.DecidedByRole)
 		in.Context = map[string]any{"freeze": true}
-		d = must(c.Evaluate(ctx, in))
+		d = must(c.Evaluate(ctx, in))(t)
 		want(t, d, false, authz.DecidedByPolicy)
 		// The deny sits at the resource's home: asking from acme does not avoid it.
 		in.ScopeID = "acme"
-		want(t, must(c.Evaluate(ctx, in)), false, authz.DecidedByPolicy)
+		want(t, must(c.Evaluate(ctx, in))(t), false, authz.DecidedByPolicy)
 	})
 }
 
 func TestEvaluatePolicyOrder(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
-		must(c.CreateCollection(ctx, authz.CollectionInput{ID: "coll_all_docs", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "All docs", MatchDefinition: json.RawMessage(`{}`)}))
+		must(c.CreateCollection(ctx, authz.CollectionInput{ID: "coll_all_docs", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "All docs", MatchDefinition: json.RawMessage(`{}`)}))(t)
 		direct := authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_api"}
 		coll := authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "coll_all_docs"}
 		pol := func(id string, target authz.PolicyTarget, effect authz.Effect, prio int) authz.ResourcePolicyInput {
 			return authz.ResourcePolicyInput{ID: id, ScopeID: "acme", Name: id, Target: target, Actions: []string{"read"}, Effect: effect, Priority: prio}
 		}
 		// Equal priority: deny before allow.
-		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{pol("a_allow", direct, authz.EffectAllow, 5), pol("z_deny", coll, authz.EffectDeny, 5)}))
+		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{pol("a_allow", direct, authz.EffectAllow, 5), pol("z_deny", coll, authz.EffectDeny, 5)}))(t)
 		d := ask(t, c, "bob", "api", "read", "doc_api")
 		want(t, d, false, authz.DecidedByPolicy)
 		if d.PolicyID != "z_deny" {
 			t.Errorf("got %q; want z_deny (deny first at equal priority)", d.PolicyID)
 		}
 		// Higher priority first.
-		must(c.CreateResourcePolicy(ctx, pol("hi_allow", coll, authz.EffectAllow, 10)))
+		must(c.CreateResourcePolicy(ctx, pol("hi_allow", coll, authz.EffectAllow, 10)))(t)
 		if d := ask(t, c, "bob", "api", "read", "doc_api"); d.PolicyID != "hi_allow" || !d.Allowed {
 			t.Errorf("got %q allowed=%v; want hi_allow", d.PolicyID, d.Allowed)
 		}
 		// Equal priority and effect: direct before collection.
-		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{pol("b_direct", direct, authz.EffectAllow, 20), pol("a_coll", coll, authz.EffectAllow, 20)}))
+		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{pol("b_direct", direct, authz.EffectAllow, 20), pol("a_coll", coll, authz.EffectAllow, 20)}))(t)
 		if d := ask(t, c, "bob", "api", "read", "doc_api"); d.PolicyID != "b_direct" {
 			t.Errorf("got %q; want b_direct", d.PolicyID)
 		}
@@ -518,13 +536,14 @@ func TestEvaluatePolicyOrder(t *testing.T) {
 }
 
 func TestEvaluatePlatformDenyCrossesDefineBoundary(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
 		must(c.CreateCollection(ctx, authz.CollectionInput{ID: "coll_internal", ScopeID: "platform", ResourceTypeID: "rt_doc", Name: "Internal",
-			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"}}`)}))
+			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"}}`)}))(t)
 		must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ScopeID: "platform", Name: "Lockdown", Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "coll_internal"},
-			Actions: []string{"*"}, Effect: authz.EffectDeny}))
+			Actions: []string{"*"}, Effect: authz.EffectDeny}))(t)
 		want(t, ask(t, c, "alice", "api", "read", "doc_api"), false, authz.DecidedByPolicy)
 		// doc_acme has no classification: the collection does not match it.
 		want(t, ask(t, c, "alice", "acme", "read", "doc_acme"), true, authz.DecidedByRole)
@@ -532,11 +551,12 @@ func TestEvaluatePlatformDenyCrossesDefineBoundary(t *testing.T) {
 }
 
 func TestEvaluateDelegation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		onBehalf := func(actor, principal string) authz.Decision {
 			return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: actor}, OnBehalfOf: &authz.SubjectRef{SubjectID: principal},
-				ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}))
+				ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}))(t)
 		}
 		check := func(d authz.Decision, allowed, actorAllowed, principalAllowed bool) {
 			t.Helper()
@@ -557,13 +577,14 @@ func TestEvaluateDelegation(t *testing.T) {
 		if d.Delegation.Actor.EvaluatedActor.SubjectType != authz.SubjectAgent {
 			t.Errorf("got actor type %q; want agent", d.Delegation.Actor.EvaluatedActor.SubjectType)
 		}
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "api", RoleID: "viewer", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "api", RoleID: "viewer", State: authz.OverrideDisabled}))(t)
 		grant(t, c, "alice", "api", "editor")
 		check(onBehalf("bot", "alice"), false, false, true)
 	})
 }
 
 func TestEvaluateTagsInConditions(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -578,7 +599,7 @@ func TestEvaluateTagsInConditions(t *testing.T) {
 			Permissions: []authz.PermissionInput{{ID: "p_tagged", ScopeID: "acme", Action: "comment", ResourceType: "document",
 				Logic: json.RawMessage(`{"and":[{"in":["red",{"var":"subject.tags.team"}]},{"in":["red",{"var":"resource.tags.team"}]}]}`)}},
 			RolePermissions: []authz.RolePermissionInput{{RoleID: "viewer", PermissionID: "p_tagged"}},
-		}))
+		}))(t)
 		grant(t, c, "alice", "acme", "viewer")
 		grant(t, c, "bob", "acme", "viewer")
 		want(t, ask(t, c, "alice", "api", "comment", "doc_api"), true, authz.DecidedByRole)
@@ -587,12 +608,13 @@ func TestEvaluateTagsInConditions(t *testing.T) {
 		// Without resource tags the condition cannot hold.
 		no := false
 		d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "comment",
-			Resource: &authz.ResourceRef{ResourceID: "doc_api"}, IncludeResourceTags: &no}))
+			Resource: &authz.ResourceRef{ResourceID: "doc_api"}, IncludeResourceTags: &no}))(t)
 		want(t, d, false, authz.DecidedByDefault)
 	})
 }
 
 func TestEvaluateUnknownObjects(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		for name, in := range map[string]authz.EvaluateInput{
@@ -629,18 +651,20 @@ func TestEvaluateUnknownObjects(t *testing.T) {
 }
 
 func TestEvaluateByExternalID(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
 		for _, typ := range []string{"document", "rt_doc"} {
 			d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read",
-				Resource: &authz.ResourceRef{ExternalResourceID: "api-spec", ResourceType: typ}}))
+				Resource: &authz.ResourceRef{ExternalResourceID: "api-spec", ResourceType: typ}}))(t)
 			want(t, d, true, authz.DecidedByRole)
 		}
 	})
 }
 
 func TestEvaluateExplainTrace(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -648,7 +672,7 @@ func TestEvaluateExplainTrace(t *testing.T) {
 		if len(d.Trace) < 2 {
 			t.Fatalf("got trace %q; want the steps considered", d.Trace)
 		}
-		d = must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}))
+		d = must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}))(t)
 		if d.Trace != nil {
 			t.Errorf("got trace %q without Explain; want none", d.Trace)
 		}
@@ -656,17 +680,18 @@ func TestEvaluateExplainTrace(t *testing.T) {
 }
 
 func TestEvaluateBatchAndFreshness(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := b.open(t)
-			c1 := must(authz.New(store, testOptions()))
-			c2 := must(authz.New(store, &authz.Options{NewID: func(p string) string { return authz.NewUUIDv7ID(p) }}))
+			c1 := must(authz.New(store, testOptions()))(t)
+			c2 := must(authz.New(store, &authz.Options{NewID: func(p string) string { return authz.NewUUIDv7ID(p) }}))(t)
 			evalModel(t, c1)
 			in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "api", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_api"}}
-			want(t, must(c2.Evaluate(ctx, in)), false, authz.DecidedByDefault)
+			want(t, must(c2.Evaluate(ctx, in))(t), false, authz.DecidedByDefault)
 			// A write through another client on the same store is seen at once.
 			grant(t, c1, "alice", "acme", "viewer")
-			want(t, must(c2.Evaluate(ctx, in)), true, authz.DecidedByRole)
+			want(t, must(c2.Evaluate(ctx, in))(t), true, authz.DecidedByRole)
 			bad := in
 			bad.ScopeID = "nowhere"
 			ds, err := c2.EvaluateBatch(ctx, []authz.EvaluateInput{in, bad, in})
@@ -679,29 +704,30 @@ func TestEvaluateBatchAndFreshness(t *testing.T) {
 }
 
 func TestCollectionMembership(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		must(c.CreateCollections(ctx, []authz.CollectionInput{
 			{ID: "coll_big", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Big", MatchDefinition: json.RawMessage(`{"fields":{"pages":{"gte":10}}}`)},
 			{ID: "coll_reports", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Reports", MatchDefinition: json.RawMessage(`{"patterns":{"externalResourceId":"report-*"}}`)},
 			{ID: "coll_every", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "Every", MatchDefinition: json.RawMessage(`{}`)},
-		}))
+		}))(t)
 		for _, tc := range []struct {
 			coll, res string
 			want      bool
 		}{{"coll_big", "doc_api", true}, {"coll_big", "doc_acme", false}, {"coll_reports", "doc_sales", true}, {"coll_reports", "doc_api", false}, {"coll_every", "doc_globex", false}} {
-			if got := must(c.MatchesCollection(ctx, tc.coll, tc.res)); got != tc.want {
+			if got := must(c.MatchesCollection(ctx, tc.coll, tc.res))(t); got != tc.want {
 				t.Errorf("MatchesCollection(%s, %s) = %v; want %v", tc.coll, tc.res, got, tc.want)
 			}
 		}
 		var ids []string
-		for _, r := range must(c.ListCollectionResources(ctx, "coll_every", authz.Page{})) {
+		for _, r := range must(c.ListCollectionResources(ctx, "coll_every", authz.Page{}))(t) {
 			ids = append(ids, r.ID)
 		}
 		if got := strings.Join(ids, ","); got != "doc_acme,doc_api,doc_sales" {
 			t.Errorf("got %s; want doc_acme,doc_api,doc_sales", got)
 		}
-		page := must(c.ListCollectionResources(ctx, "coll_every", authz.Page{After: "doc_acme", Limit: 1}))
+		page := must(c.ListCollectionResources(ctx, "coll_every", authz.Page{After: "doc_acme", Limit: 1}))(t)
 		if len(page) != 1 || page[0].ID != "doc_api" {
 			t.Errorf("got page %+v; want doc_api", page)
 		}
@@ -714,6 +740,7 @@ func TestCollectionMembership(t *testing.T) {
 // recycled, and a delegated request of EvaluateBatch once left its principal
 // behind for the next Evaluate.
 func TestEvaluateAfterDelegatedBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
@@ -721,8 +748,8 @@ func TestEvaluateAfterDelegatedBatch(t *testing.T) {
 		delegated := read
 		delegated.OnBehalfOf = &authz.SubjectRef{SubjectID: "mallory"}
 		for range 3 {
-			must(c.EvaluateBatch(ctx, []authz.EvaluateInput{delegated}))
-			d := must(c.Evaluate(ctx, read))
+			must(c.EvaluateBatch(ctx, []authz.EvaluateInput{delegated}))(t)
+			d := must(c.Evaluate(ctx, read))(t)
 			if d.UsedDelegation || !d.Allowed {
 				t.Fatalf("got usedDelegation=%v allowed=%v (%s); want a plain allowed decision", d.UsedDelegation, d.Allowed, d.Explanation)
 			}
@@ -733,6 +760,7 @@ func TestEvaluateAfterDelegatedBatch(t *testing.T) {
 // TestEvaluateDenialExplanations checks the sentence of each reason the
 // role step can give for skipping the only grant it found.
 func TestEvaluateDenialExplanations(t *testing.T) {
+	t.Parallel()
 	cond := json.RawMessage(`{"==":[{"var":"context.ticket"},"open"]}`)
 	for _, tc := range []struct {
 		name   string
@@ -744,14 +772,14 @@ func TestEvaluateDenialExplanations(t *testing.T) {
 			`permission document:read:report-* matches the action but its pattern "report-*" does not match the resource`},
 		{"role-permission override", func(t *testing.T, c *authz.Client) {
 			grant(t, c, "bob", "acme", "editor")
-			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideDisabled}))
+			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideDisabled}))(t)
 		}, "write", "permission document:write:* through role editor is disabled by an override at scope api"},
 		{"permission logic", func(t *testing.T, c *authz.Client) {
 			must(c.Apply(ctx, authz.Batch{
 				Permissions:     []authz.PermissionInput{{ID: "p_approve", ScopeID: "acme", Action: "approve", ResourceType: "document", Logic: cond}},
 				Roles:           []authz.RoleInput{{ID: "approver", ScopeID: "acme", Name: "Approver"}},
 				RolePermissions: []authz.RolePermissionInput{{RoleID: "approver", PermissionID: "p_approve"}},
-			}))
+			}))(t)
 			grant(t, c, "bob", "acme", "approver")
 		}, "approve", "permission document:approve:* through role approver matched but the permission p_approve logic was not met"},
 		{"role-permission condition", func(t *testing.T, c *authz.Client) {
@@ -759,12 +787,12 @@ func TestEvaluateDenialExplanations(t *testing.T) {
 				Permissions:     []authz.PermissionInput{{ID: "p_approve", ScopeID: "acme", Action: "approve", ResourceType: "document"}},
 				Roles:           []authz.RoleInput{{ID: "approver", ScopeID: "acme", Name: "Approver"}},
 				RolePermissions: []authz.RolePermissionInput{{ID: "rp_approve", RoleID: "approver", PermissionID: "p_approve", Condition: cond}},
-			}))
+			}))(t)
 			grant(t, c, "bob", "acme", "approver")
 		}, "approve", "permission document:approve:* through role approver matched but the condition of role permission rp_approve was not met"},
 		{"override condition", func(t *testing.T, c *authz.Client) {
 			grant(t, c, "bob", "acme", "editor")
-			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: cond}))
+			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: cond}))(t)
 		}, "write", "permission document:write:* through role editor matched but the condition of override was not met"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

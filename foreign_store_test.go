@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
 )
@@ -82,6 +83,7 @@ func hashFile(t *testing.T, path string) [32]byte {
 // a store that has no schema version, for every table: New must refuse the
 // store with ErrSchemaVersion, name the table, and write nothing.
 func TestNewRefusesUnstampedData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, b := range storeBackends {
 		for _, table := range layoutTables() {
@@ -112,6 +114,7 @@ func TestNewRefusesUnstampedData(t *testing.T) {
 // it must refuse, writing nothing, a store stamped with another version or
 // unstamped with data in a layout table, and adopt every other one.
 func TestNewRandomStores(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("random seed %d", seed)
@@ -121,9 +124,10 @@ func TestNewRandomStores(t *testing.T) {
 	// stamps here are the current version and versions New refuses.
 	current := strconv.Itoa(schemaVersion)
 	others := []string{"users", "sessions", "t", "meta2", "Scopes", "\x00", "ids\x00"}
+	stores := testsize.Count(t, "AUTHZ_FOREIGN_STORES", 100)
 	for _, b := range storeBackends {
 		var adopted, refused int
-		for i := range 100 {
+		for i := range stores {
 			s, path := b.open(t)
 			written := map[string]bool{}
 			dataInLayout := false
@@ -195,6 +199,7 @@ func TestNewRandomStores(t *testing.T) {
 // file is refused by boltstore.Open with every byte kept; a file of ours,
 // marked or written before the marker existed, reopens with its data.
 func TestBoltFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -79,21 +79,31 @@ func lookupAnswers(t *testing.T, c *authz.Client) []string {
 // TestNoStaleDecisions interleaves writes of every kind, made by two Clients
 // sharing one store, with evaluations by both. After each write, both must
 // decide exactly as a new Client that reads the whole store, and answer
-// lookups as it does.
+// lookups as it does. After each write it asks every AUTHZ_FRESHNESS_STRIDE-th
+// request (3 unless set; scripts/reliability.sh asks all of them), starting
+// at a different one each time, so that the steps together ask them all.
 func TestNoStaleDecisions(t *testing.T) {
+	t.Parallel()
+	stride := envCount(t, "AUTHZ_FRESHNESS_STRIDE", 3)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := be.open(t)
-			a := must(authz.New(store, testOptions()))
-			b := must(authz.New(store, nil))
+			a := must(authz.New(store, testOptions()))(t)
+			b := must(authz.New(store, nil))(t)
 			benchModel(t, a)
-			reqs := freshnessRequests()
+			all := freshnessRequests()
+			checks := 0
 			check := func(step string) {
 				t.Helper()
+				var reqs []authz.EvaluateInput
+				for i := checks % stride; i < len(all); i += stride {
+					reqs = append(reqs, all[i])
+				}
+				checks++
 				if err := a.Check(ctx); err != nil {
 					t.Fatalf("after %s: %v", step, err)
 				}
-				fresh := must(authz.New(store, nil))
+				fresh := must(authz.New(store, nil))(t)
 				want := decisions(t, fresh, reqs)
 				wantLookups := lookupAnswers(t, fresh)
 				for name, c := range map[string]*authz.Client{"a": a, "b": b} {
@@ -231,16 +241,17 @@ func TestNoStaleDecisions(t *testing.T) {
 // TestGraphFollowsLongGaps makes more writes than the change log keeps
 // between two evaluations, so the Client must rebuild rather than patch.
 func TestGraphFollowsLongGaps(t *testing.T) {
-	store := storage.Storage(memstore.New())
-	a := must(authz.New(store, testOptions()))
+	t.Parallel()
+	store := storage.Storage(authztest.Memstore(t))
+	a := must(authz.New(store, testOptions()))(t)
 	benchModel(t, a)
 	reqs := freshnessRequests()[:200]
 	decisions(t, a, reqs)
 	for i := range 300 {
-		must(a.CreateSubject(ctx, authz.SubjectInput{ID: fmt.Sprintf("s%03d", i), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("s%03d", i)}))
+		must(a.CreateSubject(ctx, authz.SubjectInput{ID: fmt.Sprintf("s%03d", i), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("s%03d", i)}))(t)
 	}
-	must(a.CreateMembership(ctx, authz.MembershipInput{SubjectID: "mallory", ScopeID: "acme", RoleIDs: []string{"editor"}}))
-	want := decisions(t, must(authz.New(store, nil)), reqs)
+	must(a.CreateMembership(ctx, authz.MembershipInput{SubjectID: "mallory", ScopeID: "acme", RoleIDs: []string{"editor"}}))(t)
+	want := decisions(t, must(authz.New(store, nil))(t), reqs)
 	if diff := cmp.Diff(want, decisions(t, a, reqs)); diff != "" {
 		t.Fatalf("after 301 writes: (-want +got):\n%s", diff)
 	}

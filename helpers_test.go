@@ -4,21 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/storage"
 )
 
 // fixedNow is the clock of test clients: the timestamp of the seed responses.
-var fixedNow = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
+var fixedNow = authztest.Now
 
 // backend opens an empty store of one kind for a test.
 type backend struct {
@@ -26,53 +21,32 @@ type backend struct {
 	open func(t testing.TB) storage.Storage
 }
 
-var backends = []backend{
-	{"memstore", func(t testing.TB) storage.Storage {
-		s := memstore.New()
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"boltstore", func(t testing.TB) storage.Storage {
-		s, err := boltstore.Open(filepath.Join(t.TempDir(), "authz.bolt"), &boltstore.Options{NoSync: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
+// backends lists authztest.Backends.
+var backends = func() []backend {
+	var out []backend
+	for _, b := range authztest.Backends {
+		out = append(out, backend{b.Name, b.Open})
+	}
+	return out
+}()
 
 // testOptions returns options with a deterministic clock and id generator:
 // ids are prefix_0001, prefix_0002, … per client.
-func testOptions() *authz.Options {
-	var n atomic.Int64
-	return &authz.Options{
-		Now:   func() time.Time { return fixedNow },
-		NewID: func(prefix string) string { return fmt.Sprintf("%s_%04d", prefix, n.Add(1)) },
-	}
-}
+func testOptions() *authz.Options { return authztest.Options() }
 
-// eachBackend runs fn as a subtest against a fresh client on every backend.
+// eachBackend runs fn as a subtest against a fresh client on every backend;
+// the store must pass Client.Check when the subtest ends.
 func eachBackend(t *testing.T, fn func(t *testing.T, c *authz.Client)) {
 	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			c, err := authz.New(b.open(t), testOptions())
-			if err != nil {
-				t.Fatal(err)
-			}
-			fn(t, c)
-		})
-	}
+	authztest.Each(t, fn)
 }
 
-// must returns v, and panics on err, which fails the running test with the
-// error and its stack. (Go cannot pass t alongside a multi-value call.)
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(fmt.Sprintf("unexpected error: %v", err))
-	}
-	return v
+// must returns a function that returns v and fails the test (Fatal) if err
+// is not nil: must(c.Apply(ctx, b))(t). Go cannot pass t alongside a
+// multi-value call, hence the second call. Like t.Fatal, it must be called
+// from the test's goroutine.
+func must[T any](v T, err error) func(testing.TB) T {
+	return authztest.Must(v, err)
 }
 
 // wantErr fails unless err matches target (errors.Is).
@@ -151,19 +125,13 @@ func bootstrap(t *testing.T, c *authz.Client) {
 			{ID: "role_dev", ScopeID: "scope_eng", Name: "Developer"},
 			{ID: "role_globex", ScopeID: "scope_globex", Name: "Globex admin"},
 		},
-	}))
+	}))(t)
 }
 
 // envCount returns the positive number in the environment variable name, or
-// def when it is unset: the long runs of scripts/reliability.sh set them.
+// def when it is unset: the long runs of scripts/reliability.sh set them
+// (see testsize.Count).
 func envCount(t testing.TB, name string, def int) int {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		t.Fatalf("%s=%q: want a positive number", name, v)
-	}
-	return n
+	t.Helper()
+	return testsize.Count(t, name, def)
 }

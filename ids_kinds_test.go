@@ -118,6 +118,7 @@ var idCases = []idCase{
 // TestIDCasesCoverEveryKind fails when a slice of Batch has no case in
 // idCases, so that a new kind cannot escape TestDotIDsRefused.
 func TestIDCasesCoverEveryKind(t *testing.T) {
+	t.Parallel()
 	covered := map[string]bool{}
 	for _, c := range idCases {
 		covered[c.kind] = true
@@ -136,18 +137,19 @@ func TestIDCasesCoverEveryKind(t *testing.T) {
 // on that id's field and stores nothing. "...", which a URL path can name,
 // is accepted in the same place.
 func TestDotIDsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range idCases {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
 				evalModel(t, c)
-				rev := must(c.Revision(ctx))
+				rev := must(c.Revision(ctx))(t)
 				for _, id := range []string{".", ".."} {
 					_, err := c.Apply(ctx, tc.batch(id))
 					be := wantItems(t, err, authz.ErrInvalid, "0 "+tc.field)
 					if it := be.Items[0]; it.Kind != tc.kind || !strings.Contains(it.Err.Error(), `"`+id+`"`) {
 						t.Errorf("id %q: got %v in %q; want an error in %q quoting the id", id, it, it.Kind, tc.kind)
 					}
-					if got := must(c.Revision(ctx)); got != rev {
+					if got := must(c.Revision(ctx))(t); got != rev {
 						t.Fatalf("id %q: revision got %d; want %d (nothing stored)", id, got, rev)
 					}
 				}
@@ -162,6 +164,7 @@ func TestDotIDsRefused(t *testing.T) {
 // TestDotIDSingleForm checks the error of a typed create method: it names
 // the id field and matches ErrInvalid.
 func TestDotIDSingleForm(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		_, err := c.CreateScopeType(ctx, authz.ScopeTypeInput{ID: "..", Name: "Up"})
 		var ie *authz.ItemError

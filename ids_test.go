@@ -51,6 +51,7 @@ func checkIDRule(t *testing.T, id string) {
 // 12 long, every id of up to 4 characters over a small alphabet of dots and
 // others, and random ids, long ones included.
 func TestIDRuleIsHTTPReachability(t *testing.T) {
+	t.Parallel()
 	for n := 1; n <= 12; n++ {
 		checkIDRule(t, strings.Repeat(".", n))
 	}

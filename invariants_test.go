@@ -12,13 +12,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // Property tests of invariants that hold for every model, checked on the
 // random models of the oracle.
 
-const invariantModels = 60
+// invariantModels is how many random models each invariant is checked on:
+// AUTHZ_INVARIANT_MODELS, or 60.
+func invariantModels(t *testing.T) int {
+	t.Helper()
+	return envCount(t, "AUTHZ_INVARIANT_MODELS", 60)
+}
 
 // allRequests lists every (subject, scope, action, resource) of bt, with
 // the context that lets the context conditions hold.
@@ -57,7 +62,7 @@ func decideAll(t *testing.T, c *authz.Client, reqs []authz.EvaluateInput) []auth
 func newRandomModel(t *testing.T, m int) (*authz.Client, authz.Batch) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m), 4242))
-	c := must(authz.New(memstore.New(), testOptions()))
+	c := must(authz.New(authztest.Memstore(t), testOptions()))(t)
 	return c, applyPruned(t, c, randomModel(r))
 }
 
@@ -149,8 +154,9 @@ func (q tenantQuestions) answers(c *authz.Client) []string {
 // same, answers and errors alike. Objects of O0 shared into O1 are left
 // alone: their owner's policies decide for them in O1 on purpose.
 func TestInvariantTenantIsolation(t *testing.T) {
+	t.Parallel()
 	checked := 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		o := &oracle{bt: bt}
 		if o.scope("O1") == nil || o.scope("O0") == nil {
@@ -283,8 +289,9 @@ func collidingAdditions(c *authz.Client, bt authz.Batch, o *oracle, tenant strin
 // role-permissions one at a time and adds disabled overrides: no denial may
 // become an allow.
 func TestInvariantRemovalNeverGrants(t *testing.T) {
+	t.Parallel()
 	checked := 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		reqs := allRequests(bt)
 		var changes []func() error
@@ -294,7 +301,7 @@ func TestInvariantRemovalNeverGrants(t *testing.T) {
 		for _, rp := range bt.RolePermissions {
 			changes = append(changes, func() error { return c.DeleteRolePermission(ctx, rp.ID) })
 		}
-		for _, ra := range must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: firstRole(bt)})) {
+		for _, ra := range must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: firstRole(bt)}))(t) {
 			changes = append(changes, func() error { return c.DeleteRoleAssignment(ctx, ra.ID) })
 		}
 		for _, sc := range bt.Scopes {
@@ -336,9 +343,10 @@ func firstRole(bt authz.Batch) string {
 // TestInvariantBackendsAgree loads each random model into both backends and
 // requires identical decisions, explanations and matches included.
 func TestInvariantBackendsAgree(t *testing.T) {
-	for m := range invariantModels {
+	t.Parallel()
+	for m := range invariantModels(t) {
 		mem, bt := newRandomModel(t, m)
-		bolt := must(authz.New(backends[1].open(t), testOptions()))
+		bolt := must(authz.New(backends[1].open(t), testOptions()))(t)
 		if _, err := bolt.Apply(ctx, bt); err != nil {
 			t.Fatalf("model %d: the batch memstore accepted is refused by boltstore: %v", m, err)
 		}
@@ -356,8 +364,9 @@ func TestInvariantBackendsAgree(t *testing.T) {
 // asked at the owning scope, the same policy decides the same request asked
 // anywhere the resource is reachable from, through its links too.
 func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
+	t.Parallel()
 	checked, throughLinks := 0, 0
-	for m := range invariantModels {
+	for m := range invariantModels(t) {
 		c, bt := newRandomModel(t, m)
 		if len(bt.Resources) == 0 {
 			continue
@@ -383,7 +392,7 @@ func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
 					for _, cx := range []map[string]any{{"hour": 9}, {"hour": 20}} {
 						in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: sub.ID}, ScopeID: res.ScopeID, Action: action,
 							Resource: &authz.ResourceRef{ResourceID: res.ID}, Context: cx}
-						atOwner := must(c.Evaluate(ctx, in))
+						atOwner := must(c.Evaluate(ctx, in))(t)
 						if atOwner.DecidedBy != authz.DecidedByPolicy || !slices.Contains(owners, policyScope[atOwner.PolicyID]) {
 							continue
 						}
@@ -392,7 +401,7 @@ func TestInvariantSharingKeepsOwnerPolicies(t *testing.T) {
 								continue
 							}
 							in.ScopeID = sc.ID
-							d := must(c.Evaluate(ctx, in))
+							d := must(c.Evaluate(ctx, in))(t)
 							if d.Allowed != atOwner.Allowed || d.PolicyID != atOwner.PolicyID {
 								t.Fatalf("model %d: %s %s %s asked at %s: got allowed=%v by %s %s (%s); at the owning scope %s the owner's policy %s decides allowed=%v",
 									m, sub.ID, action, res.ID, sc.ID, d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation, res.ScopeID, atOwner.PolicyID, atOwner.Allowed)

@@ -17,6 +17,7 @@ import (
 // the parent pointers; it also bounds the levels a query reads by
 // 2·log2(depth) + 3.
 func TestLevelQueriesMatchWalks(t *testing.T) {
+	t.Parallel()
 	for _, shape := range []struct {
 		name        string
 		n           int
@@ -135,6 +136,7 @@ func TestLevelQueriesMatchWalks(t *testing.T) {
 // down (never written by the library) end a query with a corruption error
 // instead of a loop.
 func TestLevelQueriesStopOnCorruptLevels(t *testing.T) {
+	t.Parallel()
 	store := memstore.New()
 	defer store.Close()
 	err := store.Update(context.Background(), func(tx storage.Tx) error {

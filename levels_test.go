@@ -16,7 +16,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -28,6 +28,7 @@ import (
 // role's scope in the chain of the membership's scope) with chain(S)
 // walked in the test's own copy of the tree.
 func TestScopeLevelsFollowTheTree(t *testing.T) {
+	t.Parallel()
 	const types = 10
 	steps := envCount(t, "AUTHZ_LEVEL_STEPS", 120)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
@@ -46,7 +47,7 @@ func TestScopeLevelsFollowTheTree(t *testing.T) {
 			}
 		}
 		setup.Subjects = []authz.SubjectInput{{ID: "u", SubjectType: authz.SubjectUser, ExternalID: "u"}}
-		must(c.Apply(ctx, setup))
+		must(c.Apply(ctx, setup))(t)
 
 		typeOf := map[string]int{}
 		parent := map[string]string{}
@@ -138,7 +139,7 @@ func TestScopeLevelsFollowTheTree(t *testing.T) {
 				}
 				slices.Sort(with)
 				child := with[r.IntN(len(with))]
-				e := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: child}))
+				e := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: child}))(t)
 				if len(e) != 1 {
 					t.Fatalf("step %d: got edges %v above %s; want one", step, e, child)
 				}
@@ -175,11 +176,11 @@ func TestScopeLevelsFollowTheTree(t *testing.T) {
 				}
 				role := "role_" + target
 				if _, err := c.GetRole(ctx, role); err != nil {
-					must(c.CreateRole(ctx, authz.RoleInput{ID: role, ScopeID: target, Name: "R"}))
+					must(c.CreateRole(ctx, authz.RoleInput{ID: role, ScopeID: target, Name: "R"}))(t)
 				}
 				m := "m_" + s
 				if _, err := c.GetMembership(ctx, m); err != nil {
-					must(c.CreateMembership(ctx, authz.MembershipInput{ID: m, SubjectID: "u", ScopeID: s}))
+					must(c.CreateMembership(ctx, authz.MembershipInput{ID: m, SubjectID: "u", ScopeID: s}))(t)
 				}
 				want := slices.Contains(chain(s), target)
 				ra, err := c.CreateRoleAssignment(ctx, authz.RoleAssignmentInput{MembershipID: m, RoleID: role})
@@ -206,6 +207,7 @@ func TestScopeLevelsFollowTheTree(t *testing.T) {
 // stored tree of its own, under another tree and back, and requires the
 // levels to follow (Check) and the chain rule to see the new ancestors.
 func TestAttachAndDetachDeepSubtrees(t *testing.T) {
+	t.Parallel()
 	const depth = 1500
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		typeChain(t, c, depth+2)
@@ -213,7 +215,7 @@ func TestAttachAndDetachDeepSubtrees(t *testing.T) {
 			Scopes:   []authz.ScopeInput{{ID: "top", TypeID: "t0"}},
 			Roles:    []authz.RoleInput{{ID: "role_top", ScopeID: "top", Name: "Top"}},
 			Subjects: []authz.SubjectInput{{ID: "u", SubjectType: authz.SubjectUser, ExternalID: "u"}},
-		}))
+		}))(t)
 		applyInBatches(t, c, depth, func(bt *authz.Batch, i int) {
 			in := authz.ScopeInput{ID: fmt.Sprintf("s%d", i+1), TypeID: fmt.Sprintf("t%d", i+1)}
 			if i > 0 {
@@ -222,7 +224,7 @@ func TestAttachAndDetachDeepSubtrees(t *testing.T) {
 			bt.Scopes = append(bt.Scopes, in)
 		})
 		bottom := fmt.Sprintf("s%d", depth)
-		must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m", SubjectID: "u", ScopeID: bottom}))
+		must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m", SubjectID: "u", ScopeID: bottom}))(t)
 		assign := func() error {
 			ra, err := c.CreateRoleAssignment(ctx, authz.RoleAssignmentInput{MembershipID: "m", RoleID: "role_top"})
 			if err == nil {
@@ -231,7 +233,7 @@ func TestAttachAndDetachDeepSubtrees(t *testing.T) {
 			return err
 		}
 		wantErr(t, assign(), authz.ErrNotAllowed)
-		e := must(c.CreateScopeEdge(ctx, authz.ScopeEdgeInput{ParentScopeID: "top", ChildScopeID: "s1"}))
+		e := must(c.CreateScopeEdge(ctx, authz.ScopeEdgeInput{ParentScopeID: "top", ChildScopeID: "s1"}))(t)
 		if err := c.Check(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -239,8 +241,8 @@ func TestAttachAndDetachDeepSubtrees(t *testing.T) {
 			t.Fatalf("after the move under top: got %v; want the assignment", err)
 		}
 		// A scope appended at the bottom of the moved chain is in top's tree.
-		must(c.CreateScope(ctx, authz.ScopeInput{ID: "leaf", TypeID: fmt.Sprintf("t%d", depth+1), ParentScopeID: bottom}))
-		must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m_leaf", SubjectID: "u", ScopeID: "leaf", RoleIDs: []string{"role_top"}}))
+		must(c.CreateScope(ctx, authz.ScopeInput{ID: "leaf", TypeID: fmt.Sprintf("t%d", depth+1), ParentScopeID: bottom}))(t)
+		must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m_leaf", SubjectID: "u", ScopeID: "leaf", RoleIDs: []string{"role_top"}}))(t)
 		if err := c.DeleteScopeEdge(ctx, e.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -285,16 +287,11 @@ func openSchema1(t *testing.T, be backend) storage.Storage {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bolt, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
+	bolt := authztest.OpenBolt(t, path, &boltstore.Options{NoSync: true})
 	if be.name == "boltstore" {
 		return bolt
 	}
-	mem := memstore.New()
-	t.Cleanup(func() { mem.Close() })
+	mem := authztest.Memstore(t)
 	err = bolt.View(ctx, func(from storage.Tx) error {
 		return mem.Update(ctx, func(to storage.Tx) error {
 			for _, table := range schema1Tables {
@@ -317,13 +314,14 @@ func openSchema1(t *testing.T, be backend) storage.Storage {
 // store passes Check, and the writes that read chains and trees behave as
 // before the upgrade.
 func TestUpgradeFromSchema1(t *testing.T) {
+	t.Parallel()
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			store := openSchema1(t, be)
 			var logged bytes.Buffer
 			// Random ids: the fixture holds ids of the test generator.
 			opts := &authz.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))}
-			c := must(authz.New(store, opts))
+			c := must(authz.New(store, opts))(t)
 			if !strings.Contains(logged.String(), "authz: upgrading the store") || !strings.Contains(logged.String(), "fromSchema=1 toSchema=2") {
 				t.Errorf("got log %q; want the upgrade from 1 to 2 stated", logged.String())
 			}
@@ -331,8 +329,8 @@ func TestUpgradeFromSchema1(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The chain of api ends at acme, a define scope.
-			must(c.CreateRole(ctx, authz.RoleInput{ID: "r_eng", ScopeID: "eng", Name: "Eng"}))
-			must(c.CreateRoleAssignment(ctx, authz.RoleAssignmentInput{MembershipID: "m_alice", RoleID: "r_eng"}))
+			must(c.CreateRole(ctx, authz.RoleInput{ID: "r_eng", ScopeID: "eng", Name: "Eng"}))(t)
+			must(c.CreateRoleAssignment(ctx, authz.RoleAssignmentInput{MembershipID: "m_alice", RoleID: "r_eng"}))(t)
 			_, err := c.CreateRoleAssignment(ctx, authz.RoleAssignmentInput{MembershipID: "m_alice", RoleID: "r_platform"})
 			wantErr(t, err, authz.ErrNotAllowed)
 			// Keys are found in the chain through the new index.
@@ -348,9 +346,9 @@ func TestUpgradeFromSchema1(t *testing.T) {
 			_, err = c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "api", Action: "write", ResourceType: "report"})
 			wantErr(t, err, authz.ErrNotAllowed)
 			// The stray team goes under eng, and a project under it.
-			must(c.CreateScopeEdge(ctx, authz.ScopeEdgeInput{ParentScopeID: "eng", ChildScopeID: "loose"}))
-			must(c.CreateScope(ctx, authz.ScopeInput{ID: "p2", TypeID: "t_project", ParentScopeID: "loose"}))
-			must(c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "p2", Action: "write", ResourceType: "document"}))
+			must(c.CreateScopeEdge(ctx, authz.ScopeEdgeInput{ParentScopeID: "eng", ChildScopeID: "loose"}))(t)
+			must(c.CreateScope(ctx, authz.ScopeInput{ID: "p2", TypeID: "t_project", ParentScopeID: "loose"}))(t)
+			must(c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "p2", Action: "write", ResourceType: "document"}))(t)
 			_, err = c.CreateScopeEdge(ctx, authz.ScopeEdgeInput{ParentScopeID: "p2", ChildScopeID: "platform"})
 			wantErr(t, err, authz.ErrNotAllowed)
 			if err := c.Check(ctx); err != nil {
@@ -358,7 +356,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 			}
 			// A second open finds nothing to upgrade.
 			logged.Reset()
-			must(authz.New(store, opts))
+			must(authz.New(store, opts))(t)
 			if logged.Len() != 0 {
 				t.Errorf("second open logged %q; want nothing", logged.String())
 			}
@@ -371,6 +369,7 @@ func TestUpgradeFromSchema1(t *testing.T) {
 // under a scope by the batch, scopes created under it, and only the edges
 // that pass.
 func TestBatchChecksSeeTheTreeTheyMake(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}, {ID: "team", Name: "Team"}, {ID: "project", Name: "Project"}, {ID: "other", Name: "Other"}},
@@ -379,7 +378,7 @@ func TestBatchChecksSeeTheTreeTheyMake(t *testing.T) {
 			Scopes:   []authz.ScopeInput{{ID: "acme", TypeID: "org"}, {ID: "t", TypeID: "team"}, {ID: "p", TypeID: "project", ParentScopeID: "t"}, {ID: "x", TypeID: "other"}},
 			Roles:    []authz.RoleInput{{ID: "role_acme", ScopeID: "acme", Name: "Acme"}, {ID: "role_x", ScopeID: "x", Name: "X"}},
 			Subjects: []authz.SubjectInput{{ID: "u", SubjectType: authz.SubjectUser, ExternalID: "u"}},
-		}))
+		}))(t)
 		// t goes under acme in the batch that assigns acme's role at p, and
 		// at a project created under p's sibling in the same batch.
 		must(c.Apply(ctx, authz.Batch{
@@ -387,7 +386,7 @@ func TestBatchChecksSeeTheTreeTheyMake(t *testing.T) {
 			Scopes: []authz.ScopeInput{{ID: "t2", TypeID: "team", ParentScopeID: "acme",
 				Memberships: []authz.ScopeMembershipInput{{SubjectID: "u", RoleIDs: []string{"role_acme"}}}}},
 			Memberships: []authz.MembershipInput{{SubjectID: "u", ScopeID: "p", RoleIDs: []string{"role_acme"}}},
-		}))
+		}))(t)
 		// An edge refused by the type rule does not place x above q: the
 		// assignment of x's role at q is refused too.
 		_, err := c.Apply(ctx, authz.Batch{

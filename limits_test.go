@@ -22,6 +22,7 @@ func deepMeta(n int) map[string]any {
 // TestLimits checks each size limit: the write fails with ErrInvalid naming
 // the field, and nothing is stored.
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a", authz.MaxTextLength+1)
 	cases := []struct {
 		name  string
@@ -49,14 +50,14 @@ func TestLimits(t *testing.T) {
 		evalModel(t, c)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				rev := must(c.Revision(ctx))
+				rev := must(c.Revision(ctx))(t)
 				_, err := c.Apply(ctx, tc.batch)
 				wantErr(t, err, authz.ErrInvalid)
 				var be *authz.BatchError
 				if !errors.As(err, &be) || len(be.Items) == 0 || !strings.HasPrefix(be.Items[0].Field, tc.field) {
 					t.Fatalf("got %v; want an item error on field %s", err, tc.field)
 				}
-				if got := must(c.Revision(ctx)); got != rev {
+				if got := must(c.Revision(ctx))(t); got != rev {
 					t.Errorf("revision: got %d; want %d (nothing stored)", got, rev)
 				}
 			})
@@ -68,7 +69,7 @@ func TestLimits(t *testing.T) {
 			if !strings.Contains(err.Error(), "displayName") {
 				t.Errorf("got %v; want it to name displayName", err)
 			}
-			if s := must(c.GetSubject(ctx, "alice")); s.DisplayName == long {
+			if s := must(c.GetSubject(ctx, "alice"))(t); s.DisplayName == long {
 				t.Error("the display name was stored")
 			}
 		})
@@ -79,6 +80,7 @@ func TestLimits(t *testing.T) {
 // Go caller can: NaN, infinities, deep nesting. Evaluate must answer, not
 // panic, and grant only where the condition (hour < 18) holds.
 func TestHostileEvaluateInput(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		benchModel(t, c)
 		deep := map[string]any{}

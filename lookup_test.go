@@ -17,14 +17,15 @@ import (
 // key, a type-level request is allowed when the listing has an
 // unconditional "*" grant for them, and only when it has some "*" grant.
 func TestListEffectivePermissions(t *testing.T) {
+	t.Parallel()
 	checked := 0
 	for m := range 80 {
 		r := rand.New(rand.NewPCG(uint64(m), 777))
-		c := must(authz.New(backends[m%2].open(t), testOptions()))
+		c := must(authz.New(backends[m%2].open(t), testOptions()))(t)
 		bt := applyPruned(t, c, randomModel(r))
 		for _, sub := range bt.Subjects {
 			for _, sc := range bt.Scopes {
-				eps := must(c.ListEffectivePermissions(ctx, sub.ID, sc.ID))
+				eps := must(c.ListEffectivePermissions(ctx, sub.ID, sc.ID))(t)
 				for _, action := range []string{"read", "write", "list"} {
 					for _, key := range []string{"doc", "folder"} {
 						var some, unconditional bool
@@ -36,7 +37,7 @@ func TestListEffectivePermissions(t *testing.T) {
 							}
 						}
 						d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: sub.ID}, ScopeID: sc.ID, Action: action,
-							Resource: &authz.ResourceRef{ResourceType: key}}))
+							Resource: &authz.ResourceRef{ResourceType: key}}))(t)
 						if unconditional && !d.Allowed || d.Allowed && !some {
 							t.Fatalf("model %d: %s in %s, %s on %s: listing has a grant: %v (unconditional: %v); Evaluate says allowed=%v (%s)\nlisting: %+v",
 								m, sub.ID, sc.ID, action, key, some, unconditional, d.Allowed, d.Explanation, eps)
@@ -51,6 +52,7 @@ func TestListEffectivePermissions(t *testing.T) {
 }
 
 func TestListEffectivePermissionsErrors(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		_, err := c.ListEffectivePermissions(ctx, "nobody", "acme")
@@ -58,9 +60,9 @@ func TestListEffectivePermissionsErrors(t *testing.T) {
 		_, err = c.ListEffectivePermissions(ctx, "alice", "nowhere")
 		wantErr(t, err, authz.ErrNotFound)
 		grant(t, c, "alice", "acme", "viewer", "editor")
-		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}))
+		must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ChildScopeID: "api", Kind: authz.OverrideRole, RoleID: "editor", State: authz.OverrideDisabled}))(t)
 		var got []string
-		for _, ep := range must(c.ListEffectivePermissions(ctx, "alice", "api")) {
+		for _, ep := range must(c.ListEffectivePermissions(ctx, "alice", "api"))(t) {
 			for _, g := range ep.Grants {
 				got = append(got, ep.Permission.ID+" via "+g.RoleID)
 			}
@@ -78,6 +80,7 @@ func TestListEffectivePermissionsErrors(t *testing.T) {
 // backends. Pages of random sizes are followed to the end; their
 // concatenation must be the brute-force answer, in id order.
 func TestLookupsEqualBruteForce(t *testing.T) {
+	t.Parallel()
 	models := envCount(t, "AUTHZ_LOOKUP_MODELS", 150)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -85,7 +88,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 			for m := range models {
 				r := rand.New(rand.NewPCG(uint64(m), 4242))
 				store := be.open(t)
-				c := must(authz.New(store, testOptions()))
+				c := must(authz.New(store, testOptions()))(t)
 				bt := applyPruned(t, c, randomModel(r))
 				if len(bt.Resources) == 0 {
 					continue
@@ -93,7 +96,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 				if m%2 == 1 {
 					// A new Client builds its graph from the whole store;
 					// the first one updated its graph with the batch.
-					c = must(authz.New(store, testOptions()))
+					c = must(authz.New(store, testOptions()))(t)
 				}
 				report := func(what string, in any, diff string) {
 					model, _ := json.Marshal(bt)
@@ -105,7 +108,7 @@ func TestLookupsEqualBruteForce(t *testing.T) {
 				allowed := func(what string, ids []string, ask func(id string) authz.EvaluateInput) []string {
 					var out []string
 					for _, id := range ids {
-						if d := must(c.Evaluate(ctx, ask(id))); d.Allowed {
+						if d := must(c.Evaluate(ctx, ask(id)))(t); d.Allowed {
 							out = append(out, id)
 							stats[what+" allowed by "+string(d.DecidedBy)]++
 						}
@@ -208,7 +211,7 @@ func lookupSubjects(t *testing.T, c *authz.Client, in authz.LookupSubjectsInput)
 	t.Helper()
 	return followPages(t, in.Limit, func(after string) ([]string, string) {
 		in.After = after
-		p := must(c.ListAllowedSubjects(ctx, in))
+		p := must(c.ListAllowedSubjects(ctx, in))(t)
 		var ids []string
 		for _, s := range p.Subjects {
 			ids = append(ids, s.SubjectID)
@@ -222,7 +225,7 @@ func lookupResources(t *testing.T, c *authz.Client, in authz.LookupResourcesInpu
 	t.Helper()
 	return followPages(t, in.Limit, func(after string) ([]string, string) {
 		in.After = after
-		p := must(c.ListAllowedResources(ctx, in))
+		p := must(c.ListAllowedResources(ctx, in))(t)
 		var ids []string
 		for _, r := range p.Resources {
 			ids = append(ids, r.ResourceID)
@@ -257,12 +260,13 @@ func followPages(t *testing.T, limit int, page func(after string) ([]string, str
 }
 
 func TestListAllowedSubjects(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
 		grant(t, c, "bob", "api", "editor")
 		must(c.CreateCollections(ctx, []authz.CollectionInput{{ID: "c_finance", ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "internal, for finance",
-			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"},"condition":{"==":[{"var":"subject.meta.department"},"finance"]}}`)}}))
+			MatchDefinition: json.RawMessage(`{"fields":{"classification":"internal"},"condition":{"==":[{"var":"subject.meta.department"},"finance"]}}`)}}))(t)
 		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{
 			{ID: "pol_share", ScopeID: "acme", Name: "share internal", Effect: authz.EffectAllow, Actions: []string{"share"},
 				Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: "c_finance"}},
@@ -273,10 +277,10 @@ func TestListAllowedSubjects(t *testing.T) {
 			{ID: "pol_no_finance", ScopeID: "acme", Name: "finance does not purge", Effect: authz.EffectDeny, Actions: []string{"purge"}, Priority: 1,
 				SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.meta.department"},"finance"]}`),
 				Target:           authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_api"}},
-		}))
+		}))(t)
 		ids := func(in authz.LookupSubjectsInput) ([]string, string) {
 			t.Helper()
-			p := must(c.ListAllowedSubjects(ctx, in))
+			p := must(c.ListAllowedSubjects(ctx, in))(t)
 			var out []string
 			for _, s := range p.Subjects {
 				out = append(out, s.SubjectID)
@@ -326,14 +330,15 @@ func TestListAllowedSubjects(t *testing.T) {
 }
 
 func TestListAllowedResources(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		evalModel(t, c)
 		grant(t, c, "alice", "acme", "viewer")
 		grant(t, c, "bob", "api", "editor")
-		must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkMirror}}))
+		must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{{ResourceID: "doc_sales", ScopeID: "backend", LinkType: authz.LinkMirror}}))(t)
 		ids := func(in authz.LookupResourcesInput) ([]string, string) {
 			t.Helper()
-			p := must(c.ListAllowedResources(ctx, in))
+			p := must(c.ListAllowedResources(ctx, in))(t)
 			var out []string
 			for _, r := range p.Resources {
 				out = append(out, r.ResourceID)

@@ -119,7 +119,7 @@ func load(b *testing.B, size, backend string) *loaded {
 	// The decision cache would answer the repeated requests of the
 	// benchmarks: measure evaluation itself (role-repeated measures the
 	// cache).
-	c := must(authz.New(s, &authz.Options{DecisionCacheSize: -1}))
+	c := must(authz.New(s, &authz.Options{DecisionCacheSize: -1}))(b)
 	for i, bt := range m.Batches {
 		if _, err := c.Apply(context.Background(), bt); err != nil {
 			b.Fatalf("%s: batch %d: %v", key, i, err)
@@ -177,10 +177,10 @@ func BenchmarkModelEvaluate(b *testing.B) {
 					})
 				}
 				b.Run("role-repeated", func(b *testing.B) {
-					cached := must(authz.New(l.store, nil))
+					cached := must(authz.New(l.store, nil))(b)
 					in := reqs["role"]
 					for _, q := range in {
-						must(cached.Evaluate(context.Background(), q))
+						must(cached.Evaluate(context.Background(), q))(b)
 					}
 					b.ReportAllocs()
 					i := 0
@@ -235,14 +235,14 @@ func BenchmarkModelFirstEvaluateAfterWrite(b *testing.B) {
 				in := byPath(l.model)["role"][0]
 				writer := "bench-writer"
 				if _, err := c.GetSubject(context.Background(), writer); err != nil {
-					must(c.CreateSubject(context.Background(), authz.SubjectInput{ID: writer, SubjectType: authz.SubjectUser, ExternalID: writer}))
+					must(c.CreateSubject(context.Background(), authz.SubjectInput{ID: writer, SubjectType: authz.SubjectUser, ExternalID: writer}))(b)
 				}
 				var mem string
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
 					if mem == "" {
-						m := must(c.CreateMembership(context.Background(), authz.MembershipInput{SubjectID: writer, ScopeID: in.ScopeID}))
+						m := must(c.CreateMembership(context.Background(), authz.MembershipInput{SubjectID: writer, ScopeID: in.ScopeID}))(b)
 						mem = m.ID
 					} else {
 						if err := c.DeleteMembership(context.Background(), mem); err != nil {
@@ -275,7 +275,7 @@ func BenchmarkModelBulkLoad(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					s, _ := openBackend(b, backend, b.TempDir())
-					c := must(authz.New(s, nil))
+					c := must(authz.New(s, nil))(b)
 					b.StartTimer()
 					for i, bt := range m.Batches {
 						if _, err := c.Apply(context.Background(), bt); err != nil {
@@ -310,14 +310,14 @@ func BenchmarkModelColdOpen(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				l.store, l.client = s, must(authz.New(s, nil))
+				l.store, l.client = s, must(authz.New(s, nil))(b)
 			}()
 			for b.Loop() {
 				s, err := boltstore.Open(l.path, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				c := must(authz.New(s, nil))
+				c := must(authz.New(s, nil))(b)
 				if _, err := c.Evaluate(context.Background(), in); err != nil {
 					b.Fatal(err)
 				}
@@ -345,11 +345,11 @@ func BenchmarkModelMemory(b *testing.B) {
 				runtime.ReadMemStats(&before)
 				b.StartTimer()
 				s = memstore.New()
-				c = must(authz.New(s, nil))
+				c = must(authz.New(s, nil))(b)
 				for _, bt := range m.Batches {
-					must(c.Apply(context.Background(), bt))
+					must(c.Apply(context.Background(), bt))(b)
 				}
-				must(c.Evaluate(context.Background(), m.Requests[0].Input))
+				must(c.Evaluate(context.Background(), m.Requests[0].Input))(b)
 				b.StopTimer()
 				runtime.GC()
 				runtime.ReadMemStats(&after)

@@ -591,7 +591,7 @@ func randomModel(r *rand.Rand) authz.Batch {
 		}
 		return nil
 	}
-	var allScopes, roles, perms, types []string
+	var allScopes, types []string
 	for _, s := range bt.Scopes {
 		allScopes = append(allScopes, s.ID)
 	}
@@ -632,13 +632,11 @@ func randomModel(r *rand.Rand) authz.Batch {
 			bt.Permissions = append(bt.Permissions, authz.PermissionInput{ID: id, ScopeID: d, Action: pickFrom(r, []string{"read", "write", "list"}),
 				ResourceType: pickFrom(r, []string{"doc", "folder", "doc", "folder", "secret"}), ResourcePattern: pickFrom(r, oraclePatterns), Logic: cond(0.15)})
 			local = append(local, id)
-			perms = append(perms, id)
 			permsAt[d] = append(permsAt[d], id)
 		}
 		for k := range 1 + r.IntN(3) {
 			id := fmt.Sprintf("%s.r%d", d, k)
 			bt.Roles = append(bt.Roles, authz.RoleInput{ID: id, ScopeID: d, Name: id})
-			roles = append(roles, id)
 			rolesAt[d] = append(rolesAt[d], id)
 			for _, p := range local {
 				if r.IntN(2) == 0 {
@@ -803,6 +801,7 @@ func pruneBatch(bt authz.Batch, drop map[string]map[int]bool) authz.Batch {
 // random models, on both backends, on allowed and decidedBy. A failure
 // prints the model as one Apply batch and the request.
 func TestOracle(t *testing.T) {
+	t.Parallel()
 	models := envCount(t, "AUTHZ_ORACLE_MODELS", 150)
 	const requests = 60
 	compared := 0
@@ -811,7 +810,7 @@ func TestOracle(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			for m := range models {
 				r := rand.New(rand.NewPCG(uint64(m), 42))
-				c := must(authz.New(be.open(t), testOptions()))
+				c := must(authz.New(be.open(t), testOptions()))(t)
 				bt := applyPruned(t, c, randomModel(r))
 				o := &oracle{bt: bt, readActions: map[string]bool{"read": true, "list": true, "view": true}}
 				for range requests {

@@ -17,6 +17,7 @@ import (
 // written here straight into the store) is a borrower's policy: it decides
 // only when no policy of the owner applies, and it cannot be updated.
 func TestPolicyOfABorrowerStoredEarlier(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	opens := map[string]func(t *testing.T) storage.Storage{
 		"memstore": func(*testing.T) storage.Storage { return memstore.New() },

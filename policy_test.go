@@ -49,7 +49,7 @@ func policyFixture(t *testing.T, c *authz.Client) {
 			{ID: "coll_all", ScopeID: "scope_acme", ResourceTypeID: "rt_doc", Name: "All documents", MatchDefinition: json.RawMessage(`{}`)},
 			{ID: "coll_archived", ScopeID: "scope_eng", ResourceTypeID: "rt_doc", Name: "Archived", MatchDefinition: json.RawMessage(`{"fields":{"status":"archived"}}`)},
 		},
-	}))
+	}))(t)
 }
 
 // idsOf returns the ids of a list, for comparisons.
@@ -91,7 +91,7 @@ func wantSentinels(t *testing.T, be *authz.BatchError, sentinels ...error) {
 // write stored nothing.
 func wantUnchanged(t *testing.T, c *authz.Client, rev uint64) {
 	t.Helper()
-	if got := must(c.Revision(ctx)); got != rev {
+	if got := must(c.Revision(ctx))(t); got != rev {
 		t.Errorf("got revision %d after a failed write; want %d (nothing stored)", got, rev)
 	}
 }
@@ -117,13 +117,14 @@ func wantMessage(t *testing.T, err error, parts ...string) {
 // Roles.
 
 func TestRoleCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		got := must(c.CreateRoles(ctx, []authz.RoleInput{
 			{ID: "role_b", ScopeID: "scope_api", Name: "B", Description: "second"},
 			{ScopeID: "scope_api", Name: "Generated"},
 			{ID: "role_a", ScopeID: "scope_api", Name: "A"},
-		}))
+		}))(t)
 		if len(got) != 3 || got[0].ID != "role_b" || got[2].ID != "role_a" {
 			t.Fatalf("got %+v; want three roles in input order", got)
 		}
@@ -131,25 +132,25 @@ func TestRoleCreateGetListUpdateDelete(t *testing.T) {
 			t.Errorf("got generated id %q; want prefix role_", got[1].ID)
 		}
 		want := authz.Role{ID: "role_b", ScopeID: "scope_api", Name: "B", Description: "second"}
-		if d := cmp.Diff(want, must(c.GetRole(ctx, "role_b"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetRole(ctx, "role_b"))(t)); d != "" {
 			t.Errorf("GetRole (-want +got):\n%s", d)
 		}
-		all := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api"}))
+		all := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api"}))(t)
 		wantIDs(t, "roles of scope_api", idsOf(all, roleID), []string{got[1].ID, "role_a", "role_b"})
-		page1 := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 2}}))
-		page2 := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 2, After: page1[1].ID}}))
+		page1 := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 2}}))(t)
+		page2 := must(c.ListRoles(ctx, authz.RoleFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 2, After: page1[1].ID}}))(t)
 		wantIDs(t, "pages", append(idsOf(page1, roleID), idsOf(page2, roleID)...), idsOf(all, roleID))
 		if len(page1) != 2 {
 			t.Errorf("got %d roles on page 1; want 2", len(page1))
 		}
 
 		name, desc := "Bee", ""
-		upd := must(c.UpdateRole(ctx, "role_b", authz.RolePatch{Name: &name, Description: &desc}))
+		upd := must(c.UpdateRole(ctx, "role_b", authz.RolePatch{Name: &name, Description: &desc}))(t)
 		want = authz.Role{ID: "role_b", ScopeID: "scope_api", Name: "Bee"}
 		if d := cmp.Diff(want, upd); d != "" {
 			t.Errorf("UpdateRole (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(want, must(c.GetRole(ctx, "role_b"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetRole(ctx, "role_b"))(t)); d != "" {
 			t.Errorf("GetRole after update (-want +got):\n%s", d)
 		}
 
@@ -161,9 +162,10 @@ func TestRoleCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestRoleValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateRoles(ctx, []authz.RoleInput{
 			{ID: "role_ok", ScopeID: "scope_api", Name: "OK"},
 			{ID: "role_noscope", Name: "No scope"},
@@ -191,6 +193,7 @@ func TestRoleValidation(t *testing.T) {
 // Permissions.
 
 func TestPermissionCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		got := must(c.CreatePermissions(ctx, []authz.PermissionInput{
@@ -199,7 +202,7 @@ func TestPermissionCreateGetListDelete(t *testing.T) {
 				Key: "docs.delete.own", Label: "Delete own", Description: "Delete your own documents",
 				Logic: json.RawMessage(`{"==":[{"var":"context.mfa"},true]}`)},
 			{ScopeID: "scope_api", Action: "read", ResourceType: "repo", ResourcePattern: "svc-*"},
-		}))
+		}))(t)
 		want := []authz.Permission{
 			{ID: "perm_x_list", ScopeID: "scope_api", Action: "list", ResourceType: "document", ResourcePattern: "*", Key: "document:list:*"},
 			{ID: "perm_x_own", ScopeID: "scope_api", Action: "delete", ResourceType: "document", ResourcePattern: "owned",
@@ -213,12 +216,12 @@ func TestPermissionCreateGetListDelete(t *testing.T) {
 		if !strings.HasPrefix(got[2].ID, "permission_") {
 			t.Errorf("got generated id %q; want prefix permission_", got[2].ID)
 		}
-		if d := cmp.Diff(asJSON(t, want[1]), asJSON(t, must(c.GetPermission(ctx, "perm_x_own")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want[1]), asJSON(t, must(c.GetPermission(ctx, "perm_x_own"))(t))); d != "" {
 			t.Errorf("GetPermission (-want +got):\n%s", d)
 		}
-		all := must(c.ListPermissions(ctx, authz.PermissionFilter{ScopeID: "scope_api"}))
+		all := must(c.ListPermissions(ctx, authz.PermissionFilter{ScopeID: "scope_api"}))(t)
 		wantIDs(t, "permissions of scope_api", idsOf(all, permID), []string{"perm_x_list", "perm_x_own", got[2].ID})
-		page := must(c.ListPermissions(ctx, authz.PermissionFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 1, After: "perm_x_list"}}))
+		page := must(c.ListPermissions(ctx, authz.PermissionFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 1, After: "perm_x_list"}}))(t)
 		wantIDs(t, "page after perm_x_list", idsOf(page, permID), []string{"perm_x_own"})
 		_, err := c.ListPermissions(ctx, authz.PermissionFilter{})
 		wantErr(t, err, authz.ErrInvalid)
@@ -231,9 +234,10 @@ func TestPermissionCreateGetListDelete(t *testing.T) {
 }
 
 func TestPermissionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreatePermissions(ctx, []authz.PermissionInput{
 			{ID: "perm_ok", ScopeID: "scope_acme", Action: "share", ResourceType: "document"},
 			{ID: "perm_noscope", Action: "read", ResourceType: "document"},
@@ -252,9 +256,10 @@ func TestPermissionValidation(t *testing.T) {
 }
 
 func TestPermissionKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		// In one batch: the default key of item 1 equals the key of item 0.
 		_, err := c.CreatePermissions(ctx, []authz.PermissionInput{
 			{ID: "perm_a", ScopeID: "scope_api", Action: "share", ResourceType: "document", Key: "document:share:*"},
@@ -268,22 +273,23 @@ func TestPermissionKeyUniquePerScope(t *testing.T) {
 		wantMessage(t, err, "document:read:*", "perm_read")
 		wantUnchanged(t, c, rev)
 		// The same key in another scope is fine, even below the first one.
-		must(c.CreatePermission(ctx, authz.PermissionInput{ID: "perm_d", ScopeID: "scope_eng", Action: "read", ResourceType: "document"}))
+		must(c.CreatePermission(ctx, authz.PermissionInput{ID: "perm_d", ScopeID: "scope_eng", Action: "read", ResourceType: "document"}))(t)
 		// After a delete the key is free again.
 		noErr(t, c.DeletePermission(ctx, "perm_read"))
-		must(c.CreatePermission(ctx, authz.PermissionInput{ID: "perm_e", ScopeID: "scope_acme", Action: "read", ResourceType: "document"}))
+		must(c.CreatePermission(ctx, authz.PermissionInput{ID: "perm_e", ScopeID: "scope_acme", Action: "read", ResourceType: "document"}))(t)
 	})
 }
 
 func TestPermissionResourceTypeMustBeInChain(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// Defined above (scope_acme) or at the scope itself: visible.
 		must(c.CreatePermissions(ctx, []authz.PermissionInput{
 			{ID: "perm_api_doc", ScopeID: "scope_api", Action: "comment", ResourceType: "document"},
 			{ID: "perm_eng_repo", ScopeID: "scope_eng", Action: "push", ResourceType: "repo"},
-		}))
-		rev := must(c.Revision(ctx))
+		}))(t)
+		rev := must(c.Revision(ctx))(t)
 		// Defined below (repo at scope_eng) or in another tenant: not visible.
 		_, err := c.CreatePermissions(ctx, []authz.PermissionInput{
 			{ID: "perm_acme_repo", ScopeID: "scope_acme", Action: "push", ResourceType: "repo"},
@@ -297,7 +303,7 @@ func TestPermissionResourceTypeMustBeInChain(t *testing.T) {
 		must(c.Apply(ctx, authz.Batch{
 			Permissions:   []authz.PermissionInput{{ID: "perm_inv", ScopeID: "scope_api", Action: "pay", ResourceType: "invoice"}},
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt_invoice", ScopeID: "scope_eng", Key: "invoice", Name: "Invoice"}},
-		}))
+		}))(t)
 
 		// A type defined above a define scope is not visible below it.
 		must(c.Apply(ctx, authz.Batch{
@@ -306,16 +312,17 @@ func TestPermissionResourceTypeMustBeInChain(t *testing.T) {
 			Scopes:         []authz.ScopeInput{{ID: "scope_platform", TypeID: "type_platform"}},
 			ScopeEdges:     []authz.ScopeEdgeInput{{ParentScopeID: "scope_platform", ChildScopeID: "scope_acme"}},
 			ResourceTypes:  []authz.ResourceTypeInput{{ID: "rt_global", ScopeID: "scope_platform", Key: "global", Name: "Global"}},
-		}))
+		}))(t)
 		_, err = c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "scope_acme", Action: "read", ResourceType: "global"})
 		wantErr(t, err, authz.ErrNotAllowed)
-		must(c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "scope_platform", Action: "read", ResourceType: "global"}))
+		must(c.CreatePermission(ctx, authz.PermissionInput{ScopeID: "scope_platform", Action: "read", ResourceType: "global"}))(t)
 	})
 }
 
 // Role-permissions.
 
 func TestRolePermissionCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		cond := json.RawMessage(`{"==":[{"var":"subject.meta.level"},"senior"]}`)
@@ -323,21 +330,21 @@ func TestRolePermissionCreateGetListDelete(t *testing.T) {
 			{ID: "rp_dev_read", RoleID: "role_dev", PermissionID: "perm_read"},
 			{ID: "rp_dev_edit", RoleID: "role_dev", PermissionID: "perm_edit", Condition: cond},
 			{RoleID: "role_admin", PermissionID: "perm_read"},
-		}))
+		}))(t)
 		if !strings.HasPrefix(got[2].ID, "role_perm_") {
 			t.Errorf("got generated id %q; want prefix role_perm_", got[2].ID)
 		}
 		want := authz.RolePermission{ID: "rp_dev_edit", RoleID: "role_dev", PermissionID: "perm_edit", Condition: cond}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetRolePermission(ctx, "rp_dev_edit")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetRolePermission(ctx, "rp_dev_edit"))(t))); d != "" {
 			t.Errorf("GetRolePermission (-want +got):\n%s", d)
 		}
-		byRole := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev"}))
+		byRole := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev"}))(t)
 		wantIDs(t, "by role", idsOf(byRole, rolePermID), []string{"rp_dev_edit", "rp_dev_read"})
-		byPerm := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{PermissionID: "perm_read"}))
+		byPerm := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{PermissionID: "perm_read"}))(t)
 		wantIDs(t, "by permission", idsOf(byPerm, rolePermID), []string{got[2].ID, "rp_dev_read"})
-		pair := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev", PermissionID: "perm_read"}))
+		pair := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev", PermissionID: "perm_read"}))(t)
 		wantIDs(t, "by pair", idsOf(pair, rolePermID), []string{"rp_dev_read"})
-		page := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev", Page: authz.Page{Limit: 1}}))
+		page := must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev", Page: authz.Page{Limit: 1}}))(t)
 		wantIDs(t, "first page", idsOf(page, rolePermID), []string{"rp_dev_edit"})
 		_, err := c.ListRolePermissions(ctx, authz.RolePermissionFilter{})
 		wantErr(t, err, authz.ErrInvalid)
@@ -346,15 +353,16 @@ func TestRolePermissionCreateGetListDelete(t *testing.T) {
 		_, err = c.GetRolePermission(ctx, "rp_dev_read")
 		wantErr(t, err, authz.ErrNotFound)
 		// The pair can be granted again.
-		must(c.CreateRolePermission(ctx, authz.RolePermissionInput{RoleID: "role_dev", PermissionID: "perm_read"}))
+		must(c.CreateRolePermission(ctx, authz.RolePermissionInput{RoleID: "role_dev", PermissionID: "perm_read"}))(t)
 	})
 }
 
 func TestRolePermissionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		must(c.CreateRolePermission(ctx, authz.RolePermissionInput{ID: "rp_stored", RoleID: "role_admin", PermissionID: "perm_read"}))
-		rev := must(c.Revision(ctx))
+		must(c.CreateRolePermission(ctx, authz.RolePermissionInput{ID: "rp_stored", RoleID: "role_admin", PermissionID: "perm_read"}))(t)
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateRolePermissions(ctx, []authz.RolePermissionInput{
 			{ID: "rp_ok", RoleID: "role_dev", PermissionID: "perm_read"},
 			{ID: "rp_norole", PermissionID: "perm_read"},
@@ -374,6 +382,7 @@ func TestRolePermissionValidation(t *testing.T) {
 }
 
 func TestRolePermissionPermissionMustBeInRoleChain(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// A role may use a permission defined at its scope or above it.
@@ -381,8 +390,8 @@ func TestRolePermissionPermissionMustBeInRoleChain(t *testing.T) {
 			{RoleID: "role_dev", PermissionID: "perm_edit"},
 			{RoleID: "role_dev", PermissionID: "perm_read"},
 			{RoleID: "role_globex", PermissionID: "perm_greed"},
-		}))
-		rev := must(c.Revision(ctx))
+		}))(t)
+		rev := must(c.Revision(ctx))(t)
 		// Not one defined below its scope, nor in another tenant.
 		_, err := c.CreateRolePermissions(ctx, []authz.RolePermissionInput{
 			{RoleID: "role_admin", PermissionID: "perm_edit"},
@@ -398,6 +407,7 @@ func TestRolePermissionPermissionMustBeInRoleChain(t *testing.T) {
 // Scope overrides.
 
 func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		cond := json.RawMessage(`{"==":[{"var":"context.onCall"},true]}`)
@@ -406,18 +416,18 @@ func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
 			{ID: "ov_perm", Kind: authz.OverridePermission, ChildScopeID: "scope_api", PermissionID: "perm_edit", State: authz.OverrideDisabled},
 			{ID: "ov_rp", Kind: authz.OverrideRolePermission, ChildScopeID: "scope_eng", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideEnabled, Condition: cond},
 			{Kind: authz.OverrideRole, ChildScopeID: "scope_eng", RoleID: "role_admin", State: authz.OverrideEnabled},
-		}))
+		}))(t)
 		if !strings.HasPrefix(got[3].ID, "override_") {
 			t.Errorf("got generated id %q; want prefix override_", got[3].ID)
 		}
 		want := authz.ScopeOverride{ID: "ov_rp", Kind: authz.OverrideRolePermission, ChildScopeID: "scope_eng", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideEnabled, Condition: cond}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetScopeOverride(ctx, "ov_rp")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetScopeOverride(ctx, "ov_rp"))(t))); d != "" {
 			t.Errorf("GetScopeOverride (-want +got):\n%s", d)
 		}
 
 		list := func(f authz.ScopeOverrideFilter) []string {
 			t.Helper()
-			return idsOf(must(c.ListScopeOverrides(ctx, f)), overrideID)
+			return idsOf(must(c.ListScopeOverrides(ctx, f))(t), overrideID)
 		}
 		wantIDs(t, "by scope", list(authz.ScopeOverrideFilter{ChildScopeID: "scope_api"}), []string{"ov_perm", "ov_role"})
 		wantIDs(t, "by role", list(authz.ScopeOverrideFilter{RoleID: "role_dev"}), []string{"ov_role", "ov_rp"})
@@ -433,20 +443,20 @@ func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
 		// State and condition change; the condition is removed by null.
 		enabled := authz.OverrideEnabled
 		newCond := json.RawMessage(`{"!":{"var":"context.frozen"}}`)
-		upd := must(c.UpdateScopeOverride(ctx, "ov_rp", authz.ScopeOverridePatch{State: &enabled, Condition: &newCond}))
+		upd := must(c.UpdateScopeOverride(ctx, "ov_rp", authz.ScopeOverridePatch{State: &enabled, Condition: &newCond}))(t)
 		want.Condition = newCond
 		if d := cmp.Diff(asJSON(t, want), asJSON(t, upd)); d != "" {
 			t.Errorf("UpdateScopeOverride (-want +got):\n%s", d)
 		}
 		null := json.RawMessage(`null`)
-		upd = must(c.UpdateScopeOverride(ctx, "ov_rp", authz.ScopeOverridePatch{Condition: &null}))
+		upd = must(c.UpdateScopeOverride(ctx, "ov_rp", authz.ScopeOverridePatch{Condition: &null}))(t)
 		if upd.Condition != nil {
 			t.Errorf("got condition %s after removing it; want none", upd.Condition)
 		}
-		if stored := must(c.GetScopeOverride(ctx, "ov_rp")); stored.Condition != nil || stored.State != authz.OverrideEnabled {
+		if stored := must(c.GetScopeOverride(ctx, "ov_rp"))(t); stored.Condition != nil || stored.State != authz.OverrideEnabled {
 			t.Errorf("got stored %+v; want enabled without condition", stored)
 		}
-		upd = must(c.UpdateScopeOverride(ctx, "ov_role", authz.ScopeOverridePatch{State: &enabled}))
+		upd = must(c.UpdateScopeOverride(ctx, "ov_role", authz.ScopeOverridePatch{State: &enabled}))(t)
 		if upd.State != authz.OverrideEnabled {
 			t.Errorf("got state %q; want enabled", upd.State)
 		}
@@ -459,13 +469,14 @@ func TestScopeOverrideCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestScopeOverrideUpdateValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
 			{ID: "ov_role", Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled},
 			{ID: "ov_rp", Kind: authz.OverrideRolePermission, ChildScopeID: "scope_api", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideDisabled},
-		}))
-		rev := must(c.Revision(ctx))
+		}))(t)
+		rev := must(c.Revision(ctx))(t)
 		bad := authz.OverrideState("paused")
 		_, err := c.UpdateScopeOverride(ctx, "ov_role", authz.ScopeOverridePatch{State: &bad})
 		wantErr(t, err, authz.ErrInvalid)
@@ -483,16 +494,17 @@ func TestScopeOverrideUpdateValidation(t *testing.T) {
 		_, err = c.UpdateScopeOverride(ctx, "ov_nope", authz.ScopeOverridePatch{})
 		wantErr(t, err, authz.ErrNotFound)
 		wantUnchanged(t, c, rev)
-		if stored := must(c.GetScopeOverride(ctx, "ov_rp")); stored.Condition != nil {
+		if stored := must(c.GetScopeOverride(ctx, "ov_rp"))(t); stored.Condition != nil {
 			t.Errorf("got condition %s after a failed update; want none", stored.Condition)
 		}
 	})
 }
 
 func TestScopeOverrideKindAndFieldRules(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		cond := json.RawMessage(`{"==":[{"var":"context.x"},1]}`)
 		_, err := c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
 			{ID: "ov_ok", Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled},
@@ -522,6 +534,7 @@ func TestScopeOverrideKindAndFieldRules(t *testing.T) {
 }
 
 func TestScopeOverrideVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// A role or permission can be overridden at its scope and below it.
@@ -530,8 +543,8 @@ func TestScopeOverrideVisibility(t *testing.T) {
 			{Kind: authz.OverrideRole, ChildScopeID: "scope_eng", RoleID: "role_dev", State: authz.OverrideDisabled},
 			{Kind: authz.OverridePermission, ChildScopeID: "scope_api", PermissionID: "perm_read", State: authz.OverrideDisabled},
 			{Kind: authz.OverrideRolePermission, ChildScopeID: "scope_api", RoleID: "role_dev", PermissionID: "perm_edit", State: authz.OverrideDisabled},
-		}))
-		rev := must(c.Revision(ctx))
+		}))(t)
+		rev := must(c.Revision(ctx))(t)
 		// Not above it, nor in another tenant.
 		_, err := c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
 			{Kind: authz.OverrideRole, ChildScopeID: "scope_acme", RoleID: "role_dev", State: authz.OverrideDisabled},
@@ -546,14 +559,15 @@ func TestScopeOverrideVisibility(t *testing.T) {
 }
 
 func TestScopeOverrideUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		ov := authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled}
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{ov, ov})
 		wantItems(t, err, authz.ErrAlreadyExists, "1 childScopeId")
 		wantUnchanged(t, c, rev)
-		must(c.CreateScopeOverride(ctx, ov))
+		must(c.CreateScopeOverride(ctx, ov))(t)
 		ov.State = authz.OverrideEnabled
 		_, err = c.CreateScopeOverride(ctx, ov)
 		wantErr(t, err, authz.ErrAlreadyExists)
@@ -563,20 +577,21 @@ func TestScopeOverrideUnique(t *testing.T) {
 			{Kind: authz.OverrideRole, ChildScopeID: "scope_eng", RoleID: "role_dev", State: authz.OverrideDisabled},
 			{Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_admin", State: authz.OverrideDisabled},
 			{Kind: authz.OverrideRolePermission, ChildScopeID: "scope_api", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideDisabled},
-		}))
+		}))(t)
 	})
 }
 
 // Collections.
 
 func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		def := json.RawMessage(`{"fields":{"status":{"in":["draft","review"]}},"patterns":{"externalResourceId":"rfc-*"}}`)
 		got := must(c.CreateCollections(ctx, []authz.CollectionInput{
 			{ID: "coll_drafts", ScopeID: "scope_api", ResourceTypeID: "rt_doc", Name: "Drafts", Description: "Work in progress", MatchDefinition: def},
 			{ScopeID: "scope_api", ResourceTypeID: "rt_repo", Name: "Repos", MatchDefinition: json.RawMessage(`{}`)},
-		}))
+		}))(t)
 		if !strings.HasPrefix(got[1].ID, "collection_") {
 			t.Errorf("got generated id %q; want prefix collection_", got[1].ID)
 		}
@@ -585,19 +600,19 @@ func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
 		if d := cmp.Diff(asJSON(t, want), asJSON(t, got[0])); d != "" {
 			t.Errorf("created (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetCollection(ctx, "coll_drafts")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetCollection(ctx, "coll_drafts"))(t))); d != "" {
 			t.Errorf("GetCollection (-want +got):\n%s", d)
 		}
 		// createdBy is the actor of the context.
 		byJane := must(c.CreateCollection(authz.WithActor(ctx, "subject_jane"),
-			authz.CollectionInput{ID: "coll_jane", ScopeID: "scope_api", ResourceTypeID: "rt_doc", Name: "Jane's", MatchDefinition: json.RawMessage(`{}`)}))
+			authz.CollectionInput{ID: "coll_jane", ScopeID: "scope_api", ResourceTypeID: "rt_doc", Name: "Jane's", MatchDefinition: json.RawMessage(`{}`)}))(t)
 		if byJane.CreatedBy != "subject_jane" {
 			t.Errorf("got createdBy %q; want subject_jane", byJane.CreatedBy)
 		}
 
 		list := func(f authz.CollectionFilter) []string {
 			t.Helper()
-			return idsOf(must(c.ListCollections(ctx, f)), collID)
+			return idsOf(must(c.ListCollections(ctx, f))(t), collID)
 		}
 		wantIDs(t, "by scope", list(authz.CollectionFilter{ScopeID: "scope_api"}), []string{"coll_drafts", "coll_jane", got[1].ID})
 		wantIDs(t, "by scope and type", list(authz.CollectionFilter{ScopeID: "scope_api", ResourceTypeID: "rt_doc"}), []string{"coll_drafts", "coll_jane"})
@@ -609,12 +624,12 @@ func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
 		// The definition is replaced whole.
 		name, desc := "Reviews", ""
 		newDef := json.RawMessage(`{"fields":{"status":"review"}}`)
-		upd := must(c.UpdateCollection(ctx, "coll_drafts", authz.CollectionPatch{Name: &name, Description: &desc, MatchDefinition: &newDef}))
+		upd := must(c.UpdateCollection(ctx, "coll_drafts", authz.CollectionPatch{Name: &name, Description: &desc, MatchDefinition: &newDef}))(t)
 		want.Name, want.Description, want.MatchDefinition = "Reviews", "", newDef
 		if d := cmp.Diff(asJSON(t, want), asJSON(t, upd)); d != "" {
 			t.Errorf("UpdateCollection (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetCollection(ctx, "coll_drafts")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetCollection(ctx, "coll_drafts"))(t))); d != "" {
 			t.Errorf("GetCollection after update (-want +got):\n%s", d)
 		}
 
@@ -626,9 +641,10 @@ func TestCollectionCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestCollectionValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		coll := func(id string, def string) authz.CollectionInput {
 			in := authz.CollectionInput{ID: id, ScopeID: "scope_api", ResourceTypeID: "rt_doc", Name: id}
 			if def != "" {
@@ -675,6 +691,7 @@ func TestCollectionValidation(t *testing.T) {
 // Resource policies.
 
 func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		subj := json.RawMessage(`{"==":[{"var":"subject.meta.department"},"finance"]}`)
@@ -688,7 +705,7 @@ func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
 				Actions: []string{"read"}, Effect: authz.EffectAllow},
 			{ID: "pol_acme", ScopeID: "scope_acme", Name: "Acme plan", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"},
 				Actions: []string{"read"}, Effect: authz.EffectDeny},
-		}))
+		}))(t)
 		if !strings.HasPrefix(got[2].ID, "policy_") {
 			t.Errorf("got generated id %q; want prefix policy_", got[2].ID)
 		}
@@ -698,13 +715,13 @@ func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
 		if d := cmp.Diff(asJSON(t, want), asJSON(t, got[0])); d != "" {
 			t.Errorf("created (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan"))(t))); d != "" {
 			t.Errorf("GetResourcePolicy (-want +got):\n%s", d)
 		}
 
 		list := func(f authz.ResourcePolicyFilter) []string {
 			t.Helper()
-			return idsOf(must(c.ListResourcePolicies(ctx, f)), policyID)
+			return idsOf(must(c.ListResourcePolicies(ctx, f))(t), policyID)
 		}
 		wantIDs(t, "by scope", list(authz.ResourcePolicyFilter{ScopeID: "scope_eng"}), []string{"pol_archived", "pol_plan", got[2].ID})
 		wantIDs(t, "by resource", list(authz.ResourcePolicyFilter{ScopeID: "scope_eng", ResourceID: "doc_plan"}), []string{"pol_plan"})
@@ -724,14 +741,14 @@ func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
 		ctxCond := json.RawMessage(`{"<":[{"var":"context.hour"},8]}`)
 		null := json.RawMessage(`null`)
 		upd := must(c.UpdateResourcePolicy(ctx, "pol_plan", authz.ResourcePolicyPatch{Name: &name, Description: &desc, Actions: &actions,
-			Effect: &deny, Priority: &prio, SubjectCondition: &null, ContextCondition: &ctxCond}))
+			Effect: &deny, Priority: &prio, SubjectCondition: &null, ContextCondition: &ctxCond}))(t)
 		want = authz.ResourcePolicy{ID: "pol_plan", ScopeID: "scope_eng", Name: "Plan (no finance)",
 			Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"}, Actions: []string{"*"},
 			Effect: authz.EffectDeny, ContextCondition: ctxCond, CreatedAt: authz.Time{Time: fixedNow}, CreatedBy: authz.SystemActor}
 		if d := cmp.Diff(asJSON(t, want), asJSON(t, upd)); d != "" {
 			t.Errorf("UpdateResourcePolicy (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan")))); d != "" {
+		if d := cmp.Diff(asJSON(t, want), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan"))(t))); d != "" {
 			t.Errorf("GetResourcePolicy after update (-want +got):\n%s", d)
 		}
 		wantIDs(t, "by effect after update", list(authz.ResourcePolicyFilter{ScopeID: "scope_eng", Effect: authz.EffectAllow}), []string{got[2].ID})
@@ -745,9 +762,10 @@ func TestResourcePolicyCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourcePolicyValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		res := authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"}
 		pol := func(id string, edit func(*authz.ResourcePolicyInput)) authz.ResourcePolicyInput {
 			in := authz.ResourcePolicyInput{ID: id, ScopeID: "scope_api", Name: id, Target: res, Actions: []string{"read"}, Effect: authz.EffectAllow}
@@ -792,11 +810,12 @@ func TestResourcePolicyValidation(t *testing.T) {
 }
 
 func TestResourcePolicyUpdateValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		created := must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "pol_plan", ScopeID: "scope_api", Name: "Plan",
-			Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"}, Actions: []string{"read"}, Effect: authz.EffectAllow}))
-		rev := must(c.Revision(ctx))
+			Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"}, Actions: []string{"read"}, Effect: authz.EffectAllow}))(t)
+		rev := must(c.Revision(ctx))(t)
 		empty, noActions, emptyAction := "", []string{}, []string{""}
 		badEffect := authz.Effect("maybe")
 		badCond := json.RawMessage(`{"var":1}`)
@@ -814,13 +833,14 @@ func TestResourcePolicyUpdateValidation(t *testing.T) {
 		_, err := c.UpdateResourcePolicy(ctx, "pol_nope", authz.ResourcePolicyPatch{})
 		wantErr(t, err, authz.ErrNotFound)
 		wantUnchanged(t, c, rev)
-		if d := cmp.Diff(asJSON(t, created), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan")))); d != "" {
+		if d := cmp.Diff(asJSON(t, created), asJSON(t, must(c.GetResourcePolicy(ctx, "pol_plan"))(t))); d != "" {
 			t.Errorf("stored after failed updates (-want +got):\n%s", d)
 		}
 	})
 }
 
 func TestResourcePolicyTargetVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		pol := func(scope string, target authz.PolicyTarget) authz.ResourcePolicyInput {
@@ -844,7 +864,7 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 			pol("scope_api", collection("coll_all")),
 			pol("scope_api", collection("coll_archived")),
 			pol("scope_eng", collection("coll_archived")),
-		}))
+		}))(t)
 		// Policies cross define boundaries (docs/decisions.md#step-1-resource-policies): a platform scope
 		// above the scope_acme tenant may target a resource of the tenant.
 		must(c.Apply(ctx, authz.Batch{
@@ -852,9 +872,9 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 			ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "type_platform", ChildTypeID: "type_org"}},
 			Scopes:         []authz.ScopeInput{{ID: "scope_platform", TypeID: "type_platform"}},
 			ScopeEdges:     []authz.ScopeEdgeInput{{ParentScopeID: "scope_platform", ChildScopeID: "scope_acme"}},
-		}))
-		must(c.CreateResourcePolicy(ctx, pol("scope_platform", resource("doc_plan"))))
-		rev := must(c.Revision(ctx))
+		}))(t)
+		must(c.CreateResourcePolicy(ctx, pol("scope_platform", resource("doc_plan"))))(t)
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{
 			// doc_handbook lives at scope_acme, above scope_eng.
 			pol("scope_eng", resource("doc_handbook")),
@@ -884,6 +904,7 @@ func TestResourcePolicyTargetVisibility(t *testing.T) {
 }
 
 func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		// The policy comes first; the resource, the link that makes it
@@ -899,7 +920,7 @@ func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
 			Resources:          []authz.ResourceInput{{ID: "doc_new", ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "new"}},
 			ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: "doc_new", ScopeID: "scope_api", LinkType: authz.LinkShare}},
 			Collections:        []authz.CollectionInput{{ID: "coll_new", ScopeID: "scope_eng", ResourceTypeID: "rt_doc", Name: "New", MatchDefinition: json.RawMessage(`{}`)}},
-		}))
+		}))(t)
 		if len(res.ResourcePolicies) != 2 {
 			t.Fatalf("got %d policies; want 2", len(res.ResourcePolicies))
 		}
@@ -909,26 +930,27 @@ func TestResourcePolicyTargetCreatedInSameBatch(t *testing.T) {
 // Cascades.
 
 func TestDeleteRoleCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
-		m := must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m_jane_eng", SubjectID: "subject_jane", ScopeID: "scope_eng", RoleIDs: []string{"role_dev", "role_admin"}}))
+		m := must(c.CreateMembership(ctx, authz.MembershipInput{ID: "m_jane_eng", SubjectID: "subject_jane", ScopeID: "scope_eng", RoleIDs: []string{"role_dev", "role_admin"}}))(t)
 		must(c.CreateRolePermissions(ctx, []authz.RolePermissionInput{
 			{ID: "rp_dev", RoleID: "role_dev", PermissionID: "perm_read"},
 			{ID: "rp_admin", RoleID: "role_admin", PermissionID: "perm_read"},
-		}))
+		}))(t)
 		must(c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
 			{ID: "ov_dev", Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled},
 			{ID: "ov_dev_rp", Kind: authz.OverrideRolePermission, ChildScopeID: "scope_api", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideDisabled},
 			{ID: "ov_perm", Kind: authz.OverridePermission, ChildScopeID: "scope_api", PermissionID: "perm_read", State: authz.OverrideDisabled},
-		}))
+		}))(t)
 		noErr(t, c.DeleteRole(ctx, "role_dev"))
 
-		ras := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{MembershipID: m.ID}))
+		ras := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{MembershipID: m.ID}))(t)
 		if len(ras) != 1 || ras[0].RoleID != "role_admin" {
 			t.Errorf("got assignments %+v; want only role_admin's", ras)
 		}
-		wantIDs(t, "role-permissions of perm_read", idsOf(must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{PermissionID: "perm_read"})), rolePermID), []string{"rp_admin"})
-		wantIDs(t, "overrides at scope_api", idsOf(must(c.ListScopeOverrides(ctx, authz.ScopeOverrideFilter{ChildScopeID: "scope_api"})), overrideID), []string{"ov_perm"})
+		wantIDs(t, "role-permissions of perm_read", idsOf(must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{PermissionID: "perm_read"}))(t), rolePermID), []string{"rp_admin"})
+		wantIDs(t, "overrides at scope_api", idsOf(must(c.ListScopeOverrides(ctx, authz.ScopeOverrideFilter{ChildScopeID: "scope_api"}))(t), overrideID), []string{"ov_perm"})
 		for _, id := range []string{"rp_dev"} {
 			_, err := c.GetRolePermission(ctx, id)
 			wantErr(t, err, authz.ErrNotFound)
@@ -938,36 +960,38 @@ func TestDeleteRoleCascades(t *testing.T) {
 			wantErr(t, err, authz.ErrNotFound)
 		}
 		// The membership and the permission stay.
-		must(c.GetMembership(ctx, m.ID))
-		must(c.GetPermission(ctx, "perm_read"))
+		must(c.GetMembership(ctx, m.ID))(t)
+		must(c.GetPermission(ctx, "perm_read"))(t)
 	})
 }
 
 func TestDeletePermissionCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateRolePermissions(ctx, []authz.RolePermissionInput{
 			{ID: "rp_read", RoleID: "role_dev", PermissionID: "perm_read"},
 			{ID: "rp_edit", RoleID: "role_dev", PermissionID: "perm_edit"},
-		}))
+		}))(t)
 		must(c.CreateScopeOverrides(ctx, []authz.ScopeOverrideInput{
 			{ID: "ov_perm", Kind: authz.OverridePermission, ChildScopeID: "scope_api", PermissionID: "perm_read", State: authz.OverrideDisabled},
 			{ID: "ov_rp", Kind: authz.OverrideRolePermission, ChildScopeID: "scope_api", RoleID: "role_dev", PermissionID: "perm_read", State: authz.OverrideDisabled},
 			{ID: "ov_role", Kind: authz.OverrideRole, ChildScopeID: "scope_api", RoleID: "role_dev", State: authz.OverrideDisabled},
-		}))
+		}))(t)
 		noErr(t, c.DeletePermission(ctx, "perm_read"))
 
-		wantIDs(t, "role-permissions of role_dev", idsOf(must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev"})), rolePermID), []string{"rp_edit"})
-		wantIDs(t, "overrides at scope_api", idsOf(must(c.ListScopeOverrides(ctx, authz.ScopeOverrideFilter{ChildScopeID: "scope_api"})), overrideID), []string{"ov_role"})
+		wantIDs(t, "role-permissions of role_dev", idsOf(must(c.ListRolePermissions(ctx, authz.RolePermissionFilter{RoleID: "role_dev"}))(t), rolePermID), []string{"rp_edit"})
+		wantIDs(t, "overrides at scope_api", idsOf(must(c.ListScopeOverrides(ctx, authz.ScopeOverrideFilter{ChildScopeID: "scope_api"}))(t), overrideID), []string{"ov_role"})
 		_, err := c.GetRolePermission(ctx, "rp_read")
 		wantErr(t, err, authz.ErrNotFound)
 		_, err = c.GetScopeOverride(ctx, "ov_rp")
 		wantErr(t, err, authz.ErrNotFound)
-		must(c.GetRole(ctx, "role_dev"))
+		must(c.GetRole(ctx, "role_dev"))(t)
 	})
 }
 
 func TestDeleteCollectionCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		policyFixture(t, c)
 		must(c.CreateResourcePolicies(ctx, []authz.ResourcePolicyInput{
@@ -977,17 +1001,18 @@ func TestDeleteCollectionCascades(t *testing.T) {
 				Actions: []string{"read"}, Effect: authz.EffectAllow},
 			{ID: "pol_plan", ScopeID: "scope_eng", Name: "Plan", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_plan"},
 				Actions: []string{"read"}, Effect: authz.EffectAllow},
-		}))
+		}))(t)
 		noErr(t, c.DeleteCollection(ctx, "coll_archived"))
 		_, err := c.GetResourcePolicy(ctx, "pol_archived")
 		wantErr(t, err, authz.ErrNotFound)
-		wantIDs(t, "policies of scope_eng", idsOf(must(c.ListResourcePolicies(ctx, authz.ResourcePolicyFilter{ScopeID: "scope_eng"})), policyID), []string{"pol_all", "pol_plan"})
+		wantIDs(t, "policies of scope_eng", idsOf(must(c.ListResourcePolicies(ctx, authz.ResourcePolicyFilter{ScopeID: "scope_eng"}))(t), policyID), []string{"pol_all", "pol_plan"})
 	})
 }
 
 // JSON.
 
 func TestSeedResourcePolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes:    []authz.ScopeTypeInput{{ID: "type_org", Name: "Organization", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
@@ -997,10 +1022,10 @@ func TestSeedResourcePolicies(t *testing.T) {
 				{ID: "collection_finance_docs", ScopeID: "scope_org", ResourceTypeID: "rt_document", Name: "Finance docs", MatchDefinition: json.RawMessage(`{"fields":{"department":"finance"}}`)},
 				{ID: "collection_archived", ScopeID: "scope_org", ResourceTypeID: "rt_document", Name: "Archived", MatchDefinition: json.RawMessage(`{"fields":{"status":"archived"}}`)},
 			},
-		}))
+		}))(t)
 		var in []authz.ResourcePolicyInput
 		readSeed(t, "resource-policies", "request", &in)
-		got := asJSON(t, must(c.CreateResourcePolicies(ctx, in))).([]any)
+		got := asJSON(t, must(c.CreateResourcePolicies(ctx, in))(t)).([]any)
 		var want []any
 		readSeed(t, "resource-policies", "response", &want)
 		if len(got) != len(want) {
@@ -1030,6 +1055,7 @@ func TestSeedResourcePolicies(t *testing.T) {
 }
 
 func TestResourcePolicyJSONOmitsZeroPriority(t *testing.T) {
+	t.Parallel()
 	p := authz.ResourcePolicy{ID: "p", ScopeID: "s", Name: "n", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "r"},
 		Actions: []string{"read"}, Effect: authz.EffectAllow, CreatedAt: authz.Time{Time: fixedNow}}
 	m := asJSON(t, p).(map[string]any)

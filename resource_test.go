@@ -35,7 +35,7 @@ func resourceFixture(t *testing.T, c *authz.Client) {
 			{ID: "f_b", ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "b"},
 			{ID: "f_c", ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "c"},
 		},
-	}))
+	}))(t)
 }
 
 // resIDs maps list to ids.
@@ -71,12 +71,13 @@ func wantResIDs(t *testing.T, what string, got, want []string) {
 var rslIDPattern = regexp.MustCompile(`^rsl_[A-Za-z0-9_.:@|-]+$`)
 
 func TestSeedResourceScopeLinks(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
-		must(c.CreateResource(ctx, authz.ResourceInput{ID: "resource_lib_auth", ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "lib-auth"}))
+		must(c.CreateResource(ctx, authz.ResourceInput{ID: "resource_lib_auth", ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "lib-auth"}))(t)
 		var in []authz.ResourceScopeLinkInput
 		readSeed(t, "resource-scope-links", "request", &in)
-		got := must(c.CreateResourceScopeLinks(ctx, in))
+		got := must(c.CreateResourceScopeLinks(ctx, in))(t)
 		var want []any
 		readSeed(t, "resource-scope-links", "response", &want)
 		gotJSON, ok := asJSON(t, got).([]any)
@@ -94,7 +95,7 @@ func TestSeedResourceScopeLinks(t *testing.T) {
 		if d := cmp.Diff(any(want), any(gotJSON)); d != "" {
 			t.Errorf("response (-want +got):\n%s", d)
 		}
-		stored := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ResourceID: "resource_lib_auth"}))
+		stored := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ResourceID: "resource_lib_auth"}))(t)
 		if d := cmp.Diff(got, stored); d != "" {
 			t.Errorf("stored links (-want +got):\n%s", d)
 		}
@@ -102,6 +103,7 @@ func TestSeedResourceScopeLinks(t *testing.T) {
 }
 
 func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		actx := authz.WithActor(ctx, "subject_jane")
@@ -110,7 +112,7 @@ func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
 			{ScopeID: "scope_acme", Key: "folder", Name: "Folder"},
 			{ID: "rt_a", ScopeID: "scope_acme", Key: "repo", Name: "Repository"},
 			{ID: "rt_eng", ScopeID: "scope_eng", Key: "service", Name: "Service"},
-		}))
+		}))(t)
 		want := authz.ResourceType{ID: "rt_b", ScopeID: "scope_acme", Key: "doc_v2", Name: "Document", CreatedAt: authz.Time{Time: fixedNow}, CreatedBy: "subject_jane"}
 		if d := cmp.Diff(want, got[0]); d != "" {
 			t.Errorf("created (-want +got):\n%s", d)
@@ -118,25 +120,25 @@ func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
 		if !strings.HasPrefix(got[1].ID, "resource_type_") {
 			t.Errorf("got generated id %q; want prefix resource_type_", got[1].ID)
 		}
-		if d := cmp.Diff(want, must(c.GetResourceType(ctx, "rt_b"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResourceType(ctx, "rt_b"))(t)); d != "" {
 			t.Errorf("stored (-want +got):\n%s", d)
 		}
 
-		all := must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme"}))
+		all := must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme"}))(t)
 		wantResIDs(t, "types at scope_acme", resIDs(all, rtIDOf), []string{got[1].ID, "rt_a", "rt_b"})
-		page := must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 2}}))
+		page := must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 2}}))(t)
 		wantResIDs(t, "first page", resIDs(page, rtIDOf), []string{got[1].ID, "rt_a"})
-		page = must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 2, After: "rt_a"}}))
+		page = must(c.ListResourceTypes(ctx, authz.ResourceTypeFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 2, After: "rt_a"}}))(t)
 		wantResIDs(t, "second page", resIDs(page, rtIDOf), []string{"rt_b"})
 		_, err := c.ListResourceTypes(ctx, authz.ResourceTypeFilter{})
 		wantErr(t, err, authz.ErrInvalid)
 
 		name := "Doc"
-		upd := must(c.UpdateResourceType(ctx, "rt_b", authz.ResourceTypePatch{Name: &name}))
+		upd := must(c.UpdateResourceType(ctx, "rt_b", authz.ResourceTypePatch{Name: &name}))(t)
 		if upd.Name != "Doc" || upd.Key != "doc_v2" {
 			t.Errorf("got %+v; want name Doc, key unchanged", upd)
 		}
-		if got := must(c.GetResourceType(ctx, "rt_b")).Name; got != "Doc" {
+		if got := must(c.GetResourceType(ctx, "rt_b"))(t).Name; got != "Doc" {
 			t.Errorf("got stored name %q; want Doc", got)
 		}
 		empty := ""
@@ -150,11 +152,12 @@ func TestResourceTypeCreateGetListUpdateDelete(t *testing.T) {
 		wantErr(t, err, authz.ErrNotFound)
 		wantErr(t, c.DeleteResourceType(ctx, "rt_b"), authz.ErrNotFound)
 		// The key is free again.
-		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ScopeID: "scope_acme", Key: "doc_v2", Name: "Document"}))
+		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ScopeID: "scope_acme", Key: "doc_v2", Name: "Document"}))(t)
 	})
 }
 
 func TestResourceTypeValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateResourceTypes(ctx, []authz.ResourceTypeInput{
@@ -184,6 +187,7 @@ func TestResourceTypeValidation(t *testing.T) {
 }
 
 func TestResourceTypeKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateResourceTypes(ctx, []authz.ResourceTypeInput{
@@ -194,7 +198,7 @@ func TestResourceTypeKeyUniquePerScope(t *testing.T) {
 		_, err = c.GetResourceType(ctx, "rt_1")
 		wantErr(t, err, authz.ErrNotFound)
 
-		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ID: "rt_1", ScopeID: "scope_acme", Key: "doc", Name: "Doc"}))
+		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ID: "rt_1", ScopeID: "scope_acme", Key: "doc", Name: "Doc"}))(t)
 		_, err = c.CreateResourceType(ctx, authz.ResourceTypeInput{ID: "rt_2", ScopeID: "scope_acme", Key: "doc", Name: "Doc again"})
 		wantErr(t, err, authz.ErrAlreadyExists)
 		if !strings.Contains(err.Error(), "rt_1") {
@@ -204,11 +208,12 @@ func TestResourceTypeKeyUniquePerScope(t *testing.T) {
 		must(c.CreateResourceTypes(ctx, []authz.ResourceTypeInput{
 			{ScopeID: "scope_eng", Key: "doc", Name: "Team doc"},
 			{ScopeID: "scope_globex", Key: "doc", Name: "Globex doc"},
-		}))
+		}))(t)
 	})
 }
 
 func TestResourceCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		actx := authz.WithActor(ctx, "subject_jane")
@@ -216,7 +221,7 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 			{ID: "doc_spec", ResourceTypeID: "rt_doc", ScopeID: "scope_api", ExternalResourceID: "spec", DisplayName: "Spec", Meta: map[string]any{"pages": 3.0}},
 			{ID: "doc_plan", ResourceTypeID: "rt_doc", ScopeID: "scope_api", ExternalResourceID: "plan", OwnerID: "subject_bob"},
 			{ResourceTypeID: "rt_doc", ScopeID: "scope_eng", ExternalResourceID: "roadmap"},
-		}))
+		}))(t)
 		want := authz.Resource{ID: "doc_spec", ResourceTypeID: "rt_doc", ScopeID: "scope_api", ExternalResourceID: "spec", DisplayName: "Spec",
 			Meta: map[string]any{"pages": 3.0}, OwnerID: "subject_jane", CreatedAt: authz.Time{Time: fixedNow}, CreatedBy: "subject_jane"}
 		if d := cmp.Diff(want, got[0]); d != "" {
@@ -228,16 +233,16 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 		if !strings.HasPrefix(got[2].ID, "resource_") {
 			t.Errorf("got generated id %q; want prefix resource_", got[2].ID)
 		}
-		if d := cmp.Diff(want, must(c.GetResource(ctx, "doc_spec"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResource(ctx, "doc_spec"))(t)); d != "" {
 			t.Errorf("stored (-want +got):\n%s", d)
 		}
 		// Without an actor the owner is "system".
-		sys := must(c.CreateResource(ctx, authz.ResourceInput{ID: "doc_sys", ResourceTypeID: "rt_doc", ScopeID: "scope_api", ExternalResourceID: "sys"}))
+		sys := must(c.CreateResource(ctx, authz.ResourceInput{ID: "doc_sys", ResourceTypeID: "rt_doc", ScopeID: "scope_api", ExternalResourceID: "sys"}))(t)
 		if sys.OwnerID != "system" || sys.CreatedBy != "system" {
 			t.Errorf("got owner %q, createdBy %q; want system", sys.OwnerID, sys.CreatedBy)
 		}
 
-		byExt := must(c.GetResourceByExternalID(ctx, "rt_doc", "plan"))
+		byExt := must(c.GetResourceByExternalID(ctx, "rt_doc", "plan"))(t)
 		if byExt.ID != "doc_plan" {
 			t.Errorf("GetResourceByExternalID: got %q; want doc_plan", byExt.ID)
 		}
@@ -246,7 +251,7 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 		_, err = c.GetResourceByExternalID(ctx, "rt_doc", "")
 		wantErr(t, err, authz.ErrInvalid)
 
-		list := func(f authz.ResourceFilter) []string { return resIDs(must(c.ListResources(ctx, f)), resIDOf) }
+		list := func(f authz.ResourceFilter) []string { return resIDs(must(c.ListResources(ctx, f))(t), resIDOf) }
 		wantResIDs(t, "resources of scope_api", list(authz.ResourceFilter{ScopeID: "scope_api"}), []string{"doc_plan", "doc_readme", "doc_spec", "doc_sys"})
 		wantResIDs(t, "page", list(authz.ResourceFilter{ScopeID: "scope_api", Page: authz.Page{Limit: 2, After: "doc_plan"}}), []string{"doc_readme", "doc_spec"})
 		wantResIDs(t, "folders", list(authz.ResourceFilter{ResourceTypeID: "rt_folder"}), []string{"f_a", "f_b", "f_c"})
@@ -258,12 +263,12 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 		wantErr(t, err, authz.ErrInvalid)
 
 		name, meta := "Specification", map[string]any{"draft": true}
-		upd := must(c.UpdateResource(ctx, "doc_spec", authz.ResourcePatch{DisplayName: &name, Meta: &meta}))
+		upd := must(c.UpdateResource(ctx, "doc_spec", authz.ResourcePatch{DisplayName: &name, Meta: &meta}))(t)
 		want.DisplayName, want.Meta = name, meta
 		if d := cmp.Diff(want, upd); d != "" {
 			t.Errorf("updated (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(want, must(c.GetResource(ctx, "doc_spec"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResource(ctx, "doc_spec"))(t)); d != "" {
 			t.Errorf("stored after update (-want +got):\n%s", d)
 		}
 
@@ -277,6 +282,7 @@ func TestResourceCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestResourceValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResources(ctx, []authz.ResourceInput{
@@ -300,6 +306,7 @@ func TestResourceValidation(t *testing.T) {
 }
 
 func TestResourceTypeVisibility(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		// A type defined at the org is usable in a project below it, and a
@@ -307,7 +314,7 @@ func TestResourceTypeVisibility(t *testing.T) {
 		must(c.CreateResources(ctx, []authz.ResourceInput{
 			{ResourceTypeID: "rt_doc", ScopeID: "scope_project_a", ExternalResourceID: "pa"},
 			{ResourceTypeID: "rt_ticket", ScopeID: "scope_api", ExternalResourceID: "t1"},
-		}))
+		}))(t)
 		_, err := c.CreateResources(ctx, []authz.ResourceInput{
 			{ID: "r_globex", ResourceTypeID: "rt_globex_doc", ScopeID: "scope_api", ExternalResourceID: "g"},  // another tenant's type
 			{ID: "r_up", ResourceTypeID: "rt_ticket", ScopeID: "scope_eng", ExternalResourceID: "t2"},         // a type of a scope below
@@ -334,6 +341,7 @@ func TestResourceTypeVisibility(t *testing.T) {
 }
 
 func TestResourceExternalIDUniquePerType(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResources(ctx, []authz.ResourceInput{
@@ -347,20 +355,21 @@ func TestResourceExternalIDUniquePerType(t *testing.T) {
 			t.Errorf("got %q; want it to name the existing resource doc_readme", err)
 		}
 		// Another type may use the same external id.
-		must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_folder", ScopeID: "scope_api", ExternalResourceID: "readme"}))
+		must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_folder", ScopeID: "scope_api", ExternalResourceID: "readme"}))(t)
 	})
 }
 
 func TestResourceMove(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		to := "scope_project_a"
-		moved := must(c.UpdateResource(ctx, "doc_readme", authz.ResourcePatch{ScopeID: &to}))
+		moved := must(c.UpdateResource(ctx, "doc_readme", authz.ResourcePatch{ScopeID: &to}))(t)
 		if moved.ScopeID != to {
 			t.Errorf("got scope %q; want %q", moved.ScopeID, to)
 		}
-		wantResIDs(t, "resources of scope_api", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: "scope_api"})), resIDOf), []string{})
-		wantResIDs(t, "documents of project a", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: to, ResourceTypeID: "rt_doc"})), resIDOf), []string{"doc_readme"})
+		wantResIDs(t, "resources of scope_api", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: "scope_api"}))(t), resIDOf), []string{})
+		wantResIDs(t, "documents of project a", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: to, ResourceTypeID: "rt_doc"}))(t), resIDOf), []string{"doc_readme"})
 
 		// The type must stay visible: not in another tenant, nor above the
 		// scope that defines it.
@@ -375,37 +384,39 @@ func TestResourceMove(t *testing.T) {
 			_, err := c.UpdateResource(ctx, bad.id, authz.ResourcePatch{ScopeID: &bad.scope})
 			wantErr(t, err, bad.want)
 		}
-		ticket := must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_ticket", ScopeID: "scope_api", ExternalResourceID: "t"}))
+		ticket := must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_ticket", ScopeID: "scope_api", ExternalResourceID: "t"}))(t)
 		up := "scope_eng"
 		_, err := c.UpdateResource(ctx, ticket.ID, authz.ResourcePatch{ScopeID: &up})
 		wantErr(t, err, authz.ErrNotAllowed)
-		if got := must(c.GetResource(ctx, ticket.ID)).ScopeID; got != "scope_api" {
+		if got := must(c.GetResource(ctx, ticket.ID))(t).ScopeID; got != "scope_api" {
 			t.Errorf("got scope %q after a refused move; want scope_api", got)
 		}
 	})
 }
 
 func TestResourceMoveOntoLinkedScopeRemovesTheLink(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		links := must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
 			{ID: "rsl_a", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare},
 			{ID: "rsl_b", ResourceID: "doc_readme", ScopeID: "scope_project_b", LinkType: authz.LinkMirror},
-		}))
+		}))(t)
 		to := "scope_project_a"
-		must(c.UpdateResource(ctx, "doc_readme", authz.ResourcePatch{ScopeID: &to}))
+		must(c.UpdateResource(ctx, "doc_readme", authz.ResourcePatch{ScopeID: &to}))(t)
 		_, err := c.GetResourceScopeLink(ctx, "rsl_a")
 		wantErr(t, err, authz.ErrNotFound)
-		left := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ResourceID: "doc_readme"}))
+		left := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ResourceID: "doc_readme"}))(t)
 		if d := cmp.Diff(links[1:], left); d != "" {
 			t.Errorf("links after the move (-want +got):\n%s", d)
 		}
 		// The old owner can now be linked.
-		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_readme", ScopeID: "scope_api", LinkType: authz.LinkAlias}))
+		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_readme", ScopeID: "scope_api", LinkType: authz.LinkAlias}))(t)
 	})
 }
 
 func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		got := must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -413,7 +424,7 @@ func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
 			{ID: "e_ac", ParentResourceID: "f_a", ChildResourceID: "f_c", RelationshipType: "references", Cascade: authz.CascadeNone},
 			{ID: "e_b_doc", ParentResourceID: "f_b", ChildResourceID: "doc_readme"},
 			{ParentResourceID: "f_c", ChildResourceID: "doc_readme"}, // a DAG: two parents
-		}))
+		}))(t)
 		want := authz.ResourceEdge{ID: "e_ab", ParentResourceID: "f_a", ChildResourceID: "f_b", RelationshipType: "contains", Cascade: authz.CascadeInherit}
 		if d := cmp.Diff(want, got[0]); d != "" {
 			t.Errorf("defaults (-want +got):\n%s", d)
@@ -424,12 +435,12 @@ func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
 		if !strings.HasPrefix(got[3].ID, "resource_edge_") {
 			t.Errorf("got generated id %q; want prefix resource_edge_", got[3].ID)
 		}
-		if d := cmp.Diff(want, must(c.GetResourceEdge(ctx, "e_ab"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResourceEdge(ctx, "e_ab"))(t)); d != "" {
 			t.Errorf("stored (-want +got):\n%s", d)
 		}
 
 		list := func(f authz.ResourceEdgeFilter) []string {
-			return resIDs(must(c.ListResourceEdges(ctx, f)), edgeIDOf)
+			return resIDs(must(c.ListResourceEdges(ctx, f))(t), edgeIDOf)
 		}
 		wantResIDs(t, "children of f_a", list(authz.ResourceEdgeFilter{ParentResourceID: "f_a"}), []string{"e_ab", "e_ac"})
 		wantResIDs(t, "page", list(authz.ResourceEdgeFilter{ParentResourceID: "f_a", Page: authz.Page{Limit: 1, After: "e_ab"}}), []string{"e_ac"})
@@ -440,10 +451,10 @@ func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
 		wantErr(t, err, authz.ErrInvalid)
 
 		none := authz.CascadeNone
-		if upd := must(c.UpdateResourceEdge(ctx, "e_ab", authz.ResourceEdgePatch{Cascade: &none})); upd.Cascade != none {
+		if upd := must(c.UpdateResourceEdge(ctx, "e_ab", authz.ResourceEdgePatch{Cascade: &none}))(t); upd.Cascade != none {
 			t.Errorf("got cascade %q; want none", upd.Cascade)
 		}
-		if got := must(c.GetResourceEdge(ctx, "e_ab")).Cascade; got != none {
+		if got := must(c.GetResourceEdge(ctx, "e_ab"))(t).Cascade; got != none {
 			t.Errorf("got stored cascade %q; want none", got)
 		}
 		bad := authz.Cascade("always")
@@ -453,13 +464,14 @@ func TestResourceEdgeCreateGetListUpdateDelete(t *testing.T) {
 		resOK(t, c.DeleteResourceEdge(ctx, "e_ab"))
 		_, err = c.GetResourceEdge(ctx, "e_ab")
 		wantErr(t, err, authz.ErrNotFound)
-		must(c.GetResource(ctx, "f_b")) // the resources stay
+		must(c.GetResource(ctx, "f_b"))(t) // the resources stay
 		// The pair is free again.
-		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: "f_a", ChildResourceID: "f_b"}))
+		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: "f_a", ChildResourceID: "f_b"}))(t)
 	})
 }
 
 func TestResourceEdgeValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -482,6 +494,7 @@ func TestResourceEdgeValidation(t *testing.T) {
 }
 
 func TestResourceEdgeUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -489,7 +502,7 @@ func TestResourceEdgeUnique(t *testing.T) {
 			{ParentResourceID: "f_a", ChildResourceID: "f_b", Cascade: authz.CascadeNone},
 		})
 		wantItems(t, err, authz.ErrAlreadyExists, "1 childResourceId")
-		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ID: "e_ab", ParentResourceID: "f_a", ChildResourceID: "f_b"}))
+		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ID: "e_ab", ParentResourceID: "f_a", ChildResourceID: "f_b"}))(t)
 		_, err = c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: "f_a", ChildResourceID: "f_b"})
 		wantErr(t, err, authz.ErrAlreadyExists)
 		// The reverse pair would be a cycle, not a duplicate.
@@ -499,12 +512,13 @@ func TestResourceEdgeUnique(t *testing.T) {
 }
 
 func TestResourceEdgeCycleWithStoredEdges(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
 			{ParentResourceID: "f_a", ChildResourceID: "f_b"},
 			{ParentResourceID: "f_b", ChildResourceID: "f_c"},
-		}))
+		}))(t)
 		_, err := c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ID: "e_ca", ParentResourceID: "f_c", ChildResourceID: "f_a"})
 		wantErr(t, err, authz.ErrNotAllowed)
 		if want := `"f_a" → "f_b" → "f_c" → "f_a"`; !strings.Contains(err.Error(), want) {
@@ -513,11 +527,12 @@ func TestResourceEdgeCycleWithStoredEdges(t *testing.T) {
 		_, err = c.GetResourceEdge(ctx, "e_ca")
 		wantErr(t, err, authz.ErrNotFound)
 		// A shortcut is no cycle.
-		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: "f_a", ChildResourceID: "f_c"}))
+		must(c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: "f_a", ChildResourceID: "f_c"}))(t)
 	})
 }
 
 func TestResourceEdgeCycleInOneBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
@@ -552,6 +567,7 @@ func TestResourceEdgeCycleInOneBatch(t *testing.T) {
 }
 
 func TestResourceInBatchReferences(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		// Every reference points forward: the edges and links come before
@@ -566,15 +582,15 @@ func TestResourceInBatchReferences(t *testing.T) {
 			},
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt_doc", ScopeID: "scope_acme", Key: "document", Name: "Document"}},
 			Scopes:        []authz.ScopeInput{{ID: "scope_proj", TypeID: "type_project", ParentScopeID: "scope_eng"}},
-		}))
+		}))(t)
 		if len(res.ResourceEdges) != 1 || res.ResourceEdges[0].ParentResourceID != "folder_1" {
 			t.Errorf("got edges %+v; want folder_1 → doc_1", res.ResourceEdges)
 		}
-		edges := must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ChildResourceID: "doc_1"}))
+		edges := must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ChildResourceID: "doc_1"}))(t)
 		if len(edges) != 1 {
 			t.Errorf("got %d stored edges; want 1", len(edges))
 		}
-		links := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ScopeID: "scope_proj"}))
+		links := must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ScopeID: "scope_proj"}))(t)
 		if len(links) != 1 || links[0].ResourceID != "doc_1" {
 			t.Errorf("got links %+v; want doc_1 linked to scope_proj", links)
 		}
@@ -588,6 +604,7 @@ func TestResourceInBatchReferences(t *testing.T) {
 }
 
 func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		got := must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -595,18 +612,18 @@ func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
 			{ID: "rsl_2", ResourceID: "doc_readme", ScopeID: "scope_project_b", LinkType: authz.LinkMirror},
 			{ID: "rsl_3", ResourceID: "f_a", ScopeID: "scope_project_a", LinkType: authz.LinkAlias},
 			{ID: "rsl_4", ResourceID: "doc_readme", ScopeID: "scope_globex", LinkType: authz.LinkShare}, // across tenants
-		}))
+		}))(t)
 		want := authz.ResourceScopeLink{ID: "rsl_1", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare,
 			Metadata: map[string]any{"reason": "shared lib"}, CreatedAt: authz.Time{Time: fixedNow}}
 		if d := cmp.Diff(want, got[0]); d != "" {
 			t.Errorf("created (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(want, must(c.GetResourceScopeLink(ctx, "rsl_1"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResourceScopeLink(ctx, "rsl_1"))(t)); d != "" {
 			t.Errorf("stored (-want +got):\n%s", d)
 		}
 
 		list := func(f authz.ResourceScopeLinkFilter) []string {
-			return resIDs(must(c.ListResourceScopeLinks(ctx, f)), linkIDOf)
+			return resIDs(must(c.ListResourceScopeLinks(ctx, f))(t), linkIDOf)
 		}
 		wantResIDs(t, "links of doc_readme", list(authz.ResourceScopeLinkFilter{ResourceID: "doc_readme"}), []string{"rsl_1", "rsl_2", "rsl_4"})
 		wantResIDs(t, "page", list(authz.ResourceScopeLinkFilter{ResourceID: "doc_readme", Page: authz.Page{Limit: 1, After: "rsl_1"}}), []string{"rsl_2"})
@@ -618,10 +635,10 @@ func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
 
 		alias, meta := authz.LinkAlias, map[string]any{"until": "2025"}
 		want.LinkType, want.Metadata = alias, meta
-		if d := cmp.Diff(want, must(c.UpdateResourceScopeLink(ctx, "rsl_1", authz.ResourceScopeLinkPatch{LinkType: &alias, Metadata: &meta}))); d != "" {
+		if d := cmp.Diff(want, must(c.UpdateResourceScopeLink(ctx, "rsl_1", authz.ResourceScopeLinkPatch{LinkType: &alias, Metadata: &meta}))(t)); d != "" {
 			t.Errorf("updated (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(want, must(c.GetResourceScopeLink(ctx, "rsl_1"))); d != "" {
+		if d := cmp.Diff(want, must(c.GetResourceScopeLink(ctx, "rsl_1"))(t)); d != "" {
 			t.Errorf("stored after update (-want +got):\n%s", d)
 		}
 		bad := authz.LinkType("copy")
@@ -631,12 +648,13 @@ func TestResourceScopeLinkCreateGetListUpdateDelete(t *testing.T) {
 		resOK(t, c.DeleteResourceScopeLink(ctx, "rsl_1"))
 		_, err = c.GetResourceScopeLink(ctx, "rsl_1")
 		wantErr(t, err, authz.ErrNotFound)
-		must(c.GetResource(ctx, "doc_readme")) // the resource stays
+		must(c.GetResource(ctx, "doc_readme"))(t) // the resource stays
 		wantResIDs(t, "links into project a after delete", list(authz.ResourceScopeLinkFilter{ScopeID: "scope_project_a"}), []string{"rsl_3"})
 	})
 }
 
 func TestResourceScopeLinkValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -660,6 +678,7 @@ func TestResourceScopeLinkValidation(t *testing.T) {
 }
 
 func TestResourceScopeLinkToOwnerRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_readme", ScopeID: "scope_api", LinkType: authz.LinkShare})
@@ -679,6 +698,7 @@ func TestResourceScopeLinkToOwnerRefused(t *testing.T) {
 }
 
 func TestResourceScopeLinkUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		_, err := c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
@@ -686,7 +706,7 @@ func TestResourceScopeLinkUnique(t *testing.T) {
 			{ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkMirror},
 		})
 		wantItems(t, err, authz.ErrAlreadyExists, "1 scopeId")
-		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ID: "rsl_a", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare}))
+		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ID: "rsl_a", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare}))(t)
 		_, err = c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkAlias})
 		wantErr(t, err, authz.ErrAlreadyExists)
 		if !strings.Contains(err.Error(), "rsl_a") {
@@ -696,19 +716,20 @@ func TestResourceScopeLinkUnique(t *testing.T) {
 }
 
 func TestDeleteResourceRemovesEdgesLinksAndPolicies(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResourceEdges(ctx, []authz.ResourceEdgeInput{
 			{ID: "e_ab", ParentResourceID: "f_a", ChildResourceID: "f_b"},
 			{ID: "e_bc", ParentResourceID: "f_b", ChildResourceID: "f_c"},
 			{ID: "e_ac", ParentResourceID: "f_a", ChildResourceID: "f_c"},
-		}))
+		}))(t)
 		must(c.CreateResourceScopeLinks(ctx, []authz.ResourceScopeLinkInput{
 			{ID: "rsl_b", ResourceID: "f_b", ScopeID: "scope_project_a", LinkType: authz.LinkShare},
 			{ID: "rsl_c", ResourceID: "f_c", ScopeID: "scope_project_a", LinkType: authz.LinkShare},
-		}))
+		}))(t)
 		must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "policy_b", ScopeID: "scope_eng", Name: "Folder b",
-			Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "f_b"}, Actions: []string{"read"}, Effect: authz.EffectAllow}))
+			Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "f_b"}, Actions: []string{"read"}, Effect: authz.EffectAllow}))(t)
 		resOK(t, c.DeleteResource(ctx, "f_b"))
 		_, err := c.GetResourcePolicy(ctx, "policy_b")
 		wantErr(t, err, authz.ErrNotFound)
@@ -719,15 +740,16 @@ func TestDeleteResourceRemovesEdgesLinksAndPolicies(t *testing.T) {
 		_, err = c.GetResourceScopeLink(ctx, "rsl_b")
 		wantErr(t, err, authz.ErrNotFound)
 		// The rest stays, and the indexes no longer name the deleted objects.
-		must(c.GetResource(ctx, "f_c"))
-		wantResIDs(t, "children of f_a", resIDs(must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ParentResourceID: "f_a"})), edgeIDOf), []string{"e_ac"})
-		wantResIDs(t, "links into project a", resIDs(must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ScopeID: "scope_project_a"})), linkIDOf), []string{"rsl_c"})
+		must(c.GetResource(ctx, "f_c"))(t)
+		wantResIDs(t, "children of f_a", resIDs(must(c.ListResourceEdges(ctx, authz.ResourceEdgeFilter{ParentResourceID: "f_a"}))(t), edgeIDOf), []string{"e_ac"})
+		wantResIDs(t, "links into project a", resIDs(must(c.ListResourceScopeLinks(ctx, authz.ResourceScopeLinkFilter{ScopeID: "scope_project_a"}))(t), linkIDOf), []string{"rsl_c"})
 		// The external id is free again.
-		must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "b"}))
+		must(c.CreateResource(ctx, authz.ResourceInput{ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "b"}))(t)
 	})
 }
 
 func TestDeleteResourceTypeWithResourcesRefused(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		err := c.DeleteResourceType(ctx, "rt_folder")
@@ -735,7 +757,7 @@ func TestDeleteResourceTypeWithResourcesRefused(t *testing.T) {
 		if !strings.Contains(err.Error(), "has resources of this type") {
 			t.Errorf("got %q; want it to say the type has resources", err)
 		}
-		must(c.GetResourceType(ctx, "rt_folder"))
+		must(c.GetResourceType(ctx, "rt_folder"))(t)
 		for _, id := range []string{"f_a", "f_b", "f_c"} {
 			resOK(t, c.DeleteResource(ctx, id))
 		}
@@ -746,25 +768,26 @@ func TestDeleteResourceTypeWithResourcesRefused(t *testing.T) {
 }
 
 func TestDeleteScopeOwningResources(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		resourceFixture(t, c)
 		must(c.CreateResources(ctx, []authz.ResourceInput{
 			{ID: "doc_pa1", ResourceTypeID: "rt_doc", ScopeID: "scope_project_a", ExternalResourceID: "pa1"},
 			{ID: "doc_pa2", ResourceTypeID: "rt_doc", ScopeID: "scope_project_a", ExternalResourceID: "pa2"},
-		}))
-		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ID: "rsl_in", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare}))
-		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ID: "rt_local", ScopeID: "scope_project_a", Key: "local", Name: "Local"}))
+		}))(t)
+		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ID: "rsl_in", ResourceID: "doc_readme", ScopeID: "scope_project_a", LinkType: authz.LinkShare}))(t)
+		must(c.CreateResourceType(ctx, authz.ResourceTypeInput{ID: "rt_local", ScopeID: "scope_project_a", Key: "local", Name: "Local"}))(t)
 		err := c.DeleteScope(ctx, "scope_project_a")
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), "owns resources") {
 			t.Errorf("got %q; want it to say the scope owns resources", err)
 		}
-		must(c.GetScope(ctx, "scope_project_a"))
-		must(c.GetResourceScopeLink(ctx, "rsl_in"))
+		must(c.GetScope(ctx, "scope_project_a"))(t)
+		must(c.GetResourceScopeLink(ctx, "rsl_in"))(t)
 
 		to := "scope_project_b"
 		for _, id := range []string{"doc_pa1", "doc_pa2"} {
-			must(c.UpdateResource(ctx, id, authz.ResourcePatch{ScopeID: &to}))
+			must(c.UpdateResource(ctx, id, authz.ResourcePatch{ScopeID: &to}))(t)
 		}
 		resOK(t, c.DeleteScope(ctx, "scope_project_a"))
 		_, err = c.GetScope(ctx, "scope_project_a")
@@ -775,6 +798,6 @@ func TestDeleteScopeOwningResources(t *testing.T) {
 		wantErr(t, err, authz.ErrNotFound)
 		_, err = c.GetResourceType(ctx, "rt_local")
 		wantErr(t, err, authz.ErrNotFound)
-		wantResIDs(t, "resources of project b", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: to})), resIDOf), []string{"doc_pa1", "doc_pa2"})
+		wantResIDs(t, "resources of project b", resIDs(must(c.ListResources(ctx, authz.ResourceFilter{ScopeID: to}))(t), resIDOf), []string{"doc_pa1", "doc_pa2"})
 	})
 }

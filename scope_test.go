@@ -41,16 +41,17 @@ func asJSON(t *testing.T, v any) any {
 }
 
 func TestSeedScopeTypes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		var in []authz.ScopeTypeInput
 		readSeed(t, "scope-types", "request", &in)
-		got := must(c.CreateScopeTypes(ctx, in))
+		got := must(c.CreateScopeTypes(ctx, in))(t)
 		var want any
 		readSeed(t, "scope-types", "response", &want)
 		if d := cmp.Diff(want, asJSON(t, got)); d != "" {
 			t.Errorf("response (-want +got):\n%s", d)
 		}
-		stored := must(c.GetScopeType(ctx, "scope_type_org"))
+		stored := must(c.GetScopeType(ctx, "scope_type_org"))(t)
 		if stored.Config.PermissionMode != authz.PermissionModeDefine {
 			t.Errorf("got mode %q; want define", stored.Config.PermissionMode)
 		}
@@ -58,6 +59,7 @@ func TestSeedScopeTypes(t *testing.T) {
 }
 
 func TestSeedScopes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes: []authz.ScopeTypeInput{{ID: "type_env", Name: "Environment", Config: authz.ScopeTypeConfig{PermissionMode: "define"}},
@@ -68,26 +70,26 @@ func TestSeedScopes(t *testing.T) {
 				{ID: "subject_alice", SubjectType: "user", ExternalID: "alice"}, {ID: "subject_charlie", SubjectType: "user", ExternalID: "charlie"}},
 			Roles: []authz.RoleInput{{ID: "role_admin", ScopeID: "scope_env_production", Name: "Admin"}, {ID: "role_lead", ScopeID: "scope_env_production", Name: "Lead"},
 				{ID: "role_developer", ScopeID: "scope_env_production", Name: "Developer"}},
-		}))
+		}))(t)
 		var in []authz.ScopeInput
 		readSeed(t, "scopes", "request", &in)
-		got := must(c.CreateScopes(ctx, in))
+		got := must(c.CreateScopes(ctx, in))(t)
 		var want any
 		readSeed(t, "scopes", "response", &want)
 		if d := cmp.Diff(want, asJSON(t, got)); d != "" {
 			t.Errorf("response (-want +got):\n%s", d)
 		}
 		// The parent edges and inline memberships with their roles exist.
-		kids := must(c.ListScopes(ctx, authz.ScopeFilter{ParentScopeID: "scope_engineering"}))
+		kids := must(c.ListScopes(ctx, authz.ScopeFilter{ParentScopeID: "scope_engineering"}))(t)
 		if len(kids) != 2 || kids[0].ID != "scope_backend" || kids[1].ID != "scope_frontend" {
 			t.Errorf("got children %+v; want scope_backend and scope_frontend", kids)
 		}
-		ms := must(c.ListMemberships(ctx, authz.MembershipFilter{SubjectID: "subject_jane"}))
+		ms := must(c.ListMemberships(ctx, authz.MembershipFilter{SubjectID: "subject_jane"}))(t)
 		if len(ms) != 2 {
 			t.Fatalf("got %d memberships of jane; want 2", len(ms))
 		}
 		for _, m := range ms {
-			ras := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{MembershipID: m.ID}))
+			ras := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{MembershipID: m.ID}))(t)
 			want := map[string]string{"scope_engineering": "role_admin", "scope_backend": "role_lead"}[m.ScopeID]
 			if len(ras) != 1 || ras[0].RoleID != want {
 				t.Errorf("membership in %s: got assignments %+v; want role %s", m.ScopeID, ras, want)
@@ -97,6 +99,7 @@ func TestSeedScopes(t *testing.T) {
 }
 
 func TestScopeInBatchReferencesAnyOrder(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		// Every reference points forward: the child comes before its parent,
 		// the scope before its type, the membership's role before the scope.
@@ -109,14 +112,14 @@ func TestScopeInBatchReferencesAnyOrder(t *testing.T) {
 			Subjects:       []authz.SubjectInput{{ID: "subject_x", SubjectType: "agent", ExternalID: "x"}},
 			ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "type_org", ChildTypeID: "type_team"}},
 			ScopeTypes:     []authz.ScopeTypeInput{{ID: "type_team", Name: "Team"}, {ID: "type_org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: "merge"}}},
-		}))
+		}))(t)
 		if len(res.Scopes) != 2 || res.Scopes[0].ID != "scope_leaf" {
 			t.Errorf("got scopes %+v; want input order", res.Scopes)
 		}
 		if got := res.ScopeTypes[1].Config.PermissionMode; got != authz.PermissionModeInherit {
 			t.Errorf("merge stored as %q; want inherit", got)
 		}
-		edges := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: "scope_leaf"}))
+		edges := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: "scope_leaf"}))(t)
 		if len(edges) != 1 || edges[0].ParentScopeID != "scope_root" {
 			t.Errorf("got edges %+v; want scope_root → scope_leaf", edges)
 		}
@@ -124,9 +127,10 @@ func TestScopeInBatchReferencesAnyOrder(t *testing.T) {
 }
 
 func TestScopeErrors(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateScopes(ctx, []authz.ScopeInput{
 			{ID: "scope_ok", TypeID: "type_team", ParentScopeID: "scope_acme"},
 			{ID: "scope_backend", TypeID: "type_team", ParentScopeID: "scope_nope"},
@@ -153,13 +157,14 @@ func TestScopeErrors(t *testing.T) {
 		// Nothing was stored: not even the valid first item.
 		_, err = c.GetScope(ctx, "scope_ok")
 		wantErr(t, err, authz.ErrNotFound)
-		if got := must(c.Revision(ctx)); got != rev {
+		if got := must(c.Revision(ctx))(t); got != rev {
 			t.Errorf("got revision %d after a failed batch; want %d", got, rev)
 		}
 	})
 }
 
 func TestScopeSingleFormError(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateScope(ctx, authz.ScopeInput{ID: "scope_backend", TypeID: "type_team", ParentScopeID: "scope_nope"})
@@ -175,6 +180,7 @@ func TestScopeSingleFormError(t *testing.T) {
 }
 
 func TestScopeDuplicateIDsInBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		_, err := c.CreateScopes(ctx, []authz.ScopeInput{{ID: "scope_dup", TypeID: "type_org"}, {ID: "scope_dup", TypeID: "type_org"}})
@@ -186,6 +192,7 @@ func TestScopeDuplicateIDsInBatch(t *testing.T) {
 }
 
 func TestScopeCycles(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		// A cycle of parentScopeId references is refused. (With an acyclic
@@ -212,21 +219,22 @@ func TestScopeCycles(t *testing.T) {
 }
 
 func TestScopeReadsUpdatesAndPaging(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		name, ext := "Eng", "ext-eng"
 		meta := map[string]any{"cost": "cc-1"}
-		s := must(c.UpdateScope(ctx, "scope_eng", authz.ScopePatch{Name: &name, ExternalID: &ext, Meta: &meta}))
+		s := must(c.UpdateScope(ctx, "scope_eng", authz.ScopePatch{Name: &name, ExternalID: &ext, Meta: &meta}))(t)
 		if s.Name != "Eng" || s.ExternalID != "ext-eng" || s.Meta["cost"] != "cc-1" || s.TypeID != "type_team" {
 			t.Errorf("got %+v; want the patched scope", s)
 		}
-		if got := must(c.ListScopes(ctx, authz.ScopeFilter{ExternalID: "ext-eng"})); len(got) != 1 || got[0].ID != "scope_eng" {
+		if got := must(c.ListScopes(ctx, authz.ScopeFilter{ExternalID: "ext-eng"}))(t); len(got) != 1 || got[0].ID != "scope_eng" {
 			t.Errorf("by external id: got %+v; want scope_eng", got)
 		}
 		// Paging walks the scopes of a type in id order.
 		var ids []string
 		for after := ""; ; {
-			page := must(c.ListScopes(ctx, authz.ScopeFilter{TypeID: "type_org", Page: authz.Page{Limit: 1, After: after}}))
+			page := must(c.ListScopes(ctx, authz.ScopeFilter{TypeID: "type_org", Page: authz.Page{Limit: 1, After: after}}))(t)
 			if len(page) == 0 {
 				break
 			}
@@ -241,7 +249,7 @@ func TestScopeReadsUpdatesAndPaging(t *testing.T) {
 		wantErr(t, err, authz.ErrInvalid)
 		_, err = c.UpdateScope(ctx, "scope_nope", authz.ScopePatch{Name: &name})
 		wantErr(t, err, authz.ErrNotFound)
-		subs := must(c.ListSubjects(ctx, authz.SubjectFilter{SubjectType: authz.SubjectUser, ExternalID: "jane"}))
+		subs := must(c.ListSubjects(ctx, authz.SubjectFilter{SubjectType: authz.SubjectUser, ExternalID: "jane"}))(t)
 		if len(subs) != 1 || subs[0].ID != "subject_jane" {
 			t.Errorf("got %+v; want subject_jane", subs)
 		}
@@ -251,16 +259,17 @@ func TestScopeReadsUpdatesAndPaging(t *testing.T) {
 }
 
 func TestScopeDeleteCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		m := must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_jane", ScopeID: "scope_api", RoleIDs: []string{"role_dev"}}))
+		m := must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_jane", ScopeID: "scope_api", RoleIDs: []string{"role_dev"}}))(t)
 		// A scope with children is refused, and nothing is deleted.
 		err := c.DeleteScope(ctx, "scope_eng")
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), "child scopes") {
 			t.Errorf("got %q; want it to say why", err)
 		}
-		must(c.GetRole(ctx, "role_dev"))
+		must(c.GetRole(ctx, "role_dev"))(t)
 		// A scope type in use is refused.
 		wantErr(t, c.DeleteScopeType(ctx, "type_project"), authz.ErrNotAllowed)
 		// Deleting the leaf removes its memberships, their role assignments and its parent edge.
@@ -269,10 +278,10 @@ func TestScopeDeleteCascades(t *testing.T) {
 		}
 		_, err = c.GetMembership(ctx, m.ID)
 		wantErr(t, err, authz.ErrNotFound)
-		if got := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: "role_dev"})); len(got) != 0 {
+		if got := must(c.ListRoleAssignments(ctx, authz.RoleAssignmentFilter{RoleID: "role_dev"}))(t); len(got) != 0 {
 			t.Errorf("got assignments %+v; want none", got)
 		}
-		if got := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: "scope_api"})); len(got) != 0 {
+		if got := must(c.ListScopeEdges(ctx, authz.ScopeEdgeFilter{ChildScopeID: "scope_api"}))(t); len(got) != 0 {
 			t.Errorf("got edges %+v; want none", got)
 		}
 		// Now eng is a leaf: its roles go with it; the type can go once unused.
@@ -284,15 +293,15 @@ func TestScopeDeleteCascades(t *testing.T) {
 		if err := c.DeleteScopeType(ctx, "type_project"); err != nil {
 			t.Fatal(err)
 		}
-		if got := must(c.ListScopeTypeEdges(ctx, authz.ScopeTypeEdgeFilter{ChildTypeID: "type_project"})); len(got) != 0 {
+		if got := must(c.ListScopeTypeEdges(ctx, authz.ScopeTypeEdgeFilter{ChildTypeID: "type_project"}))(t); len(got) != 0 {
 			t.Errorf("got type edges %+v; want none", got)
 		}
 		// Deleting a subject removes its memberships.
-		must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_bob", ScopeID: "scope_acme", RoleIDs: []string{"role_admin"}}))
+		must(c.CreateMembership(ctx, authz.MembershipInput{SubjectID: "subject_bob", ScopeID: "scope_acme", RoleIDs: []string{"role_admin"}}))(t)
 		if err := c.DeleteSubject(ctx, "subject_bob"); err != nil {
 			t.Fatal(err)
 		}
-		if got := must(c.ListMemberships(ctx, authz.MembershipFilter{ScopeID: "scope_acme"})); len(got) != 0 {
+		if got := must(c.ListMemberships(ctx, authz.MembershipFilter{ScopeID: "scope_acme"}))(t); len(got) != 0 {
 			t.Errorf("got memberships %+v; want none", got)
 		}
 		wantErr(t, c.DeleteScope(ctx, "scope_nope"), authz.ErrNotFound)
@@ -300,6 +309,7 @@ func TestScopeDeleteCascades(t *testing.T) {
 }
 
 func TestNewRefusesUnknownSchemaVersion(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			store := b.open(t)

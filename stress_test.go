@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,19 +12,14 @@ import (
 	"time"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/testsize"
 )
 
 // stressDuration is how long TestStress runs: AUTHZ_STRESS (a Go duration),
 // or 2s.
 func stressDuration(t *testing.T) time.Duration {
-	if v := os.Getenv("AUTHZ_STRESS"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			t.Fatalf("AUTHZ_STRESS=%q: want a positive duration", v)
-		}
-		return d
-	}
-	return 2 * time.Second
+	t.Helper()
+	return testsize.Duration(t, "AUTHZ_STRESS", 2*time.Second)
 }
 
 // stressToggle is an object a writer creates and deletes in turn; states
@@ -43,13 +37,14 @@ type stressToggle struct {
 // (less one, see below) and after it. Half of the questions are asked
 // through a lookup (is the subject, or the resource, in the list?).
 func TestStress(t *testing.T) {
+	t.Parallel()
 	d := stressDuration(t)
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			var (
 				store = be.open(t)
-				w1    = must(authz.New(store, testOptions()))
-				w2    = must(authz.New(store, nil))
+				w1    = must(authz.New(store, testOptions()))(t)
+				w2    = must(authz.New(store, nil))(t)
 				base  authz.Batch
 			)
 			// A model with at least one membership to toggle around, whose
@@ -64,7 +59,7 @@ func TestStress(t *testing.T) {
 					t.Fatal("no toggle changes any decision in 100 models: the test would prove nothing")
 				}
 				r := rand.New(rand.NewPCG(uint64(m), 99))
-				c := must(authz.New(be.open(t), testOptions()))
+				c := must(authz.New(be.open(t), testOptions()))(t)
 				base = applyPruned(t, c, randomModel(r))
 				if len(base.Memberships) == 0 || len(base.Roles) < 2 || len(base.Resources) < 2 {
 					continue
@@ -143,8 +138,8 @@ func TestStress(t *testing.T) {
 					break
 				}
 			}
-			must(w1.Apply(ctx, base))
-			baseRev := must(w1.Revision(ctx))
+			must(w1.Apply(ctx, base))(t)
+			baseRev := must(w1.Revision(ctx))(t)
 			// Revision baseRev+2k is the base model (after k toggles on and off);
 			// baseRev+2k+1 has toggle k mod len(toggles).
 			stateAt := func(rev uint64) int {
@@ -180,7 +175,7 @@ func TestStress(t *testing.T) {
 					writes.Add(2)
 				}
 			}()
-			evaluators := []*authz.Client{w1, w2, must(authz.New(store, nil))}
+			evaluators := []*authz.Client{w1, w2, must(authz.New(store, nil))(t)}
 			for g := range 4 {
 				wg.Add(1)
 				go func() {
@@ -189,9 +184,17 @@ func TestStress(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(g), 1))
 					for !stop.Load() {
 						i := r.IntN(len(reqs))
-						before := must(c.Revision(context.Background()))
+						before, err := c.Revision(context.Background())
+						if err != nil {
+							errs <- err
+							return
+						}
 						d, err := stressAsk(c, base, reqs[i], r.IntN(4))
-						after := must(c.Revision(context.Background()))
+						if err != nil {
+							errs <- err
+							return
+						}
+						after, err := c.Revision(context.Background())
 						if err != nil {
 							errs <- err
 							return

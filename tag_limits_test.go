@@ -20,6 +20,7 @@ import (
 // more tags of a limited group on a target (across scopes: stored ones plus
 // the earlier items accepted) than the limit is refused, naming the count.
 func TestTagAssignmentChecksMatchReference(t *testing.T) {
+	t.Parallel()
 	rounds := envCount(t, "AUTHZ_TAG_ROUNDS", 40)
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		r := rand.New(rand.NewPCG(6, uint64(len(t.Name()))))
@@ -83,7 +84,7 @@ func TestTagAssignmentChecksMatchReference(t *testing.T) {
 				}
 				covers[g] = func(x target) bool { return slices.ContainsFunc(binds, func(f func(target) bool) bool { return f(x) }) }
 			}
-			must(c.Apply(ctx, setup))
+			must(c.Apply(ctx, setup))(t)
 
 			type assign struct {
 				tag   string
@@ -102,7 +103,7 @@ func TestTagAssignmentChecksMatchReference(t *testing.T) {
 				if taken[a] || !covers[groupOf[a.tag]](a.x) || (limit[groupOf[a.tag]] > 0 && count[keyOf(a)] >= limit[groupOf[a.tag]]) {
 					continue
 				}
-				must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: a.tag, TargetType: a.x.typ, TargetID: a.x.id, ScopeID: a.scope}))
+				must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: a.tag, TargetType: a.x.typ, TargetID: a.x.id, ScopeID: a.scope}))(t)
 				taken[a] = true
 				count[keyOf(a)]++
 			}

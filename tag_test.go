@@ -35,7 +35,7 @@ func tagFixture(t *testing.T, c *authz.Client) {
 				{ID: "tag_fin", Identifier: "finance", Label: "Finance"},
 				{ID: "tag_ops", Identifier: "ops", Label: "Operations"},
 			}}},
-	}))
+	}))(t)
 }
 
 // tagBind creates a binding of tg_dept.
@@ -45,7 +45,7 @@ func tagBind(t *testing.T, c *authz.Client, modelType authz.ModelType, modelID s
 	if modelID != "" {
 		in.ModelID = &modelID
 	}
-	return must(c.CreateTagBinding(ctx, in))
+	return must(c.CreateTagBinding(ctx, in))(t)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -80,12 +80,13 @@ func wantTagIDs(t *testing.T, what string, got, want []string) {
 // wantNothingStored fails unless rev is still the store's revision.
 func wantNothingStored(t *testing.T, c *authz.Client, rev uint64) {
 	t.Helper()
-	if got := must(c.Revision(ctx)); got != rev {
+	if got := must(c.Revision(ctx))(t); got != rev {
 		t.Errorf("got revision %d after a failed write; want %d (nothing stored)", got, rev)
 	}
 }
 
 func TestSeedTagAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.Apply(ctx, authz.Batch{
@@ -102,10 +103,10 @@ func TestSeedTagAssignments(t *testing.T) {
 				{TagGroupID: "tag_group_department", ModelType: authz.ModelResourceType, ModelID: ptr("resource_type_document")},
 				{TagGroupID: "tag_group_team", ModelType: authz.ModelSubject},
 			},
-		}))
+		}))(t)
 		var in []authz.TagAssignmentInput
 		readSeed(t, "tag-assignments", "request", &in)
-		got := must(c.CreateTagAssignments(authz.WithActor(ctx, "subject_admin"), in))
+		got := must(c.CreateTagAssignments(authz.WithActor(ctx, "subject_admin"), in))(t)
 		var want []map[string]any
 		readSeed(t, "tag-assignments", "response", &want)
 		// Our ids are generated: check their prefix, then compare the rest.
@@ -125,6 +126,7 @@ func TestSeedTagAssignments(t *testing.T) {
 }
 
 func TestTagGroupCreateGetList(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		got := must(c.CreateTagGroups(authz.WithActor(ctx, "subject_jane"), []authz.TagGroupInput{
@@ -132,7 +134,7 @@ func TestTagGroupCreateGetList(t *testing.T) {
 				Tags: []authz.InlineTagInput{{Identifier: "backend", Label: "Backend"}, {ID: "tag_front", Identifier: "front-end", Label: "Frontend"}}},
 			{ID: "tg_a", ScopeID: "scope_acme", Key: "department", Name: "Department"},
 			{ID: "tg_c", ScopeID: "scope_eng", Key: "department", Name: "Department"},
-		}))
+		}))(t)
 		want := authz.TagGroup{ID: "tg_b", ScopeID: "scope_acme", Key: "team", Name: "Team", Description: "Teams", MaxAppliedPerTarget: ptr(2),
 			Origin: authz.OriginSystem, CreatedAt: authz.Time{Time: fixedNow}, CreatedBy: "subject_jane"}
 		if d := cmp.Diff(want, got[0]); d != "" {
@@ -141,14 +143,14 @@ func TestTagGroupCreateGetList(t *testing.T) {
 		if got[1].Origin != authz.OriginUser || got[1].MaxAppliedPerTarget != nil || got[1].IsLocked {
 			t.Errorf("got %+v; want origin user, no limit, unlocked by default", got[1])
 		}
-		if d := cmp.Diff(got[0], must(c.GetTagGroup(ctx, "tg_b"))); d != "" {
+		if d := cmp.Diff(got[0], must(c.GetTagGroup(ctx, "tg_b"))(t)); d != "" {
 			t.Errorf("stored group (-created +stored):\n%s", d)
 		}
 		_, err := c.GetTagGroup(ctx, "tg_nope")
 		wantErr(t, err, authz.ErrNotFound)
 
 		// Inline tags are stored in the group's scope.
-		tags := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_b"}))
+		tags := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_b"}))(t)
 		if len(tags) != 2 || !strings.HasPrefix(tags[0].ID, "tag_0") || tags[0].Identifier != "backend" {
 			t.Fatalf("got tags %+v; want a generated tag id for backend, then tag_front", tags)
 		}
@@ -159,11 +161,11 @@ func TestTagGroupCreateGetList(t *testing.T) {
 		}
 
 		// Lists are per scope, in id order, paged.
-		all := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme"}))
+		all := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme"}))(t)
 		wantTagIDs(t, "groups of scope_acme", tagIDs(all, tagGroupID), []string{"tg_a", "tg_b"})
-		page := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 1}}))
+		page := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 1}}))(t)
 		wantTagIDs(t, "first page", tagIDs(page, tagGroupID), []string{"tg_a"})
-		page = must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 1, After: "tg_a"}}))
+		page = must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme", Page: authz.Page{Limit: 1, After: "tg_a"}}))(t)
 		wantTagIDs(t, "second page", tagIDs(page, tagGroupID), []string{"tg_b"})
 		_, err = c.ListTagGroups(ctx, authz.TagGroupFilter{})
 		wantErr(t, err, authz.ErrInvalid)
@@ -171,6 +173,7 @@ func TestTagGroupCreateGetList(t *testing.T) {
 }
 
 func TestTagGroupJSONNulls(t *testing.T) {
+	t.Parallel()
 	g := authz.TagGroup{ID: "tg", ScopeID: "s", Key: "k", Name: "N", Origin: authz.OriginUser}
 	b, err := json.Marshal(g)
 	if err != nil {
@@ -189,6 +192,7 @@ func TestTagGroupJSONNulls(t *testing.T) {
 }
 
 func TestTagGroupPatchJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		json string
 		want authz.Nullable[int]
@@ -219,9 +223,10 @@ func TestTagGroupPatchJSON(t *testing.T) {
 }
 
 func TestTagGroupValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateTagGroups(ctx, []authz.TagGroupInput{
 			{ID: "tg_ok", ScopeID: "scope_acme", Key: "ok", Name: "OK"},
 			{ScopeID: "scope_acme", Key: "Dept", Name: "x"},
@@ -254,6 +259,7 @@ func TestTagGroupValidation(t *testing.T) {
 }
 
 func TestTagGroupKeyUniquePerScope(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		_, err := c.CreateTagGroups(ctx, []authz.TagGroupInput{
@@ -264,11 +270,12 @@ func TestTagGroupKeyUniquePerScope(t *testing.T) {
 		_, err = c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "department", Name: "Dept"})
 		wantErr(t, err, authz.ErrAlreadyExists)
 		// The same key in another scope is another group.
-		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_eng", Key: "department", Name: "Dept"}))
+		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_eng", Key: "department", Name: "Dept"}))(t)
 	})
 }
 
 func TestTagIdentifierUniquePerGroup(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		_, err := c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "team", Name: "Team",
@@ -287,26 +294,27 @@ func TestTagIdentifierUniquePerGroup(t *testing.T) {
 		wantErr(t, err, authz.ErrAlreadyExists)
 		// The same identifier in another group is another tag.
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "team", Name: "Team",
-			Tags: []authz.InlineTagInput{{Identifier: "engineering", Label: "Eng"}}}))
+			Tags: []authz.InlineTagInput{{Identifier: "engineering", Label: "Eng"}}}))(t)
 	})
 }
 
 func TestTagGroupUpdate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
-		g := must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Departments"), Description: ptr("Who you work for"), MaxAppliedPerTarget: authz.NullableOf(2)}))
+		g := must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Departments"), Description: ptr("Who you work for"), MaxAppliedPerTarget: authz.NullableOf(2)}))(t)
 		if g.Name != "Departments" || g.Description != "Who you work for" || g.MaxAppliedPerTarget == nil || *g.MaxAppliedPerTarget != 2 || g.Key != "department" {
 			t.Errorf("got %+v; want the new name, description and limit", g)
 		}
-		g = must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Description: ptr("")}))
+		g = must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Description: ptr("")}))(t)
 		if g.MaxAppliedPerTarget == nil || g.Description != "" {
 			t.Errorf("got %+v; want the limit unchanged and the description cleared", g)
 		}
-		g = must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.Null[int]()}))
+		g = must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.Null[int]()}))(t)
 		if g.MaxAppliedPerTarget != nil {
 			t.Errorf("got limit %d; want null", *g.MaxAppliedPerTarget)
 		}
-		if stored := must(c.GetTagGroup(ctx, "tg_dept")); stored.MaxAppliedPerTarget != nil || stored.Name != "Departments" {
+		if stored := must(c.GetTagGroup(ctx, "tg_dept"))(t); stored.MaxAppliedPerTarget != nil || stored.Name != "Departments" {
 			t.Errorf("stored %+v; want the updates", stored)
 		}
 		_, err := c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("")})
@@ -319,12 +327,13 @@ func TestTagGroupUpdate(t *testing.T) {
 }
 
 func TestTagCreateGetListUpdateDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		got := must(c.CreateTags(authz.WithActor(ctx, "subject_bob"), []authz.TagInput{
 			{ID: "tag_legal", TagGroupID: "tg_dept", Identifier: "legal", Label: "Legal"},
 			{ID: "tag_api", TagGroupID: "tg_dept", ScopeID: "scope_api", Identifier: "api", Label: "API"},
-		}))
+		}))(t)
 		want := authz.Tag{ID: "tag_legal", ScopeID: "scope_acme", TagGroupID: "tg_dept", Identifier: "legal", Label: "Legal",
 			CreatedAt: authz.Time{Time: fixedNow}, CreatedBy: "subject_bob"}
 		if d := cmp.Diff(want, got[0]); d != "" {
@@ -333,20 +342,20 @@ func TestTagCreateGetListUpdateDelete(t *testing.T) {
 		if got[1].ScopeID != "scope_api" {
 			t.Errorf("got scope %q; want scope_api", got[1].ScopeID)
 		}
-		if d := cmp.Diff(got[0], must(c.GetTag(ctx, "tag_legal"))); d != "" {
+		if d := cmp.Diff(got[0], must(c.GetTag(ctx, "tag_legal"))(t)); d != "" {
 			t.Errorf("stored tag (-created +stored):\n%s", d)
 		}
 		_, err := c.GetTag(ctx, "tag_nope")
 		wantErr(t, err, authz.ErrNotFound)
 
-		all := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_dept"}))
+		all := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_dept"}))(t)
 		wantTagIDs(t, "tags", tagIDs(all, tagID), []string{"tag_api", "tag_eng", "tag_fin", "tag_legal", "tag_ops"})
-		page := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_dept", Page: authz.Page{Limit: 2, After: "tag_eng"}}))
+		page := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_dept", Page: authz.Page{Limit: 2, After: "tag_eng"}}))(t)
 		wantTagIDs(t, "page", tagIDs(page, tagID), []string{"tag_fin", "tag_legal"})
 		_, err = c.ListTags(ctx, authz.TagFilter{})
 		wantErr(t, err, authz.ErrInvalid)
 
-		up := must(c.UpdateTag(ctx, "tag_legal", authz.TagPatch{Label: ptr("Legal & Compliance")}))
+		up := must(c.UpdateTag(ctx, "tag_legal", authz.TagPatch{Label: ptr("Legal & Compliance")}))(t)
 		if up.Label != "Legal & Compliance" || up.Identifier != "legal" {
 			t.Errorf("got %+v; want the new label", up)
 		}
@@ -367,9 +376,10 @@ func TestTagCreateGetListUpdateDelete(t *testing.T) {
 }
 
 func TestTagValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateTags(ctx, []authz.TagInput{
 			{ID: "tag_ok", TagGroupID: "tg_dept", Identifier: "ok", Label: "OK"},
 			{Identifier: "x", Label: "x"},
@@ -393,12 +403,13 @@ func TestTagValidation(t *testing.T) {
 // whose scope is filled in from its group leaves no index or unique entry
 // behind once deleted.
 func TestTagDefaultScopeLeavesNoIndexEntries(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			s := b.open(t)
-			c := must(authz.New(s, testOptions()))
+			c := must(authz.New(s, testOptions()))(t)
 			tagFixture(t, c)
-			must(c.CreateTag(ctx, authz.TagInput{ID: "tag_lonely", TagGroupID: "tg_dept", Identifier: "lonely", Label: "Lonely"}))
+			must(c.CreateTag(ctx, authz.TagInput{ID: "tag_lonely", TagGroupID: "tg_dept", Identifier: "lonely", Label: "Lonely"}))(t)
 			tagOK(t, c.DeleteTagGroup(ctx, "tg_dept"))
 			for _, table := range []string{"index", "unique"} {
 				err := s.View(ctx, func(tx storage.Tx) error {
@@ -416,9 +427,10 @@ func TestTagDefaultScopeLeavesNoIndexEntries(t *testing.T) {
 }
 
 func TestTagScopeMustSeeTheGroup(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
-		must(c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", ScopeID: "scope_eng", Identifier: "platform", Label: "Platform"}))
+		must(c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", ScopeID: "scope_eng", Identifier: "platform", Label: "Platform"}))(t)
 		_, err := c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", ScopeID: "scope_globex", Identifier: "globex", Label: "Globex"})
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), `tag group "tg_dept" is defined at scope "scope_acme"`) {
@@ -428,6 +440,7 @@ func TestTagScopeMustSeeTheGroup(t *testing.T) {
 }
 
 func TestTagBindingCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		got := must(c.CreateTagBindings(ctx, []authz.TagBindingInput{
@@ -437,23 +450,23 @@ func TestTagBindingCreateGetListDelete(t *testing.T) {
 			{ID: "tb_role", TagGroupID: "tg_dept", ModelType: authz.ModelRole, ModelID: ptr("role_admin")},
 			{ID: "tb_perm", TagGroupID: "tg_dept", ModelType: authz.ModelPermission, ModelID: ptr("perm_read")},
 			{ID: "tb_res", TagGroupID: "tg_dept", ModelType: authz.ModelResource, ModelID: ptr("res_doc")},
-		}))
+		}))(t)
 		if d := cmp.Diff(authz.TagBinding{ID: "tb_jane", TagGroupID: "tg_dept", ModelType: authz.ModelSubject, ModelID: ptr("subject_jane")}, got[1]); d != "" {
 			t.Errorf("binding (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(got[0], must(c.GetTagBinding(ctx, "tb_subjects"))); d != "" {
+		if d := cmp.Diff(got[0], must(c.GetTagBinding(ctx, "tb_subjects"))(t)); d != "" {
 			t.Errorf("stored binding (-created +stored):\n%s", d)
 		}
 		_, err := c.GetTagBinding(ctx, "tb_nope")
 		wantErr(t, err, authz.ErrNotFound)
 
-		all := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept"}))
+		all := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept"}))(t)
 		wantTagIDs(t, "bindings", tagIDs(all, tagBindingID), []string{"tb_doc", "tb_jane", "tb_perm", "tb_res", "tb_role", "tb_subjects"})
-		page := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept", Page: authz.Page{Limit: 2, After: "tb_jane"}}))
+		page := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept", Page: authz.Page{Limit: 2, After: "tb_jane"}}))(t)
 		wantTagIDs(t, "page", tagIDs(page, tagBindingID), []string{"tb_perm", "tb_res"})
-		subj := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept", ModelType: authz.ModelSubject}))
+		subj := must(c.ListTagBindings(ctx, authz.TagBindingFilter{TagGroupID: "tg_dept", ModelType: authz.ModelSubject}))(t)
 		wantTagIDs(t, "subject bindings", tagIDs(subj, tagBindingID), []string{"tb_jane", "tb_subjects"})
-		byModel := must(c.ListTagBindings(ctx, authz.TagBindingFilter{ModelID: "subject_jane"}))
+		byModel := must(c.ListTagBindings(ctx, authz.TagBindingFilter{ModelID: "subject_jane"}))(t)
 		wantTagIDs(t, "bindings naming jane", tagIDs(byModel, tagBindingID), []string{"tb_jane"})
 		_, err = c.ListTagBindings(ctx, authz.TagBindingFilter{ModelType: authz.ModelSubject})
 		wantErr(t, err, authz.ErrInvalid)
@@ -468,9 +481,10 @@ func TestTagBindingCreateGetListDelete(t *testing.T) {
 }
 
 func TestTagBindingValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateTagBindings(ctx, []authz.TagBindingInput{
 			{TagGroupID: "tg_dept", ModelType: authz.ModelSubject},
 			{ModelType: authz.ModelSubject},
@@ -493,32 +507,33 @@ func TestTagBindingValidation(t *testing.T) {
 }
 
 func TestTagAssignmentCreateGetListDelete(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
 		tagBind(t, c, authz.ModelResource, "")
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_team", ScopeID: "scope_acme", Key: "team", Name: "Team",
-			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))
-		must(c.CreateTagBinding(ctx, authz.TagBindingInput{TagGroupID: "tg_team", ModelType: authz.ModelSubject}))
+			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))(t)
+		must(c.CreateTagBinding(ctx, authz.TagBindingInput{TagGroupID: "tg_team", ModelType: authz.ModelSubject}))(t)
 		got := must(c.CreateTagAssignments(authz.WithActor(ctx, "subject_bob"), []authz.TagAssignmentInput{
 			{ID: "ta_1", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{ID: "ta_2", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_eng"},
 			{ID: "ta_3", TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"},
 			{ID: "ta_4", TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc", ScopeID: "scope_eng"},
 			{ID: "ta_5", TagID: "tag_red", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		want := authz.TagAssignment{ID: "ta_1", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme",
 			AppliedBy: "subject_bob", AppliedAt: authz.Time{Time: fixedNow}}
 		if d := cmp.Diff(want, got[0]); d != "" {
 			t.Errorf("assignment (-want +got):\n%s", d)
 		}
-		if d := cmp.Diff(got[0], must(c.GetTagAssignment(ctx, "ta_1"))); d != "" {
+		if d := cmp.Diff(got[0], must(c.GetTagAssignment(ctx, "ta_1"))(t)); d != "" {
 			t.Errorf("stored assignment (-created +stored):\n%s", d)
 		}
 		_, err := c.GetTagAssignment(ctx, "ta_nope")
 		wantErr(t, err, authz.ErrNotFound)
 		// Without an actor, appliedBy is "system".
-		sys := must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_ops", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"}))
+		sys := must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_ops", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"}))(t)
 		if sys.AppliedBy != authz.SystemActor {
 			t.Errorf("got appliedBy %q; want %q", sys.AppliedBy, authz.SystemActor)
 		}
@@ -541,7 +556,7 @@ func TestTagAssignmentCreateGetListDelete(t *testing.T) {
 			{"by target type and scope", authz.TagAssignmentFilter{TargetType: authz.ModelSubject, ScopeID: "scope_eng"}, []string{"ta_2"}},
 			{"paged", authz.TagAssignmentFilter{TagGroupID: "tg_dept", Page: authz.Page{Limit: 2, After: "ta_1"}}, []string{"ta_2", "ta_3"}},
 		} {
-			got := must(c.ListTagAssignments(ctx, tc.filter))
+			got := must(c.ListTagAssignments(ctx, tc.filter))(t)
 			wantTagIDs(t, tc.name, tagIDs(got, tagAssignID), tc.want)
 		}
 		_, err = c.ListTagAssignments(ctx, authz.TagAssignmentFilter{})
@@ -557,10 +572,11 @@ func TestTagAssignmentCreateGetListDelete(t *testing.T) {
 }
 
 func TestTagAssignmentValidation(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
-		rev := must(c.Revision(ctx))
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{ID: "ta_ok", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
@@ -586,23 +602,25 @@ func TestTagAssignmentValidation(t *testing.T) {
 }
 
 func TestTagAssignmentUnique(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
 		jane := authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}
 		_, err := c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{jane, jane})
 		wantItems(t, err, authz.ErrAlreadyExists, "1 tagId")
-		must(c.CreateTagAssignment(ctx, jane))
+		must(c.CreateTagAssignment(ctx, jane))(t)
 		_, err = c.CreateTagAssignment(ctx, jane)
 		wantErr(t, err, authz.ErrAlreadyExists)
 		// The same tag on the same target in another scope is another
 		// assignment.
 		jane.ScopeID = "scope_eng"
-		must(c.CreateTagAssignment(ctx, jane))
+		must(c.CreateTagAssignment(ctx, jane))(t)
 	})
 }
 
 func TestTagAssignmentNeedsABinding(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		for _, tc := range []struct {
@@ -622,12 +640,13 @@ func TestTagAssignmentNeedsABinding(t *testing.T) {
 				t.Errorf("got %q; want it to name the binding to create: %s", err, want)
 			}
 			tagBind(t, c, tc.targetType, "")
-			must(c.CreateTagAssignment(ctx, in))
+			must(c.CreateTagAssignment(ctx, in))(t)
 		}
 	})
 }
 
 func TestTagBindingOfOneModel(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "subject_jane")
@@ -635,7 +654,7 @@ func TestTagBindingOfOneModel(t *testing.T) {
 		must(c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		_, err := c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"},
 			{TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc2", ScopeID: "scope_acme"},
@@ -645,6 +664,7 @@ func TestTagBindingOfOneModel(t *testing.T) {
 }
 
 func TestTagBindingOfResourceTypes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		// A binding of one resource type covers the resources of that type.
@@ -652,7 +672,7 @@ func TestTagBindingOfResourceTypes(t *testing.T) {
 		must(c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc", ScopeID: "scope_acme"},
 			{TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc2", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		folder := authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_folder", ScopeID: "scope_acme"}
 		_, err := c.CreateTagAssignment(ctx, folder)
 		wantErr(t, err, authz.ErrNotAllowed)
@@ -661,18 +681,19 @@ func TestTagBindingOfResourceTypes(t *testing.T) {
 		wantErr(t, err, authz.ErrNotAllowed)
 		// A resource_type binding without modelId covers every resource.
 		tagBind(t, c, authz.ModelResourceType, "")
-		must(c.CreateTagAssignment(ctx, folder))
+		must(c.CreateTagAssignment(ctx, folder))(t)
 	})
 }
 
 func TestTagBindingInTheSameBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		res := must(c.Apply(ctx, authz.Batch{
 			TagAssignments: []authz.TagAssignmentInput{{TagID: "tag_x", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}},
 			TagBindings:    []authz.TagBindingInput{{TagGroupID: "tg_x", ModelType: authz.ModelSubject}},
 			TagGroups:      []authz.TagGroupInput{{ID: "tg_x", ScopeID: "scope_acme", Key: "x", Name: "X", Tags: []authz.InlineTagInput{{ID: "tag_x", Identifier: "x", Label: "X"}}}},
-		}))
+		}))(t)
 		if len(res.TagAssignments) != 1 || len(res.TagBindings) != 1 || len(res.TagGroups) != 1 || len(res.Tags) != 0 {
 			t.Errorf("got %+v; want one group, binding and assignment (inline tags are not listed)", res)
 		}
@@ -680,11 +701,12 @@ func TestTagBindingInTheSameBatch(t *testing.T) {
 }
 
 func TestTagMaxAppliedPerTargetInOneBatch(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(2)}))
-		rev := must(c.Revision(ctx))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(2)}))(t)
+		rev := must(c.Revision(ctx))(t)
 		_, err := c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
@@ -703,14 +725,15 @@ func TestTagMaxAppliedPerTargetInOneBatch(t *testing.T) {
 }
 
 func TestTagMaxAppliedPerTargetAcrossBatchesAndScopes(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(1)}))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(1)}))(t)
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_team", ScopeID: "scope_acme", Key: "team", Name: "Team", MaxAppliedPerTarget: ptr(1),
-			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))
-		must(c.CreateTagBinding(ctx, authz.TagBindingInput{TagGroupID: "tg_team", ModelType: authz.ModelSubject}))
-		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))
+			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))(t)
+		must(c.CreateTagBinding(ctx, authz.TagBindingInput{TagGroupID: "tg_team", ModelType: authz.ModelSubject}))(t)
+		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))(t)
 		// Another tag of the group on the same target, in a later batch.
 		_, err := c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"})
 		wantErr(t, err, authz.ErrNotAllowed)
@@ -721,11 +744,12 @@ func TestTagMaxAppliedPerTargetAcrossBatchesAndScopes(t *testing.T) {
 		must(c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"},
 			{TagID: "tag_red", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 	})
 }
 
 func TestTagMaxAppliedPerTargetUpdate(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -733,31 +757,32 @@ func TestTagMaxAppliedPerTargetUpdate(t *testing.T) {
 			{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		// A limit below what a target already carries is refused.
 		_, err := c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(1)})
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), `subject "subject_jane" already carries 2`) {
 			t.Errorf("got %q; want it to name the target over the limit", err)
 		}
-		if g := must(c.GetTagGroup(ctx, "tg_dept")); g.MaxAppliedPerTarget != nil {
+		if g := must(c.GetTagGroup(ctx, "tg_dept"))(t); g.MaxAppliedPerTarget != nil {
 			t.Errorf("got limit %d after a refused update; want none", *g.MaxAppliedPerTarget)
 		}
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(2)}))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.NullableOf(2)}))(t)
 		_, err = c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_ops", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"})
 		wantErr(t, err, authz.ErrNotAllowed)
 		// Null removes the limit.
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.Null[int]()}))
-		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_ops", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{MaxAppliedPerTarget: authz.Null[int]()}))(t)
+		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_ops", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))(t)
 	})
 }
 
 func TestTagGroupLockedRefusesChanges(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(true)}))
-		rev := must(c.Revision(ctx))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(true)}))(t)
+		rev := must(c.Revision(ctx))(t)
 
 		_, err := c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Renamed")})
 		wantErr(t, err, authz.ErrNotAllowed)
@@ -773,76 +798,80 @@ func TestTagGroupLockedRefusesChanges(t *testing.T) {
 		wantErr(t, c.DeleteTag(ctx, "tag_eng"), authz.ErrNotAllowed)
 		wantErr(t, c.DeleteTagGroup(ctx, "tg_dept"), authz.ErrNotAllowed)
 		wantNothingStored(t, c, rev)
-		if g := must(c.GetTagGroup(ctx, "tg_dept")); g.Name != "Department" || !g.IsLocked {
+		if g := must(c.GetTagGroup(ctx, "tg_dept"))(t); g.Name != "Department" || !g.IsLocked {
 			t.Errorf("got %+v; want it unchanged", g)
 		}
-		must(c.GetTag(ctx, "tag_eng"))
+		must(c.GetTag(ctx, "tag_eng"))(t)
 
 		// Its tags can still be used.
-		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))
+		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))(t)
 	})
 }
 
 func TestTagGroupLockedRefusesCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_globex", ScopeID: "scope_globex", Key: "region", Name: "Region", IsLocked: true,
-			Tags: []authz.InlineTagInput{{ID: "tag_eu", Identifier: "eu", Label: "EU"}}}))
+			Tags: []authz.InlineTagInput{{ID: "tag_eu", Identifier: "eu", Label: "EU"}}}))(t)
 		err := c.DeleteScope(ctx, "scope_globex")
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), `tag group "tg_globex"`) {
 			t.Errorf("got %q; want it to name the locked group", err)
 		}
-		must(c.GetScope(ctx, "scope_globex"))
-		must(c.GetTag(ctx, "tag_eu"))
+		must(c.GetScope(ctx, "scope_globex"))(t)
+		must(c.GetTag(ctx, "tag_eu"))(t)
 		// A tag of an unlocked group placed in a scope whose deletion would
 		// remove it: refused while the group is locked.
-		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_acme", ScopeID: "scope_acme", Key: "team", Name: "Team"}))
-		must(c.CreateTag(ctx, authz.TagInput{ID: "tag_api", TagGroupID: "tg_acme", ScopeID: "scope_api", Identifier: "api", Label: "API"}))
-		must(c.UpdateTagGroup(ctx, "tg_acme", authz.TagGroupPatch{IsLocked: ptr(true)}))
+		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_acme", ScopeID: "scope_acme", Key: "team", Name: "Team"}))(t)
+		must(c.CreateTag(ctx, authz.TagInput{ID: "tag_api", TagGroupID: "tg_acme", ScopeID: "scope_api", Identifier: "api", Label: "API"}))(t)
+		must(c.UpdateTagGroup(ctx, "tg_acme", authz.TagGroupPatch{IsLocked: ptr(true)}))(t)
 		wantErr(t, c.DeleteScope(ctx, "scope_api"), authz.ErrNotAllowed)
-		must(c.GetTag(ctx, "tag_api"))
+		must(c.GetTag(ctx, "tag_api"))(t)
 	})
 }
 
 func TestTagGroupLockedWithoutTagsCannotBeDeleted(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
-		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_empty", ScopeID: "scope_acme", Key: "empty", Name: "Empty", IsLocked: true}))
+		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_empty", ScopeID: "scope_acme", Key: "empty", Name: "Empty", IsLocked: true}))(t)
 		err := c.DeleteTagGroup(ctx, "tg_empty")
 		wantErr(t, err, authz.ErrNotAllowed)
 		if !strings.Contains(err.Error(), "locked") {
 			t.Errorf("got %q; want it to say the group is locked", err)
 		}
-		must(c.GetTagGroup(ctx, "tg_empty"))
+		must(c.GetTagGroup(ctx, "tg_empty"))(t)
 	})
 }
 
 func TestTagGroupUnlock(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(true)}))
-		g := must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(false)}))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(true)}))(t)
+		g := must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{IsLocked: ptr(false)}))(t)
 		if g.IsLocked {
 			t.Fatalf("got %+v; want it unlocked", g)
 		}
-		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Renamed")}))
-		must(c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", Identifier: "legal", Label: "Legal"}))
-		must(c.UpdateTag(ctx, "tag_eng", authz.TagPatch{Label: ptr("Eng")}))
+		must(c.UpdateTagGroup(ctx, "tg_dept", authz.TagGroupPatch{Name: ptr("Renamed")}))(t)
+		must(c.CreateTag(ctx, authz.TagInput{TagGroupID: "tg_dept", Identifier: "legal", Label: "Legal"}))(t)
+		must(c.UpdateTag(ctx, "tag_eng", authz.TagPatch{Label: ptr("Eng")}))(t)
 		tagOK(t, c.DeleteTag(ctx, "tag_ops"))
 		tagOK(t, c.DeleteTagGroup(ctx, "tg_dept"))
 	})
 }
 
 func TestTagGroupCreatedLockedGetsItsBatchTags(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		bootstrap(t, c)
 		must(c.Apply(ctx, authz.Batch{
 			TagGroups: []authz.TagGroupInput{{ID: "tg_sys", ScopeID: "scope_acme", Key: "tier", Name: "Tier", Origin: authz.OriginSystem, IsLocked: true,
 				Tags: []authz.InlineTagInput{{Identifier: "gold", Label: "Gold"}}}},
 			Tags: []authz.TagInput{{TagGroupID: "tg_sys", Identifier: "silver", Label: "Silver"}},
-		}))
-		tags := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_sys"}))
+		}))(t)
+		tags := must(c.ListTags(ctx, authz.TagFilter{TagGroupID: "tg_sys"}))(t)
 		if len(tags) != 2 {
 			t.Errorf("got tags %+v; want gold and silver", tags)
 		}
@@ -852,36 +881,38 @@ func TestTagGroupCreatedLockedGetsItsBatchTags(t *testing.T) {
 }
 
 func TestTagGroupInlineTagsCountInBatchSize(t *testing.T) {
+	t.Parallel()
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			opts := testOptions()
 			opts.MaxBatchSize = 3
-			c := must(authz.New(b.open(t), opts))
-			must(c.CreateScopeType(ctx, authz.ScopeTypeInput{ID: "type_org", Name: "Org"}))
-			must(c.CreateScope(ctx, authz.ScopeInput{ID: "scope_acme", TypeID: "type_org"}))
+			c := must(authz.New(b.open(t), opts))(t)
+			must(c.CreateScopeType(ctx, authz.ScopeTypeInput{ID: "type_org", Name: "Org"}))(t)
+			must(c.CreateScope(ctx, authz.ScopeInput{ID: "scope_acme", TypeID: "type_org"}))(t)
 			tags := []authz.InlineTagInput{{Identifier: "a", Label: "A"}, {Identifier: "b", Label: "B"}, {Identifier: "c", Label: "C"}}
 			_, err := c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "big", Name: "Big", Tags: tags})
 			wantErr(t, err, authz.ErrBatchTooLarge)
-			if got := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme"})); len(got) != 0 {
+			if got := must(c.ListTagGroups(ctx, authz.TagGroupFilter{ScopeID: "scope_acme"}))(t); len(got) != 0 {
 				t.Errorf("got groups %+v after a refused batch; want none", got)
 			}
-			must(c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "small", Name: "Small", Tags: tags[:2]}))
+			must(c.CreateTagGroup(ctx, authz.TagGroupInput{ScopeID: "scope_acme", Key: "small", Name: "Small", Tags: tags[:2]}))(t)
 		})
 	}
 }
 
 func TestDeleteTagGroupCascades(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		bd := tagBind(t, c, authz.ModelSubject, "")
 		must(c.CreateTagGroup(ctx, authz.TagGroupInput{ID: "tg_team", ScopeID: "scope_acme", Key: "team", Name: "Team",
-			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))
-		must(c.CreateTagBinding(ctx, authz.TagBindingInput{ID: "tb_team", TagGroupID: "tg_team", ModelType: authz.ModelSubject}))
+			Tags: []authz.InlineTagInput{{ID: "tag_red", Identifier: "red", Label: "Red"}}}))(t)
+		must(c.CreateTagBinding(ctx, authz.TagBindingInput{ID: "tb_team", TagGroupID: "tg_team", ModelType: authz.ModelSubject}))(t)
 		must(c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{ID: "ta_eng", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{ID: "ta_fin", TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_eng"},
 			{ID: "ta_red", TagID: "tag_red", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		tagOK(t, c.DeleteTagGroup(ctx, "tg_dept"))
 		_, err := c.GetTagGroup(ctx, "tg_dept")
 		wantErr(t, err, authz.ErrNotFound)
@@ -896,41 +927,44 @@ func TestDeleteTagGroupCascades(t *testing.T) {
 			wantErr(t, err, authz.ErrNotFound)
 		}
 		// The other group is untouched.
-		must(c.GetTag(ctx, "tag_red"))
-		must(c.GetTagBinding(ctx, "tb_team"))
-		must(c.GetTagAssignment(ctx, "ta_red"))
+		must(c.GetTag(ctx, "tag_red"))(t)
+		must(c.GetTagBinding(ctx, "tb_team"))(t)
+		must(c.GetTagAssignment(ctx, "ta_red"))(t)
 		wantErr(t, c.DeleteTagGroup(ctx, "tg_dept"), authz.ErrNotFound)
 	})
 }
 
 func TestDeleteTagRemovesItsAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
 		must(c.CreateTagAssignments(ctx, []authz.TagAssignmentInput{
 			{ID: "ta_eng", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{ID: "ta_fin", TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		tagOK(t, c.DeleteTag(ctx, "tag_eng"))
 		_, err := c.GetTagAssignment(ctx, "ta_eng")
 		wantErr(t, err, authz.ErrNotFound)
-		must(c.GetTagAssignment(ctx, "ta_fin"))
+		must(c.GetTagAssignment(ctx, "ta_fin"))(t)
 	})
 }
 
 func TestDeleteTagBindingKeepsAssignments(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		bd := tagBind(t, c, authz.ModelSubject, "")
-		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{ID: "ta_eng", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))
+		must(c.CreateTagAssignment(ctx, authz.TagAssignmentInput{ID: "ta_eng", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"}))(t)
 		tagOK(t, c.DeleteTagBinding(ctx, bd.ID))
-		must(c.GetTagAssignment(ctx, "ta_eng"))
+		must(c.GetTagAssignment(ctx, "ta_eng"))(t)
 		_, err := c.CreateTagAssignment(ctx, authz.TagAssignmentInput{TagID: "tag_fin", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"})
 		wantErr(t, err, authz.ErrNotAllowed)
 	})
 }
 
 func TestDeleteTargetsRemovesTagAssignmentsAndBindings(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tagFixture(t, c)
 		tagBind(t, c, authz.ModelSubject, "")
@@ -940,18 +974,18 @@ func TestDeleteTargetsRemovesTagAssignmentsAndBindings(t *testing.T) {
 			{ID: "ta_jane", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_jane", ScopeID: "scope_acme"},
 			{ID: "ta_bob", TagID: "tag_eng", TargetType: authz.ModelSubject, TargetID: "subject_bob", ScopeID: "scope_acme"},
 			{ID: "ta_doc", TagID: "tag_eng", TargetType: authz.ModelResource, TargetID: "res_doc", ScopeID: "scope_acme"},
-		}))
+		}))(t)
 		tagOK(t, c.DeleteSubject(ctx, "subject_jane"))
 		_, err := c.GetTagAssignment(ctx, "ta_jane")
 		wantErr(t, err, authz.ErrNotFound)
 		_, err = c.GetTagBinding(ctx, janeOnly.ID)
 		wantErr(t, err, authz.ErrNotFound)
-		must(c.GetTagAssignment(ctx, "ta_bob"))
+		must(c.GetTagAssignment(ctx, "ta_bob"))(t)
 
 		tagOK(t, c.DeleteResource(ctx, "res_doc"))
 		_, err = c.GetTagAssignment(ctx, "ta_doc")
 		wantErr(t, err, authz.ErrNotFound)
-		if got := must(c.ListTagAssignments(ctx, authz.TagAssignmentFilter{TagGroupID: "tg_dept"})); len(got) != 1 || got[0].ID != "ta_bob" {
+		if got := must(c.ListTagAssignments(ctx, authz.TagAssignmentFilter{TagGroupID: "tg_dept"}))(t); len(got) != 1 || got[0].ID != "ta_bob" {
 			t.Errorf("got %+v; want only ta_bob left", got)
 		}
 	})

@@ -57,13 +57,14 @@ func tenancyModel(t *testing.T, c *authz.Client) {
 			{SubjectID: "bob", ScopeID: "B", RoleIDs: []string{"b_reader"}},
 			{SubjectID: "ann", ScopeID: "A", RoleIDs: []string{"a_reader"}},
 		},
-	}))
+	}))(t)
 }
 
 // TestRequestTypesResolveInTheRequestTenant: a resource type named by a
 // request is resolved among the types visible from the request scope, so
 // another tenant's type id cannot stand for a key of this tenant.
 func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tenancyModel(t, c)
 		ask := func(scope, action string, ref authz.ResourceRef) (authz.Decision, error) {
@@ -71,28 +72,28 @@ func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
 		}
 		// "document" is A's type id (key secret): in B it names nothing,
 		// and bob's secret:read:* must not answer for it.
-		d := must(ask("B", "read", authz.ResourceRef{ResourceType: "document"}))
+		d := must(ask("B", "read", authz.ResourceRef{ResourceType: "document"}))(t)
 		if d.Allowed {
 			t.Errorf("type-level read of %q in B: got allowed (%s); want denied: %q is a type of tenant A", "document", d.Explanation, "document")
 		}
-		if d := must(ask("B", "read", authz.ResourceRef{ResourceType: "secret"})); !d.Allowed {
+		if d := must(ask("B", "read", authz.ResourceRef{ResourceType: "secret"}))(t); !d.Allowed {
 			t.Errorf("type-level read of B's key secret: got denied (%s); want allowed", d.Explanation)
 		}
 		// B's own type id is visible from B and from below it.
-		if d := must(ask("B.t1", "read", authz.ResourceRef{ResourceType: "b_secret"})); !d.Allowed {
+		if d := must(ask("B.t1", "read", authz.ResourceRef{ResourceType: "b_secret"}))(t); !d.Allowed {
 			t.Errorf("type-level read of B's type id b_secret in B.t1: got denied (%s); want allowed", d.Explanation)
 		}
-		subjects := must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "B", Action: "read", Resource: authz.ResourceRef{ResourceType: "document"}}))
+		subjects := must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "B", Action: "read", Resource: authz.ResourceRef{ResourceType: "document"}}))(t)
 		if len(subjects.Subjects) != 0 {
 			t.Errorf("ListAllowedSubjects of type %q in B: got %v; want none", "document", subjects.Subjects)
 		}
-		subjects = must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "B", Action: "read", Resource: authz.ResourceRef{ResourceType: "secret"}}))
+		subjects = must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: "B", Action: "read", Resource: authz.ResourceRef{ResourceType: "secret"}}))(t)
 		if len(subjects.Subjects) != 1 || subjects.Subjects[0].SubjectID != "bob" {
 			t.Errorf("ListAllowedSubjects of type secret in B: got %v; want bob", subjects.Subjects)
 		}
 
 		// By external id: "plan" of key doc is B's resource in B, A's in A.
-		d = must(ask("B", "write", authz.ResourceRef{ExternalResourceID: "plan", ResourceType: "doc"}))
+		d = must(ask("B", "write", authz.ResourceRef{ExternalResourceID: "plan", ResourceType: "doc"}))(t)
 		if !d.Allowed {
 			t.Errorf("write plan (doc) in B: got denied (%s); want allowed on b_plan", d.Explanation)
 		}
@@ -110,7 +111,7 @@ func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
 		wantErr(t, err, authz.ErrNotFound)
 		_, err = c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "B", Action: "read", ResourceType: "document"})
 		wantErr(t, err, authz.ErrNotFound)
-		page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "B", Action: "write", ResourceType: "doc"}))
+		page := must(c.ListAllowedResources(ctx, authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "B", Action: "write", ResourceType: "doc"}))(t)
 		if len(page.Resources) != 1 || page.Resources[0].ResourceID != "b_plan" {
 			t.Errorf("ListAllowedResources of doc for bob in B: got %v; want b_plan", page.Resources)
 		}
@@ -123,15 +124,16 @@ func TestRequestTypesResolveInTheRequestTenant(t *testing.T) {
 // policies of its own to it, and its other policies (borrowers') come only
 // after the owner's.
 func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
+	t.Parallel()
 	for _, link := range []authz.LinkType{authz.LinkShare, authz.LinkAlias, authz.LinkMirror} {
 		t.Run(string(link), func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {
 				tenancyModel(t, c)
-				must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "a_plan", ScopeID: "B", LinkType: link}))
+				must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "a_plan", ScopeID: "B", LinkType: link}))(t)
 				bob := func(scope, action string) authz.Decision {
 					t.Helper()
 					return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: scope, Action: action,
-						Resource: &authz.ResourceRef{ResourceID: "a_plan"}}))
+						Resource: &authz.ResourceRef{ResourceID: "a_plan"}}))(t)
 				}
 				// Shared into B, A's doc is read by bob's doc:read:* in B.
 				if d := bob("B", "read"); !d.Allowed || d.DecidedBy != authz.DecidedByRole {
@@ -139,7 +141,7 @@ func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
 				}
 				// The owner's deny at the resource's home follows it.
 				must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "a_deny", ScopeID: "A.t1", Name: "no one", Effect: authz.EffectDeny,
-					Actions: []string{"*"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))
+					Actions: []string{"*"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))(t)
 				for _, s := range []string{"B", "B.t1"} {
 					if d := bob(s, "read"); d.Allowed || d.DecidedBy != authz.DecidedByPolicy || d.PolicyID != "a_deny" {
 						t.Errorf("bob reads a_plan in %s after A's deny: got allowed=%v by %s %s (%s); want denied by a_deny", s, d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation)
@@ -154,7 +156,7 @@ func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
 				// A platform policy above the owner reaches the shared copy too,
 				// and beats the tenant's policy by priority.
 				must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "p_allow", ScopeID: "P", Name: "platform", Effect: authz.EffectAllow, Priority: 5,
-					Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))
+					Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))(t)
 				if d := bob("B", "read"); !d.Allowed || d.PolicyID != "p_allow" {
 					t.Errorf("bob reads a_plan in B with the platform's allow: got allowed=%v by %s %s (%s); want allowed by p_allow", d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation)
 				}
@@ -168,16 +170,17 @@ func TestOwnerPoliciesFollowSharedResources(t *testing.T) {
 // owning team, then by those of the team it is linked into, whatever their
 // priorities.
 func TestBorrowerPoliciesComeAfterTheOwners(t *testing.T) {
+	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
 		tenancyModel(t, c)
-		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "a_plan", ScopeID: "A.t2", LinkType: authz.LinkShare}))
+		must(c.CreateResourceScopeLink(ctx, authz.ResourceScopeLinkInput{ResourceID: "a_plan", ScopeID: "A.t2", LinkType: authz.LinkShare}))(t)
 		// A direct policy at the linked team is on the owner's tenant: allowed.
 		must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "t2_allow", ScopeID: "A.t2", Name: "t2 reads", Effect: authz.EffectAllow, Priority: 50,
-			Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))
+			Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))(t)
 		bob := func(scope string) authz.Decision {
 			t.Helper()
 			return must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: scope, Action: "read",
-				Resource: &authz.ResourceRef{ResourceID: "a_plan"}}))
+				Resource: &authz.ResourceRef{ResourceID: "a_plan"}}))(t)
 		}
 		if d := bob("A.t2"); !d.Allowed || d.PolicyID != "t2_allow" {
 			t.Errorf("read a_plan in A.t2, only the borrower's policy: got allowed=%v by %s %s (%s); want allowed by t2_allow", d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation)
@@ -187,7 +190,7 @@ func TestBorrowerPoliciesComeAfterTheOwners(t *testing.T) {
 		}
 		// An owner's deny of lower priority still comes first.
 		must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ID: "a_deny", ScopeID: "A", Name: "owner says no", Effect: authz.EffectDeny,
-			Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))
+			Actions: []string{"read"}, Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "a_plan"}}))(t)
 		if d := bob("A.t2"); d.Allowed || d.PolicyID != "a_deny" {
 			t.Errorf("read a_plan in A.t2 with the owner's deny: got allowed=%v by %s %s (%s); want denied by a_deny", d.Allowed, d.DecidedBy, d.PolicyID, d.Explanation)
 		}

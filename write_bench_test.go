@@ -88,7 +88,7 @@ func BenchmarkWriteChainedEdges(b *testing.B) {
 					ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-				}))
+				}))(b)
 				inBatches(b, c, n+1, func(bt *authz.Batch, i int) {
 					bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("r%d", i), ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: fmt.Sprint(i)})
 				})
@@ -107,7 +107,7 @@ func BenchmarkWriteChainedEdges(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
-					c := must(authz.New(be.open(b), nil))
+					c := must(authz.New(be.open(b), nil))(b)
 					k.setup(b, c)
 					b.StartTimer()
 					if _, err := c.Apply(ctx, k.batch); err != nil {
@@ -131,7 +131,7 @@ func BenchmarkWriteDeepChain(b *testing.B) {
 	bottom := fmt.Sprintf("s%d", depth-1)
 	for _, be := range backends {
 		b.Run(fmt.Sprintf("%d/%s", depth, be.name), func(b *testing.B) {
-			c := must(authz.New(be.open(b), nil))
+			c := must(authz.New(be.open(b), nil))(b)
 			chainTypes(b, c, depth+1, true)
 			inBatches(b, c, depth, func(bt *authz.Batch, i int) {
 				in := authz.ScopeInput{ID: fmt.Sprintf("s%d", i), TypeID: fmt.Sprintf("t%d", i)}
@@ -144,7 +144,7 @@ func BenchmarkWriteDeepChain(b *testing.B) {
 				Roles:       []authz.RoleInput{{ID: "role_top", ScopeID: "s0", Name: "Top"}},
 				Subjects:    []authz.SubjectInput{{ID: "u", SubjectType: authz.SubjectUser, ExternalID: "u"}},
 				Memberships: []authz.MembershipInput{{ID: "m_bottom", SubjectID: "u", ScopeID: bottom}},
-			}))
+			}))(b)
 			leaf := fmt.Sprintf("t%d", depth)
 			b.Run("append-scope", func(b *testing.B) {
 				b.ReportAllocs()
@@ -176,7 +176,7 @@ func BenchmarkWriteDeepChain(b *testing.B) {
 				for b.Loop() {
 					b.StopTimer()
 					op++
-					role := must(c.CreateRole(ctx, authz.RoleInput{ID: fmt.Sprintf("role_op%d", op), ScopeID: "s0", Name: "Op"}))
+					role := must(c.CreateRole(ctx, authz.RoleInput{ID: fmt.Sprintf("role_op%d", op), ScopeID: "s0", Name: "Op"}))(b)
 					b.StartTimer()
 					for i := 0; i < depth; i += 2 {
 						if _, err := c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRole, ChildScopeID: fmt.Sprintf("s%d", i), RoleID: role.ID, State: authz.OverrideDisabled}); err != nil {
@@ -213,7 +213,7 @@ func BenchmarkWriteChainBuild(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				c := must(authz.New(be.open(b), nil))
+				c := must(authz.New(be.open(b), nil))(b)
 				chainTypes(b, c, depth, true)
 				b.StartTimer()
 				for lo := 0; lo < depth; lo += 500 {
@@ -245,13 +245,13 @@ func BenchmarkWriteTagAssignments(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				c := must(authz.New(be.open(b), nil))
+				c := must(authz.New(be.open(b), nil))(b)
 				limit := n
 				must(c.Apply(ctx, authz.Batch{
 					ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:     []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					TagGroups:  []authz.TagGroupInput{{ID: "tg", ScopeID: "root", Key: "label", Name: "Label", MaxAppliedPerTarget: &limit}},
-				}))
+				}))(b)
 				inBatches(b, c, n, func(bt *authz.Batch, i int) {
 					id := fmt.Sprintf("u%d", i)
 					bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: authz.SubjectUser, ExternalID: id})

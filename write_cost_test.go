@@ -110,6 +110,7 @@ func typeChain(t testing.TB, c *authz.Client, n int) {
 // pointers find an ancestor in O(log depth) reads). Walking the chain would
 // cost thousands more.
 func TestWriteReadsIndependentOfDepth(t *testing.T) {
+	t.Parallel()
 	const depth, shallow = 2000, 100
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		typeChain(t, c, depth+1)
@@ -126,14 +127,14 @@ func TestWriteReadsIndependentOfDepth(t *testing.T) {
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt_doc", ScopeID: "s0", Key: "doc", Name: "Doc"}},
 			Permissions:   []authz.PermissionInput{{ID: "p_top", ScopeID: "s0", Action: "read", ResourceType: "doc"}},
 			TagGroups:     []authz.TagGroupInput{{ID: "tg", ScopeID: "s0", Key: "env", Name: "Env"}},
-		}))
+		}))(t)
 		levels := []int{shallow, depth - 1}
 		for _, d := range levels {
 			x := fmt.Sprintf("s%d", d)
 			must(c.Apply(ctx, authz.Batch{
 				Memberships: []authz.MembershipInput{{ID: "m" + x, SubjectID: "u", ScopeID: x}},
 				Roles:       []authz.RoleInput{{ID: "role_" + x, ScopeID: x, Name: "Local"}},
-			}))
+			}))(t)
 		}
 		writes := []struct {
 			name  string
@@ -212,6 +213,7 @@ func TestWriteReadsIndependentOfDepth(t *testing.T) {
 // before, and requires the reads to grow linearly: at most 4.5 times as
 // many for 4n. A check walking the graph per edge costs 16 times as many.
 func TestBatchEdgeReadsLinear(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	kinds := []struct {
 		name  string
@@ -268,7 +270,7 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 					ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-				}))
+				}))(t)
 				applyInBatches(t, c, m+1, func(bt *authz.Batch, i int) {
 					bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("r%d", i), ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: fmt.Sprint(i)})
 				})
@@ -313,6 +315,7 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 // the group's tags on the target and finding a binding once per item cost
 // 16 times as many.
 func TestBatchTagAssignmentReadsLinear(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -325,7 +328,7 @@ func TestBatchTagAssignmentReadsLinear(t *testing.T) {
 					ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 					Scopes:     []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 					TagGroups:  []authz.TagGroupInput{{ID: "tg", ScopeID: "root", Key: "label", Name: "Label", MaxAppliedPerTarget: &limit}},
-				}))
+				}))(t)
 				applyInBatches(t, c, m, func(bt *authz.Batch, i int) {
 					id := fmt.Sprintf("u%d", i)
 					bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: id, SubjectType: authz.SubjectUser, ExternalID: id})
@@ -356,13 +359,14 @@ func TestBatchTagAssignmentReadsLinear(t *testing.T) {
 // requires the same reads at both depths: an edge whose child has no child
 // lies on no cycle, and its check reads nothing above its parent.
 func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
+	t.Parallel()
 	const depth = 2000
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		must(c.Apply(ctx, authz.Batch{
 			ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
 			Scopes:        []authz.ScopeInput{{ID: "root", TypeID: "org"}},
 			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
-		}))
+		}))(t)
 		applyInBatches(t, c, depth, func(bt *authz.Batch, i int) {
 			id := fmt.Sprintf("r%d", i)
 			bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: id})
@@ -383,7 +387,7 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 				return err
 			}},
 			{"stored resource under it", func(child string) {
-				must(c.CreateResource(ctx, authz.ResourceInput{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}))
+				must(c.CreateResource(ctx, authz.ResourceInput{ID: child, ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: child}))(t)
 			}, func(parent, child string) error {
 				_, err := c.CreateResourceEdge(ctx, authz.ResourceEdgeInput{ParentResourceID: parent, ChildResourceID: child})
 				return err
@@ -413,6 +417,7 @@ func TestResourceEdgeReadsIndependentOfDepth(t *testing.T) {
 // last scope, and the refusal reads as much as at depth 10. Short chains
 // are named in full.
 func TestLongChainInMessages(t *testing.T) {
+	t.Parallel()
 	eachCountingBackend(t, func(t *testing.T, c *authz.Client, s *countingStore) {
 		typeChain(t, c, 300)
 		applyInBatches(t, c, 300, func(bt *authz.Batch, i int) {

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 	"github.com/scopegate/authz/storage/storagetest"
 )
@@ -22,12 +24,7 @@ import (
 // fsync on, and closes it when the test ends.
 func open(tb testing.TB, opts *boltstore.Options) *boltstore.Store {
 	tb.Helper()
-	s, err := boltstore.Open(filepath.Join(tb.TempDir(), "store.bolt"), opts)
-	if err != nil {
-		tb.Fatalf("Open: got %v; want nil", err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return authztest.OpenBolt(tb, filepath.Join(tb.TempDir(), "store.bolt"), opts)
 }
 
 func TestStorage(t *testing.T) {
@@ -144,7 +141,7 @@ func TestOpenLockedFileTimesOut(t *testing.T) {
 				s2.Close()
 				t.Fatal("second Open of a locked file: got nil error; want a timeout")
 			}
-			if !errors.Is(err, bolt.ErrTimeout) || !strings.Contains(err.Error(), path) {
+			if !errors.Is(err, bolterrors.ErrTimeout) || !strings.Contains(err.Error(), path) {
 				t.Errorf("second Open: got %q; want bbolt's ErrTimeout with the path", err)
 			}
 			if took < tt.min || took > tt.max {
@@ -173,7 +170,7 @@ func TestPutTooLargeKey(t *testing.T) {
 		}
 		return tx.Put("t", strings.Repeat("k", bolt.MaxKeySize+1), []byte("v"))
 	})
-	if !errors.Is(err, bolt.ErrKeyTooLarge) || !strings.Contains(err.Error(), `table "t"`) {
+	if !errors.Is(err, bolterrors.ErrKeyTooLarge) || !strings.Contains(err.Error(), `table "t"`) {
 		t.Fatalf("Put of a too large key: got %v; want bbolt's ErrKeyTooLarge naming the table", err)
 	}
 	err = s.View(ctx, func(tx storage.Tx) error {
@@ -190,11 +187,8 @@ func TestPutTooLargeKey(t *testing.T) {
 // SIGBUS; Open must refuse the file instead.
 func TestOpenTruncatedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cut.bolt")
-	s, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = s.Update(context.Background(), func(tx storage.Tx) error {
+	s := authztest.OpenBolt(t, path, &boltstore.Options{NoSync: true})
+	err := s.Update(context.Background(), func(tx storage.Tx) error {
 		for i := range 2000 {
 			if err := tx.Put("t", fmt.Sprintf("k%05d", i), bytes.Repeat([]byte("v"), 200)); err != nil {
 				return err
@@ -231,11 +225,8 @@ func TestOpenTruncatedFile(t *testing.T) {
 // pays at start.
 func BenchmarkOpen(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "open.bolt")
-	s, err := boltstore.Open(path, &boltstore.Options{NoSync: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = s.Update(context.Background(), func(tx storage.Tx) error {
+	s := authztest.OpenBolt(b, path, &boltstore.Options{NoSync: true})
+	err := s.Update(context.Background(), func(tx storage.Tx) error {
 		for i := range 10000 {
 			if err := tx.Put("t", fmt.Sprintf("k%05d", i), []byte("value")); err != nil {
 				return err

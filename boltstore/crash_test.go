@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/scopegate/authz/internal/childproc"
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -51,7 +52,8 @@ func TestCrashKillDuringWrites(t *testing.T) {
 	t.Logf("random seed %d", seed)
 
 	last := 0
-	for round := 1; round <= 5; round++ {
+	rounds := testsize.Count(t, "AUTHZ_BOLT_CRASH_ROUNDS", 5)
+	for round := 1; round <= rounds; round++ {
 		delay := time.Duration(20+r.IntN(181)) * time.Millisecond
 		childproc.RunUntilKilled(t, "TestCrashChild", []string{crashPathEnv + "=" + path}, delay)
 		got := checkCrashFile(t, path)

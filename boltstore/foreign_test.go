@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -355,9 +356,9 @@ func TestOpenRandomForeignFiles(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, seed))
 	t.Logf("random seed %d", seed)
-	n := 300
+	n := testsize.Count(t, "AUTHZ_FOREIGN_FILES", 300)
 	if testing.Short() {
-		n = 60
+		n = min(n, 60)
 	}
 	names := []string{markerBucket, "meta", "ids", "index", "unique", "scopes", "subjects", "users", "sessions", "t",
 		"\x00", "\x00boltstore\x00", "META", "meta\x00"}

@@ -6,24 +6,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/storage"
 	"github.com/scopegate/authz/storage/storagetest"
 )
 
 func TestStorage(t *testing.T) {
-	storagetest.Run(t, func(*testing.T) storage.Storage { return memstore.New() }, nil)
+	storagetest.Run(t, func(t *testing.T) storage.Storage { return authztest.Memstore(t) }, nil)
 }
 
 func BenchmarkStorage(b *testing.B) {
-	storagetest.Bench(b, func(*testing.B) storage.Storage { return memstore.New() })
+	storagetest.Bench(b, func(b *testing.B) storage.Storage { return authztest.Memstore(b) })
 }
 
 // TestViewsRunInParallel checks that two Views are inside fn at the same
 // time: each waits for the other to start.
 func TestViewsRunInParallel(t *testing.T) {
-	s := memstore.New()
-	defer s.Close()
+	s := authztest.Memstore(t)
 	firstIn := make(chan struct{})
 	secondIn := make(chan struct{})
 	errs := make(chan error, 1)
@@ -51,8 +50,7 @@ func TestViewsRunInParallel(t *testing.T) {
 // TestViewDoesNotWaitForUpdate checks that a View runs to completion while an
 // Update is stopped inside fn, and sees the state before it.
 func TestViewDoesNotWaitForUpdate(t *testing.T) {
-	s := memstore.New()
-	defer s.Close()
+	s := authztest.Memstore(t)
 	ctx := context.Background()
 	if err := s.Update(ctx, func(tx storage.Tx) error { return tx.Put("t", "k", []byte("old")) }); err != nil {
 		t.Fatal(err)
@@ -98,8 +96,7 @@ func TestViewDoesNotWaitForUpdate(t *testing.T) {
 // BenchmarkCommitLargeStore measures a one-key Update in a store of a
 // million keys: commits must not cost in proportion to the store size.
 func BenchmarkCommitLargeStore(b *testing.B) {
-	s := memstore.New()
-	defer s.Close()
+	s := authztest.Memstore(b)
 	ctx := context.Background()
 	value := []byte("value")
 	const size, batch = 1_000_000, 10_000

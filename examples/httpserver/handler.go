@@ -477,13 +477,6 @@ func writeError(w http.ResponseWriter, err error) {
 	writeErrorBody(w, code, name, msg, items)
 }
 
-// errorJSON is the error body of the API for code name and message msg,
-// as writeErrorBody writes it.
-func errorJSON(name, msg string) string {
-	b, _ := json.MarshalIndent(map[string]any{"error": map[string]any{"code": name, "message": msg}}, "", "  ")
-	return string(b) + "\n"
-}
-
 func writeErrorBody(w http.ResponseWriter, code int, name, msg string, items []itemBody) {
 	body := map[string]any{"code": name, "message": msg}
 	if len(items) > 0 {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 const token = "t"
@@ -34,11 +34,8 @@ func newServer(t *testing.T) *httptest.Server {
 // five seed requests reference.
 func newSeededClient(t testing.TB) *authz.Client {
 	t.Helper()
-	c, err := authz.New(memstore.New(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Apply(context.Background(), authz.Batch{
+	c := authztest.NewClient(t, authztest.Memstore(t), nil)
+	_, err := c.Apply(context.Background(), authz.Batch{
 		ScopeTypes: []authz.ScopeTypeInput{
 			{ID: "type_env", Name: "Environment", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}},
 			{ID: "type_department", Name: "Department"}, {ID: "type_team", Name: "Team"},

@@ -7,18 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scopegate/authz"
-	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // TestModelDecisions checks every quickstart request against the answer the
 // model implies.
 func TestModelDecisions(t *testing.T) {
 	ctx := context.Background()
-	c, err := authz.New(memstore.New(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := authztest.NewClient(t, authztest.Memstore(t), nil)
 	if _, err := c.Apply(ctx, model()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package logic
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func BenchmarkOperators(b *testing.B) {
 		b.Run(bm.name+"/logic", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := p.Eval(data, NewBudget(nil, 10000)); err != nil {
+				if _, err := p.Eval(data, NewBudget(context.Background(), 10000)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -90,7 +91,7 @@ func BenchmarkWorstCaseAtStaticLimit(b *testing.B) {
 	p := atLimit(b, hostileLimit)
 	b.ReportAllocs()
 	for b.Loop() {
-		bud := NewBudget(nil, hostileLimit)
+		bud := NewBudget(context.Background(), hostileLimit)
 		if _, err := p.Eval(nil, bud); err != nil || bud.Used() != hostileLimit {
 			b.Fatalf("%v after %d operations; want all %d spent", err, bud.Used(), hostileLimit)
 		}
@@ -106,7 +107,7 @@ func BenchmarkWorstCaseDataDriven(b *testing.B) {
 	p := mustCompile(b, `{"some":[{"var":"context.big"},{"in":[{"var":""},`+literalList(9000)+`]}]}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := p.Eval(data, NewBudget(nil, hostileLimit)); !errors.Is(err, ErrBudgetExceeded) {
+		if _, err := p.Eval(data, NewBudget(context.Background(), hostileLimit)); !errors.Is(err, ErrBudgetExceeded) {
 			b.Fatalf("got %v; want ErrBudgetExceeded", err)
 		}
 	}
@@ -131,7 +132,7 @@ func BenchmarkHostile(b *testing.B) {
 			var ops int64
 			b.ReportAllocs()
 			for b.Loop() {
-				bud := NewBudget(nil, hostileLimit)
+				bud := NewBudget(context.Background(), hostileLimit)
 				p.Eval(data, bud)
 				ops += bud.Used()
 			}

@@ -918,7 +918,7 @@ func TestConditionEvalBudget(t *testing.T) {
 	if light.fast == nil {
 		t.Fatal("no fast form")
 	}
-	b = NewBudget(nil, 1000)
+	b = NewBudget(context.Background(), 1000)
 	if ok, err := light.Eval(data, b); !ok || err != nil || b.Used() != light.cost {
 		t.Errorf("fast path = %v, %v after %d operations; want true after %d", ok, err, b.Used(), light.cost)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/diegoholiveira/jsonlogic/v3"
+
+	"github.com/scopegate/authz/internal/testsize"
 )
 
 // libraryEval evaluates rule with the library, turning any panic into an
@@ -121,9 +123,9 @@ func compareWithLibrary(p *Program, data any) (outcome, string) {
 // the library runs data as logic (see compareWithLibrary).
 func TestAgreesWithLibrary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 3))
-	rules, datas := 6000, 6
+	rules, datas := testsize.Count(t, "AUTHZ_LOGIC_RULES", 6000), 6
 	if testing.Short() {
-		rules = 1000
+		rules = min(rules, 1000)
 	}
 	counts := map[outcome]int{}
 	opsSeen := map[string]int{}

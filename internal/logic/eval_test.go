@@ -239,7 +239,7 @@ func TestCosts(t *testing.T) {
 		{`{"merge":[[1,{"var":"a.b"}]]}`, 2 + 3 + 3 + 2},
 	}
 	for _, tt := range tests {
-		b := NewBudget(nil, 1<<30)
+		b := NewBudget(context.Background(), 1<<30)
 		if _, err := mustCompile(t, tt.rule).Eval(data, b); err != nil {
 			t.Fatalf("%s: %v", tt.rule, err)
 		}
@@ -268,7 +268,7 @@ func TestStaticCost(t *testing.T) {
 		if got := p.StaticCost(); got != want {
 			t.Errorf("static cost of some %d × some %d = %d; want %d", n, m, got, want)
 		}
-		b := NewBudget(nil, -1)
+		b := NewBudget(context.Background(), -1)
 		if _, err := p.Eval(map[string]any{}, b); err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +352,7 @@ func TestBudgetRunsOut(t *testing.T) {
 	// Exactly enough is enough.
 	cost := mustCompile(t, nestedSome(10, 10)).StaticCost()
 	for _, limit := range []int64{cost, cost - 1} {
-		b := NewBudget(nil, limit)
+		b := NewBudget(context.Background(), limit)
 		_, err := mustCompile(t, nestedSome(10, 10)).Eval(nil, b)
 		if (err == nil) != (limit == cost) {
 			t.Errorf("cost %d on a budget of %d: %v", cost, limit, err)
@@ -367,7 +367,7 @@ func TestBudgetRunsOut(t *testing.T) {
 // TestBudgetReset: a budget that ran out, reset, is a new budget of the
 // new limit and context.
 func TestBudgetReset(t *testing.T) {
-	b := NewBudget(nil, 10)
+	b := NewBudget(context.Background(), 10)
 	if err := b.Charge(11, Label("x")); !errors.Is(err, ErrBudgetExceeded) {
 		t.Fatalf("charge of 11 on 10 = %v; want ErrBudgetExceeded", err)
 	}
@@ -487,7 +487,7 @@ func TestParseCostPricesTheSlowConversions(t *testing.T) {
 	for i := range hard {
 		hard[i] = "1e-320"
 	}
-	b := NewBudget(nil, -1)
+	b := NewBudget(context.Background(), -1)
 	if _, err := mustCompile(t, `{"in":[7,{"var":"arr"}]}`).Eval(map[string]any{"arr": hard}, b); err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +517,7 @@ func TestLongVarPathIsCharged(t *testing.T) {
 	if got, want := p.StaticCost(), int64(1+2+(len("context.")+4096)>>6); got < want {
 		t.Errorf("static cost of a 4 KB var path = %d; want at least %d", got, want)
 	}
-	b := NewBudget(nil, -1)
+	b := NewBudget(context.Background(), -1)
 	if _, err := p.Eval(map[string]any{"context": map[string]any{key: 1.0}}, b); err != nil {
 		t.Fatal(err)
 	}

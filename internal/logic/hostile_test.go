@@ -1,12 +1,15 @@
 package logic
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/scopegate/authz/internal/testsize"
 )
 
 // hostileLimit is the budget of the hostile tests: the default budget of
@@ -130,16 +133,16 @@ func (g hostileGen) rule() string {
 func TestHostileConditionsStayWithinBudget(t *testing.T) {
 	data := hostileData()
 	g := hostileGen{rand.New(rand.NewPCG(14, 7))}
-	runs := 300
+	runs := testsize.Count(t, "AUTHZ_HOSTILE_CONDITIONS", 300)
 	if testing.Short() {
-		runs = 60
+		runs = min(runs, 60)
 	}
 	stopped := 0
 	var ms runtime.MemStats
 	for range runs {
 		src := g.rule()
 		p := mustCompile(t, src)
-		b := NewBudget(nil, hostileLimit)
+		b := NewBudget(context.Background(), hostileLimit)
 		runtime.ReadMemStats(&ms)
 		before := ms.TotalAlloc
 		_, err := p.Eval(data, b)
@@ -172,7 +175,7 @@ func TestWorstCaseFromTheIssue(t *testing.T) {
 		`{"some":[{"var":"context.big"},{"in":[{"var":""},` + literalList(9000) + `]}]}`,
 		nestedSome(3000, 3000),
 	} {
-		b := NewBudget(nil, hostileLimit)
+		b := NewBudget(context.Background(), hostileLimit)
 		_, err := mustCompile(t, src).Eval(data, b)
 		if !errors.Is(err, ErrBudgetExceeded) {
 			t.Errorf("%.60s…: got %v; want ErrBudgetExceeded", src, err)

@@ -887,12 +887,12 @@ func TestGlobCostBoundsTheWork(t *testing.T) {
 	if got := GlobCost("*.pdf", strings.Repeat("x", 640)); got != 11 {
 		t.Errorf("GlobCost of a pattern without ? = %d; want 11 (1 and 640 bytes of s)", got)
 	}
-	b := logic.NewBudget(nil, 10000)
+	b := logic.NewBudget(context.Background(), 10000)
 	ok, err := GlobBudget(pattern, s, b, logic.Label("pattern"))
 	if ok || !errors.Is(err, logic.ErrBudgetExceeded) || !strings.Contains(err.Error(), "ran out at pattern") || b.Used() != 0 {
 		t.Errorf("GlobBudget of the worst case on the default budget = %v, %v after %d operations; want ErrBudgetExceeded naming the pattern, before any work", ok, err, b.Used())
 	}
-	b = logic.NewBudget(nil, 10000)
+	b = logic.NewBudget(context.Background(), 10000)
 	if ok, err := GlobBudget("*"+strings.Repeat("a?", 40)+"*", strings.Repeat("ab", 100), b, logic.Label("pattern")); !ok || err != nil || b.Used() != 1+1+3+200*2/16 {
 		t.Errorf("GlobBudget = %v, %v after %d operations; want true, nil after 30 (1, the 82-byte pattern, 200 bytes of s, and 200 characters of s for each of the 2 words of the 80-character part)", ok, err, b.Used())
 	}
@@ -960,13 +960,13 @@ func FuzzMatchDefinition(f *testing.F) {
 			}
 			// A budget changes nothing but the cost: an ample one gives
 			// the same answer, a tight one the same answer or its error.
-			b := logic.NewBudget(nil, 1<<40)
+			b := logic.NewBudget(context.Background(), 1<<40)
 			if okB, errB := m.Eval(in, matchNow, b); okB != ok || (errB == nil) != (err == nil) {
 				t.Fatalf("Eval = %v, %v; eval = %v, %v", okB, errB, ok, err)
 			}
 			used := b.Used()
 			for _, limit := range []int64{0, used / 2, used - 1} {
-				okB, errB := m.Eval(in, matchNow, logic.NewBudget(nil, limit))
+				okB, errB := m.Eval(in, matchNow, logic.NewBudget(context.Background(), limit))
 				if errors.Is(errB, logic.ErrBudgetExceeded) {
 					if okB {
 						t.Fatalf("Eval = true with error %v", errB)
@@ -1010,7 +1010,7 @@ func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 		for _, wrap := range []string{"%s", `{"all":[%s]}`, `{"any":[%s]}`, `{"none":[%s]}`, `{"none":[{"none":[%s]}]}`} {
 			def := fmt.Sprintf(wrap, src)
 			m := mustMatchDef(t, def)
-			ample := logic.NewBudget(nil, 1<<40)
+			ample := logic.NewBudget(context.Background(), 1<<40)
 			want, err := m.Eval(in, matchNow, ample)
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, wrap, err)
@@ -1018,7 +1018,7 @@ func TestMatchBudgetRunsOutWithAnError(t *testing.T) {
 			if ample.Used() < 100 {
 				t.Errorf("%s %s: counted %d operations; want the work counted (100 at least)", name, wrap, ample.Used())
 			}
-			tight := logic.NewBudget(nil, ample.Used()-1)
+			tight := logic.NewBudget(context.Background(), ample.Used()-1)
 			ok, err := m.Eval(in, matchNow, tight)
 			if ok || !errors.Is(err, logic.ErrBudgetExceeded) {
 				t.Errorf("%s %s with %d of %d operations: got %v, %v; want ErrBudgetExceeded (unbudgeted: %v)", name, wrap, tight.Limit(), ample.Used(), ok, err, want)

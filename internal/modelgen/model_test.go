@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/internal/modelgen"
-	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -17,7 +17,7 @@ import (
 func TestSmallModel(t *testing.T) {
 	ctx := context.Background()
 	m := modelgen.Generate(modelgen.Small())
-	store := memstore.New()
+	store := authztest.Memstore(t)
 	c, err := authz.New(store, nil)
 	if err != nil {
 		t.Fatal(err)

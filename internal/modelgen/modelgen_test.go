@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/internal/modelgen"
-	"github.com/scopegate/authz/memstore"
 )
 
 // TestRequestMix checks the mix of every preset without loading it: about
@@ -64,8 +64,7 @@ func TestMediumModel(t *testing.T) {
 	}
 	ctx := context.Background()
 	m := modelgen.Generate(modelgen.Medium())
-	store := memstore.New()
-	defer store.Close()
+	store := authztest.Memstore(t)
 	c, err := authz.New(store, nil)
 	if err != nil {
 		t.Fatal(err)

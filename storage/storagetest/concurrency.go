@@ -73,7 +73,7 @@ func (h *harness) testConcurrency(t *testing.T) {
 						return tx.Put("y", "counter", []byte(strconv.Itoa(n)))
 					})
 					if err != nil {
-						fail(fmt.Errorf("Update: got %v; want nil", err))
+						fail(fmt.Errorf("a writer's Update: got %v; want nil", err))
 					}
 				}
 			})
