@@ -499,6 +499,6 @@ func KindName(v any) string {
 	case map[string]any:
 		return "an object"
 	default:
-		return fmt.Sprintf("a %T", v)
+		return "a value of type " + fmt.Sprintf("%T", v)
 	}
 }

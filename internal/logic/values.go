@@ -156,24 +156,8 @@ func isPrimitive(v any) bool {
 	return false
 }
 
-// typeName names the JSON type of v for error messages.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case map[string]any:
-		return "an object"
-	}
-	return "a value of type " + reflect.TypeOf(v).String()
-}
+// typeName names the JSON type of v for error messages (KindName).
+func typeName(v any) string { return KindName(v) }
 
 // strWork is the operations of reading v when it is a string: one per 64
 // bytes (so short strings cost nothing beyond their operator), and, for a
