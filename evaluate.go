@@ -166,6 +166,8 @@ type evaluation struct {
 	// subject, for every subject of the request (subjectEval.matched
 	// holds the others).
 	matched []collMatch
+	// decisions counts the subject decisions made so far (subjectEval.seq).
+	decisions int
 	// decideOnly is set by the lookups, which need only Allowed: the
 	// role step stops at the first grant, and no explanation or match
 	// list is built.
@@ -303,6 +305,9 @@ type subjectEval struct {
 	budget logic.Budget
 	// contextPaid says the subject was charged the context's conversion.
 	contextPaid bool
+	// seq numbers the decisions of a request (evaluation.decisions), for
+	// what they share (collMatch.paidBy).
+	seq int
 }
 
 type collMatch struct {
@@ -310,10 +315,11 @@ type collMatch struct {
 	r     *gResource
 	e     handle
 	match bool
-	// cost is what matching cost: a subject that reuses a match another
-	// subject computed is charged it, so that its decision does not depend
-	// on which subject came first.
-	cost int64
+	// cost is what matching cost: a decision that reuses a match another
+	// one computed is charged it, so that it does not depend on which
+	// decision came first; paidBy is the seq of the last decision charged.
+	cost   int64
+	paidBy int
 }
 
 // reuse makes s the evaluation of x, keeping the memory of its slices for
@@ -324,6 +330,8 @@ func (s *subjectEval) reuse(x *gSubject) {
 	// stop is reset with the rest: a lookup decides each subject anew.
 	*s = subjectEval{evaluation: s.evaluation, x: x, visited: s.visited,
 		data: s.data[:0], matched: s.matched[:0], conds: s.conds[:0], condIdx: s.condIdx}
+	s.decisions++
+	s.seq = s.decisions
 	clear(s.condIdx)
 	s.budget.Reset(s.ctx, s.c.maxEvalCost)
 }
@@ -331,6 +339,8 @@ func (s *subjectEval) reuse(x *gSubject) {
 func (e *evaluation) decide(x *gSubject) Decision {
 	s := subjectEval{evaluation: e, x: x}
 	s.budget.Reset(e.ctx, e.c.maxEvalCost)
+	e.decisions++
+	s.seq = e.decisions
 	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
 	out := s.run()
 	d.Allowed, d.DecidedBy, d.PolicyID, d.Matches, d.InheritedFrom, d.Explanation = out.allowed, out.by, out.policyID, out.matches, out.inheritedFrom, out.explanation
@@ -656,29 +666,30 @@ func actionListed(actions []string, action string) bool {
 }
 
 func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
-	for _, m := range s.matched {
-		if m.c == c && m.r == r && m.e == l.e {
-			return m.match
-		}
-	}
 	shared := !c.readsData && !s.explain
+	memo := &s.matched
 	if shared {
-		// The match reads nothing of the subject: every subject of the
-		// request shares it (the actor and the principal, or the
-		// subjects of a lookup), each paying what it cost.
-		for _, m := range s.evaluation.matched {
-			if m.c == c && m.r == r && m.e == l.e {
-				if s.stop != nil {
-					return false
-				}
-				if s.budget.Charge(m.cost, (*collWhere)(c)) != nil {
-					s.stopped()
-					return false
-				}
-				s.matched = append(s.matched, m)
-				return m.match
-			}
+		// The match reads nothing of the subject: every decision of the
+		// request shares it (the actor's and the principal's, those of a
+		// lookup's candidates), each paying what it cost once.
+		memo = &s.evaluation.matched
+	}
+	for i := range *memo {
+		m := &(*memo)[i]
+		if m.c != c || m.r != r || m.e != l.e {
+			continue
 		}
+		if m.paidBy != s.seq {
+			if s.stop != nil {
+				return false
+			}
+			if s.budget.Charge(m.cost, (*collWhere)(c)) != nil {
+				s.stopped()
+				return false
+			}
+			m.paidBy = s.seq
+		}
+		return m.match
 	}
 	if c.readsData {
 		s.bySubject = true
@@ -695,11 +706,7 @@ func (s *subjectEval) collectionMatches(c *gColl, r *gResource, l line) bool {
 		}
 		return false
 	}
-	m := collMatch{c: c, r: r, e: l.e, match: ok, cost: s.budget.Used() - before}
-	s.matched = append(s.matched, m)
-	if shared {
-		s.evaluation.matched = append(s.evaluation.matched, m)
-	}
+	*memo = append(*memo, collMatch{c: c, r: r, e: l.e, match: ok, cost: s.budget.Used() - before, paidBy: s.seq})
 	if !ok && s.explain {
 		s.tracef("collection %s: does not match resource %s", c.c.ID, r.r.ID)
 	}
