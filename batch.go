@@ -65,6 +65,11 @@ type BatchResult struct {
 	Tags               []Tag               `json:"tags,omitempty"`
 	TagBindings        []TagBinding        `json:"tagBindings,omitempty"`
 	TagAssignments     []TagAssignment     `json:"tagAssignments,omitempty"`
+	// Revision is the revision the batch committed: pass it as
+	// Consistency.AtLeastRevision for a request that must see the batch,
+	// from any Client of the store. It is 0 for an empty batch, which
+	// commits nothing.
+	Revision uint64 `json:"revision,omitempty"`
 }
 
 // Apply stores every object of the batch in one transaction: all or nothing.
@@ -339,7 +344,7 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 			b.fail(it, field, err)
 		}
 	}
-	err := c.write(ctx, func(tx *writeTx) error {
+	rev, err := c.write(ctx, func(tx *writeTx) error {
 		if err := b.store(tx); err != nil {
 			return err
 		}
@@ -354,7 +359,8 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 	for _, g := range groups {
 		g.collect(b, &res)
 	}
-	c.log.Debug("authz: batch committed", "op", op, "items", n)
+	res.Revision = rev
+	c.log.Debug("authz: batch committed", "op", op, "items", n, "revision", rev)
 	return res, nil
 }
 

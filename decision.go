@@ -41,6 +41,9 @@ type EvaluateInput struct {
 	IncludeResourceTags *bool `json:"includeResourceTags,omitempty"`
 	// Explain fills Decision.Trace with every step considered.
 	Explain bool `json:"explain,omitempty"`
+	// Consistency says how fresh the model the request is answered from
+	// must be; nil answers from the newest revision the Client knows.
+	Consistency *Consistency `json:"consistency,omitempty"`
 }
 
 // DecidedBy says which step of the algorithm decided.

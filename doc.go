@@ -172,4 +172,13 @@
 //
 // Each lookup page reads the store as it is then; a write between two pages
 // may move an object across a page boundary (docs/consistency.md).
+//
+// Every write commits one revision; a context from WithWriteRevision
+// receives it, and BatchResult.Revision carries it. A request can ask for a
+// model at least that fresh (EvaluateInput.Consistency and the same field
+// of the lookups): AtLeastRevision waits, bounded by the request's ctx,
+// until the Client answers from that revision or a later one, so that a
+// write made through one Client, or another process sharing the store, is
+// seen by the next request wherever it is answered; FullyConsistent reads
+// the store's current revision first.
 package authz

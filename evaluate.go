@@ -15,9 +15,10 @@ import (
 
 // Evaluate answers one authorization question (docs/decisions.md). It returns an
 // error only for malformed input (ErrInvalid), an unknown actor, scope or
-// resource (ErrNotFound), a done ctx or a storage error, always with a
-// Decision that is not allowed; every other outcome, including a denial, is
-// a Decision. Evaluate never grants on an internal error.
+// resource (ErrNotFound), a done ctx (also while it waits for the revision
+// in.Consistency asks for) or a storage error, always with a Decision that
+// is not allowed; every other outcome, including a denial, is a Decision.
+// Evaluate never grants on an internal error.
 //
 // Evaluate reads the Client's in-memory graph of the model, which is never
 // stale: when the store has changed since the graph was made (by this
@@ -26,7 +27,7 @@ import (
 // SourceRoleIDs) may be shared with the graph and with other Decisions:
 // treat them as read-only.
 func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, error) {
-	g, err := c.snapshot(ctx)
+	g, err := c.snapshotFor(ctx, in.Consistency)
 	if err != nil {
 		return denied(&in, "the store could not be read"), err
 	}
@@ -52,12 +53,18 @@ func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, erro
 // nothing when its decision needs no new data.
 var evaluations = sync.Pool{New: func() any { return new(evaluation) }}
 
-// EvaluateBatch answers many questions against one snapshot of the store.
+// EvaluateBatch answers many questions against one snapshot of the store,
+// one that satisfies the Consistency of every input (the highest
+// AtLeastRevision; fully consistent when one input asks for it).
 // Decisions come back in input order; the error is the first one returned
 // for an input, prefixed with its index, and every input is still answered.
 func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decision, error) {
 	out := make([]Decision, len(in))
-	g, err := c.snapshot(ctx)
+	var cons *Consistency
+	for i := range in {
+		cons = cons.strongest(in[i].Consistency)
+	}
+	g, err := c.snapshotFor(ctx, cons)
 	if err != nil {
 		for i := range in {
 			out[i] = denied(&in[i], "the store could not be read")

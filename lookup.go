@@ -149,6 +149,8 @@ type LookupSubjectsInput struct {
 	// Context is what conditions see as "context", as in EvaluateInput;
 	// they see the resource's tags as Evaluate does by default.
 	Context map[string]any `json:"context,omitempty"`
+	// Consistency says how fresh the model must be, as in EvaluateInput.
+	Consistency *Consistency `json:"consistency,omitempty"`
 	// Page selects the page: at most Limit subjects (0: all) whose ids sort
 	// after After, the Next of the previous page.
 	Page
@@ -180,6 +182,8 @@ type LookupResourcesInput struct {
 	// Context is what conditions see as "context", as in EvaluateInput;
 	// they see the resource's tags as Evaluate does by default.
 	Context map[string]any `json:"context,omitempty"`
+	// Consistency says how fresh the model must be, as in EvaluateInput.
+	Consistency *Consistency `json:"consistency,omitempty"`
 	// Page selects the page: at most Limit resources (0: all) whose ids
 	// sort after After, the Next of the previous page.
 	Page
@@ -224,7 +228,7 @@ func (c *Client) ListAllowedSubjects(ctx context.Context, in LookupSubjectsInput
 		return out, invalidf("%s: subjectType: %q is not one of %v", op, in.SubjectType, subjectTypes)
 	}
 	ein := EvaluateInput{ScopeID: in.ScopeID, Action: in.Action, Resource: &in.Resource, Context: in.Context}
-	g, err := c.snapshot(ctx)
+	g, err := c.snapshotFor(ctx, in.Consistency)
 	if err != nil {
 		return out, err
 	}
@@ -316,7 +320,7 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 	}
 	ein := EvaluateInput{Actor: in.Actor, OnBehalfOf: in.OnBehalfOf, ScopeID: in.ScopeID, Action: in.Action,
 		Resource: &ResourceRef{ResourceType: in.ResourceType}, Context: in.Context}
-	g, err := c.snapshot(ctx)
+	g, err := c.snapshotFor(ctx, in.Consistency)
 	if err != nil {
 		return out, err
 	}

@@ -38,18 +38,31 @@ type writeTx struct {
 	touched map[nodeKey]struct{}
 	// relevels holds the scopes whose levels syncLevels must recompute.
 	relevels map[string]bool
+	// rev is the revision commit wrote.
+	rev uint64
 }
 
 // write runs fn in a storage Update and, when fn succeeds, increments the
-// revision and logs the graph nodes fn touched, in the same transaction.
-func (c *Client) write(ctx context.Context, fn func(tx *writeTx) error) error {
-	return c.store.Update(ctx, func(tx storage.Tx) error {
+// revision and logs the graph nodes fn touched, in the same transaction. It
+// returns the revision committed, and records it in ctx's WriteRevision.
+func (c *Client) write(ctx context.Context, fn func(tx *writeTx) error) (uint64, error) {
+	var rev uint64
+	err := c.store.Update(ctx, func(tx storage.Tx) error {
 		w := &writeTx{Tx: tx, touched: map[nodeKey]struct{}{}}
 		if err := fn(w); err != nil {
 			return err
 		}
-		return w.commit()
+		if err := w.commit(); err != nil {
+			return err
+		}
+		rev = w.rev
+		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	recordRevision(ctx, rev)
+	return rev, nil
 }
 
 // touch records the graph nodes whose content depends on r (the touches
@@ -91,6 +104,7 @@ func (w *writeTx) commit() error {
 			return err
 		}
 	}
+	w.rev = rev
 	return w.Put(tableMeta, metaRevision, binary.BigEndian.AppendUint64(nil, rev))
 }
 
