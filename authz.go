@@ -111,8 +111,10 @@ type Client struct {
 	// evaluation used and why it stopped early (nil when it did not).
 	costHook func(used int64, stop error)
 
-	// versioner is store as a storage.Versioner, when it is one.
+	// versioner is store as a storage.Versioner, when it is one; watcher
+	// is store as a storage.Watcher, when it is one and not a Versioner.
 	versioner storage.Versioner
+	watcher   storage.Watcher
 	// graph is the in-memory model of the latest revision Evaluate saw;
 	// graphMu serializes its rebuilds.
 	graph   atomic.Pointer[graph]
@@ -145,6 +147,9 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 		log:          o.Logger,
 	}
 	c.versioner, _ = store.(storage.Versioner)
+	if c.versioner == nil {
+		c.watcher, _ = store.(storage.Watcher)
+	}
 	if c.newID == nil {
 		c.newID = NewUUIDv7ID
 	}

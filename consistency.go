@@ -47,28 +47,41 @@ func (a *Consistency) strongest(b *Consistency) *Consistency {
 const maxRevisionWait = 50 * time.Millisecond
 
 // snapshotFor returns a graph that satisfies cons (nil: the newest the
-// Client knows). FullyConsistent needs nothing more than snapshot does
-// with the stores of today: with a storage.Versioner the Client learns of
-// every commit as it happens, and without one snapshot reads the revision
-// in a View. AtLeastRevision waits, reading the store again after pauses
-// that double up to maxRevisionWait, until the revision is there or ctx
-// ends.
+// Client knows, snapshot). With a storage.Versioner, or a store that is
+// neither a Versioner nor a Watcher, snapshot already reads the current
+// revision, so FullyConsistent needs nothing more; with a Watcher, which
+// may tell of a commit late, FullyConsistent, and AtLeastRevision beyond
+// what the Client knows, read the store's revision first (readCurrent).
+// AtLeastRevision then waits until the revision is there or ctx ends: for
+// the Watcher to tell of a commit, or pauses that double up to
+// maxRevisionWait, reading the store after each.
 func (c *Client) snapshotFor(ctx context.Context, cons *Consistency) (*graph, error) {
 	g, err := c.snapshot(ctx)
 	if err != nil || cons == nil {
 		return g, err
 	}
+	if c.watcher != nil && (cons.FullyConsistent || g.rev < cons.AtLeastRevision) {
+		if g, err = c.readCurrent(ctx); err != nil {
+			return nil, err
+		}
+	}
 	wait := time.Millisecond
 	for g.rev < cons.AtLeastRevision {
+		var changed <-chan struct{}
+		if c.watcher != nil {
+			_, changed = c.watcher.Watch()
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, fmt.Errorf("authz: waiting for revision %d (the store is at %d): %w", cons.AtLeastRevision, g.rev, ctx.Err())
+		case <-changed:
+			t.Stop()
 		case <-t.C:
+			wait = min(2*wait, maxRevisionWait)
 		}
-		wait = min(2*wait, maxRevisionWait)
-		if g, err = c.snapshot(ctx); err != nil {
+		if g, err = c.readCurrent(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -3,11 +3,14 @@ package authz_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
 )
 
 // TestWritesReturnTheirRevision: every kind of write made with a context
@@ -121,5 +124,104 @@ func TestAtLeastRevisionWaitsForTheWrite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lagStore is a memstore that tells of commits only when the test says so
+// (deliver), as a store shared with other processes does when a
+// notification arrives: a storage.Watcher, not a storage.Versioner.
+type lagStore struct {
+	s     *memstore.Store
+	mu    sync.Mutex
+	known uint64
+	ch    chan struct{}
+}
+
+func (l *lagStore) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return l.s.View(ctx, fn)
+}
+
+func (l *lagStore) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return l.s.Update(ctx, fn)
+}
+
+func (l *lagStore) Close() error { return nil } // the test closes the memstore
+
+func (l *lagStore) Watch() (uint64, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ch == nil {
+		l.ch = make(chan struct{})
+	}
+	return l.known, l.ch
+}
+
+// deliver tells of every commit so far.
+func (l *lagStore) deliver() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.known = l.s.Version()
+	if l.ch != nil {
+		close(l.ch)
+		l.ch = nil
+	}
+}
+
+// TestConsistencyWithAStoreThatTellsLate: a Client on a store that tells
+// of commits late (a storage.Watcher) answers by default from what it was
+// told, so it may be stale; AtLeastRevision and FullyConsistent read the
+// store and see the writes of another Client at once; and a request waiting
+// for a revision wakes when the store tells of it.
+func TestConsistencyWithAStoreThatTellsLate(t *testing.T) {
+	t.Parallel()
+	mem := authztest.Memstore(t)
+	lag := &lagStore{s: mem}
+	writer := authztest.NewClient(t, mem, testOptions())
+	reader := authztest.NewClient(t, lag, testOptions())
+	b := oneTenantBatch()
+	b.Resources = []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}}
+	b.Permissions = []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}}
+	must(writer.Apply(ctx, b))(t)
+	lag.deliver()
+	ask := func(cons *authz.Consistency) bool {
+		t.Helper()
+		return must(reader.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
+			Resource: &authz.ResourceRef{ResourceID: "d0"}, Consistency: cons}))(t).Allowed
+	}
+	if ask(nil) {
+		t.Fatal("before the grant: got allowed; want denied")
+	}
+	grant := must(writer.CreateRolePermission(ctx, authz.RolePermissionInput{ID: "grant", RoleID: "r", PermissionID: "p"}))(t)
+	r1 := must(writer.Revision(ctx))(t)
+	if ask(nil) {
+		t.Error("grant written, not told: the default answered from a revision the store has not told of")
+	}
+	if !ask(&authz.Consistency{AtLeastRevision: r1}) {
+		t.Errorf("AtLeastRevision %d: got denied; want the grant", r1)
+	}
+	if err := writer.DeleteRolePermission(ctx, grant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !ask(nil) {
+		t.Error("grant deleted, not told: the default should still answer from revision r1 (allowed)")
+	}
+	if ask(&authz.Consistency{FullyConsistent: true}) {
+		t.Error("FullyConsistent after the grant was deleted: got allowed; want denied")
+	}
+	must(writer.CreateRolePermission(ctx, authz.RolePermissionInput{ID: "grant2", RoleID: "r", PermissionID: "p"}))(t)
+	lag.deliver()
+	if !ask(nil) {
+		t.Error("grant written and told: got denied; want allowed")
+	}
+	// A request for the next revision wakes when the store tells of it.
+	next := must(writer.Revision(ctx))(t) + 1
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		if err := writer.DeleteRolePermission(ctx, "grant2"); err == nil {
+			lag.deliver()
+		}
+	}()
+	if ask(&authz.Consistency{AtLeastRevision: next}) {
+		t.Errorf("AtLeastRevision %d, the revision that deletes the grant: got allowed; want denied", next)
 	}
 }

@@ -6,19 +6,39 @@ import (
 	"github.com/scopegate/authz/storage"
 )
 
-// snapshot returns the graph of the store's current revision. With a
-// storage.Versioner it costs two atomic loads when nothing has changed;
-// otherwise it reads the revision in a View.
+// snapshot returns the graph of the newest revision the Client knows. With
+// a storage.Versioner that is the store's current revision, and it costs
+// two atomic loads when nothing has changed; with a storage.Watcher it is
+// the revision of the newest commit the store has told of, and costs as
+// little while it has told of none; otherwise snapshot reads the revision
+// in a View (readCurrent).
 func (c *Client) snapshot(ctx context.Context) (*graph, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var seq uint64
-	if c.versioner != nil {
-		seq = c.versioner.Version()
-		if g := c.graph.Load(); g != nil && g.seq == seq {
+	switch {
+	case c.versioner != nil:
+		if g := c.graph.Load(); g != nil && g.seq == c.versioner.Version() {
 			return g, nil
 		}
+	case c.watcher != nil:
+		if g := c.graph.Load(); g != nil {
+			if v, _ := c.watcher.Watch(); g.seq >= v {
+				return g, nil
+			}
+		}
+	}
+	return c.readCurrent(ctx)
+}
+
+// readCurrent reads the store's revision in a View and returns its graph.
+func (c *Client) readCurrent(ctx context.Context) (*graph, error) {
+	var seq uint64
+	switch {
+	case c.versioner != nil:
+		seq = c.versioner.Version()
+	case c.watcher != nil:
+		seq, _ = c.watcher.Watch()
 	}
 	var g *graph
 	err := c.store.View(ctx, func(tx storage.Tx) error {
@@ -92,8 +112,11 @@ func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) 
 // viewGraph runs fn in a View with the graph of the revision the View sees.
 func (c *Client) viewGraph(ctx context.Context, fn func(tx storage.Tx, g *graph) error) error {
 	var seq uint64
-	if c.versioner != nil {
+	switch {
+	case c.versioner != nil:
 		seq = c.versioner.Version()
+	case c.watcher != nil:
+		seq, _ = c.watcher.Watch()
 	}
 	return c.store.View(ctx, func(tx storage.Tx) error {
 		g, err := c.graphAt(tx, seq, true)

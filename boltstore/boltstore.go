@@ -47,6 +47,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/scopegate/authz/internal/commitwatch"
 	"github.com/scopegate/authz/internal/txguard"
 	"github.com/scopegate/authz/storage"
 )
@@ -98,12 +99,13 @@ type Store struct {
 	path   string
 	closed atomic.Bool
 
-	version atomic.Uint64 // commits so far (storage.Versioner)
+	commits commitwatch.Counter // commits so far (storage.Versioner, storage.Watcher)
 }
 
 var (
 	_ storage.Storage   = (*Store)(nil)
 	_ storage.Versioner = (*Store)(nil)
+	_ storage.Watcher   = (*Store)(nil)
 )
 
 // Open opens the bbolt file at path, creating it if it does not exist. opts
@@ -229,14 +231,18 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if cerr != nil {
 		return fmt.Errorf("boltstore: commit: %w", cerr)
 	}
-	s.version.Add(1)
+	s.commits.Commit()
 	return nil
 }
 
 // Version returns the number of Updates this Store committed since Open. It
 // implements storage.Versioner: Open locks the file, so no other process
 // writes it while the Store is open.
-func (s *Store) Version() uint64 { return s.version.Load() }
+func (s *Store) Version() uint64 { return s.commits.Version() }
+
+// Watch returns Version and a channel closed at the next commit. It
+// implements storage.Watcher, telling of every commit as it happens.
+func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.Watch() }
 
 // begin starts a bbolt transaction, turning a panic of bbolt into an error.
 func (s *Store) begin(writable bool) (btx *bolt.Tx, err error) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/scopegate/authz/internal/commitwatch"
 	"github.com/scopegate/authz/internal/txguard"
 	"github.com/scopegate/authz/storage"
 )
@@ -27,12 +28,13 @@ type Store struct {
 	mu  sync.Mutex // serializes Updates
 	gen uint64     // generation of the last Update, guarded by mu
 
-	version atomic.Uint64 // commits so far (storage.Versioner)
+	commits commitwatch.Counter // commits so far (storage.Versioner, storage.Watcher)
 }
 
 var (
 	_ storage.Storage   = (*Store)(nil)
 	_ storage.Versioner = (*Store)(nil)
+	_ storage.Watcher   = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -83,14 +85,18 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	t.End()
 	s.root.Store(t.tree.root)
-	s.version.Add(1)
+	s.commits.Commit()
 	return nil
 }
 
 // Version returns the number of Updates committed so far. It implements
 // storage.Versioner: the store is in memory, so every commit goes through
 // it.
-func (s *Store) Version() uint64 { return s.version.Load() }
+func (s *Store) Version() uint64 { return s.commits.Version() }
+
+// Watch returns Version and a channel closed at the next commit. It
+// implements storage.Watcher, telling of every commit as it happens.
+func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.Watch() }
 
 // Close releases the data of the store. Calls after the first return nil;
 // View and Update then return storage.ErrClosed. It implements

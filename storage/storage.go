@@ -122,3 +122,22 @@ type Tx interface {
 type Versioner interface {
 	Version() uint64
 }
+
+// Watcher is an optional interface of a Storage that tells its users of
+// commits, also those of other processes when they share the data: Watch
+// returns the newest version the Storage knows of, and a channel closed
+// when it learns of a newer one.
+//
+// Versions count commits and grow with each; they are the backend's own
+// count, unrelated to anything its users store. When Watch returns version
+// v, every commit counted up to v is visible to transactions that begin
+// afterwards. A Storage may learn of a commit late (a notification that
+// arrives after the commit, a poll), never early; its documentation says
+// how late at most. Unlike a Versioner, a Watcher may therefore report an
+// unchanged version while a newer commit exists: its users answer from
+// what they know by default, and read the store to be sure when they must
+// (the authz Client's Consistency). A Storage whose every commit goes
+// through it (memstore, boltstore) implements both, and learns at once.
+type Watcher interface {
+	Watch() (version uint64, changed <-chan struct{})
+}

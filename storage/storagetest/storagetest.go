@@ -51,6 +51,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage, opts *Opti
 	t.Run("Size", h.testSize)
 	t.Run("Durability", h.testDurability)
 	t.Run("Versioner", h.testVersioner)
+	t.Run("Watcher", h.testWatcher)
 }
 
 // harness holds what every test of the suite needs.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/scopegate/authz/storage"
 )
@@ -47,6 +48,64 @@ func (h *harness) testVersioner(t *testing.T) {
 		}
 		if got := v.Version(); got != before {
 			t.Errorf("Version: got %d; want %d (unchanged)", got, before)
+		}
+	})
+}
+
+// watchWait bounds how long the suite waits for a Watcher to learn of a
+// commit.
+const watchWait = 10 * time.Second
+
+// testWatcher checks the storage.Watcher contract, for backends that
+// implement it: a commit closes the channel Watch returned before it and
+// raises the version, within watchWait; a View and a failed Update change
+// neither; and once Watch reports a version, a new View sees the commits
+// it counts.
+func (h *harness) testWatcher(t *testing.T) {
+	s := h.open(t)
+	w, ok := s.(storage.Watcher)
+	if !ok {
+		t.Skip("the backend does not implement storage.Watcher")
+	}
+	t.Run("a commit wakes the watchers and raises the version", func(t *testing.T) {
+		before, changed := w.Watch()
+		put(t, s, "t", "watch", "1")
+		select {
+		case <-changed:
+		case <-time.After(watchWait):
+			t.Fatalf("the channel Watch returned was not closed within %v of a commit", watchWait)
+		}
+		after, _ := w.Watch()
+		if after <= before {
+			t.Fatalf("version after a commit: got %d; want more than %d", after, before)
+		}
+		view(t, s, func(tx storage.Tx) error {
+			wantValue(t, tx, "t", "watch", "1") // a View begun after Watch reported the commit
+			return nil
+		})
+	})
+	t.Run("Views and failed Updates leave the version unchanged", func(t *testing.T) {
+		put(t, s, "t", "settle", "x")
+		deadline := time.Now().Add(watchWait)
+		before, _ := w.Watch()
+		for ; time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			// A Watcher that learns late may still be catching up with the
+			// commit just made: wait until the version is steady.
+			v, _ := w.Watch()
+			if v == before {
+				break
+			}
+			before = v
+		}
+		if err := s.View(context.Background(), func(storage.Tx) error { return nil }); err != nil {
+			t.Fatalf("View: got %v; want nil", err)
+		}
+		boom := errors.New("boom")
+		if err := s.Update(context.Background(), func(tx storage.Tx) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("Update: got %v; want %v", err, boom)
+		}
+		if got, _ := w.Watch(); got != before {
+			t.Errorf("version after a View and a failed Update: got %d; want %d", got, before)
 		}
 	})
 }
