@@ -35,7 +35,43 @@ func newHandler(c *authz.Client, token, actor string, lim limits) http.Handler {
 func buildHandler(c *authz.Client, token, actor string, lim limits) (http.Handler, *gate) {
 	mux := newRouter(c, lim)
 	g := newGate(lim)
-	return authenticate(token, actor, g.wrap(jsonFallback(mux.ServeMux))), g
+	return authenticate(token, actor, g.wrap(revisionHeader(jsonFallback(mux.ServeMux)))), g
+}
+
+// revisionHeader answers, for a request that wrote, the revision the write
+// committed in the Authz-Revision header: a client passes it on as
+// consistency.atLeastRevision to read its write from any server sharing
+// the store.
+func revisionHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rev authz.WriteRevision
+		r = r.WithContext(authz.WithWriteRevision(r.Context(), &rev))
+		next.ServeHTTP(&revisionWriter{ResponseWriter: w, rev: &rev}, r)
+	})
+}
+
+// revisionWriter sets the Authz-Revision header before the answer's.
+type revisionWriter struct {
+	http.ResponseWriter
+	rev     *authz.WriteRevision
+	written bool
+}
+
+func (w *revisionWriter) WriteHeader(code int) {
+	if !w.written {
+		w.written = true
+		if v := w.rev.Revision(); v > 0 {
+			w.Header().Set("Authz-Revision", strconv.FormatUint(v, 10))
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *revisionWriter) Write(b []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // router is the mux of the API with the pattern of every route and the Go

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -396,5 +397,48 @@ func TestLookupRoutes(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("POST %s %s (-want +got):\n%s", tc.path, tc.body, diff)
 		}
+	}
+}
+
+// TestWritesAnswerTheirRevision: a write answers the revision it committed
+// in Authz-Revision, a read does not, and an evaluate body may ask for that
+// revision as consistency.atLeastRevision.
+func TestWritesAnswerTheirRevision(t *testing.T) {
+	c := newSeededClient(t)
+	srv := httptest.NewServer(newHandler(c, token, "subject_admin", defaultLimits()))
+	t.Cleanup(srv.Close)
+	do := func(method, path, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := do("POST", "/roles", `{"id":"role_x","scopeId":"scope_env_production","name":"X"}`)
+	rev, err := c.Revision(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		t.Fatalf("create: got status %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Authz-Revision"); got != strconv.FormatUint(rev, 10) {
+		t.Errorf("Authz-Revision of a create: got %q; want %d", got, rev)
+	}
+	if got := do("GET", "/roles/role_x", "").Header.Get("Authz-Revision"); got != "" {
+		t.Errorf("Authz-Revision of a read: got %q; want none", got)
+	}
+	body := `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_env_production","action":"read",` +
+		`"resource":{"resourceId":"resource_lib_auth"},"consistency":{"atLeastRevision":` + strconv.FormatUint(rev, 10) + `}}`
+	if resp := do("POST", "/evaluate", body); resp.StatusCode != http.StatusOK {
+		t.Errorf("evaluate with consistency: got status %d; want 200", resp.StatusCode)
 	}
 }

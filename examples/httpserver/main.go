@@ -83,6 +83,14 @@
 // also has one item with the index of the input and the path within it as
 // field. Query parameters of the list routes follow the same rules.
 //
+// # Read your writes
+//
+// A request that wrote answers the revision it committed in the
+// Authz-Revision header. An evaluate or lookup body may carry
+// "consistency": {"atLeastRevision": N} to be answered from that revision
+// or a later one (waiting, within -handler-timeout, for the server to have
+// it), or {"fullyConsistent": true}.
+//
 // # Errors
 //
 // Every error is answered with the body
