@@ -42,3 +42,7 @@ func TestStorage(t *testing.T) {
 		},
 	})
 }
+
+func BenchmarkStorage(b *testing.B) {
+	storagetest.Bench(b, func(b *testing.B) storage.Storage { return open(b, pgtest.URL(b), nil) })
+}
