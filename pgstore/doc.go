@@ -1,0 +1,81 @@
+// Package pgstore is a storage.Storage in a PostgreSQL database, over pgx
+// (github.com/jackc/pgx/v5) and its connection pool, so that several
+// processes can share one store.
+//
+// # Layout
+//
+// Open keeps everything in one schema of the database (Options.Schema,
+// "authz" by default), so that two Stores with different schemas share a
+// database without seeing each other's data. The schema holds three tables:
+//
+//   - pgstore_kv (tbl bytea, key bytea, value bytea), primary key (tbl, key):
+//     every row of every table of the store. Names and keys are bytea so that
+//     any bytes are allowed and rows sort bytewise, whatever the collation
+//     of the database; values are opaque bytes.
+//   - pgstore_writer: a single row that every Update locks first.
+//   - pgstore_meta (key text, value text): the version of this layout,
+//     under key "schema_version".
+//
+// The first Open of a schema creates the schema and the tables in one
+// transaction, holding a transaction-level advisory lock (keyed by the
+// schema's name) so that several processes opening a new database at once
+// create them exactly once; later Opens take the same lock to read the
+// version. The tables are created with plain CREATE TABLE: in a schema that
+// already holds a table of the same name but no pgstore_meta, Open fails
+// and leaves it alone. The version is an integer of this package, not of
+// the authz data, which the authz core versions on its own.
+//
+// # Schema versions
+//
+// Open refuses, with an error wrapping ErrSchemaVersion, a schema whose
+// pgstore_meta holds a version this package does not know (written by a
+// newer release, or damaged) or no version at all. It never changes such a
+// schema, and never migrates one downwards. A future release that changes
+// the layout migrates older versions upwards, under the same lock.
+//
+// # Transactions, concurrency and atomicity
+//
+// A View is one PostgreSQL transaction, REPEATABLE READ and READ ONLY: it
+// sees one snapshot, taken at its first statement, whatever commits
+// meanwhile, and never waits for an Update. Views run in parallel, each on a
+// connection of the pool.
+//
+// An Update is a READ COMMITTED transaction whose first statement locks the
+// writer row (SELECT … FOR UPDATE). The lock is held until the commit or
+// rollback, so Updates from any number of Stores and processes run one at
+// a time, as with bbolt's single writer; READ COMMITTED (rather than
+// REPEATABLE READ, whose snapshot would be taken before the wait) makes
+// every statement after the lock see every Update committed before it.
+// Within one Store, Updates also wait for each other before taking a
+// connection, so waiting writers hold at most one connection per Store and
+// Views always find one. Options.MaxConns must therefore be at least 2.
+//
+// An Update commits atomically when fn returns nil. It writes nothing when
+// fn returns an error, when fn panics (the transaction is rolled back and
+// the panic continues), when ctx is done before the commit (a statement
+// running when ctx ends is cancelled), and when the connection is lost
+// before the commit, which the server rolls back. Once the commit is sent,
+// the Update waits for its outcome whatever ctx says; an error from the
+// commit itself (a lost connection) leaves the outcome unknown, as with any
+// database.
+//
+// Tx.Scan reads its rows in pages of 256 keys in key order (keyset
+// pagination over the primary key), calling fn for the rows of one page
+// after the page has been read: a scan holds at most one page in memory,
+// and fn may use the Tx. Each Get, Put, Delete and page is one round trip
+// to the server.
+//
+// # Ownership and errors
+//
+// Open creates the pool and Close closes it. Close waits for the
+// connections in use to come back to the pool: as the storage contract
+// says, it must not be called while a View or Update is in progress. The
+// storage sentinels (storage.ErrNotFound, storage.ErrReadOnly,
+// storage.ErrTxClosed, storage.ErrKeyRequired, storage.ErrClosed) are
+// returned as the storage package says. Errors of the database are
+// returned wrapped, prefixed with "pgstore:"; when ctx ended, View and
+// Update return ctx.Err().
+//
+// A Store does not implement storage.Versioner: other processes may write
+// the same schema, so no Store sees every commit.
+package pgstore

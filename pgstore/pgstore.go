@@ -1,0 +1,439 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/scopegate/authz/internal/txguard"
+	"github.com/scopegate/authz/storage"
+)
+
+// SchemaVersion is the version of the layout of the tables that this
+// release of the package writes and reads.
+const SchemaVersion = 1
+
+// DefaultSchema is the schema of a Store when Options.Schema is empty.
+const DefaultSchema = "authz"
+
+// ErrSchemaVersion is wrapped by the error of Open for a schema that holds
+// a pgstore_meta table without a version this package knows.
+var ErrSchemaVersion = errors.New("pgstore: unknown schema version")
+
+// pageSize is the number of rows of one page of Tx.Scan.
+var pageSize = 256
+
+// Options configures Open. The zero value (and a nil *Options) gives the
+// defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema holding the tables, created by Open
+	// if missing. It must be 1 to 63 lower-case ASCII letters, digits and
+	// underscores, not starting with a digit nor with "pg_". Empty means
+	// DefaultSchema.
+	Schema string
+
+	// MaxConns is the size of the connection pool. Zero keeps the size of
+	// the connection string (pool_max_conns) or pgxpool's default (the
+	// larger of 4 and the number of CPUs). It must be at least 2: an
+	// Update holds one connection, and a View started during it needs
+	// another.
+	MaxConns int32
+
+	// Logger receives the events of the Store: creating a schema, a
+	// failed rollback. Nil means no logging.
+	Logger *slog.Logger
+}
+
+// Store is a storage.Storage in a schema of a PostgreSQL database. It is
+// safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	schema string
+	log    *slog.Logger
+	closed atomic.Bool
+
+	// writer is held by the Update of this Store in progress.
+	writer chan struct{}
+
+	sql statements
+
+	// pages counts the page queries of Tx.Scan, for tests.
+	pages atomic.Int64
+}
+
+var _ storage.Storage = (*Store)(nil)
+
+// statements are the SQL texts of a Store, naming its schema.
+type statements struct {
+	lockWriter, get, put, del, page, pageTo string
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Open connects to the database of connString (a URL or keyword/value
+// string, as pgx takes it) and opens the store in the schema of opts,
+// creating the schema and its tables if needed (see the package
+// documentation). opts may be nil. It fails with an error wrapping
+// ErrSchemaVersion for a schema of an unknown version.
+func Open(ctx context.Context, connString string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Schema == "" {
+		o.Schema = DefaultSchema
+	}
+	if !schemaName.MatchString(o.Schema) || len(o.Schema) >= 3 && o.Schema[:3] == "pg_" {
+		return nil, fmt.Errorf("pgstore: schema name %q: want 1 to 63 lower-case letters, digits and _, not starting with a digit or pg_", o.Schema)
+	}
+	if o.MaxConns < 0 || o.MaxConns == 1 {
+		return nil, fmt.Errorf("pgstore: MaxConns %d: want 0 (the default) or at least 2", o.MaxConns)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connection string: %w", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if cfg.MaxConns < 2 {
+		return nil, fmt.Errorf("pgstore: pool size %d: want at least 2", cfg.MaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := &Store{
+		pool:   pool,
+		schema: o.Schema,
+		log:    o.Logger,
+		writer: make(chan struct{}, 1),
+		sql:    newStatements(o.Schema),
+	}
+	if err := s.prepare(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Schema returns the schema of the store.
+func (s *Store) Schema() string { return s.schema }
+
+func newStatements(schema string) statements {
+	kv := pgx.Identifier{schema, "pgstore_kv"}.Sanitize()
+	return statements{
+		lockWriter: "SELECT 1 FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1 FOR UPDATE",
+		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
+		put:        "INSERT INTO " + kv + " (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
+		del:        "DELETE FROM " + kv + " WHERE tbl = $1 AND key = $2",
+		page:       "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
+		pageTo:     "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3",
+	}
+}
+
+// lockClass is the first key of the advisory lock of Open (the second is
+// the hash of the schema name): "pgst" in ASCII.
+const lockClass = 0x70677374
+
+// prepare creates the schema and its tables if they are missing and checks
+// the version, in one transaction holding the advisory lock of the schema.
+func (s *Store) prepare(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("pgstore: connect: %w", err)
+	}
+	defer s.rollback(ctx, tx) // after the commit: does nothing
+	if err := s.prepareIn(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgstore: commit the tables of schema %q: %w", s.schema, err)
+	}
+	return nil
+}
+
+// prepareIn is prepare in transaction tx.
+func (s *Store) prepareIn(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", lockClass, s.schema); err != nil {
+		return fmt.Errorf("pgstore: lock schema %q: %w", s.schema, err)
+	}
+	meta := pgx.Identifier{s.schema, "pgstore_meta"}.Sanitize()
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", meta).Scan(&exists); err != nil {
+		return fmt.Errorf("pgstore: look for schema %q: %w", s.schema, err)
+	}
+	if exists {
+		return s.checkVersion(ctx, tx, meta)
+	}
+	if err := s.create(ctx, tx); err != nil {
+		return fmt.Errorf("pgstore: create the tables in schema %q: %w", s.schema, err)
+	}
+	s.log.Info("pgstore: created the tables", "schema", s.schema, "version", SchemaVersion)
+	return nil
+}
+
+// checkVersion reads the version in table meta.
+func (s *Store) checkVersion(ctx context.Context, tx pgx.Tx, meta string) error {
+	var v string
+	err := tx.QueryRow(ctx, "SELECT value FROM "+meta+" WHERE key = 'schema_version'").Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: schema %q has no version in %s", ErrSchemaVersion, s.schema, meta)
+	}
+	if err != nil {
+		return fmt.Errorf("pgstore: read the version of schema %q: %w", s.schema, err)
+	}
+	if n, err := strconv.Atoi(v); err != nil || n != SchemaVersion {
+		return fmt.Errorf("%w: schema %q has version %q; this release knows version %d only, and never migrates downwards",
+			ErrSchemaVersion, s.schema, v, SchemaVersion)
+	}
+	return nil
+}
+
+// create creates the schema (if missing) and the tables.
+func (s *Store) create(ctx context.Context, tx pgx.Tx) error {
+	id := func(name string) string { return pgx.Identifier{s.schema, name}.Sanitize() }
+	for _, stmt := range []string{
+		"CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{s.schema}.Sanitize(),
+		"CREATE TABLE " + id("pgstore_kv") + " (tbl bytea NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (tbl, key))",
+		"CREATE TABLE " + id("pgstore_writer") + " (id integer PRIMARY KEY CHECK (id = 1))",
+		"INSERT INTO " + id("pgstore_writer") + " (id) VALUES (1)",
+		"CREATE TABLE " + id("pgstore_meta") + " (key text PRIMARY KEY, value text NOT NULL)",
+		"INSERT INTO " + id("pgstore_meta") + " (key, value) VALUES ('schema_version', '" + strconv.Itoa(SchemaVersion) + "')",
+	} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// View runs fn in a REPEATABLE READ, READ ONLY transaction. It implements
+// storage.Storage.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return s.fail(ctx, "begin", err)
+	}
+	t := &tx{s: s, ctx: ctx, ptx: ptx}
+	defer func() {
+		t.End()
+		s.rollback(ctx, ptx)
+	}()
+	return fn(t)
+}
+
+// Update runs fn in a READ COMMITTED transaction that first locks the
+// writer row, and commits it if fn returns nil. It implements
+// storage.Storage.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite})
+	if err != nil {
+		return s.fail(ctx, "begin", err)
+	}
+	t := &tx{s: s, ctx: ctx, ptx: ptx, Guard: txguard.Guard{Writable: true}}
+	done := false
+	defer func() {
+		t.End()
+		if !done {
+			s.rollback(ctx, ptx)
+		}
+	}()
+	if _, err := ptx.Exec(ctx, s.sql.lockWriter); err != nil {
+		return s.fail(ctx, "lock the writer row", err)
+	}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	t.End()
+	done = true
+	// Once sent, the commit is waited for: cancelling it would leave its
+	// outcome unknown.
+	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("pgstore: commit: %w", err)
+	}
+	return nil
+}
+
+// rollback ends a transaction that did not commit. Rolling back a
+// transaction whose connection is broken closes the connection, and the
+// server rolls it back.
+func (s *Store) rollback(ctx context.Context, ptx pgx.Tx) {
+	if err := ptx.Rollback(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		s.log.Warn("pgstore: rollback", "schema", s.schema, "error", err)
+	}
+}
+
+// fail wraps an error of the database outside fn: ctx.Err() when ctx is
+// done, storage.ErrClosed after Close.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	return fmt.Errorf("pgstore: %s: %w", op, err)
+}
+
+// Close closes the connection pool. Calls after the first return nil; View
+// and Update then return storage.ErrClosed. It implements storage.Storage.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.pool.Close()
+	return nil
+}
+
+// tx is a storage.Tx over a pgx transaction.
+type tx struct {
+	s   *Store
+	ctx context.Context
+	ptx pgx.Tx
+	txguard.Guard
+}
+
+func (t *tx) Get(table, key string) ([]byte, error) {
+	if err := t.Read(table, key); err != nil {
+		return nil, err
+	}
+	var v []byte
+	err := t.ptx.QueryRow(t.ctx, t.s.sql.get, []byte(table), []byte(key)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, storage.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: get from table %q: %w", table, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+func (t *tx) Put(table, key string, value []byte) error {
+	if err := t.Write(table, key); err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{} // nil would be NULL
+	}
+	// pgx encodes value before Exec returns and keeps no reference to it.
+	if _, err := t.ptx.Exec(t.ctx, t.s.sql.put, []byte(table), []byte(key), value); err != nil {
+		return fmt.Errorf("pgstore: put in table %q: %w", table, err)
+	}
+	return nil
+}
+
+func (t *tx) Delete(table, key string) error {
+	if err := t.Write(table, key); err != nil {
+		return err
+	}
+	if _, err := t.ptx.Exec(t.ctx, t.s.sql.del, []byte(table), []byte(key)); err != nil {
+		return fmt.Errorf("pgstore: delete from table %q: %w", table, err)
+	}
+	return nil
+}
+
+// row is a key and value of a page of Scan.
+type row struct {
+	key, value []byte
+}
+
+func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
+	if err := t.Guard.Scan(table); err != nil {
+		return err
+	}
+	upper, bounded := prefixEnd([]byte(prefix))
+	page := make([]row, 0, pageSize)
+	// Each page starts at from: the prefix, then the least key after the
+	// last key of the previous page (that key followed by a zero byte).
+	from := []byte(prefix)
+	for {
+		if err := t.Guard.Scan(table); err != nil {
+			return err // fn kept the Tx past the end of its transaction
+		}
+		t.s.pages.Add(1)
+		var rows pgx.Rows
+		var err error
+		if bounded {
+			rows, err = t.ptx.Query(t.ctx, t.s.sql.pageTo, []byte(table), from, pageSize, upper)
+		} else {
+			rows, err = t.ptx.Query(t.ctx, t.s.sql.page, []byte(table), from, pageSize)
+		}
+		if err != nil {
+			return fmt.Errorf("pgstore: scan table %q: %w", table, err)
+		}
+		page = page[:0]
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.key, &r.value); err != nil {
+				rows.Close()
+				return fmt.Errorf("pgstore: scan table %q: %w", table, err)
+			}
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("pgstore: scan table %q: %w", table, err)
+		}
+		for _, r := range page {
+			if r.value == nil {
+				r.value = []byte{}
+			}
+			if err := fn(string(r.key), r.value); err != nil {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		from = append(page[len(page)-1].key, 0)
+	}
+}
+
+// prefixEnd returns the least key greater than every key starting with
+// prefix, and false when there is none (an empty prefix, or one of 0xff
+// bytes only).
+func prefixEnd(prefix []byte) ([]byte, bool) {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1], true
+		}
+	}
+	return nil, false
+}
