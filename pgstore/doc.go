@@ -12,7 +12,8 @@
 //     every row of every table of the store. Names and keys are bytea so that
 //     any bytes are allowed and rows sort bytewise, whatever the collation
 //     of the database; values are opaque bytes.
-//   - pgstore_writer: a single row that every Update locks first.
+//   - pgstore_writer (id, commits): a single row that every Update locks
+//     first, by incrementing its count of commits.
 //   - pgstore_meta (key text, value text): the version of this layout,
 //     under key "schema_version".
 //
@@ -40,9 +41,9 @@
 // meanwhile, and never waits for an Update. Views run in parallel, each on a
 // connection of the pool.
 //
-// An Update is a READ COMMITTED transaction whose first statement locks the
-// writer row (SELECT … FOR UPDATE). The lock is held until the commit or
-// rollback, so Updates from any number of Stores and processes run one at
+// An Update is a READ COMMITTED transaction whose first statement locks
+// the writer row (UPDATE … SET commits = commits + 1). The lock is held
+// until the commit or rollback, so Updates from any number of Stores and processes run one at
 // a time, as with bbolt's single writer; READ COMMITTED (rather than
 // REPEATABLE READ, whose snapshot would be taken before the wait) makes
 // every statement after the lock see every Update committed before it.
@@ -77,5 +78,21 @@
 // Update return ctx.Err().
 //
 // A Store does not implement storage.Versioner: other processes may write
-// the same schema, so no Store sees every commit.
+// the same schema, so no Store sees every commit as it happens.
+//
+// # Learning of commits (storage.Watcher)
+//
+// The writer row counts commits: an Update increments it as it locks the
+// row, and sends the new count with pg_notify on channel "pgstore" (payload
+// "schema count") in its transaction, so that the notification is delivered
+// when, and only if, the Update commits. A Store implements storage.Watcher:
+// Watch returns the newest count it knows of. It learns of its own commits
+// as they return; of the others' from a connection of its own that LISTENs
+// to the channel (Options.NoListen turns it off), which reconnects when
+// lost and then reads the count once; and by reading the count every
+// Options.PollInterval (default one second), so that a lost notification
+// delays it by one interval at most. It never learns of a commit before
+// the commit is visible. The authz Client answers from the count it
+// knows by default, and reads the store first when a request asks for a
+// revision or for full consistency.
 package pgstore

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -47,9 +50,27 @@ type Options struct {
 	MaxConns int32
 
 	// Logger receives the events of the Store: creating a schema, a
-	// failed rollback. Nil means no logging.
+	// failed rollback, a lost listener connection. Nil means no logging.
 	Logger *slog.Logger
+
+	// NoListen turns off the listener: the Store then learns of the
+	// commits of other Stores only by polling. By default a dedicated
+	// connection LISTENs to the notification every commit sends.
+	NoListen bool
+
+	// PollInterval is how often the Store reads the commit count, so that
+	// a lost notification or a listener reconnecting never leaves it
+	// unaware of a commit for longer. Zero means DefaultPollInterval; a
+	// negative value turns polling off.
+	PollInterval time.Duration
 }
+
+// DefaultPollInterval is the default of Options.PollInterval.
+const DefaultPollInterval = time.Second
+
+// notifyChannel is the channel of the notifications of every Store of a
+// database; the payload is "schema version".
+const notifyChannel = "pgstore"
 
 // Store is a storage.Storage in a schema of a PostgreSQL database. It is
 // safe for concurrent use.
@@ -66,13 +87,66 @@ type Store struct {
 
 	// pages counts the page queries of Tx.Scan, for tests.
 	pages atomic.Int64
+
+	// commits is what the Store knows of the commit count (Watch).
+	commits known
+	// stop ends the listener and the poller; done is closed when both
+	// have returned.
+	stop context.CancelFunc
+	done sync.WaitGroup
+	// listenerPID is the backend pid of the listener's connection, for
+	// tests.
+	listenerPID atomic.Uint32
 }
 
-var _ storage.Storage = (*Store)(nil)
+var (
+	_ storage.Storage = (*Store)(nil)
+	_ storage.Watcher = (*Store)(nil)
+)
+
+// known is the newest commit count a Store has learned of, and the channel
+// closed when it learns of a newer one.
+type known struct {
+	mu sync.Mutex
+	v  uint64
+	ch chan struct{}
+}
+
+// learn records that commit v is visible.
+func (k *known) learn(v uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v <= k.v {
+		return
+	}
+	k.v = v
+	if k.ch != nil {
+		close(k.ch)
+		k.ch = nil
+	}
+}
+
+func (k *known) watch() (uint64, <-chan struct{}) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ch == nil {
+		k.ch = make(chan struct{})
+	}
+	return k.v, k.ch
+}
+
+// Watch returns the number of commits the Store knows of, and a channel
+// closed when it learns of another. It implements storage.Watcher. A Store
+// learns of its own commits as they return, and of those of other Stores
+// (other processes) by the notification each commit sends, or, should one
+// be lost or the listener be reconnecting, by reading the count every
+// Options.PollInterval: never earlier than the commit, at most a poll
+// interval later.
+func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.watch() }
 
 // statements are the SQL texts of a Store, naming its schema.
 type statements struct {
-	lockWriter, get, put, del, page, pageTo string
+	lockWriter, commits, get, put, del, page, pageTo string
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -124,7 +198,103 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 		pool.Close()
 		return nil, err
 	}
+	if err := s.poll(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	if !o.NoListen {
+		s.done.Add(1)
+		go s.listen(bg, cfg.ConnConfig.Copy())
+	}
+	interval := o.PollInterval
+	if interval == 0 {
+		interval = DefaultPollInterval
+	}
+	if interval > 0 {
+		s.done.Add(1)
+		go s.poller(bg, interval)
+	}
 	return s, nil
+}
+
+// poll reads the commit count.
+func (s *Store) poll(ctx context.Context) error {
+	var n int64
+	if err := s.pool.QueryRow(ctx, s.sql.commits).Scan(&n); err != nil {
+		return s.fail(ctx, "read the commit count", err)
+	}
+	s.commits.learn(uint64(n))
+	return nil
+}
+
+// poller polls every interval until ctx ends.
+func (s *Store) poller(ctx context.Context, interval time.Duration) {
+	defer s.done.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.poll(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("pgstore: poll the commit count", "schema", s.schema, "error", err)
+			}
+		}
+	}
+}
+
+// listen LISTENs on a connection of its own until ctx ends, learning the
+// commit of every notification of the Store's schema. When the connection
+// is lost it reconnects (after pauses doubling from 10 ms to 1 s) and
+// polls once, to learn of the commits it may have missed meanwhile.
+func (s *Store) listen(ctx context.Context, cfg *pgx.ConnConfig) {
+	defer s.done.Done()
+	wait := 10 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, cfg)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("pgstore: listener connection lost; reconnecting", "schema", s.schema, "error", err, "after", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// listenOnce listens on one connection until it fails or ctx ends.
+func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
+		return err
+	}
+	s.listenerPID.Store(conn.PgConn().PID())
+	// Commits made before LISTEN took effect sent no notification here.
+	if err := s.poll(ctx); err != nil {
+		return err
+	}
+	prefix := s.schema + " "
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if v, ok := strings.CutPrefix(n.Payload, prefix); ok {
+			if c, err := strconv.ParseUint(v, 10, 64); err == nil {
+				s.commits.learn(c)
+			}
+		}
+	}
 }
 
 // Schema returns the schema of the store.
@@ -133,7 +303,8 @@ func (s *Store) Schema() string { return s.schema }
 func newStatements(schema string) statements {
 	kv := pgx.Identifier{schema, "pgstore_kv"}.Sanitize()
 	return statements{
-		lockWriter: "SELECT 1 FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1 FOR UPDATE",
+		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits",
+		commits:    "SELECT commits FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
 		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
 		put:        "INSERT INTO " + kv + " (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
 		del:        "DELETE FROM " + kv + " WHERE tbl = $1 AND key = $2",
@@ -206,7 +377,7 @@ func (s *Store) create(ctx context.Context, tx pgx.Tx) error {
 	for _, stmt := range []string{
 		"CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{s.schema}.Sanitize(),
 		"CREATE TABLE " + id("pgstore_kv") + " (tbl bytea NOT NULL, key bytea NOT NULL, value bytea NOT NULL, PRIMARY KEY (tbl, key))",
-		"CREATE TABLE " + id("pgstore_writer") + " (id integer PRIMARY KEY CHECK (id = 1))",
+		"CREATE TABLE " + id("pgstore_writer") + " (id integer PRIMARY KEY CHECK (id = 1), commits bigint NOT NULL DEFAULT 0)",
 		"INSERT INTO " + id("pgstore_writer") + " (id) VALUES (1)",
 		"CREATE TABLE " + id("pgstore_meta") + " (key text PRIMARY KEY, value text NOT NULL)",
 		"INSERT INTO " + id("pgstore_meta") + " (key, value) VALUES ('schema_version', '" + strconv.Itoa(SchemaVersion) + "')",
@@ -267,11 +438,15 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			s.rollback(ctx, ptx)
 		}
 	}()
-	if _, err := ptx.Exec(ctx, s.sql.lockWriter); err != nil {
+	var commit int64
+	if err := ptx.QueryRow(ctx, s.sql.lockWriter).Scan(&commit); err != nil {
 		return s.fail(ctx, "lock the writer row", err)
 	}
 	if err := fn(t); err != nil {
 		return err
+	}
+	if _, err := ptx.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.schema+" "+strconv.FormatInt(commit, 10)); err != nil {
+		return s.fail(ctx, "notify", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -283,6 +458,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("pgstore: commit: %w", err)
 	}
+	s.commits.learn(uint64(commit))
 	return nil
 }
 
@@ -313,6 +489,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.stop()
+	s.done.Wait()
 	s.pool.Close()
 	return nil
 }
