@@ -4,6 +4,7 @@
 //
 //	go run ./examples/httpserver -token secret            # memstore on :3000
 //	go run ./examples/httpserver -db authz.bolt -addr :8080
+//	go run ./examples/httpserver -pg postgres://localhost/app   # shared by every instance
 //
 // The token comes from -token or the AUTHZ_TOKEN environment variable.
 //
@@ -129,36 +130,49 @@ import (
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
 )
 
 func main() {
 	addr := flag.String("addr", ":3000", "listen `address`")
 	db := flag.String("db", "", "bbolt `file` (default: an in-memory store)")
+	pg := flag.String("pg", "", "PostgreSQL connection `URL`, for a store every instance of the server shares (instead of -db)")
 	token := flag.String("token", os.Getenv("AUTHZ_TOKEN"), "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
 	actor := flag.String("actor", "", "subject `id` writes are attributed to (createdBy, appliedBy; default \"system\")")
 	lim := defaultLimits()
 	lim.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*addr, *db, *token, *actor, lim); err != nil {
+	if err := run(*addr, *db, *pg, *token, *actor, lim); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, db, token, actor string, lim limits) error {
+func run(addr, db, pg, token, actor string, lim limits) error {
 	if token == "" {
 		return errors.New("httpserver: a token is required: pass -token or set AUTHZ_TOKEN")
 	}
 	if err := lim.check(); err != nil {
 		return err
 	}
-	var store storage.Storage = memstore.New()
-	if db != "" {
+	var store storage.Storage
+	switch {
+	case db != "" && pg != "":
+		return errors.New("httpserver: -db and -pg name two stores: give one")
+	case db != "":
 		bs, err := boltstore.Open(db, nil)
 		if err != nil {
 			return err
 		}
 		store = bs
+	case pg != "":
+		ps, err := pgstore.Open(context.Background(), pg, nil)
+		if err != nil {
+			return err
+		}
+		store = ps
+	default:
+		store = memstore.New()
 	}
 	defer store.Close()
 	c, err := authz.New(store, &authz.Options{MaxEvaluationCost: lim.MaxEvaluationCost})

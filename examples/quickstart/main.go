@@ -1,10 +1,12 @@
 // Command quickstart builds a small two-tenant SaaS authorization model in
 // one atomic batch, asks a dozen questions and prints what was decided and
-// why. By default it uses an in-memory store; -db names a bbolt file instead
-// (the model is loaded once; later runs reuse it).
+// why. By default it uses an in-memory store; -db names a bbolt file
+// instead, and -pg a PostgreSQL database (the model is loaded once; later
+// runs reuse it).
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -db quickstart.bolt
+//	go run ./examples/quickstart -pg postgres://localhost/app
 package main
 
 import (
@@ -19,30 +21,42 @@ import (
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
 )
 
 func main() {
 	db := flag.String("db", "", "bbolt `file` to use instead of an in-memory store")
+	pg := flag.String("pg", "", "PostgreSQL connection `URL` to use instead of an in-memory store")
 	flag.Parse()
-	if err := run(context.Background(), os.Stdout, *db); err != nil {
+	if err := run(context.Background(), os.Stdout, *db, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// run opens the store (memstore, or a bbolt file when path is set), loads
-// the model unless it is there already, and prints one line per request.
-func run(ctx context.Context, w io.Writer, path string) (err error) {
+// run opens the store (memstore, a bbolt file when path is set, or the
+// PostgreSQL database of pgURL), loads the model unless it is there
+// already, and prints one line per request.
+func run(ctx context.Context, w io.Writer, path, pgURL string) (err error) {
 	var s storage.Storage
-	if path == "" {
-		s = memstore.New()
-	} else {
+	switch {
+	case path != "" && pgURL != "":
+		return errors.New("-db and -pg name two stores: give one")
+	case path != "":
 		bs, err := boltstore.Open(path, nil)
 		if err != nil {
 			return err
 		}
 		s = bs
+	case pgURL != "":
+		ps, err := pgstore.Open(ctx, pgURL, nil)
+		if err != nil {
+			return err
+		}
+		s = ps
+	default:
+		s = memstore.New()
 	}
 	defer func() {
 		if cerr := s.Close(); err == nil {

@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/internal/pgtest"
 )
 
 // TestModelDecisions checks every quickstart request against the answer the
@@ -33,12 +35,37 @@ func TestRun(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "quickstart.bolt")
 	for _, db := range []string{"", path, path} { // the bolt file twice: the second run reuses the model
 		var out bytes.Buffer
-		if err := run(context.Background(), &out, db); err != nil {
+		if err := run(context.Background(), &out, db, ""); err != nil {
 			t.Fatalf("run(%q): got %v; want nil", db, err)
 		}
 		table := out.String()[strings.Index(out.String(), "REQUEST"):]
 		if got := strings.Count(table, "\n") - 1; got != len(requests()) {
 			t.Errorf("run(%q) printed %d decisions; want %d:\n%s", db, got, len(requests()), out.String())
 		}
+	}
+}
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestRunOnPostgreSQL runs the quickstart twice on one PostgreSQL database:
+// the second run finds the model the first loaded. -db and -pg together
+// are refused.
+func TestRunOnPostgreSQL(t *testing.T) {
+	url := pgtest.URL(t)
+	for i, wantLoad := range []bool{true, false} {
+		var out bytes.Buffer
+		if err := run(context.Background(), &out, "", url); err != nil {
+			t.Fatalf("run %d on PostgreSQL: got %v; want nil", i, err)
+		}
+		if got := strings.Contains(out.String(), "loaded "); got != wantLoad {
+			t.Errorf("run %d: loaded the model %v; want %v:\n%s", i, got, wantLoad, out.String())
+		}
+		table := out.String()[strings.Index(out.String(), "REQUEST"):]
+		if got := strings.Count(table, "\n") - 1; got != len(requests()) {
+			t.Errorf("run %d printed %d decisions; want %d", i, got, len(requests()))
+		}
+	}
+	if err := run(context.Background(), io.Discard, "x.bolt", url); err == nil {
+		t.Error("-db and -pg together: got nil; want an error")
 	}
 }
