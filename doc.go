@@ -12,7 +12,8 @@
 // # A Client on a store
 //
 // An application creates a Client with New on a storage.Storage: memstore
-// for an in-memory store, boltstore for a bbolt file, or any backend that
+// for an in-memory store, boltstore for a bbolt file, pgstore for a
+// PostgreSQL database shared by several processes, or any backend that
 // passes the conformance suite of storage/storagetest. Options set the id
 // generator, the clock and the limits; nil selects the defaults. New records
 // the schema version of an empty store, upgrades one written by an earlier
