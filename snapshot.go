@@ -31,15 +31,22 @@ func (c *Client) snapshot(ctx context.Context) (*graph, error) {
 	return c.readCurrent(ctx)
 }
 
-// readCurrent reads the store's revision in a View and returns its graph.
-func (c *Client) readCurrent(ctx context.Context) (*graph, error) {
-	var seq uint64
+// storeVersion returns the store's version as the Client knows it before
+// a View (storage.Versioner, storage.Watcher), or 0.
+func (c *Client) storeVersion() uint64 {
 	switch {
 	case c.versioner != nil:
-		seq = c.versioner.Version()
+		return c.versioner.Version()
 	case c.watcher != nil:
-		seq, _ = c.watcher.Watch()
+		v, _ := c.watcher.Watch()
+		return v
 	}
+	return 0
+}
+
+// readCurrent reads the store's revision in a View and returns its graph.
+func (c *Client) readCurrent(ctx context.Context) (*graph, error) {
+	seq := c.storeVersion()
 	var g *graph
 	err := c.store.View(ctx, func(tx storage.Tx) error {
 		var err error
@@ -111,13 +118,7 @@ func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) 
 
 // viewGraph runs fn in a View with the graph of the revision the View sees.
 func (c *Client) viewGraph(ctx context.Context, fn func(tx storage.Tx, g *graph) error) error {
-	var seq uint64
-	switch {
-	case c.versioner != nil:
-		seq = c.versioner.Version()
-	case c.watcher != nil:
-		seq, _ = c.watcher.Watch()
-	}
+	seq := c.storeVersion()
 	return c.store.View(ctx, func(tx storage.Tx) error {
 		g, err := c.graphAt(tx, seq, true)
 		if err != nil {
