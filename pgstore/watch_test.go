@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -89,5 +90,60 @@ func TestOtherStoresLearnOfCommits(t *testing.T) {
 	// A new Store starts from the count.
 	if v, _ := openWith(t, url, &Options{NoListen: true, PollInterval: -1}).Watch(); v != c {
 		t.Errorf("a new Store: Watch says %d; want %d", v, c)
+	}
+}
+
+// TestServerRestart: while the server is down, View and Update fail with
+// an error (not a hang, not a panic) and write nothing; once it is back,
+// the same Stores work again without being reopened, their listeners
+// reconnect, and a commit made after the restart is learned by another
+// Store.
+func TestServerRestart(t *testing.T) {
+	url := pgtest.URL(t)
+	writer := openWith(t, url, &Options{PollInterval: -1})
+	watcher := openWith(t, url, &Options{PollInterval: -1})
+	before := commit(t, writer)
+	waitToLearn(t, watcher, before, "before the restart")
+
+	pgtest.Restart(t, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := writer.Update(ctx, func(tx storage.Tx) error { return tx.Put("t", "down", []byte("x")) })
+		if err == nil {
+			t.Error("Update while the server is down: got nil; want an error")
+		}
+		if err := writer.View(ctx, func(storage.Tx) error { return nil }); err == nil {
+			t.Error("View while the server is down: got nil; want an error")
+		}
+	})
+
+	// The pools reconnect on their own; the first statement after the
+	// restart may still meet a connection the server closed.
+	deadline := time.Now().Add(learnWait)
+	var c uint64
+	for {
+		err := writer.Update(context.Background(), func(tx storage.Tx) error { return tx.Put("t", "after", []byte("y")) })
+		if err == nil {
+			c, _ = writer.Watch()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Update after the restart: still failing after %v: %v", learnWait, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitToLearn(t, watcher, c, "after the restart")
+	err := watcher.View(context.Background(), func(tx storage.Tx) error {
+		if _, err := tx.Get("t", "down"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("the write made while the server was down: got %v; want ErrNotFound", err)
+		}
+		v, err := tx.Get("t", "after")
+		if err != nil || string(v) != "y" {
+			t.Errorf("the write made after the restart: got %q, %v; want %q", v, err, "y")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("View after the restart: %v", err)
 	}
 }

@@ -65,6 +65,8 @@ func isExecutable(p string) bool {
 // cluster is a server started by this package.
 type cluster struct {
 	dir  string // temporary directory: data, socket, log
+	bin  binaries
+	cred *syscall.Credential // nil: run as this process's user
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the server process has exited
 }
@@ -110,20 +112,36 @@ func startCluster(bin binaries) (_ *server, err error) {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 
-	logf, err := os.Create(logPath)
-	if err != nil {
+	cl := &cluster{dir: dir, bin: bin, cred: cred}
+	if err := cl.start(); err != nil {
 		return nil, err
 	}
+	s := &server{url: fmt.Sprintf("host=%s port=5432 user=postgres dbname=postgres sslmode=disable", dir), cl: cl}
+	if err := cl.waitReady(ctx, s.url); err != nil {
+		cl.stop()
+		log, _ := os.ReadFile(logPath)
+		return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
+	}
+	return s, nil
+}
+
+// start starts the server process on the cluster's data directory,
+// appending its output to server.log.
+func (cl *cluster) start() error {
+	logf, err := os.OpenFile(filepath.Join(cl.dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
 	defer logf.Close()
-	cmd := exec.Command(bin.path("postgres"), "-D", data,
-		"-k", dir, "-c", "listen_addresses=", "-c", "port=5432",
+	cmd := exec.Command(cl.bin.path("postgres"), "-D", filepath.Join(cl.dir, "data"),
+		"-k", cl.dir, "-c", "listen_addresses=", "-c", "port=5432",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=200")
-	cmd.SysProcAttr = sysProcAttr(cred)
+	cmd.SysProcAttr = sysProcAttr(cl.cred)
 	cmd.SysProcAttr.Setpgid = true // not killed by a ^C meant for go test
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	cl := &cluster{dir: dir, cmd: cmd, done: make(chan struct{})}
+	done := make(chan struct{})
 	// The parent-death signal goes to the server when the thread that
 	// started it ends: start it from a locked thread that lives until the
 	// server has exited.
@@ -137,18 +155,13 @@ func startCluster(bin binaries) (_ *server, err error) {
 		}
 		started <- nil
 		_ = cmd.Wait()
-		close(cl.done)
+		close(done)
 	}()
 	if err := <-started; err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
-	s := &server{url: fmt.Sprintf("host=%s port=5432 user=postgres dbname=postgres sslmode=disable", dir), cl: cl}
-	if err := cl.waitReady(ctx, s.url); err != nil {
-		cl.stop()
-		log, _ := os.ReadFile(logPath)
-		return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
-	}
-	return s, nil
+	cl.cmd, cl.done = cmd, done
+	return nil
 }
 
 // waitReady waits until the server accepts connections.
@@ -168,10 +181,16 @@ func (cl *cluster) waitReady(ctx context.Context, url string) error {
 	}
 }
 
-// stop shuts the server down (fast shutdown: open connections are closed,
-// transactions rolled back), killing it if it takes longer than 10 s, and
-// removes its directory.
+// stop shuts the server down and removes its directory.
 func (cl *cluster) stop() {
+	cl.shutdown()
+	_ = os.RemoveAll(cl.dir)
+}
+
+// shutdown shuts the server down (fast shutdown: open connections are
+// closed, transactions rolled back), killing it if it takes longer than
+// 10 s.
+func (cl *cluster) shutdown() {
 	_ = cl.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-cl.done:
@@ -179,7 +198,6 @@ func (cl *cluster) stop() {
 		_ = cl.cmd.Process.Kill()
 		<-cl.done
 	}
-	_ = os.RemoveAll(cl.dir)
 }
 
 // runAs returns the credentials of the postgres system user when this

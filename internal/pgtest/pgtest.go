@@ -185,3 +185,34 @@ func withDatabase(u, name string) string {
 	}
 	return u + " dbname=" + name
 }
+
+// Restart stops the server started by this package (fast shutdown: the
+// open connections are closed), calls down while it is stopped, and starts
+// it again on the same data, returning once it accepts connections. It
+// skips the test when the server is the one of AUTHZ_PG_URL, which this
+// package does not control. Tests of other databases must not run
+// meanwhile.
+func Restart(tb testing.TB, down func()) {
+	tb.Helper()
+	s, err := start()
+	if err != nil {
+		tb.Skipf("pgtest: no server to restart: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cl == nil {
+		tb.Skipf("pgtest: the server of %s is not restarted by the tests", EnvURL)
+	}
+	s.cl.shutdown()
+	if down != nil {
+		down()
+	}
+	if err := s.cl.start(); err != nil {
+		tb.Fatalf("pgtest: restart: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	if err := s.cl.waitReady(ctx, s.url); err != nil {
+		tb.Fatalf("pgtest: restart: %v", err)
+	}
+}
