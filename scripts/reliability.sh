@@ -21,6 +21,7 @@
 #   AUTHZ_TAG_ROUNDS          40       400    random tag batches of tag_limits_test.go
 #   AUTHZ_FOREIGN_FILES       300      3000   random bbolt files boltstore.Open must refuse (boltstore)
 #   AUTHZ_BOLT_CRASH_ROUNDS   5        50     SIGKILLs of a child writing to bbolt (boltstore)
+#   AUTHZ_PG_CRASH_ROUNDS     8        50     SIGKILLs of a child applying batches through pgstore
 #   AUTHZ_HOSTILE_CONDITIONS  300      3000   hostile conditions run against the budget (internal/logic)
 #   AUTHZ_LOGIC_RULES         6000     60000  random rules compared with the jsonlogic library (internal/logic)
 #   AUTHZ_MODELGEN_MEDIUM     unset    1      load the medium generated model too (internal/modelgen)
@@ -43,12 +44,13 @@ export AUTHZ_LEVEL_STEPS=${AUTHZ_LEVEL_STEPS:-1200}
 export AUTHZ_TAG_ROUNDS=${AUTHZ_TAG_ROUNDS:-400}
 export AUTHZ_FOREIGN_FILES=${AUTHZ_FOREIGN_FILES:-3000}
 export AUTHZ_BOLT_CRASH_ROUNDS=${AUTHZ_BOLT_CRASH_ROUNDS:-50}
+export AUTHZ_PG_CRASH_ROUNDS=${AUTHZ_PG_CRASH_ROUNDS:-50}
 export AUTHZ_HOSTILE_CONDITIONS=${AUTHZ_HOSTILE_CONDITIONS:-3000}
 export AUTHZ_LOGIC_RULES=${AUTHZ_LOGIC_RULES:-60000}
 export AUTHZ_MODELGEN_MEDIUM=${AUTHZ_MODELGEN_MEDIUM:-1}
 
 # Everything but TestStress, which runs under -race below.
-go test -count=1 -v -skip '^TestStress$' -timeout 90m . ./boltstore ./internal/logic ./internal/modelgen |
+go test -count=1 -v -skip '^TestStress$' -timeout 90m . ./boltstore ./pgstore ./internal/logic ./internal/modelgen |
 	grep -E '^(--- |ok|FAIL|PASS)|compared|checked|round 50|outcomes|lookups|opened'
 go test -count=1 -race -v -run '^TestStress$' -timeout 60m . | grep -E '^(--- |ok|FAIL)|writes'
 scripts/fuzz.sh
