@@ -302,9 +302,13 @@ func TestContextEndingInsideUpdate(t *testing.T) {
 			if err := tx.Put("t", "k", []byte("v")); err != nil {
 				return err
 			}
-			// 10,000 Puts, one round trip each, outlive the deadline.
+			// 10,000 Puts, each followed by a Get of a missing key (one
+			// round trip each), outlive the deadline.
 			for i := range 10_000 {
 				if err := tx.Put("u", strconv.Itoa(i), nil); err != nil {
+					return err
+				}
+				if _, err := tx.Get("none", strconv.Itoa(i)); err != nil && !errors.Is(err, storage.ErrNotFound) {
 					return err
 				}
 			}

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -59,4 +60,42 @@ func TestClientsOfTwoStores(t *testing.T) {
 	if d := authztest.Must(b.Evaluate(ctx, fresh))(t); d.Allowed {
 		t.Errorf("AtLeastRevision %d (the grant deleted) through the other Store: got allowed; want denied", w.Revision())
 	}
+}
+
+// BenchmarkClientWrites measures writes of the authz Client through
+// pgstore: one subject per Apply (the latency of a small write), and
+// batches of 1,000 subjects (the rate of a bulk load, reported as
+// objects/s).
+func BenchmarkClientWrites(b *testing.B) {
+	ctx := context.Background()
+	c, err := authz.New(open(b, pgtest.URL(b), nil), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.Run("apply-one", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			n++
+			if _, err := c.CreateSubject(ctx, authz.SubjectInput{ID: fmt.Sprintf("one%d", n), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("one%d", n)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("apply-1000", func(b *testing.B) {
+		b.ReportAllocs()
+		objects := 0
+		for b.Loop() {
+			in := make([]authz.SubjectInput, 1000)
+			for i := range in {
+				n++
+				in[i] = authz.SubjectInput{ID: fmt.Sprintf("bulk%d", n), SubjectType: authz.SubjectUser, ExternalID: fmt.Sprintf("bulk%d", n)}
+			}
+			if _, err := c.CreateSubjects(ctx, in); err != nil {
+				b.Fatal(err)
+			}
+			objects += len(in)
+		}
+		b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
+	})
 }

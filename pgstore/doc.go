@@ -63,8 +63,12 @@
 // Tx.Scan reads its rows in pages of 256 keys in key order (keyset
 // pagination over the primary key), calling fn for the rows of one page
 // after the page has been read: a scan holds at most one page in memory,
-// and fn may use the Tx. Each Get, Put, Delete and page is one round trip
-// to the server.
+// and fn may use the Tx. Each Get and page is one round trip to the
+// server. Puts and Deletes are kept in the Tx (the last write of a key
+// wins) and sent together, over arrays, in at most two statements: before
+// a Scan, when 4,096 are waiting, and before the commit; a Get of a key
+// written in the Tx answers from them. A database error of such a write is
+// therefore returned by the Scan or Put that sends it, or by Update.
 //
 // # Ownership and errors
 //

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -146,7 +147,7 @@ func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.watch() }
 
 // statements are the SQL texts of a Store, naming its schema.
 type statements struct {
-	lockWriter, commits, get, put, del, page, pageTo string
+	lockWriter, commits, get, putMany, delMany, page, pageTo string
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -306,10 +307,11 @@ func newStatements(schema string) statements {
 		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits",
 		commits:    "SELECT commits FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
 		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
-		put:        "INSERT INTO " + kv + " (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
-		del:        "DELETE FROM " + kv + " WHERE tbl = $1 AND key = $2",
-		page:       "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
-		pageTo:     "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3",
+		putMany: "INSERT INTO " + kv + " (tbl, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])" +
+			" ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
+		delMany: "DELETE FROM " + kv + " WHERE (tbl, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))",
+		page:    "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
+		pageTo:  "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3",
 	}
 }
 
@@ -445,6 +447,9 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.flush(); err != nil {
+		return s.fail(ctx, "write", err)
+	}
 	if _, err := ptx.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.schema+" "+strconv.FormatInt(commit, 10)); err != nil {
 		return s.fail(ctx, "notify", err)
 	}
@@ -501,11 +506,85 @@ type tx struct {
 	ctx context.Context
 	ptx pgx.Tx
 	txguard.Guard
+	// pending holds the writes not yet sent, by table and key (the last
+	// write of a key wins); order lists their keys in the order of their
+	// first write. Reads send them first (flush), so that they see them.
+	pending map[pendingKey]pendingWrite
+	order   []pendingKey
+}
+
+type pendingKey struct{ table, key string }
+
+// pendingWrite is a Put (value) or a Delete (del).
+type pendingWrite struct {
+	value []byte
+	del   bool
+}
+
+// maxPending is the number of pending writes that sends them without
+// waiting for a read or the commit.
+const maxPending = 4096
+
+// queue records a write to send later. A done ctx fails it at once, as a
+// statement sent then would.
+func (t *tx) queue(table, key string, w pendingWrite) error {
+	if err := t.ctx.Err(); err != nil {
+		return err
+	}
+	if t.pending == nil {
+		t.pending = make(map[pendingKey]pendingWrite)
+	}
+	k := pendingKey{table, key}
+	if _, ok := t.pending[k]; !ok {
+		t.order = append(t.order, k)
+	}
+	t.pending[k] = w
+	if len(t.order) >= maxPending {
+		return t.flush()
+	}
+	return nil
+}
+
+// flush sends the pending writes: the deletes in one statement, the puts
+// in another, each over arrays, so that a batch of writes costs two round
+// trips whatever its size.
+func (t *tx) flush() error {
+	if len(t.order) == 0 {
+		return nil
+	}
+	var delT, delK, putT, putK, putV [][]byte
+	for _, k := range t.order {
+		w := t.pending[k]
+		if w.del {
+			delT, delK = append(delT, []byte(k.table)), append(delK, []byte(k.key))
+		} else {
+			putT, putK, putV = append(putT, []byte(k.table)), append(putK, []byte(k.key)), append(putV, w.value)
+		}
+	}
+	clear(t.pending)
+	t.order = t.order[:0]
+	if len(delT) > 0 {
+		if _, err := t.ptx.Exec(t.ctx, t.s.sql.delMany, delT, delK); err != nil {
+			return fmt.Errorf("pgstore: delete %d keys: %w", len(delT), err)
+		}
+	}
+	if len(putT) > 0 {
+		if _, err := t.ptx.Exec(t.ctx, t.s.sql.putMany, putT, putK, putV); err != nil {
+			return fmt.Errorf("pgstore: put %d keys: %w", len(putT), err)
+		}
+	}
+	return nil
 }
 
 func (t *tx) Get(table, key string) ([]byte, error) {
 	if err := t.Read(table, key); err != nil {
 		return nil, err
+	}
+	if w, ok := t.pending[pendingKey{table, key}]; ok {
+		if w.del {
+			return nil, storage.ErrNotFound
+		}
+		return bytes.Clone(w.value), nil
 	}
 	var v []byte
 	err := t.ptx.QueryRow(t.ctx, t.s.sql.get, []byte(table), []byte(key)).Scan(&v)
@@ -525,24 +604,16 @@ func (t *tx) Put(table, key string, value []byte) error {
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
-	if value == nil {
-		value = []byte{} // nil would be NULL
-	}
-	// pgx encodes value before Exec returns and keeps no reference to it.
-	if _, err := t.ptx.Exec(t.ctx, t.s.sql.put, []byte(table), []byte(key), value); err != nil {
-		return fmt.Errorf("pgstore: put in table %q: %w", table, err)
-	}
-	return nil
+	// A copy: the caller may change value after Put returns. Never nil,
+	// which would be NULL.
+	return t.queue(table, key, pendingWrite{value: append([]byte{}, value...)})
 }
 
 func (t *tx) Delete(table, key string) error {
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
-	if _, err := t.ptx.Exec(t.ctx, t.s.sql.del, []byte(table), []byte(key)); err != nil {
-		return fmt.Errorf("pgstore: delete from table %q: %w", table, err)
-	}
-	return nil
+	return t.queue(table, key, pendingWrite{del: true})
 }
 
 // row is a key and value of a page of Scan.
@@ -552,6 +623,9 @@ type row struct {
 
 func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error) error {
 	if err := t.Guard.Scan(table); err != nil {
+		return err
+	}
+	if err := t.flush(); err != nil {
 		return err
 	}
 	upper, bounded := prefixEnd([]byte(prefix))
