@@ -1,0 +1,215 @@
+//go:build unix
+
+package pgstore_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/pgtest"
+	"github.com/scopegate/authz/internal/testsize"
+	"github.com/scopegate/authz/pgstore"
+)
+
+// The environment of the child processes of TestProcessesReadTheirWrites.
+const (
+	procRoleEnv = "AUTHZ_PG_PROC_ROLE" // writer or reader
+	procURLEnv  = "AUTHZ_PG_PROC_URL"
+)
+
+// procModel is the model the processes share: bob's role may or may not
+// hold the grant the writer toggles.
+var procModel = authz.Batch{
+	ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
+	Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
+	Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
+	ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
+	Resources:     []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}},
+	Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
+	Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
+	Permissions:   []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}},
+}
+
+var procQuestion = authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
+	Resource: &authz.ResourceRef{ResourceID: "d0"}}
+
+// child is a child process of the test binary, talked to line by line.
+type child struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startChild(t *testing.T, role, url string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProcessChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), procRoleEnv+"="+role, procURLEnv+"="+url)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, in: in, out: bufio.NewScanner(out)}
+	t.Cleanup(func() {
+		c.in.Close()
+		if err := c.cmd.Wait(); err != nil {
+			t.Errorf("%s process: %v", role, err)
+		}
+	})
+	return c
+}
+
+// ask sends a line and returns the fields of the child's answer, skipping
+// the lines of go test itself.
+func (c *child) ask(t *testing.T, line string) []string {
+	t.Helper()
+	if _, err := fmt.Fprintln(c.in, line); err != nil {
+		t.Fatal(err)
+	}
+	for c.out.Scan() {
+		if f := strings.Fields(c.out.Text()); len(f) > 0 && f[0] == "answer" {
+			return f[1:]
+		}
+	}
+	t.Fatalf("the child ended without answering %q: %v", line, c.out.Err())
+	return nil
+}
+
+// TestProcessesReadTheirWrites runs a writer and a reader in two processes
+// on one database. The writer toggles bob's grant and returns the revision
+// of each write; the reader, given that revision, must answer what the
+// write implies at once (AtLeastRevision), and its default answer must
+// catch up; the time from the commit to that default answer is the
+// propagation lag, whose percentiles the test logs.
+func TestProcessesReadTheirWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	url := pgtest.URL(t)
+	s := open(t, url, nil)
+	c, err := authz.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(context.Background(), procModel); err != nil {
+		t.Fatal(err)
+	}
+	writer := startChild(t, "writer", url)
+	reader := startChild(t, "reader", url)
+	rounds := testsize.Count(t, "AUTHZ_PG_PROCESS_ROUNDS", 60)
+	var lags []time.Duration
+	for i := range rounds {
+		w := writer.ask(t, "write")
+		if len(w) != 3 {
+			t.Fatalf("writer answered %q", w)
+		}
+		// Even rounds ask with the revision first (read your writes);
+		// odd rounds wait for the default answer first (the lag).
+		mode := []string{"fresh", "lag"}[i%2]
+		r := reader.ask(t, mode+" "+strings.Join(w, " "))
+		if len(r) != 2 || r[0] != "ok" {
+			t.Fatalf("round %d (%s): the reader, given revision %s, answered %q; want ok", i, mode, w[0], r)
+		}
+		if mode == "lag" {
+			lag, err := strconv.ParseInt(r[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lags = append(lags, time.Duration(lag))
+		}
+	}
+	slices.Sort(lags)
+	t.Logf("propagation lag from a commit in one process to the default answer in another, over %d writes: p50 %v, p99 %v, max %v",
+		len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
+}
+
+// TestProcessChild is a child process of TestProcessesReadTheirWrites;
+// without its environment it skips.
+func TestProcessChild(t *testing.T) {
+	role, url := os.Getenv(procRoleEnv), os.Getenv(procURLEnv)
+	if role == "" {
+		t.Skip("child process of TestProcessesReadTheirWrites")
+	}
+	ctx := context.Background()
+	s, err := pgstore.Open(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := authz.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := bufio.NewScanner(os.Stdin)
+	granted := false
+	for in.Scan() {
+		var answer string
+		switch role {
+		case "writer":
+			// Toggle the grant; answer the revision, what it implies and
+			// the time of the commit.
+			var w authz.WriteRevision
+			wctx := authz.WithWriteRevision(ctx, &w)
+			if granted {
+				err = c.DeleteRolePermission(wctx, "grant")
+			} else {
+				_, err = c.CreateRolePermission(wctx, authz.RolePermissionInput{ID: "grant", RoleID: "r", PermissionID: "p"})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			granted = !granted
+			answer = fmt.Sprintf("%d %v %d", w.Revision(), granted, time.Now().UnixNano())
+		case "reader":
+			f := strings.Fields(in.Text())
+			mode := f[0]
+			rev, _ := strconv.ParseUint(f[1], 10, 64)
+			want := f[2] == "true"
+			committed, _ := strconv.ParseInt(f[3], 10, 64)
+			if mode == "fresh" {
+				// Given the revision, the answer is the write's at once.
+				q := procQuestion
+				q.Consistency = &authz.Consistency{AtLeastRevision: rev}
+				d, err := c.Evaluate(ctx, q)
+				if err != nil || d.Allowed != want {
+					answer = fmt.Sprintf("bad allowed=%v err=%v", d.Allowed, err)
+					break
+				}
+				answer = "ok 0"
+				break
+			}
+			// The default answer catches up once this process learns of
+			// the commit.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				d, err := c.Evaluate(ctx, procQuestion)
+				if err == nil && d.Allowed == want {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the default answer did not catch up within 10 s")
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			answer = fmt.Sprintf("ok %d", time.Now().UnixNano()-committed)
+		}
+		fmt.Println("answer", answer)
+	}
+}
