@@ -10,6 +10,7 @@ import (
 	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/pgstore"
+	"github.com/scopegate/authz/storage"
 )
 
 // TestClientsOfTwoStores: two Clients on two Stores of one database, as two
@@ -98,4 +99,39 @@ func BenchmarkClientWrites(b *testing.B) {
 		}
 		b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
 	})
+}
+
+// BenchmarkEvaluateWarm compares a warm Client's Evaluate on pgstore with
+// memstore's: with pgstore the Client answers from what the Store has been
+// told (one mutex), without a round trip to the server.
+func BenchmarkEvaluateWarm(b *testing.B) {
+	ctx := context.Background()
+	for _, be := range []struct {
+		name string
+		open func() storage.Storage
+	}{
+		{"memstore", func() storage.Storage { return authztest.Memstore(b) }},
+		{"pgstore", func() storage.Storage { return open(b, pgtest.URL(b), nil) }},
+	} {
+		b.Run(be.name, func(b *testing.B) {
+			c, err := authz.New(be.open(), &authz.Options{DecisionCacheSize: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			model := procModel
+			model.RolePermissions = []authz.RolePermissionInput{{RoleID: "r", PermissionID: "p"}}
+			if _, err := c.Apply(ctx, model); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Evaluate(ctx, procQuestion); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if d, err := c.Evaluate(ctx, procQuestion); err != nil || !d.Allowed {
+					b.Fatalf("got %v, %v", d.Allowed, err)
+				}
+			}
+		})
+	}
 }
