@@ -14,6 +14,7 @@ import (
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
 	"github.com/scopegate/authz/internal/modelgen"
+	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
 )
@@ -65,6 +66,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	loadedMu.Unlock()
+	pgtest.Stop()
 	os.Exit(code)
 }
 

@@ -15,7 +15,9 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -93,11 +95,34 @@ func NewClient(tb testing.TB, s storage.Storage, opts *authz.Options) *authz.Cli
 	return c
 }
 
-// Each runs fn as a subtest on every backend, with a fresh Client over an
-// empty store configured by Options.
+// pgSchemas numbers the schemas of Pgstore.
+var pgSchemas atomic.Int64
+
+// Pgstore opens a pgstore in a fresh schema of the database the test
+// binary shares (internal/pgtest: it skips the test without PostgreSQL
+// binaries unless AUTHZ_PG_REQUIRED=1), with a small pool, closed when the
+// test ends. A package that uses it calls pgtest.Stop when its tests end.
+func Pgstore(tb testing.TB) *pgstore.Store {
+	tb.Helper()
+	schema := fmt.Sprintf("t%d", pgSchemas.Add(1))
+	s, err := pgstore.Open(context.Background(), pgtest.SharedURL(tb), &pgstore.Options{Schema: schema, MaxConns: 4})
+	if err != nil {
+		tb.Fatalf("opening a pgstore: got %v; want nil", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// AllBackends is Backends and pgstore: the behaviour tests that Each runs
+// run on all three.
+var AllBackends = append(Backends[:len(Backends):len(Backends)],
+	Backend{"pgstore", func(tb testing.TB) storage.Storage { return Pgstore(tb) }})
+
+// Each runs fn as a subtest on every backend of AllBackends, with a fresh
+// Client over an empty store configured by Options.
 func Each(t *testing.T, fn func(t *testing.T, c *authz.Client)) {
 	t.Helper()
-	for _, b := range Backends {
+	for _, b := range AllBackends {
 		t.Run(b.Name, func(t *testing.T) {
 			fn(t, NewClient(t, b.Open(t), Options()))
 		})

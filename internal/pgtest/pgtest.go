@@ -74,14 +74,53 @@ func Main(m *testing.M) {
 }
 
 // Stop stops the server started by this package, if any, and removes its
-// directory. Tests must not use their databases afterwards. It is safe to
-// call more than once.
+// directory (on a server named by AUTHZ_PG_URL, it drops the shared
+// database instead). Tests must not use their databases afterwards. It is
+// safe to call more than once.
 func Stop() {
 	startOnce.Do(func() { startErr = errors.New("pgtest: stopped") })
+	if shared.name != "" && srv != nil && srv.cl == nil {
+		_ = srv.exec("DROP DATABASE IF EXISTS " + shared.name + " WITH (FORCE)")
+	}
 	if srv != nil {
 		srv.stop()
 		srv = nil
 	}
+}
+
+// shared is the database of SharedURL, created on first use.
+var shared struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// SharedURL returns the connection string of one database shared by the
+// tests of the test binary, created on first use and dropped by Stop: a
+// test that needs a store of its own opens it in a schema of its own,
+// which costs less than a database. It skips the test as URL does.
+func SharedURL(tb testing.TB) string {
+	tb.Helper()
+	s, err := start()
+	if errors.Is(err, errNoBinaries) {
+		if os.Getenv(EnvRequired) == "1" {
+			tb.Fatalf("%s (%s=1)", SkipMessage, EnvRequired)
+		}
+		tb.Skip(SkipMessage)
+	}
+	if err != nil {
+		tb.Fatalf("pgtest: starting PostgreSQL: %v", err)
+	}
+	shared.once.Do(func() {
+		name := fmt.Sprintf("authz_shared_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
+		if shared.err = s.exec("CREATE DATABASE " + name); shared.err == nil {
+			shared.name = name
+		}
+	})
+	if shared.err != nil {
+		tb.Fatalf("pgtest: %v", shared.err)
+	}
+	return withDatabase(s.url, shared.name)
 }
 
 // URL returns the connection string of a new, empty database, dropped (with
