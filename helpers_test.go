@@ -30,6 +30,12 @@ var backends = func() []backend {
 	return out
 }()
 
+// withPG is backends and pgstore (in a schema of the database the test
+// binary shares), for the randomized tests that also run on PostgreSQL at
+// a smaller size; a machine without PostgreSQL binaries skips its subtest.
+var withPG = append(backends[:len(backends):len(backends)],
+	backend{"pgstore", func(t testing.TB) storage.Storage { return authztest.Pgstore(t) }})
+
 // testOptions returns options with a deterministic clock and id generator:
 // ids are prefix_0001, prefix_0002, … per client.
 func testOptions() *authz.Options { return authztest.Options() }

@@ -39,7 +39,7 @@ type stressToggle struct {
 func TestStress(t *testing.T) {
 	t.Parallel()
 	d := stressDuration(t)
-	for _, be := range backends {
+	for _, be := range withPG {
 		t.Run(be.name, func(t *testing.T) {
 			var (
 				store = be.open(t)
