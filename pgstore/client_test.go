@@ -3,11 +3,13 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/internal/modelgen"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
@@ -134,4 +136,52 @@ func BenchmarkEvaluateWarm(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkModelOnPostgreSQL loads a generated model (AUTHZ_PG_BENCH_MODEL:
+// small by default, or medium) into pgstore and reports the load rate and
+// the cold open: a new Client's first Evaluate, which reads the whole
+// store into its graph.
+func BenchmarkModelOnPostgreSQL(b *testing.B) {
+	size := os.Getenv("AUTHZ_PG_BENCH_MODEL")
+	if size == "" {
+		size = "small"
+	}
+	cfg, ok := modelgen.Preset(size)
+	if !ok {
+		b.Fatalf("unknown model size %q", size)
+	}
+	m := modelgen.Generate(cfg)
+	ctx := context.Background()
+	url := pgtest.URL(b)
+	c, err := authz.New(open(b, url, nil), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for _, bt := range m.Batches {
+		if _, err := c.Apply(ctx, bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	load := time.Since(start)
+	in := m.Requests[0].Input
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		s := open(b, url, &pgstore.Options{NoListen: true, PollInterval: -1})
+		fresh, err := authz.New(s, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := fresh.Evaluate(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(m.Objects)/load.Seconds(), "load-objects/s")
+	b.Logf("%s model: %d objects loaded in %v", size, m.Objects, load)
 }
