@@ -367,6 +367,9 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 // store resolves references, writes the items and runs their checks. Item
 // problems are collected in b.errs; the returned error is a storage error.
 func (b *builder) store(tx *writeTx) error {
+	if err := b.prefetch(tx); err != nil {
+		return err
+	}
 	for _, it := range b.items {
 		if it.failed {
 			continue
@@ -425,6 +428,37 @@ func (b *builder) store(tx *writeTx) error {
 		}
 	}
 	return nil
+}
+
+// prefetchFrom is the number of items from which a batch prefetches: below
+// it, reading key by key costs no more.
+const prefetchFrom = 8
+
+// prefetch tells a store that reads over a network (storage.Prefetcher)
+// what the first checks of the batch read one key at a time: the ids of its
+// items and of the objects they refer to, and their unique keys.
+func (b *builder) prefetch(tx *writeTx) error {
+	p, ok := tx.Tx.(storage.Prefetcher)
+	if !ok || len(b.items) < prefetchFrom {
+		return nil
+	}
+	var ids, uniques []string
+	for _, it := range b.items {
+		if it.failed {
+			continue
+		}
+		ids = append(ids, it.rec.recordID())
+		for _, r := range it.refs {
+			ids = append(ids, r.id)
+		}
+		for _, u := range it.rec.uniques() {
+			uniques = append(uniques, keyOf(u.name, u.values))
+		}
+	}
+	if err := p.Prefetch(tableIDs, ids); err != nil {
+		return err
+	}
+	return p.Prefetch(tableUnique, uniques)
 }
 
 func (b *builder) resolve(tx storage.Tx, it *item) error {

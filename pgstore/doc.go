@@ -69,6 +69,10 @@
 // a Scan, when 4,096 are waiting, and before the commit; a Get of a key
 // written in the Tx answers from them. A database error of such a write is
 // therefore returned by the Scan or Put that sends it, or by Update.
+// A Tx implements storage.Prefetcher: Prefetch reads many keys of a table
+// in one statement, and the Gets that follow answer from what it read (the
+// authz core prefetches what a batch of 8 items or more will check, so
+// that a bulk load does not pay a round trip per item).
 //
 // # Ownership and errors
 //

@@ -147,7 +147,7 @@ func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.watch() }
 
 // statements are the SQL texts of a Store, naming its schema.
 type statements struct {
-	lockWriter, commits, get, putMany, delMany, page, pageTo string
+	lockWriter, commits, get, getMany, putMany, delMany, page, pageTo string
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -307,6 +307,8 @@ func newStatements(schema string) statements {
 		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits",
 		commits:    "SELECT commits FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
 		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
+		getMany: "SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key) JOIN " + kv +
+			" AS kv ON kv.tbl = $1 AND kv.key = k.key",
 		putMany: "INSERT INTO " + kv + " (tbl, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])" +
 			" ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
 		delMany: "DELETE FROM " + kv + " WHERE (tbl, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))",
@@ -511,6 +513,58 @@ type tx struct {
 	// first write. Reads send them first (flush), so that they see them.
 	pending map[pendingKey]pendingWrite
 	order   []pendingKey
+	// read holds what Prefetch read (value nil: the key is missing). A
+	// write of a key removes it: pending answers for it from then on.
+	read map[pendingKey][]byte
+}
+
+var _ storage.Prefetcher = (*tx)(nil)
+
+// Prefetch reads the keys of table in one statement, for the Gets that
+// follow. It implements storage.Prefetcher. The rows it reads stay valid
+// for the transaction: a View reads one snapshot, and an Update holds the
+// writer row, so no other Update changes them meanwhile.
+func (t *tx) Prefetch(table string, keys []string) error {
+	if err := t.Guard.Scan(table); err != nil {
+		return err
+	}
+	if t.read == nil {
+		t.read = make(map[pendingKey][]byte, len(keys))
+	}
+	var want [][]byte
+	for _, k := range keys {
+		pk := pendingKey{table, k}
+		if _, ok := t.read[pk]; ok || k == "" {
+			continue
+		}
+		if _, ok := t.pending[pk]; ok {
+			continue
+		}
+		t.read[pk] = nil
+		want = append(want, []byte(k))
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	rows, err := t.ptx.Query(t.ctx, t.s.sql.getMany, []byte(table), want)
+	if err != nil {
+		return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		t.read[pendingKey{table, string(k)}] = v
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+	}
+	return nil
 }
 
 type pendingKey struct{ table, key string }
@@ -538,6 +592,7 @@ func (t *tx) queue(table, key string, w pendingWrite) error {
 	if _, ok := t.pending[k]; !ok {
 		t.order = append(t.order, k)
 	}
+	delete(t.read, k)
 	t.pending[k] = w
 	if len(t.order) >= maxPending {
 		return t.flush()
@@ -585,6 +640,12 @@ func (t *tx) Get(table, key string) ([]byte, error) {
 			return nil, storage.ErrNotFound
 		}
 		return bytes.Clone(w.value), nil
+	}
+	if v, ok := t.read[pendingKey{table, key}]; ok {
+		if v == nil {
+			return nil, storage.ErrNotFound
+		}
+		return bytes.Clone(v), nil
 	}
 	var v []byte
 	err := t.ptx.QueryRow(t.ctx, t.s.sql.get, []byte(table), []byte(key)).Scan(&v)

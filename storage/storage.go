@@ -123,6 +123,17 @@ type Versioner interface {
 	Version() uint64
 }
 
+// Prefetcher is an optional interface of a Tx: Prefetch tells it that the
+// keys of table are about to be read with Get, so that a backend for which
+// each read costs a round trip to a server can read them all in one. It
+// changes nothing of what Get returns, in the same transaction, for these
+// keys or any other; writes of the transaction still win. Users call it
+// when they know what they will read (the authz core, before validating a
+// batch) and ignore a Tx that does not implement it.
+type Prefetcher interface {
+	Prefetch(table string, keys []string) error
+}
+
 // Watcher is an optional interface of a Storage that tells its users of
 // commits, also those of other processes when they share the data: Watch
 // returns the newest version the Storage knows of, and a channel closed

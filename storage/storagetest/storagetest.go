@@ -52,6 +52,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage, opts *Opti
 	t.Run("Durability", h.testDurability)
 	t.Run("Versioner", h.testVersioner)
 	t.Run("Watcher", h.testWatcher)
+	t.Run("Prefetcher", h.testPrefetcher)
 }
 
 // harness holds what every test of the suite needs.
