@@ -351,9 +351,24 @@ func TestInvariantBackendsAgree(t *testing.T) {
 			t.Fatalf("model %d: the batch memstore accepted is refused by boltstore: %v", m, err)
 		}
 		reqs := allRequests(bt)
-		if diff := cmp.Diff(decideAll(t, mem, reqs), decideAll(t, bolt, reqs)); diff != "" {
+		want := decideAll(t, mem, reqs)
+		if diff := cmp.Diff(want, decideAll(t, bolt, reqs)); diff != "" {
 			t.Fatalf("model %d: memstore and boltstore decide differently (-memstore +boltstore):\n%s", m, diff)
 		}
+		if m >= envCount(t, "AUTHZ_PG_INVARIANT_MODELS", 15) {
+			continue
+		}
+		t.Run(fmt.Sprintf("pgstore/model%d", m), func(t *testing.T) {
+			store := authztest.Pgstore(t)
+			defer store.Close() // now: a pgstore holds connections
+			pg := must(authz.New(store, testOptions()))(t)
+			if _, err := pg.Apply(ctx, bt); err != nil {
+				t.Fatalf("model %d: the batch memstore accepted is refused by pgstore: %v", m, err)
+			}
+			if diff := cmp.Diff(want, decideAll(t, pg, reqs)); diff != "" {
+				t.Fatalf("model %d: memstore and pgstore decide differently (-memstore +pgstore):\n%s", m, diff)
+			}
+		})
 	}
 }
 

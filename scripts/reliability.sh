@@ -23,6 +23,7 @@
 #   AUTHZ_BOLT_CRASH_ROUNDS   5        50     SIGKILLs of a child writing to bbolt (boltstore)
 #   AUTHZ_PG_CRASH_ROUNDS     8        50     SIGKILLs of a child applying batches through pgstore
 #   AUTHZ_PG_ORACLE_MODELS    30       300    oracle models on pgstore
+#   AUTHZ_PG_INVARIANT_MODELS 15       150    models decided on pgstore as on memstore
 #   AUTHZ_PG_PROCESS_ROUNDS   60       1000   writes read back by another process (pgstore)
 #   AUTHZ_HOSTILE_CONDITIONS  300      3000   hostile conditions run against the budget (internal/logic)
 #   AUTHZ_LOGIC_RULES         6000     60000  random rules compared with the jsonlogic library (internal/logic)
@@ -48,6 +49,7 @@ export AUTHZ_FOREIGN_FILES=${AUTHZ_FOREIGN_FILES:-3000}
 export AUTHZ_BOLT_CRASH_ROUNDS=${AUTHZ_BOLT_CRASH_ROUNDS:-50}
 export AUTHZ_PG_CRASH_ROUNDS=${AUTHZ_PG_CRASH_ROUNDS:-50}
 export AUTHZ_PG_ORACLE_MODELS=${AUTHZ_PG_ORACLE_MODELS:-300}
+export AUTHZ_PG_INVARIANT_MODELS=${AUTHZ_PG_INVARIANT_MODELS:-150}
 export AUTHZ_PG_PROCESS_ROUNDS=${AUTHZ_PG_PROCESS_ROUNDS:-1000}
 export AUTHZ_HOSTILE_CONDITIONS=${AUTHZ_HOSTILE_CONDITIONS:-3000}
 export AUTHZ_LOGIC_RULES=${AUTHZ_LOGIC_RULES:-60000}
