@@ -100,12 +100,13 @@ var pgSchemas atomic.Int64
 
 // Pgstore opens a pgstore in a fresh schema of the database the test
 // binary shares (internal/pgtest: it skips the test without PostgreSQL
-// binaries unless AUTHZ_PG_REQUIRED=1), with a small pool, closed when the
-// test ends. A package that uses it calls pgtest.Stop when its tests end.
+// binaries unless AUTHZ_PG_REQUIRED=1), with a small pool and no listener
+// (its Clients share the Store, which learns of its own commits at once),
+// closed when the test ends. A package that uses it calls pgtest.Stop when its tests end.
 func Pgstore(tb testing.TB) *pgstore.Store {
 	tb.Helper()
 	schema := fmt.Sprintf("t%d", pgSchemas.Add(1))
-	s, err := pgstore.Open(context.Background(), pgtest.SharedURL(tb), &pgstore.Options{Schema: schema, MaxConns: 4})
+	s, err := pgstore.Open(context.Background(), pgtest.SharedURL(tb), &pgstore.Options{Schema: schema, MaxConns: 4, NoListen: true})
 	if err != nil {
 		tb.Fatalf("opening a pgstore: got %v; want nil", err)
 	}
