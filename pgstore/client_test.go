@@ -15,6 +15,22 @@ import (
 	"github.com/scopegate/authz/storage"
 )
 
+// procModel is the model of the tests of several Clients and processes: bob's role may or may not
+// hold the grant the writer toggles.
+var procModel = authz.Batch{
+	ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
+	Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
+	Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
+	ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
+	Resources:     []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}},
+	Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
+	Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
+	Permissions:   []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}},
+}
+
+var procQuestion = authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
+	Resource: &authz.ResourceRef{ResourceID: "d0"}}
+
 // TestClientsOfTwoStores: two Clients on two Stores of one database, as two
 // processes of an app would be. A grant written through one is seen through
 // the other with AtLeastRevision at once, and by default once the other
@@ -25,20 +41,11 @@ func TestClientsOfTwoStores(t *testing.T) {
 	a := authztest.NewClient(t, open(t, url, &pgstore.Options{PollInterval: -1}), authztest.Options())
 	bs := open(t, url, &pgstore.Options{PollInterval: -1})
 	b := authztest.NewClient(t, bs, authztest.Options())
-	_, err := a.Apply(ctx, authz.Batch{
-		ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
-		Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
-		Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
-		ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
-		Resources:     []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}},
-		Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
-		Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
-		Permissions:   []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}},
-	})
+	_, err := a.Apply(ctx, procModel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read", Resource: &authz.ResourceRef{ResourceID: "d0"}}
+	in := procQuestion
 	if d := authztest.Must(b.Evaluate(ctx, in))(t); d.Allowed {
 		t.Fatal("before the grant: got allowed; want denied")
 	}

@@ -27,22 +27,6 @@ const (
 	procURLEnv  = "AUTHZ_PG_PROC_URL"
 )
 
-// procModel is the model the processes share: bob's role may or may not
-// hold the grant the writer toggles.
-var procModel = authz.Batch{
-	ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
-	Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
-	Subjects:      []authz.SubjectInput{{ID: "bob", SubjectType: authz.SubjectUser, ExternalID: "bob"}},
-	ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
-	Resources:     []authz.ResourceInput{{ID: "d0", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d0"}},
-	Roles:         []authz.RoleInput{{ID: "r", ScopeID: "acme", Name: "R"}},
-	Memberships:   []authz.MembershipInput{{SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}},
-	Permissions:   []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "p"}},
-}
-
-var procQuestion = authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "bob"}, ScopeID: "acme", Action: "read",
-	Resource: &authz.ResourceRef{ResourceID: "d0"}}
-
 // child is a child process of the test binary, talked to line by line.
 type child struct {
 	cmd *exec.Cmd

@@ -19,9 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// startTimeout bounds initdb and the server's start.
-const startTimeout = time.Minute
-
 // binGlob matches the directories of the binaries of Debian's packages.
 var binGlob = "/usr/lib/postgresql/*/bin"
 

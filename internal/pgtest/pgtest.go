@@ -88,6 +88,9 @@ func Stop() {
 	}
 }
 
+// startTimeout bounds initdb and the server's start.
+const startTimeout = time.Minute
+
 // shared is the database of SharedURL, created on first use.
 var shared struct {
 	once sync.Once
@@ -95,11 +98,10 @@ var shared struct {
 	err  error
 }
 
-// SharedURL returns the connection string of one database shared by the
-// tests of the test binary, created on first use and dropped by Stop: a
-// test that needs a store of its own opens it in a schema of its own,
-// which costs less than a database. It skips the test as URL does.
-func SharedURL(tb testing.TB) string {
+// serverFor returns the server, started on first use. It skips the test,
+// or fails it under AUTHZ_PG_REQUIRED=1, when no server can be started for
+// lack of binaries; any other failure to start the server fails the test.
+func serverFor(tb testing.TB) *server {
 	tb.Helper()
 	s, err := start()
 	if errors.Is(err, errNoBinaries) {
@@ -111,6 +113,16 @@ func SharedURL(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("pgtest: starting PostgreSQL: %v", err)
 	}
+	return s
+}
+
+// SharedURL returns the connection string of one database shared by the
+// tests of the test binary, created on first use and dropped by Stop: a
+// test that needs a store of its own opens it in a schema of its own,
+// which costs less than a database. It skips the test as URL does.
+func SharedURL(tb testing.TB) string {
+	tb.Helper()
+	s := serverFor(tb)
 	shared.once.Do(func() {
 		name := fmt.Sprintf("authz_shared_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6)
 		if shared.err = s.exec("CREATE DATABASE " + name); shared.err == nil {
@@ -129,20 +141,11 @@ func SharedURL(tb testing.TB) string {
 // lack of binaries; any other failure to start the server fails the test.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	s, err := start()
-	if errors.Is(err, errNoBinaries) {
-		if os.Getenv(EnvRequired) == "1" {
-			tb.Fatalf("%s (%s=1)", SkipMessage, EnvRequired)
-		}
-		tb.Skip(SkipMessage)
-	}
-	if err != nil {
-		tb.Fatalf("pgtest: starting PostgreSQL: %v", err)
-	}
+	s := serverFor(tb)
 	name := fmt.Sprintf("authz_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e6, dbCount.Add(1))
 	// FILE_COPY (PostgreSQL 15 and later) takes a tenth of the time of the
 	// default, which writes the new database to the WAL.
-	err = s.exec("CREATE DATABASE " + name + " STRATEGY FILE_COPY")
+	err := s.exec("CREATE DATABASE " + name + " STRATEGY FILE_COPY")
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "42601" {
 		err = s.exec("CREATE DATABASE " + name) // an older server
 	}
