@@ -154,14 +154,17 @@
 // Evaluate reads an in-memory graph of the model that the Client keeps: the
 // objects decoded once, conditions and match definitions compiled once. The
 // graph is immutable and shared by concurrent evaluations without locks. It
-// is never stale: each write stores, with the new revision, the list of
+// is brought up to date before a request is answered (from the newest
+// revision the Client knows; see Consistency for stores shared with other
+// processes): each write stores, with the new revision, the list of
 // graph nodes it touched (a change log of the last 256 revisions), and the
 // first Evaluate that sees a newer revision, from this Client or another one
 // on the same store, reloads just those nodes into a new graph that shares
 // the rest. A Client that fell further behind reads the whole store again.
 // With a store that implements storage.Versioner (memstore, boltstore), an
-// Evaluate on an unchanged store opens no transaction at all; with other
-// stores it opens one View to read the revision.
+// Evaluate on an unchanged store opens no transaction at all; with a
+// storage.Watcher (pgstore) it opens none while the store has told of no
+// new commit; with other stores it opens one View to read the revision.
 //
 // Evaluate is built to allocate little (BENCHMARKS.md gives the figures of
 // each kind of request): the Matches of a Decision may share memory with

@@ -20,10 +20,12 @@ import (
 // is not allowed; every other outcome, including a denial, is a Decision.
 // Evaluate never grants on an internal error.
 //
-// Evaluate reads the Client's in-memory graph of the model, which is never
-// stale: when the store has changed since the graph was made (by this
-// Client, or by another one on the same store), Evaluate first reloads what
-// the change touched. The slices of the Decision (Matches and their
+// Evaluate reads the Client's in-memory graph of the model: when the store
+// has changed since the graph was made (by this Client, or by another one
+// on the same store), Evaluate first reloads what the change touched. With
+// a store that other processes write (a storage.Watcher such as pgstore),
+// the change is seen once the store has told of it, or at once when
+// in.Consistency asks for it. The slices of the Decision (Matches and their
 // SourceRoleIDs) may be shared with the graph and with other Decisions:
 // treat them as read-only.
 func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, error) {
