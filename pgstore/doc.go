@@ -91,16 +91,25 @@
 // # Learning of commits (storage.Watcher)
 //
 // The writer row counts commits: an Update increments it as it locks the
-// row, and sends the new count with pg_notify on channel "pgstore" (payload
-// "schema count") in its transaction, so that the notification is delivered
-// when, and only if, the Update commits. A Store implements storage.Watcher:
-// Watch returns the newest count it knows of. It learns of its own commits
-// as they return; of the others' from a connection of its own that LISTENs
-// to the channel (Options.NoListen turns it off), which reconnects when
-// lost and then reads the count once; and by reading the count every
+// row, and sends pg_notify on channel "pgstore" (payload "schema count
+// xid") in its transaction, so that the notification is delivered when,
+// and only if, the Update commits. A Store implements storage.Watcher: its
+// version grows each time it observes that the writer row changed (its
+// count, and xmin, the id of the transaction that last wrote it, which
+// every commit changes and a copy restored from a dump does too). It
+// observes its own commits as they return; the others' by reading the row
+// when a notification of its schema arrives on a connection of its own
+// that LISTENs to the channel (Options.NoListen turns it off; it
+// reconnects when lost, then reads the row once), and every
 // Options.PollInterval (default one second), so that a lost notification
-// delays it by one interval at most. It never learns of a commit before
-// the commit is visible. The authz Client answers from the count it
-// knows by default, and reads the store first when a request asks for a
+// delays it by one interval at most. A notification is only a reason to
+// read the row: anyone connected to the database can send one, and a
+// forged one changes nothing. A Store never observes a commit before the
+// commit is visible. The authz Client answers from what its Store has
+// observed by default, and reads the store first when a request asks for a
 // revision or for full consistency.
+//
+// After the server restarts, the pool's idle connections are dead: View
+// and Update take another connection when the one they got fails before
+// anything was sent, so that the first requests after a restart succeed.
 package pgstore

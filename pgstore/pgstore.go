@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scopegate/authz/internal/txguard"
@@ -105,22 +106,32 @@ var (
 	_ storage.Watcher = (*Store)(nil)
 )
 
-// known is the newest commit count a Store has learned of, and the channel
-// closed when it learns of a newer one.
+// known is what a Store knows of the commits: the version Watch reports,
+// which counts the changes of the commit count the Store has observed, and
+// the channel closed at the next one. The version is the Store's own: the
+// count read from the writer row only tells it whether something changed,
+// so that a count that goes down (a schema restored from an older copy)
+// is a change like any other, and nothing a notification says is trusted.
 type known struct {
-	mu sync.Mutex
-	v  uint64
-	ch chan struct{}
+	mu   sync.Mutex
+	v    uint64
+	last string // the last state of the writer row observed; "" before the first
+	ch   chan struct{}
 }
 
-// learn records that commit v is visible.
-func (k *known) learn(v uint64) {
+// observe records that the state of the writer row (its count and the id
+// of the transaction that last wrote it, xmin, which every commit changes
+// and a restored copy does too), read from the database or returned by a
+// commit of this Store, is count, visible to transactions that begin from
+// now on.
+func (k *known) observe(count string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if v <= k.v {
+	if count == k.last {
 		return
 	}
-	k.v = v
+	k.last = count
+	k.v++
 	if k.ch != nil {
 		close(k.ch)
 		k.ch = nil
@@ -136,13 +147,15 @@ func (k *known) watch() (uint64, <-chan struct{}) {
 	return k.v, k.ch
 }
 
-// Watch returns the number of commits the Store knows of, and a channel
-// closed when it learns of another. It implements storage.Watcher. A Store
-// learns of its own commits as they return, and of those of other Stores
-// (other processes) by the notification each commit sends, or, should one
-// be lost or the listener be reconnecting, by reading the count every
-// Options.PollInterval: never earlier than the commit, at most a poll
-// interval later.
+// Watch returns the Store's version, which grows each time the Store
+// observes that the commits changed, and a channel closed when it does
+// next. It implements storage.Watcher. A Store observes its own commits as
+// they return, and those of other Stores (other processes) by reading the
+// commit count from the database when a notification of the schema arrives
+// and every Options.PollInterval, so that a lost notification or a
+// listener reconnecting never leaves it unaware of a commit for longer. It
+// never observes a commit before the commit is visible; a notification is
+// only a reason to read the count, so a forged one changes nothing.
 func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.watch() }
 
 // statements are the SQL texts of a Store, naming its schema.
@@ -222,11 +235,11 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 
 // poll reads the commit count.
 func (s *Store) poll(ctx context.Context) error {
-	var n int64
+	var n string
 	if err := s.pool.QueryRow(ctx, s.sql.commits).Scan(&n); err != nil {
 		return s.fail(ctx, "read the commit count", err)
 	}
-	s.commits.learn(uint64(n))
+	s.commits.observe(n)
 	return nil
 }
 
@@ -284,15 +297,17 @@ func (s *Store) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
 	if err := s.poll(ctx); err != nil {
 		return err
 	}
+	// A notification of this schema is a reason to read the count, not a
+	// count to trust: anyone connected to the database may send one.
 	prefix := s.schema + " "
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		if v, ok := strings.CutPrefix(n.Payload, prefix); ok {
-			if c, err := strconv.ParseUint(v, 10, 64); err == nil {
-				s.commits.learn(c)
+		if strings.HasPrefix(n.Payload, prefix) {
+			if err := s.poll(ctx); err != nil {
+				return err
 			}
 		}
 	}
@@ -304,8 +319,8 @@ func (s *Store) Schema() string { return s.schema }
 func newStatements(schema string) statements {
 	kv := pgx.Identifier{schema, "pgstore_kv"}.Sanitize()
 	return statements{
-		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits",
-		commits:    "SELECT commits FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
+		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits || ' ' || xmin",
+		commits:    "SELECT commits || ' ' || xmin FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
 		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
 		getMany: "SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key) JOIN " + kv +
 			" AS kv ON kv.tbl = $1 AND kv.key = k.key",
@@ -402,7 +417,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ptx, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return s.fail(ctx, "begin", err)
 	}
@@ -430,7 +445,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite})
+	ptx, err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite})
 	if err != nil {
 		return s.fail(ctx, "begin", err)
 	}
@@ -442,7 +457,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			s.rollback(ctx, ptx)
 		}
 	}()
-	var commit int64
+	var commit string
 	if err := ptx.QueryRow(ctx, s.sql.lockWriter).Scan(&commit); err != nil {
 		return s.fail(ctx, "lock the writer row", err)
 	}
@@ -452,7 +467,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := t.flush(); err != nil {
 		return s.fail(ctx, "write", err)
 	}
-	if _, err := ptx.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.schema+" "+strconv.FormatInt(commit, 10)); err != nil {
+	if _, err := ptx.Exec(ctx, "SELECT pg_notify($1, $2)", notifyChannel, s.schema+" "+commit); err != nil {
 		return s.fail(ctx, "notify", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -465,8 +480,21 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("pgstore: commit: %w", err)
 	}
-	s.commits.learn(uint64(commit))
+	s.commits.observe(commit)
 	return nil
+}
+
+// begin starts a transaction. It tries again when the connection it got
+// failed before anything was sent (pgconn.SafeToRetry), as every idle
+// connection of the pool does after the server restarted: at most once per
+// connection of the pool, and once more.
+func (s *Store) begin(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
+	for attempt := 0; ; attempt++ {
+		ptx, err := s.pool.BeginTx(ctx, opts)
+		if err == nil || ctx.Err() != nil || !pgconn.SafeToRetry(err) || attempt > int(s.pool.Config().MaxConns) {
+			return ptx, err
+		}
+	}
 }
 
 // rollback ends a transaction that did not commit. Rolling back a
@@ -546,25 +574,34 @@ func (t *tx) Prefetch(table string, keys []string) error {
 	if len(want) == 0 {
 		return nil
 	}
+	if err := t.prefetch(table, want); err != nil {
+		// Forget the keys this call marked: Get reads them itself.
+		for _, k := range want {
+			delete(t.read, pendingKey{table, string(k)})
+		}
+		return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+	}
+	return nil
+}
+
+// prefetch reads the keys want of table into t.read.
+func (t *tx) prefetch(table string, want [][]byte) error {
 	rows, err := t.ptx.Query(t.ctx, t.s.sql.getMany, []byte(table), want)
 	if err != nil {
-		return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k, v []byte
 		if err := rows.Scan(&k, &v); err != nil {
-			return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
+			return err
 		}
 		if v == nil {
 			v = []byte{}
 		}
 		t.read[pendingKey{table, string(k)}] = v
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("pgstore: prefetch from table %q: %w", table, err)
-	}
-	return nil
+	return rows.Err()
 }
 
 type pendingKey struct{ table, key string }

@@ -24,29 +24,34 @@ func openWith(t *testing.T, url string, opts *Options) *Store {
 	return s
 }
 
-// commit makes one Update on s and returns the commit count it made.
-func commit(t *testing.T, s *Store) uint64 {
+// commit makes one Update on s.
+func commit(t *testing.T, s *Store) {
 	t.Helper()
 	if err := s.Update(context.Background(), func(tx storage.Tx) error { return tx.Put("t", "k", []byte("v")) }); err != nil {
 		t.Fatalf("Update: got %v; want nil", err)
 	}
+}
+
+// version returns the version s reports.
+func version(s *Store) uint64 {
 	v, _ := s.Watch()
 	return v
 }
 
-// waitToLearn waits until s knows of commit want.
-func waitToLearn(t *testing.T, s *Store, want uint64, how string) {
+// waitForChange waits until the version of s is past before: s has
+// observed a commit made after it reported before.
+func waitForChange(t *testing.T, s *Store, before uint64, how string) {
 	t.Helper()
 	deadline := time.After(learnWait)
 	for {
 		v, changed := s.Watch()
-		if v >= want {
+		if v > before {
 			return
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			t.Fatalf("%s: the Store knows of commit %d after %v; want %d", how, v, learnWait, want)
+			t.Fatalf("%s: the Store's version is still %d after %v; want it past %d", how, v, learnWait, before)
 		}
 	}
 }
@@ -54,56 +59,87 @@ func waitToLearn(t *testing.T, s *Store, want uint64, how string) {
 // TestOtherStoresLearnOfCommits: a Store learns of the commits of another
 // (as of another process) by notification alone, by polling alone, and
 // after its listener's connection is killed; a Store of another schema
-// learns nothing of them.
+// learns nothing of them; the writer learns of its own as they return.
 func TestOtherStoresLearnOfCommits(t *testing.T) {
 	url := pgtest.URL(t)
 	writer := openWith(t, url, &Options{PollInterval: -1})
 	notified := openWith(t, url, &Options{PollInterval: -1})
 	polled := openWith(t, url, &Options{NoListen: true, PollInterval: 20 * time.Millisecond})
 	other := openWith(t, url, &Options{Schema: "other", PollInterval: 20 * time.Millisecond})
+	otherBefore := version(other)
 
-	if v, _ := writer.Watch(); v != 0 {
-		t.Fatalf("a new schema: Watch says %d commits; want 0", v)
+	w, n, p := version(writer), version(notified), version(polled)
+	commit(t, writer)
+	if version(writer) <= w {
+		t.Fatalf("the writer's own commit: version %d; want past %d", version(writer), w)
 	}
-	c := commit(t, writer)
-	if c != 1 {
-		t.Fatalf("the writer's own commit: Watch says %d; want 1", c)
-	}
-	waitToLearn(t, notified, c, "by notification")
-	waitToLearn(t, polled, c, "by polling")
+	waitForChange(t, notified, n, "by notification")
+	waitForChange(t, polled, p, "by polling")
 
 	// Kill the listener's connection: it reconnects and catches up.
 	pid := notified.listenerPID.Load()
 	if _, err := writer.pool.Exec(context.Background(), "SELECT pg_terminate_backend($1)", pid); err != nil {
 		t.Fatal(err)
 	}
-	c = commit(t, writer)
-	waitToLearn(t, notified, c, "after the listener's connection was killed")
+	n = version(notified)
+	commit(t, writer)
+	waitForChange(t, notified, n, "after the listener's connection was killed")
 	if notified.listenerPID.Load() == pid {
 		t.Errorf("the listener still reports the killed connection %d", pid)
 	}
 
 	time.Sleep(100 * time.Millisecond) // several polls of other
-	if v, _ := other.Watch(); v != 0 {
-		t.Errorf("a Store of another schema knows of %d commits; want 0", v)
+	if v := version(other); v != otherBefore {
+		t.Errorf("a Store of another schema: version %d; want %d, unchanged", v, otherBefore)
 	}
-	// A new Store starts from the count.
-	if v, _ := openWith(t, url, &Options{NoListen: true, PollInterval: -1}).Watch(); v != c {
-		t.Errorf("a new Store: Watch says %d; want %d", v, c)
+}
+
+// TestWatchTrustsOnlyTheDatabase: a notification anyone connected may send
+// ("schema 18446744073709551615") changes nothing but a read of the count;
+// the next real commit is still observed. A count that goes down (the
+// schema restored from an older copy) is a change too.
+func TestWatchTrustsOnlyTheDatabase(t *testing.T) {
+	url := pgtest.URL(t)
+	writer := openWith(t, url, &Options{PollInterval: -1})
+	reader := openWith(t, url, &Options{PollInterval: -1})
+
+	before := version(reader)
+	if _, err := writer.pool.Exec(context.Background(), "SELECT pg_notify('pgstore', 'authz 18446744073709551615')"); err != nil {
+		t.Fatal(err)
 	}
+	time.Sleep(100 * time.Millisecond)
+	if v := version(reader); v != before {
+		t.Errorf("after a forged notification: version %d; want %d (no commit happened)", v, before)
+	}
+	commit(t, writer)
+	waitForChange(t, reader, before, "a commit after a forged notification")
+
+	before = version(reader)
+	if _, err := writer.pool.Exec(context.Background(), "UPDATE authz.pgstore_writer SET commits = 0"); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, writer) // count 1: lower than before
+	waitForChange(t, reader, before, "a commit after the count went down")
 }
 
 // TestServerRestart: while the server is down, View and Update fail with
 // an error (not a hang, not a panic) and write nothing; once it is back,
-// the same Stores work again without being reopened, their listeners
-// reconnect, and a commit made after the restart is learned by another
-// Store.
+// the same Stores work at once without being reopened (every View and the
+// first Update succeed, although the pool's idle connections are dead),
+// their listeners reconnect, and a commit made after the restart is
+// learned by another Store.
 func TestServerRestart(t *testing.T) {
 	url := pgtest.URL(t)
 	writer := openWith(t, url, &Options{PollInterval: -1})
 	watcher := openWith(t, url, &Options{PollInterval: -1})
-	before := commit(t, writer)
-	waitToLearn(t, watcher, before, "before the restart")
+	for range 4 { // connections in the pools, to be found dead after the restart
+		if err := writer.View(context.Background(), func(storage.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := version(watcher)
+	commit(t, writer)
+	waitForChange(t, watcher, before, "before the restart")
 
 	pgtest.Restart(t, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -117,22 +153,16 @@ func TestServerRestart(t *testing.T) {
 		}
 	})
 
-	// The pools reconnect on their own; the first statement after the
-	// restart may still meet a connection the server closed.
-	deadline := time.Now().Add(learnWait)
-	var c uint64
-	for {
-		err := writer.Update(context.Background(), func(tx storage.Tx) error { return tx.Put("t", "after", []byte("y")) })
-		if err == nil {
-			c, _ = writer.Watch()
-			break
+	for i := range 10 {
+		if err := writer.View(context.Background(), func(storage.Tx) error { return nil }); err != nil {
+			t.Fatalf("View %d after the restart: %v", i, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Update after the restart: still failing after %v: %v", learnWait, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	waitToLearn(t, watcher, c, "after the restart")
+	before = version(watcher)
+	if err := writer.Update(context.Background(), func(tx storage.Tx) error { return tx.Put("t", "after", []byte("y")) }); err != nil {
+		t.Fatalf("the first Update after the restart: %v", err)
+	}
+	waitForChange(t, watcher, before, "after the restart")
 	err := watcher.View(context.Background(), func(tx storage.Tx) error {
 		if _, err := tx.Get("t", "down"); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("the write made while the server was down: got %v; want ErrNotFound", err)
@@ -146,4 +176,26 @@ func TestServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("View after the restart: %v", err)
 	}
+}
+
+// TestFailedPrefetchForgetsItsKeys: a Prefetch that fails leaves nothing
+// behind: a Get of a stored key it was given then reads the key itself
+// (and, the ctx being done, fails too) rather than answering "missing".
+func TestFailedPrefetchForgetsItsKeys(t *testing.T) {
+	s := openWith(t, pgtest.URL(t), &Options{NoListen: true, PollInterval: -1})
+	if err := s.Update(context.Background(), func(tx storage.Tx) error { return tx.Put("t", "k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_ = s.View(ctx, func(tx storage.Tx) error {
+		cancel()
+		if err := tx.(storage.Prefetcher).Prefetch("t", []string{"k"}); err == nil {
+			t.Fatal("Prefetch with a done ctx: got nil; want an error")
+		}
+		if _, err := tx.Get("t", "k"); err == nil || errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Get of a stored key after a failed Prefetch: got %v; want the ctx's error, not ErrNotFound", err)
+		}
+		return nil
+	})
 }
