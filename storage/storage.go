@@ -139,10 +139,11 @@ type Prefetcher interface {
 // returns the newest version the Storage knows of, and a channel closed
 // when it learns of a newer one.
 //
-// Versions count commits and grow with each; they are the backend's own
-// count, unrelated to anything its users store. When Watch returns version
-// v, every commit counted up to v is visible to transactions that begin
-// afterwards. A Storage may learn of a commit late (a notification that
+// The version grows each time the Storage learns that commits happened
+// (once for several it learns of together); it is the backend's own,
+// unrelated to anything its users store. When Watch returns version v,
+// every commit the Storage had learned of by v is visible to transactions
+// that begin afterwards. A Storage may learn of a commit late (a notification that
 // arrives after the commit, a poll), never early; its documentation says
 // how late at most. Unlike a Versioner, a Watcher may therefore report an
 // unchanged version while a newer commit exists: its users answer from
