@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -434,15 +435,32 @@ func (b *builder) store(tx *writeTx) error {
 // it, reading key by key costs no more.
 const prefetchFrom = 8
 
+// prefetchLevelRounds bounds the rounds that prefetch the level records of
+// the scopes above those a batch names: each round reads the parents and
+// jump targets of the levels the round before read, so that the chain
+// checks of a tree of that depth read nothing key by key. Deeper trees read
+// the rest key by key.
+const prefetchLevelRounds = 8
+
+// prefetchedRecords are the kinds whose records the checks of a batch read
+// when an item refers to one (the scope of a membership, the role it
+// grants, the type of a resource); of the other kinds they read only the
+// id (kindOf).
+var prefetchedRecords = map[*kindSpec]bool{scopeKind: true, roleKind: true, permKind: true, resourceTypeKind: true, resourceKind: true}
+
 // prefetch tells a store that reads over a network (storage.Prefetcher)
-// what the first checks of the batch read one key at a time: the ids of its
-// items and of the objects they refer to, and their unique keys.
+// what the checks of the batch will read one key at a time, so that it
+// reads them in a few statements: the ids of the items and of the objects
+// they refer to, their unique keys, the records referred to, and the level
+// records of the scopes referred to and of the scopes above them (see
+// prefetchLevelRounds).
 func (b *builder) prefetch(tx *writeTx) error {
 	p, ok := tx.Tx.(storage.Prefetcher)
 	if !ok || len(b.items) < prefetchFrom {
 		return nil
 	}
-	var ids, uniques []string
+	var ids, uniques, scopes []string
+	records := map[string][]string{} // by table
 	for _, it := range b.items {
 		if it.failed {
 			continue
@@ -450,6 +468,15 @@ func (b *builder) prefetch(tx *writeTx) error {
 		ids = append(ids, it.rec.recordID())
 		for _, r := range it.refs {
 			ids = append(ids, r.id)
+			if _, inBatch := b.byID[r.id]; inBatch {
+				continue
+			}
+			if prefetchedRecords[r.kind] {
+				records[r.kind.table] = append(records[r.kind.table], r.id)
+			}
+			if r.kind == scopeKind {
+				scopes = append(scopes, r.id)
+			}
 		}
 		for _, u := range it.rec.uniques() {
 			uniques = append(uniques, keyOf(u.name, u.values))
@@ -458,7 +485,54 @@ func (b *builder) prefetch(tx *writeTx) error {
 	if err := p.Prefetch(tableIDs, ids); err != nil {
 		return err
 	}
-	return p.Prefetch(tableUnique, uniques)
+	if err := p.Prefetch(tableUnique, uniques); err != nil {
+		return err
+	}
+	for _, table := range slices.Sorted(maps.Keys(records)) {
+		if err := p.Prefetch(table, records[table]); err != nil {
+			return err
+		}
+	}
+	return prefetchLevels(tx, p, scopes)
+}
+
+// prefetchLevels prefetches the level records of scopes and, round by
+// round, of the scopes they name (parent, jump, define): at most
+// prefetchLevelRounds rounds. A level that does not decode is left for the
+// check that reads it to report.
+func prefetchLevels(tx storage.Tx, p storage.Prefetcher, scopes []string) error {
+	seen := make(map[string]bool, len(scopes))
+	for range prefetchLevelRounds {
+		var next []string
+		for _, id := range scopes {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				next = append(next, id)
+			}
+		}
+		if len(next) == 0 {
+			return nil
+		}
+		if err := p.Prefetch(tableLevels, next); err != nil {
+			return err
+		}
+		scopes = scopes[:0]
+		for _, id := range next {
+			raw, err := tx.Get(tableLevels, id)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			l, err := decodeLevel(id, raw)
+			if err != nil {
+				continue
+			}
+			scopes = append(scopes, l.Parent, l.Jump, l.Define)
+		}
+	}
+	return nil
 }
 
 func (b *builder) resolve(tx storage.Tx, it *item) error {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/modelgen"
+	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -449,4 +451,78 @@ func TestLongChainInMessages(t *testing.T) {
 			t.Errorf("got %d reads at depth 299; want %d, as at depth 10", reads[3], reads[2])
 		}
 	})
+}
+
+// prefetchingStore wraps a memstore whose transactions implement
+// storage.Prefetcher: they record the keys a Prefetch names and count the
+// Gets of keys no Prefetch of the transaction named, the reads a store
+// over a network would make one round trip each.
+type prefetchingStore struct {
+	storage.Storage
+	unprefetched, prefetches atomic.Int64
+}
+
+type prefetchingTx struct {
+	storage.Tx
+	s    *prefetchingStore
+	read map[string]bool
+}
+
+func (s *prefetchingStore) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.Storage.View(ctx, func(tx storage.Tx) error { return fn(&prefetchingTx{tx, s, map[string]bool{}}) })
+}
+
+func (s *prefetchingStore) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.Storage.Update(ctx, func(tx storage.Tx) error { return fn(&prefetchingTx{tx, s, map[string]bool{}}) })
+}
+
+func (t *prefetchingTx) Prefetch(table string, keys []string) error {
+	t.s.prefetches.Add(1)
+	for _, k := range keys {
+		t.read[table+"\x00"+k] = true
+	}
+	return nil
+}
+
+func (t *prefetchingTx) Get(table, key string) ([]byte, error) {
+	if !t.read[table+"\x00"+key] {
+		t.s.unprefetched.Add(1)
+	}
+	return t.Tx.Get(table, key)
+}
+
+// TestLargeBatchesReadThroughPrefetch loads the small generated model (its
+// batches of up to 1,000 items refer to scopes four levels deep, roles,
+// types and subjects of earlier batches) into a store that prefetches, and
+// bounds the Gets no Prefetch covered: a few per batch, not one per item.
+// Each is a round trip on PostgreSQL; reading the levels, scopes and roles
+// that a batch refers to one by one made the bulk load twice as slow.
+func TestLargeBatchesReadThroughPrefetch(t *testing.T) {
+	t.Parallel()
+	m := modelgen.Generate(modelgen.Small())
+	s := &prefetchingStore{Storage: memstore.New()}
+	t.Cleanup(func() { s.Close() })
+	c := s.client(t)
+	for _, bt := range m.Batches {
+		if _, err := c.Apply(ctx, bt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items := m.Objects
+	const perBatch = 8
+	if got, limit := s.unprefetched.Load(), int64(perBatch*len(m.Batches)); got > limit {
+		t.Errorf("Gets not prefetched loading %d objects in %d batches: got %d; want at most %d (%d a batch)", items, len(m.Batches), got, limit, perBatch)
+	}
+	if s.prefetches.Load() == 0 {
+		t.Error("no batch prefetched")
+	}
+	t.Logf("%d objects in %d batches: %d prefetches, %d Gets not prefetched", items, len(m.Batches), s.prefetches.Load(), s.unprefetched.Load())
+}
+
+func (s *prefetchingStore) client(t testing.TB) *authz.Client {
+	c, err := authz.New(s, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -65,14 +65,21 @@
 // after the page has been read: a scan holds at most one page in memory,
 // and fn may use the Tx. Each Get and page is one round trip to the
 // server. Puts and Deletes are kept in the Tx (the last write of a key
-// wins) and sent together, over arrays, in at most two statements: before
-// a Scan, when 4,096 are waiting, and before the commit; a Get of a key
-// written in the Tx answers from them. A database error of such a write is
-// therefore returned by the Scan or Put that sends it, or by Update.
-// A Tx implements storage.Prefetcher: Prefetch reads many keys of a table
-// in one statement, and the Gets that follow answer from what it read (the
-// authz core prefetches what a batch of 8 items or more will check, so
-// that a bulk load does not pay a round trip per item).
+// wins) and sent together, over arrays, in at most three statements
+// (deletes, inserts of keys the Tx read as missing, upserts of the others):
+// before a Scan, when 4,096 are waiting, and before the commit; a Get of a
+// key written in the Tx answers from them. A database error of such a
+// write is therefore returned by the Scan or Put that sends it, or by
+// Update. A Tx implements storage.Prefetcher: Prefetch reads many keys of a
+// table in one statement, and the Gets that follow answer from what it
+// read (the authz core prefetches what a batch of 8 items or more will
+// check, so that a bulk load does not pay a round trip per item).
+//
+// Every statement reads the key table through its primary key: key by
+// key, or in key order for a page. The Store's connections run with
+// enable_sort off, and the statements that name many keys probe them one
+// by one, so that statistics that have not caught up with a table that
+// grew (a bulk load) never make the planner read a whole table instead.
 //
 // # Ownership and errors
 //

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/storage"
 )
@@ -203,4 +204,85 @@ func TestConnectionLostInsideUpdate(t *testing.T) {
 	if !slices.Equal(got, []string{"k=old"}) {
 		t.Errorf("table t after the lost connection: got %q; want [k=old]", got)
 	}
+}
+
+// TestStatementsProbeTheIndex plans the statements that read and delete
+// keys on a table the planner believes empty (analyzed when it was,
+// autovacuum off) after 30,000 rows arrived: generic and custom plans must
+// use the primary key, key by key or in key order. A plan that joins the
+// keys with every row of a table, or sorts a whole table, reads the table
+// for each batch or page: that made bulk loads slower the bigger the store.
+func TestStatementsProbeTheIndex(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	kv := pgx.Identifier{s.schema, "pgstore_kv"}.Sanitize()
+	for _, stmt := range []string{"ALTER TABLE " + kv + " SET (autovacuum_enabled = false)", "ANALYZE " + kv} {
+		if _, err := s.pool.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		for i := range 30_000 {
+			if err := tx.Put("t", fmt.Sprintf("k%06d", i), []byte("v")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A thousand keys, as a batch prefetches: with two the planner
+	// would choose well anyway.
+	var list, tables []string
+	for i := range 1000 {
+		list = append(list, fmt.Sprintf(`'\x%x'::bytea`, fmt.Sprintf("k%06d", i*29)))
+		tables = append(tables, `'\x74'::bytea`)
+	}
+	keys := "ARRAY[" + strings.Join(list, ", ") + "]"
+	index := "Index Scan using pgstore_kv_pkey"
+	for _, c := range []struct{ name, sql, args, want string }{
+		{"get", s.sql.get, `'\x74', '\x6b303030303031'`, index},
+		{"getMany", s.sql.getMany, `'\x74', ` + keys, index},
+		{"delMany", s.sql.delMany, "ARRAY[" + strings.Join(tables, ", ") + "], " + keys, "Tid Scan on pgstore_kv"},
+		{"page", s.sql.page, `'\x74', '\x6b', 200`, index},
+		{"pageTo", s.sql.pageTo, `'\x74', '\x6b', 200, '\x6c'`, index},
+	} {
+		for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+			text := explain(t, s, mode, c.sql, c.args)
+			if !strings.Contains(text, c.want) || strings.Contains(text, "Seq Scan") || strings.Contains(text, "Hash") ||
+				strings.Contains(text, "Bitmap") || strings.Contains(text, "Sort") {
+				t.Errorf("%s (%s): got plan\n%s\nwant a %s and no scan or sort of the table", c.name, mode, text, c.want)
+			}
+		}
+	}
+}
+
+// explain returns the plan of sql with args in plan cache mode, on a
+// connection of its own.
+func explain(t *testing.T, s *Store, mode, sql, args string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var plan []string
+	for _, stmt := range []string{"SET plan_cache_mode = " + mode, "PREPARE p AS " + sql, "EXPLAIN (COSTS OFF) EXECUTE p(" + args + ")", "DEALLOCATE p", "RESET plan_cache_mode"} {
+		rows, err := conn.Query(ctx, stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err == nil {
+				plan = append(plan, line)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return strings.Join(plan, "\n")
 }

@@ -160,7 +160,7 @@ func (s *Store) Watch() (uint64, <-chan struct{}) { return s.commits.watch() }
 
 // statements are the SQL texts of a Store, naming its schema.
 type statements struct {
-	lockWriter, commits, get, getMany, putMany, delMany, page, pageTo string
+	lockWriter, commits, get, getMany, putMany, insMany, delMany, page, pageTo string
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -197,6 +197,11 @@ func Open(ctx context.Context, connString string, opts *Options) (*Store, error)
 	if cfg.MaxConns < 2 {
 		return nil, fmt.Errorf("pgstore: pool size %d: want at least 2", cfg.MaxConns)
 	}
+	// The store's statements read keys through the primary key, key by key
+	// or in key order; none needs a sort. Without one, a planner whose
+	// statistics are stale (a table that grew since it was last analyzed)
+	// cannot choose to read and sort a whole table to return a page of it.
+	cfg.ConnConfig.RuntimeParams["enable_sort"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
@@ -322,13 +327,23 @@ func newStatements(schema string) statements {
 		lockWriter: "UPDATE " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " SET commits = commits + 1 WHERE id = 1 RETURNING commits || ' ' || xmin",
 		commits:    "SELECT commits || ' ' || xmin FROM " + pgx.Identifier{schema, "pgstore_writer"}.Sanitize() + " WHERE id = 1",
 		get:        "SELECT value FROM " + kv + " WHERE tbl = $1 AND key = $2",
-		getMany: "SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key) JOIN " + kv +
-			" AS kv ON kv.tbl = $1 AND kv.key = k.key",
+		// The LIMIT keeps the planner from flattening the lateral subquery
+		// into a join: each key is one probe of the primary key whatever
+		// the table's statistics say (a hash join over a table that grew
+		// since it was last analyzed reads the whole table).
+		getMany: "SELECT k.key, v.value FROM unnest($2::bytea[]) AS k(key) JOIN LATERAL (SELECT value FROM " + kv +
+			" WHERE tbl = $1 AND key = k.key LIMIT 1) AS v ON true",
 		putMany: "INSERT INTO " + kv + " (tbl, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])" +
 			" ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
-		delMany: "DELETE FROM " + kv + " WHERE (tbl, key) IN (SELECT * FROM unnest($1::bytea[], $2::bytea[]))",
-		page:    "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
-		pageTo:  "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3",
+		// insMany writes keys the transaction knows to be absent: a plain
+		// insert costs the server less than an upsert.
+		insMany: "INSERT INTO " + kv + " (tbl, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])",
+		// delMany finds the rows key by key (a lateral probe, as getMany)
+		// and deletes them by their physical ids.
+		delMany: "DELETE FROM " + kv + " WHERE ctid = ANY(ARRAY(SELECT x.ctid FROM unnest($1::bytea[], $2::bytea[]) AS d(tbl, key)" +
+			" JOIN LATERAL (SELECT ctid FROM " + kv + " WHERE tbl = d.tbl AND key = d.key LIMIT 1) AS x ON true))",
+		page:   "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
+		pageTo: "SELECT key, value FROM " + kv + " WHERE tbl = $1 AND key >= $2 AND key < $4 ORDER BY key LIMIT $3",
 	}
 }
 
@@ -606,10 +621,14 @@ func (t *tx) prefetch(table string, want [][]byte) error {
 
 type pendingKey struct{ table, key string }
 
-// pendingWrite is a Put (value) or a Delete (del).
+// pendingWrite is a Put (value) or a Delete (del). absent marks a Put of a
+// key that the transaction read as missing (Prefetch) and did not write
+// before: no other transaction can add it meanwhile (an Update holds the
+// writer row), so it is sent as a plain insert.
 type pendingWrite struct {
-	value []byte
-	del   bool
+	value  []byte
+	del    bool
+	absent bool
 }
 
 // maxPending is the number of pending writes that sends them without
@@ -626,8 +645,12 @@ func (t *tx) queue(table, key string, w pendingWrite) error {
 		t.pending = make(map[pendingKey]pendingWrite)
 	}
 	k := pendingKey{table, key}
-	if _, ok := t.pending[k]; !ok {
+	if prev, ok := t.pending[k]; ok {
+		w.absent = !w.del && prev.absent
+	} else {
 		t.order = append(t.order, k)
+		v, read := t.read[k]
+		w.absent = !w.del && read && v == nil
 	}
 	delete(t.read, k)
 	t.pending[k] = w
@@ -638,18 +661,22 @@ func (t *tx) queue(table, key string, w pendingWrite) error {
 }
 
 // flush sends the pending writes: the deletes in one statement, the puts
-// in another, each over arrays, so that a batch of writes costs two round
+// of keys known to be absent in a second and the other puts in a third,
+// each over arrays, so that a batch of writes costs at most three round
 // trips whatever its size.
 func (t *tx) flush() error {
 	if len(t.order) == 0 {
 		return nil
 	}
-	var delT, delK, putT, putK, putV [][]byte
+	var delT, delK, putT, putK, putV, insT, insK, insV [][]byte
 	for _, k := range t.order {
 		w := t.pending[k]
-		if w.del {
+		switch {
+		case w.del:
 			delT, delK = append(delT, []byte(k.table)), append(delK, []byte(k.key))
-		} else {
+		case w.absent:
+			insT, insK, insV = append(insT, []byte(k.table)), append(insK, []byte(k.key)), append(insV, w.value)
+		default:
 			putT, putK, putV = append(putT, []byte(k.table)), append(putK, []byte(k.key)), append(putV, w.value)
 		}
 	}
@@ -658,6 +685,11 @@ func (t *tx) flush() error {
 	if len(delT) > 0 {
 		if _, err := t.ptx.Exec(t.ctx, t.s.sql.delMany, delT, delK); err != nil {
 			return fmt.Errorf("pgstore: delete %d keys: %w", len(delT), err)
+		}
+	}
+	if len(insT) > 0 {
+		if _, err := t.ptx.Exec(t.ctx, t.s.sql.insMany, insT, insK, insV); err != nil {
+			return fmt.Errorf("pgstore: insert %d keys: %w", len(insT), err)
 		}
 	}
 	if len(putT) > 0 {

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/scopegate/authz/storage"
@@ -69,10 +70,48 @@ func (h *harness) testPrefetcher(t *testing.T) {
 			return err
 		}
 		check(tx, map[string]string{"a": "written after", "b": "", "c": "", "new": "n"})
-		return nil
+		// Keys read as missing are written, written again (before and
+		// after what the Tx sends on its own), deleted and written back:
+		// every write must take effect, whatever the Tx knew of the key.
+		if err := tx.Put("t", "new", []byte("n2")); err != nil {
+			return err
+		}
+		if err := tx.Delete("t", "a"); err != nil {
+			return err
+		}
+		if err := tx.Put("t", "a", []byte("written again")); err != nil {
+			return err
+		}
+		if err := tx.Delete("t", "d"); err != nil {
+			return err
+		}
+		if err := tx.Put("t", "d", []byte("d")); err != nil {
+			return err
+		}
+		var many []string
+		for i := range 5000 {
+			many = append(many, fmt.Sprintf("m%04d", i))
+		}
+		if err := tx.(storage.Prefetcher).Prefetch("t", many); err != nil {
+			t.Fatalf("Prefetch of %d keys: %v", len(many), err)
+		}
+		for round := range 2 {
+			for _, k := range many {
+				if err := tx.Put("t", k, []byte(fmt.Sprint(round))); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Delete("t", "m0001")
 	})
+	want := map[string]string{"a": "written again", "b": "", "c": "", "d": "d", "new": "n2", "m0000": "1", "m0001": "", "m4095": "1", "m4999": "1"}
 	view(t, s, func(tx storage.Tx) error {
-		check(tx, map[string]string{"a": "written after", "b": "", "c": "", "new": "n"})
-		return nil
+		check(tx, want)
+		n := 0
+		err := tx.Scan("t", "m", func(string, []byte) error { n++; return nil })
+		if n != 4999 {
+			t.Errorf("keys with prefix m: got %d; want 4999", n)
+		}
+		return err
 	})
 }
