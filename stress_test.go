@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/internal/testsize"
 )
 
@@ -26,8 +27,8 @@ func stressDuration(t *testing.T) time.Duration {
 // alternate between the base model and the base model with the object.
 type stressToggle struct {
 	add    func(bt *authz.Batch)
-	create func(c *authz.Client) error
-	remove func(c *authz.Client) error
+	create func(ctx context.Context, c *authz.Client) error
+	remove func(ctx context.Context, c *authz.Client) error
 }
 
 // TestStress runs writers (two Clients on one store) and evaluators in
@@ -45,98 +46,13 @@ func TestStress(t *testing.T) {
 				store = be.open(t)
 				w1    = must(authz.New(store, testOptions()))(t)
 				w2    = must(authz.New(store, nil))(t)
-				base  authz.Batch
 			)
-			// A model with at least one membership to toggle around, whose
-			// toggles change decisions.
-			var (
-				toggles []stressToggle
-				reqs    []authz.EvaluateInput
-				want    [][]bool
-			)
-			for m := 0; ; m++ {
-				if m == 100 {
-					t.Fatal("no toggle changes any decision in 100 models: the test would prove nothing")
-				}
-				r := rand.New(rand.NewPCG(uint64(m), 99))
-				c := must(authz.New(be.open(t), testOptions()))(t)
-				base = applyPruned(t, c, randomModel(r))
-				if len(base.Memberships) == 0 || len(base.Roles) < 2 || len(base.Resources) < 2 {
-					continue
-				}
-				sub, scope, role := base.Subjects[0].ID, base.Memberships[0].ScopeID, base.Memberships[0].RoleIDs[0]
-				toggles = []stressToggle{
-					{ // a disabled override of a role that grants
-						add: func(bt *authz.Batch) {
-							bt.ScopeOverrides = append(bt.ScopeOverrides, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
-						},
-						create: func(c *authz.Client) error {
-							_, err := c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
-							return err
-						},
-						remove: func(c *authz.Client) error { return c.DeleteScopeOverride(ctx, "stress_ov") },
-					},
-					{ // a deny-everything policy on a resource
-						add: func(bt *authz.Batch) {
-							bt.ResourcePolicies = append(bt.ResourcePolicies, stressPolicy(base))
-						},
-						create: func(c *authz.Client) error {
-							_, err := c.CreateResourcePolicy(ctx, stressPolicy(base))
-							return err
-						},
-						remove: func(c *authz.Client) error { return c.DeleteResourcePolicy(ctx, "stress_pol") },
-					},
-					{ // a membership of the first subject
-						add: func(bt *authz.Batch) {
-							bt.Memberships = append(bt.Memberships, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
-						},
-						create: func(c *authz.Client) error {
-							_, err := c.CreateMembership(ctx, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
-							return err
-						},
-						remove: func(c *authz.Client) error { return c.DeleteMembership(ctx, "stress_m") },
-					},
-				}
-				reqs = allRequests(base)
-				if len(reqs) > 400 {
-					reqs = reqs[:400]
-				}
-				// Half without context: those the decision cache remembers.
-				for i := range reqs {
-					if i%2 == 1 {
-						reqs[i].Context = nil
-					}
-				}
-				// want[0] is the base model; want[1+i] the base with toggle i.
-				readActions := map[string]bool{"read": true, "list": true, "view": true}
-				oracleFor := func(bt authz.Batch) []bool {
-					o := &oracle{bt: bt, readActions: readActions}
-					out := make([]bool, len(reqs))
-					for i, q := range reqs {
-						out[i], _ = o.decide(oracleRequest{subject: q.Actor.SubjectID, scope: q.ScopeID, action: q.Action, resource: q.Resource.ResourceID, context: q.Context})
-					}
-					return out
-				}
-				want = [][]bool{oracleFor(base)}
-				for _, tg := range toggles {
-					bt := base
-					bt.ScopeOverrides = append([]authz.ScopeOverrideInput(nil), base.ScopeOverrides...)
-					bt.ResourcePolicies = append([]authz.ResourcePolicyInput(nil), base.ResourcePolicies...)
-					bt.Memberships = append([]authz.MembershipInput(nil), base.Memberships...)
-					tg.add(&bt)
-					want = append(want, oracleFor(bt))
-				}
-				differ := 0
-				for _, w := range want[1:] {
-					for i := range reqs {
-						if w[i] != want[0][i] {
-							differ++
-						}
-					}
-				}
-				if differ > 0 {
-					break
-				}
+			setup := newStressSetup(t)
+			base, toggles, reqs := setup.base, setup.toggles, setup.reqs
+			// want[0] is the base model; want[1+i] the base with toggle i.
+			want := [][]bool{setup.want(base)}
+			for i := range toggles {
+				want = append(want, setup.want(setup.with(1<<i)))
 			}
 			must(w1.Apply(ctx, base))(t)
 			baseRev := must(w1.Revision(ctx))(t)
@@ -164,11 +80,11 @@ func TestStress(t *testing.T) {
 				writers := []*authz.Client{w1, w2}
 				for k := 0; !stop.Load(); k++ {
 					tg := toggles[k%len(toggles)]
-					if err := tg.create(writers[k%2]); err != nil {
+					if err := tg.create(ctx, writers[k%2]); err != nil {
 						errs <- err
 						return
 					}
-					if err := tg.remove(writers[(k+1)%2]); err != nil {
+					if err := tg.remove(ctx, writers[(k+1)%2]); err != nil {
 						errs <- err
 						return
 					}
@@ -231,6 +147,110 @@ func TestStress(t *testing.T) {
 			}
 			t.Logf("%v: %d writes, %d decisions checked against the oracle (half of them through a lookup)", d, writes.Load(), decisions.Load())
 		})
+	}
+}
+
+// stressSetup is the model of the stress tests: a random model (base),
+// objects whose presence changes some of its decisions (toggles), and the
+// requests to ask (reqs).
+type stressSetup struct {
+	base    authz.Batch
+	toggles []stressToggle
+	reqs    []authz.EvaluateInput
+}
+
+// newStressSetup finds the first random model with a membership to toggle
+// around whose toggles change decisions. It is deterministic: every
+// process that calls it gets the same setup.
+func newStressSetup(t *testing.T) *stressSetup {
+	t.Helper()
+	for m := range 100 {
+		r := rand.New(rand.NewPCG(uint64(m), 99))
+		c := must(authz.New(authztest.Memstore(t), testOptions()))(t)
+		base := applyPruned(t, c, randomModel(r))
+		if len(base.Memberships) == 0 || len(base.Roles) < 2 || len(base.Resources) < 2 {
+			continue
+		}
+		s := &stressSetup{base: base, toggles: stressToggles(base)}
+		s.reqs = allRequests(base)
+		if len(s.reqs) > 400 {
+			s.reqs = s.reqs[:400]
+		}
+		// Half without context: those the decision cache remembers.
+		for i := range s.reqs {
+			if i%2 == 1 {
+				s.reqs[i].Context = nil
+			}
+		}
+		want := s.want(base)
+		for i := range s.toggles {
+			if !slices.Equal(s.want(s.with(1<<i)), want) {
+				return s
+			}
+		}
+	}
+	t.Fatal("no toggle changes any decision in 100 models: the test would prove nothing")
+	return nil
+}
+
+// with returns the base model with the toggles whose bits are set in mask.
+func (s *stressSetup) with(mask int) authz.Batch {
+	bt := s.base
+	bt.ScopeOverrides = slices.Clone(s.base.ScopeOverrides)
+	bt.ResourcePolicies = slices.Clone(s.base.ResourcePolicies)
+	bt.Memberships = slices.Clone(s.base.Memberships)
+	for i, tg := range s.toggles {
+		if mask&(1<<i) != 0 {
+			tg.add(&bt)
+		}
+	}
+	return bt
+}
+
+// want returns the oracle's answers to the requests on model bt.
+func (s *stressSetup) want(bt authz.Batch) []bool {
+	o := &oracle{bt: bt, readActions: map[string]bool{"read": true, "list": true, "view": true}}
+	out := make([]bool, len(s.reqs))
+	for i, q := range s.reqs {
+		out[i], _ = o.decide(oracleRequest{subject: q.Actor.SubjectID, scope: q.ScopeID, action: q.Action, resource: q.Resource.ResourceID, context: q.Context})
+	}
+	return out
+}
+
+// stressToggles returns the toggles around base's first membership.
+func stressToggles(base authz.Batch) []stressToggle {
+	sub, scope, role := base.Subjects[0].ID, base.Memberships[0].ScopeID, base.Memberships[0].RoleIDs[0]
+	return []stressToggle{
+		{ // a disabled override of a role that grants
+			add: func(bt *authz.Batch) {
+				bt.ScopeOverrides = append(bt.ScopeOverrides, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
+			},
+			create: func(ctx context.Context, c *authz.Client) error {
+				_, err := c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ID: "stress_ov", ChildScopeID: scope, Kind: authz.OverrideRole, RoleID: role, State: authz.OverrideDisabled})
+				return err
+			},
+			remove: func(ctx context.Context, c *authz.Client) error { return c.DeleteScopeOverride(ctx, "stress_ov") },
+		},
+		{ // a deny-everything policy on a resource
+			add: func(bt *authz.Batch) {
+				bt.ResourcePolicies = append(bt.ResourcePolicies, stressPolicy(base))
+			},
+			create: func(ctx context.Context, c *authz.Client) error {
+				_, err := c.CreateResourcePolicy(ctx, stressPolicy(base))
+				return err
+			},
+			remove: func(ctx context.Context, c *authz.Client) error { return c.DeleteResourcePolicy(ctx, "stress_pol") },
+		},
+		{ // a membership of the first subject
+			add: func(bt *authz.Batch) {
+				bt.Memberships = append(bt.Memberships, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
+			},
+			create: func(ctx context.Context, c *authz.Client) error {
+				_, err := c.CreateMembership(ctx, authz.MembershipInput{ID: "stress_m", SubjectID: sub, ScopeID: scope, RoleIDs: []string{role}})
+				return err
+			},
+			remove: func(ctx context.Context, c *authz.Client) error { return c.DeleteMembership(ctx, "stress_m") },
+		},
 	}
 }
 
