@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scopegate/authz"
@@ -16,6 +17,7 @@ import (
 	"github.com/scopegate/authz/internal/modelgen"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -41,6 +43,7 @@ type loaded struct {
 	client *authz.Client
 	store  storage.Storage
 	path   string // the bolt file, for boltstore
+	schema string // the schema, for pgstore
 }
 
 var (
@@ -82,11 +85,17 @@ func model(size string) *modelgen.Model {
 	return m
 }
 
-// openBackend opens an empty store of the named backend in dir. Bolt files
-// are synced on commit, as in production.
+// openBackend opens an empty store of the named backend: a bolt file in
+// dir, synced on commit as in production, or a new schema of the database
+// the test binary shares (the benchmark skips without PostgreSQL). It
+// returns the file or the schema.
 func openBackend(b testing.TB, backend, dir string) (storage.Storage, string) {
-	if backend == "memstore" {
+	switch backend {
+	case "memstore":
 		return memstore.New(), ""
+	case "pgstore":
+		schema := fmt.Sprintf("bench%d", benchSchemas.Add(1))
+		return openPgstore(b, schema), schema
 	}
 	path := filepath.Join(dir, "authz.bolt")
 	s, err := boltstore.Open(path, nil)
@@ -94,6 +103,18 @@ func openBackend(b testing.TB, backend, dir string) (storage.Storage, string) {
 		b.Fatal(err)
 	}
 	return s, path
+}
+
+var benchSchemas atomic.Int64
+
+// openPgstore opens the pgstore of schema in the database the test binary
+// shares, with the default options.
+func openPgstore(b testing.TB, schema string) *pgstore.Store {
+	s, err := pgstore.Open(context.Background(), pgtest.SharedURL(b), &pgstore.Options{Schema: schema})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
 
 // load returns the model of size loaded into backend, loading it on first
@@ -117,7 +138,7 @@ func load(b *testing.B, size, backend string) *loaded {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	s, path := openBackend(b, backend, dir)
+	s, where := openBackend(b, backend, dir)
 	// The decision cache would answer the repeated requests of the
 	// benchmarks: measure evaluation itself (role-repeated measures the
 	// cache).
@@ -127,7 +148,12 @@ func load(b *testing.B, size, backend string) *loaded {
 			b.Fatalf("%s: batch %d: %v", key, i, err)
 		}
 	}
-	l := &loaded{model: m, client: c, store: s, path: path}
+	l := &loaded{model: m, client: c, store: s}
+	if backend == "pgstore" {
+		l.schema = where
+	} else {
+		l.path = where
+	}
 	checkAnswers(b, key, l)
 	clients[key] = l
 	return l
@@ -144,7 +170,7 @@ func checkAnswers(b *testing.B, key string, l *loaded) {
 	}
 }
 
-var benchBackends = []string{"memstore", "boltstore"}
+var benchBackends = []string{"memstore", "boltstore", "pgstore"}
 
 // byPath groups the requests of a model by path.
 func byPath(m *modelgen.Model) map[string][]authz.EvaluateInput {
@@ -294,40 +320,48 @@ func BenchmarkModelBulkLoad(b *testing.B) {
 	}
 }
 
-// BenchmarkModelColdOpen opens the bolt file of a loaded model and answers
-// one request: what a restarted process pays before its first decision.
+// BenchmarkModelColdOpen opens the store of a loaded model and answers one
+// request: what a restarted process pays before its first decision. On
+// boltstore it opens the bolt file (the shared store is closed meanwhile:
+// a file has one process); on pgstore it opens a new Store on the schema.
 func BenchmarkModelColdOpen(b *testing.B) {
 	for _, size := range sizes(b) {
-		b.Run(size, func(b *testing.B) {
-			l := load(b, size, "boltstore")
-			in := l.model.Requests[0].Input
-			loadedMu.Lock()
-			defer loadedMu.Unlock()
-			// Close the shared store for the duration, and reopen it after.
-			if err := l.store.Close(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() {
-				s, err := boltstore.Open(l.path, nil)
-				if err != nil {
-					b.Fatal(err)
+		for _, backend := range []string{"boltstore", "pgstore"} {
+			b.Run(size+"/"+backend, func(b *testing.B) {
+				l := load(b, size, backend)
+				in := l.model.Requests[0].Input
+				loadedMu.Lock()
+				defer loadedMu.Unlock()
+				open := func() storage.Storage { return openPgstore(b, l.schema) }
+				if backend == "boltstore" {
+					open = func() storage.Storage {
+						s, err := boltstore.Open(l.path, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						return s
+					}
+					// Close the shared store for the duration, and reopen it after.
+					if err := l.store.Close(); err != nil {
+						b.Fatal(err)
+					}
+					defer func() {
+						s := open()
+						l.store, l.client = s, must(authz.New(s, &authz.Options{DecisionCacheSize: -1}))(b)
+					}()
 				}
-				l.store, l.client = s, must(authz.New(s, nil))(b)
-			}()
-			for b.Loop() {
-				s, err := boltstore.Open(l.path, nil)
-				if err != nil {
-					b.Fatal(err)
+				for b.Loop() {
+					s := open()
+					c := must(authz.New(s, nil))(b)
+					if _, err := c.Evaluate(context.Background(), in); err != nil {
+						b.Fatal(err)
+					}
+					b.StopTimer()
+					s.Close()
+					b.StartTimer()
 				}
-				c := must(authz.New(s, nil))(b)
-				if _, err := c.Evaluate(context.Background(), in); err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				s.Close()
-				b.StartTimer()
-			}
-		})
+			})
+		}
 	}
 }
 

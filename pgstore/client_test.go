@@ -3,16 +3,13 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
-	"github.com/scopegate/authz/internal/modelgen"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/pgstore"
-	"github.com/scopegate/authz/storage"
 )
 
 // procModel is the model of the tests of several Clients and processes: bob's role may or may not
@@ -108,87 +105,4 @@ func BenchmarkClientWrites(b *testing.B) {
 		}
 		b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
 	})
-}
-
-// BenchmarkEvaluateWarm compares a warm Client's Evaluate on pgstore with
-// memstore's: with pgstore the Client answers from what the Store has been
-// told (one mutex), without a round trip to the server.
-func BenchmarkEvaluateWarm(b *testing.B) {
-	ctx := context.Background()
-	for _, be := range []struct {
-		name string
-		open func() storage.Storage
-	}{
-		{"memstore", func() storage.Storage { return authztest.Memstore(b) }},
-		{"pgstore", func() storage.Storage { return open(b, pgtest.URL(b), nil) }},
-	} {
-		b.Run(be.name, func(b *testing.B) {
-			c, err := authz.New(be.open(), &authz.Options{DecisionCacheSize: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			model := procModel
-			model.RolePermissions = []authz.RolePermissionInput{{RoleID: "r", PermissionID: "p"}}
-			if _, err := c.Apply(ctx, model); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := c.Evaluate(ctx, procQuestion); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if d, err := c.Evaluate(ctx, procQuestion); err != nil || !d.Allowed {
-					b.Fatalf("got %v, %v", d.Allowed, err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkModelOnPostgreSQL loads a generated model (AUTHZ_PG_BENCH_MODEL:
-// small by default, or medium) into pgstore and reports the load rate and
-// the cold open: a new Client's first Evaluate, which reads the whole
-// store into its graph.
-func BenchmarkModelOnPostgreSQL(b *testing.B) {
-	size := os.Getenv("AUTHZ_PG_BENCH_MODEL")
-	if size == "" {
-		size = "small"
-	}
-	cfg, ok := modelgen.Preset(size)
-	if !ok {
-		b.Fatalf("unknown model size %q", size)
-	}
-	m := modelgen.Generate(cfg)
-	ctx := context.Background()
-	url := pgtest.URL(b)
-	c, err := authz.New(open(b, url, nil), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	for _, bt := range m.Batches {
-		if _, err := c.Apply(ctx, bt); err != nil {
-			b.Fatal(err)
-		}
-	}
-	load := time.Since(start)
-	in := m.Requests[0].Input
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		s := open(b, url, &pgstore.Options{NoListen: true, PollInterval: -1})
-		fresh, err := authz.New(s, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		if _, err := fresh.Evaluate(ctx, in); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		s.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(m.Objects)/load.Seconds(), "load-objects/s")
-	b.Logf("%s model: %d objects loaded in %v", size, m.Objects, load)
 }

@@ -34,7 +34,7 @@ type child struct {
 	out *bufio.Scanner
 }
 
-func startChild(t *testing.T, role, url string) *child {
+func startChild(t testing.TB, role, url string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProcessChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), procRoleEnv+"="+role, procURLEnv+"="+url)
@@ -62,7 +62,7 @@ func startChild(t *testing.T, role, url string) *child {
 
 // ask sends a line and returns the fields of the child's answer, skipping
 // the lines of go test itself.
-func (c *child) ask(t *testing.T, line string) []string {
+func (c *child) ask(t testing.TB, line string) []string {
 	t.Helper()
 	if _, err := fmt.Fprintln(c.in, line); err != nil {
 		t.Fatal(err)
@@ -86,42 +86,76 @@ func TestProcessesReadTheirWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	url := pgtest.URL(t)
-	s := open(t, url, nil)
-	c, err := authz.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Apply(context.Background(), procModel); err != nil {
-		t.Fatal(err)
-	}
-	writer := startChild(t, "writer", url)
-	reader := startChild(t, "reader", url)
-	rounds := testsize.Count(t, "AUTHZ_PG_PROCESS_ROUNDS", 60)
+	p := startProcesses(t)
 	var lags []time.Duration
-	for i := range rounds {
-		w := writer.ask(t, "write")
-		if len(w) != 3 {
-			t.Fatalf("writer answered %q", w)
-		}
+	for i := range testsize.Count(t, "AUTHZ_PG_PROCESS_ROUNDS", 60) {
 		// Even rounds ask with the revision first (read your writes);
 		// odd rounds wait for the default answer first (the lag).
-		mode := []string{"fresh", "lag"}[i%2]
-		r := reader.ask(t, mode+" "+strings.Join(w, " "))
-		if len(r) != 2 || r[0] != "ok" {
-			t.Fatalf("round %d (%s): the reader, given revision %s, answered %q; want ok", i, mode, w[0], r)
-		}
-		if mode == "lag" {
-			lag, err := strconv.ParseInt(r[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lags = append(lags, time.Duration(lag))
+		if lag, measured := p.round(t, i%2 == 1); measured {
+			lags = append(lags, lag)
 		}
 	}
 	slices.Sort(lags)
 	t.Logf("propagation lag from a commit in one process to the default answer in another, over %d writes: p50 %v, p99 %v, max %v",
 		len(lags), lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1])
+}
+
+// BenchmarkPropagationLag measures the time from a commit in one process to
+// the default answer that reflects it in another, which learns of commits
+// by notification (and polls every second): one write per op, reported as
+// percentiles over the ops.
+func BenchmarkPropagationLag(b *testing.B) {
+	p := startProcesses(b)
+	var lags []time.Duration
+	for b.Loop() {
+		lag, _ := p.round(b, true)
+		lags = append(lags, lag)
+	}
+	slices.Sort(lags)
+	b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-ms")
+}
+
+// processes are a writer and a reader process on one database holding
+// procModel.
+type processes struct{ writer, reader *child }
+
+func startProcesses(tb testing.TB) *processes {
+	url := pgtest.URL(tb)
+	c, err := authz.New(open(tb, url, nil), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := c.Apply(context.Background(), procModel); err != nil {
+		tb.Fatal(err)
+	}
+	return &processes{writer: startChild(tb, "writer", url), reader: startChild(tb, "reader", url)}
+}
+
+// round has the writer toggle the grant and the reader answer with the
+// revision of the write (lag false) or by default, reporting the lag.
+func (p *processes) round(tb testing.TB, lag bool) (time.Duration, bool) {
+	w := p.writer.ask(tb, "write")
+	if len(w) != 3 {
+		tb.Fatalf("writer answered %q", w)
+	}
+	mode := "fresh"
+	if lag {
+		mode = "lag"
+	}
+	r := p.reader.ask(tb, mode+" "+strings.Join(w, " "))
+	if len(r) != 2 || r[0] != "ok" {
+		tb.Fatalf("%s round: the reader, given revision %s, answered %q; want ok", mode, w[0], r)
+	}
+	if !lag {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(r[1], 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ns), true
 }
 
 // TestProcessChild is a child process of TestProcessesReadTheirWrites;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every benchmark — the generated models on both backends, the storage
-# backends and the Casbin comparison — and regenerates BENCHMARKS.md.
+# Runs every benchmark — the generated models on the three backends, the
+# storage backends, pgstore's writes and propagation lag, and the Casbin
+# comparison — and regenerates BENCHMARKS.md. The pgstore benchmarks need
+# PostgreSQL's binaries (Debian's postgresql package) or AUTHZ_PG_URL.
 #
 #   scripts/bench.sh                 # all sizes: small, medium, large (~15 min)
 #   SIZES=small,medium scripts/bench.sh
@@ -15,6 +17,8 @@ OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 compare_sizes=$(echo "$SIZES" | tr ',' '\n' | grep -v '^small$' | paste -sd, - || true)
 compare_sizes=${compare_sizes:-small}
+# A pgstore benchmark that cannot start PostgreSQL fails rather than skips.
+export AUTHZ_PG_REQUIRED=${AUTHZ_PG_REQUIRED:-1}
 
 run() {
 	local name=$1
@@ -31,6 +35,7 @@ run parallel go test -run '^$' -bench 'BenchmarkModelEvaluate/.*/memstore/role-p
 	-authz.sizes "$SIZES" -cpu 1,2 -benchtime "$BENCHTIME" -timeout 60m .
 run bulkload go test -run '^$' -bench 'BenchmarkModelBulkLoad$' -authz.sizes "$SIZES" -benchtime 1x -timeout 60m .
 run storage go test -run '^$' -bench . -benchtime 2000x ./memstore ./boltstore
+run pgstore go test -run '^$' -bench 'BenchmarkClientWrites|BenchmarkPropagationLag' -benchtime 500x ./pgstore
 (
 	cd benchmarks
 	echo "cd benchmarks && go test -run '^\$' -bench Compare -sizes $compare_sizes -benchtime 2s" >>"$OUT/commands.txt"
