@@ -365,6 +365,26 @@ func BenchmarkModelColdOpen(b *testing.B) {
 	}
 }
 
+// BenchmarkModelBackup copies the bolt file of a loaded model to a new
+// file (boltstore's BackupFile: one read transaction, written and synced)
+// while the store stays open.
+func BenchmarkModelBackup(b *testing.B) {
+	for _, size := range sizes(b) {
+		b.Run(size, func(b *testing.B) {
+			l := load(b, size, "boltstore")
+			s := l.store.(*boltstore.Store)
+			path := filepath.Join(b.TempDir(), "backup.bolt")
+			for b.Loop() {
+				n, err := s.BackupFile(context.Background(), path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(n)
+			}
+		})
+	}
+}
+
 // BenchmarkModelMemory reports the heap a loaded memstore model holds, with
 // its graph built, per stored object.
 func BenchmarkModelMemory(b *testing.B) {

@@ -16,6 +16,12 @@
 // A file is used by one process at a time: Open takes an exclusive lock on
 // it, waiting at most Options.Timeout for another process to release it.
 //
+// # Backups
+//
+// Store.Backup writes a consistent copy of the file while the Store serves
+// (one read transaction), and Store.BackupFile writes it to a new file that
+// replaces path only once complete. The copy opens like the original.
+//
 // # Files of other programs
 //
 // Open refuses a bbolt file of another program, and writes nothing to it. A

@@ -258,6 +258,11 @@ func targets(x index) []target {
 	v, ok := x.metric("BenchmarkModelColdOpen/large/boltstore", "ns/op")
 	check("Cold open of the large bolt file and first decision", "≤ 5 s", ns(v), ok, v <= 5e9)
 	for _, size := range []string{"medium", "large"} {
+		v, ok := x.metric("BenchmarkModelBackup/"+size, "ns/op")
+		mbs, _ := x.metric("BenchmarkModelBackup/"+size, "MB/s")
+		check("Online backup of the "+size+" bolt file to a new file (BackupFile)", "(reported)", fmt.Sprintf("%s (%.0f MB/s)", ns(v), mbs), ok, true)
+	}
+	for _, size := range []string{"medium", "large"} {
 		one, ok1 := x.get(ev(size, "memstore", "role-parallel"), 1)
 		two, ok2 := x.get(ev(size, "memstore", "role-parallel"), 2)
 		var ratio float64
