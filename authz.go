@@ -81,6 +81,21 @@ type Options struct {
 	// DefaultMaxEvaluationCost; a negative value removes the bound (the
 	// request's ctx still stops it).
 	MaxEvaluationCost int64
+
+	// DecisionLog, when set, receives the decisions of Evaluate and
+	// EvaluateBatch (a sample of them: DecisionLogRate), those of the
+	// decision cache and denials returned with an error included, with the
+	// input, the revision they were made from and their duration. It is
+	// called on the request's goroutine after the decision is made, before
+	// it is returned: it must be safe for concurrent use and quick (hand
+	// the entry to a buffered channel or a logger). Nil, the default, logs
+	// nothing and costs nothing.
+	DecisionLog func(ctx context.Context, entry DecisionLogEntry)
+
+	// DecisionLogRate is the fraction of decisions passed to DecisionLog,
+	// each drawn at random: 0.01 passes about one in a hundred. Zero
+	// passes every decision; New refuses a rate below zero or above one.
+	DecisionLogRate float64
 }
 
 // DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
@@ -107,6 +122,8 @@ type Client struct {
 	maxHierarchyDepth int
 	decisionCacheSize int
 	maxEvalCost       int64
+	// decisionLog is nil without Options.DecisionLog.
+	decisionLog *decisionLog
 	// costHook, set by tests only, receives the operations each subject's
 	// evaluation used and why it stopped early (nil when it did not).
 	costHook func(used int64, stop error)
@@ -138,6 +155,9 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	}
 	if o.MaxBatchSize < 0 {
 		return nil, fmt.Errorf("authz: new: MaxBatchSize is %d; it must be positive (0 selects the default)", o.MaxBatchSize)
+	}
+	if !(o.DecisionLogRate >= 0 && o.DecisionLogRate <= 1) {
+		return nil, fmt.Errorf("authz: new: DecisionLogRate is %v; it must be between 0 and 1 (0 passes every decision)", o.DecisionLogRate)
 	}
 	c := &Client{
 		store:        store,
@@ -173,6 +193,12 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	c.maxEvalCost = o.MaxEvaluationCost
 	if c.maxEvalCost == 0 {
 		c.maxEvalCost = DefaultMaxEvaluationCost
+	}
+	if o.DecisionLog != nil {
+		c.decisionLog = &decisionLog{hook: o.DecisionLog, rate: o.DecisionLogRate}
+		if c.decisionLog.rate == 0 {
+			c.decisionLog.rate = 1
+		}
 	}
 	c.maxHierarchyDepth = o.MaxHierarchyDepth
 	if c.maxHierarchyDepth <= 0 {

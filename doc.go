@@ -50,7 +50,9 @@
 // priority), the resource hierarchy, the subject's roles after overrides and
 // conditions, and default deny. The Decision says who decided and why, and,
 // with EvaluateInput.Explain, lists every step considered
-// (docs/decisions.md, docs/conditions.md).
+// (docs/decisions.md, docs/conditions.md). Options.DecisionLog receives
+// the decisions (or a sample of them, Options.DecisionLogRate) with their
+// input, revision and duration, for an audit trail or metrics.
 //
 // # Lookups
 //

@@ -29,26 +29,44 @@ import (
 // SourceRoleIDs) may be shared with the graph and with other Decisions:
 // treat them as read-only.
 func (c *Client) Evaluate(ctx context.Context, in EvaluateInput) (Decision, error) {
+	if c.decisionLog != nil && c.decisionLog.sampled() {
+		return c.evaluateLogged(ctx, in)
+	}
+	d, _, _, err := c.evaluateOne(ctx, &in)
+	return d, err
+}
+
+// evaluateLogged is Evaluate for a decision the decision log receives.
+func (c *Client) evaluateLogged(ctx context.Context, in EvaluateInput) (Decision, error) {
+	began, start := c.now(), time.Now()
+	d, rev, cached, err := c.evaluateOne(ctx, &in)
+	c.logDecision(ctx, start, began, &in, &d, err, rev, cached)
+	return d, err
+}
+
+// evaluateOne answers in, and says from which revision and whether from
+// the decision cache.
+func (c *Client) evaluateOne(ctx context.Context, in *EvaluateInput) (_ Decision, rev uint64, cached bool, _ error) {
 	g, err := c.snapshotFor(ctx, in.Consistency)
 	if err != nil {
-		return denied(&in, "the store could not be read"), err
+		return denied(in, "the store could not be read"), 0, false, err
 	}
-	key, cacheable := cacheKey(&in)
+	key, cacheable := cacheKey(in)
 	cacheable = cacheable && g.decisions != nil
 	if cacheable {
 		if d, ok := g.decisions.get(&key); ok {
-			return d, nil
+			return d, g.rev, true, nil
 		}
 	}
 	e := evaluations.Get().(*evaluation)
-	e.input = in
+	e.input = *in
 	d, err := c.evaluate(ctx, e, g, &e.input)
 	if cacheable && err == nil && e.now.IsZero() {
 		g.decisions.put(&key, d)
 	}
 	*e = evaluation{}
 	evaluations.Put(e)
-	return d, err
+	return d, g.rev, false, err
 }
 
 // evaluations recycles evaluation state, so that a request allocates
@@ -70,6 +88,9 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 	if err != nil {
 		for i := range in {
 			out[i] = denied(&in[i], "the store could not be read")
+			if c.decisionLog != nil && c.decisionLog.sampled() {
+				c.logDecision(ctx, time.Now(), c.now(), &in[i], &out[i], err, 0, false)
+			}
 		}
 		return out, err
 	}
@@ -80,8 +101,16 @@ func (c *Client) EvaluateBatch(ctx context.Context, in []EvaluateInput) ([]Decis
 		evaluations.Put(e)
 	}()
 	for i := range in {
+		var began, start time.Time
+		logged := c.decisionLog != nil && c.decisionLog.sampled()
+		if logged {
+			began, start = c.now(), time.Now()
+		}
 		d, err := c.evaluate(ctx, e, g, &in[i])
 		out[i] = d
+		if logged {
+			c.logDecision(ctx, start, began, &in[i], &d, err, g.rev, false)
+		}
 		if err != nil && first == nil {
 			first = fmt.Errorf("evaluate batch: input %d: %w", i, err)
 		}

@@ -18,7 +18,17 @@ func exampleClient() *authz.Client {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.Apply(context.Background(), authz.Batch{
+	_, err = c.Apply(context.Background(), tinyModel())
+	if err != nil {
+		log.Fatal(err)
+	}
+	return c
+}
+
+// tinyModel is the model of exampleClient: an org with a team, a document in
+// the team, alice (viewer at the org) and an agent.
+func tinyModel() authz.Batch {
+	return authz.Batch{
 		ScopeTypes:     []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}, {ID: "team", Name: "Team"}},
 		ScopeTypeEdges: []authz.ScopeTypeEdgeInput{{ParentTypeID: "org", ChildTypeID: "team"}},
 		Scopes:         []authz.ScopeInput{{ID: "acme", TypeID: "org"}, {ID: "eng", TypeID: "team", ParentScopeID: "acme"}},
@@ -31,11 +41,7 @@ func exampleClient() *authz.Client {
 		Roles:           []authz.RoleInput{{ID: "viewer", ScopeID: "acme", Name: "Viewer"}},
 		RolePermissions: []authz.RolePermissionInput{{RoleID: "viewer", PermissionID: "doc_read"}},
 		Resources:       []authz.ResourceInput{{ID: "doc_1", ResourceTypeID: "rt_doc", ScopeID: "eng", ExternalResourceID: "design"}},
-	})
-	if err != nil {
-		log.Fatal(err)
 	}
-	return c
 }
 
 func ExampleNew() {
