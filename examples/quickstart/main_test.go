@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/internal/pgtest"
+	"github.com/scopegate/authz/modelfile"
 )
 
 // TestModelDecisions checks every quickstart request against the answer the
@@ -67,5 +69,20 @@ func TestRunOnPostgreSQL(t *testing.T) {
 	}
 	if err := run(context.Background(), io.Discard, "x.bolt", url); err == nil {
 		t.Error("-db and -pg together: got nil; want an error")
+	}
+}
+
+// TestModelFile: examples/models/saas.yaml, the model shipped as a file, is
+// this program's model.
+func TestModelFile(t *testing.T) {
+	m, err := modelfile.Load("../models/saas.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compared as JSON: the file's numbers decode as float64.
+	want, _ := json.Marshal(model())
+	got, _ := json.Marshal(m.Batch)
+	if !bytes.Equal(got, want) {
+		t.Errorf("examples/models/saas.yaml is not the quickstart's model: got\n%s\nwant\n%s", got, want)
 	}
 }

@@ -1,0 +1,328 @@
+// Package modelfile reads authz models from files, so that a model can live
+// under version control and be checked before it is applied.
+//
+// A model file is an authz.Batch: a JSON object whose keys are the Batch's
+// fields ("scopeTypes", "scopes", "memberships", …), each a list of inputs
+// of that kind, written as the library's JSON shapes. A file named *.yaml
+// or *.yml holds the same in YAML (converted to JSON by sigs.k8s.io/yaml, so
+// one set of field names serves both). YAML 1.1 reads an unquoted y, yes,
+// n, no, on and off as booleans: quote such strings.
+//
+// Parse and Load refuse unknown kinds and unknown fields, and report every
+// problem of the file at once as Errors, each naming the file, the item
+// (kind and index, and its id when it has one), the field and, for JSON
+// files and YAML syntax errors, the line. Apply adds the problems
+// Client.Apply finds (references to missing objects, duplicates, rules of
+// the model), named the same way.
+package modelfile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/scopegate/authz"
+)
+
+// Error is a problem of a model file.
+type Error struct {
+	// File is the file's name, as given to Parse or Load.
+	File string
+	// Line is the line (from 1) where the item or the problem starts, or 0
+	// when unknown (the items of a YAML file).
+	Line int
+	// Kind and Index name the item: its list in the file ("scopes") and
+	// its position there, from 0. Kind is empty for a problem of the file
+	// as a whole; Index is -1 for a problem of a whole list.
+	Kind  string
+	Index int
+	// ID is the item's id, when it has one.
+	ID string
+	// Field is the JSON name of the field at fault, with a path for nested
+	// fields ("memberships[1].roleIds"); empty when the item as a whole is.
+	Field string
+	// Err is the cause. For the problems Client.Apply finds, it wraps the
+	// authz sentinel (authz.ErrNotFound, authz.ErrInvalid, …).
+	Err error
+}
+
+// Error formats the problem as `model.json:12: scopes[3] (id "eng"):
+// parentScopeId: cause`, leaving out what is unknown.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Kind != "" {
+		b.WriteString(": " + e.Kind)
+		if e.Index >= 0 {
+			fmt.Fprintf(&b, "[%d]", e.Index)
+		}
+		if e.ID != "" {
+			fmt.Fprintf(&b, " (id %q)", e.ID)
+		}
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errors is every problem found in a model file, in the file's order.
+type Errors []*Error
+
+// Error joins the problems, one per line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems, for errors.Is and errors.As.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// Model is a parsed model file: the batch, and where its items are.
+type Model struct {
+	// File is the file's name.
+	File string
+	// Batch is the model.
+	Batch authz.Batch
+	// lines holds the line of each item, by kind; nil for YAML.
+	lines map[string][]int
+}
+
+// Load reads and parses the model file at path (see Parse).
+func Load(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Errors{{File: path, Index: -1, Err: err}}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes the content of a model file. name names the file in
+// errors, and its extension selects the format: YAML for .yaml and .yml,
+// JSON otherwise. The error, if any, is Errors.
+func Parse(name string, data []byte) (*Model, error) {
+	m := &Model{File: name}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+		j, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
+		}
+		data = j
+	default:
+		m.lines = map[string][]int{}
+	}
+	errs := m.decode(data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return m, nil
+}
+
+// yamlLine returns the line a YAML error names, or 0.
+func yamlLine(err error) int {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// kinds maps the JSON name of each list of authz.Batch to its field index.
+var kinds = func() map[string]int {
+	out := map[string]int{}
+	t := reflect.TypeFor[authz.Batch]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = i
+	}
+	return out
+}()
+
+// decode decodes data (JSON) into m.Batch, item by item, recording the
+// line of each item when m.lines is set.
+func (m *Model) decode(data []byte) Errors {
+	var errs Errors
+	fail := func(line int, kind string, index int, id, field string, err error) {
+		errs = append(errs, &Error{File: m.File, Line: line, Kind: kind, Index: index, ID: id, Field: field, Err: err})
+	}
+	lineAt := func(offset int64) int {
+		if m.lines == nil {
+			return 0
+		}
+		return 1 + bytes.Count(data[:offset], []byte("\n"))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		if err == nil {
+			err = errors.New("a model file is a JSON object of lists (scopeTypes, scopes, …)")
+		}
+		fail(syntaxLine(data, err, lineAt), "", -1, "", "", err)
+		return errs
+	}
+	batch := reflect.ValueOf(&m.Batch).Elem()
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			fail(syntaxLine(data, err, lineAt), "", -1, "", "", err)
+			return errs
+		}
+		keyAt := dec.InputOffset() // the end of the key, on its line
+		kind := tok.(string)
+		field, known := kinds[kind]
+		var items []json.RawMessage
+		var starts []int64
+		if err := decodeList(dec, &items, &starts); err != nil {
+			fail(syntaxLine(data, err, lineAt), kind, -1, "", "", err)
+			return errs
+		}
+		switch {
+		case !known:
+			fail(lineAt(keyAt), kind, -1, "", "", fmt.Errorf("unknown kind %q", kind))
+			continue
+		case seen[kind]:
+			fail(lineAt(keyAt), kind, -1, "", "", errors.New("the list appears twice"))
+			continue
+		}
+		seen[kind] = true
+		list := batch.Field(field)
+		list.Set(reflect.MakeSlice(list.Type(), len(items), len(items)))
+		for i, raw := range items {
+			start := starts[i]
+			if m.lines != nil {
+				m.lines[kind] = append(m.lines[kind], lineAt(start))
+			}
+			var named struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &named)
+			d := json.NewDecoder(bytes.NewReader(raw))
+			d.DisallowUnknownFields()
+			if err := d.Decode(list.Index(i).Addr().Interface()); err != nil {
+				field, at := "", start
+				var te *json.UnmarshalTypeError
+				switch {
+				case errors.As(err, &te):
+					field, at = te.Field, start+te.Offset
+					if te.Value == "bool" && m.lines == nil {
+						err = fmt.Errorf("%w (YAML reads an unquoted y, yes, n, no, on or off as a boolean: quote it)", err)
+					}
+				case strings.HasPrefix(err.Error(), "json: unknown field "):
+					field, err = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), errors.New("unknown field")
+				}
+				fail(lineAt(at), kind, i, named.ID, field, err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // }
+		fail(syntaxLine(data, err, lineAt), "", -1, "", "", err)
+	} else if _, err := dec.Token(); err != io.EOF {
+		fail(lineAt(dec.InputOffset()), "", -1, "", "", errors.New("content after the model's object"))
+	}
+	return errs
+}
+
+// decodeList reads a JSON list of items, recording where each starts.
+func decodeList(dec *json.Decoder, items *[]json.RawMessage, starts *[]int64) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil // null: no items
+	}
+	if tok != json.Delim('[') {
+		return errors.New("a list of items is expected")
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		*items = append(*items, raw)
+		// The decoder stands right after the item, whose bytes raw holds.
+		*starts = append(*starts, dec.InputOffset()-int64(len(raw)))
+	}
+	_, err = dec.Token() // ]
+	return err
+}
+
+// syntaxLine returns the line of a JSON syntax error, or 0.
+func syntaxLine(data []byte, err error, lineAt func(int64) int) int {
+	var se *json.SyntaxError
+	if errors.As(err, &se) && se.Offset <= int64(len(data)) {
+		return lineAt(se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return lineAt(int64(len(data)))
+	}
+	return 0
+}
+
+// Apply applies the model with c.Apply. When the batch is refused, the
+// error is Errors, one per problem, each naming the file, the item and the
+// line of the item as Parse's do; other errors are returned as they are.
+func (m *Model) Apply(ctx context.Context, c *authz.Client) (authz.BatchResult, error) {
+	res, err := c.Apply(ctx, m.Batch)
+	var be *authz.BatchError
+	if !errors.As(err, &be) {
+		return res, err
+	}
+	errs := make(Errors, 0, len(be.Items))
+	for _, it := range be.Items {
+		e := &Error{File: m.File, Kind: it.Kind, Index: it.Index, ID: m.itemID(it.Kind, it.Index), Field: it.Field, Err: it.Err}
+		if lines := m.lines[it.Kind]; it.Index >= 0 && it.Index < len(lines) {
+			e.Line = lines[it.Index]
+		}
+		errs = append(errs, e)
+	}
+	return res, errs
+}
+
+// itemID returns the id the file gives item index of kind, or "" (Apply
+// reports the id it generated for an item without one, which names nothing
+// in the file).
+func (m *Model) itemID(kind string, index int) string {
+	field, ok := kinds[kind]
+	if !ok || index < 0 {
+		return ""
+	}
+	list := reflect.ValueOf(m.Batch).Field(field)
+	if index >= list.Len() {
+		return ""
+	}
+	if id := list.Index(index).FieldByName("ID"); id.IsValid() && id.Kind() == reflect.String {
+		return id.String()
+	}
+	return ""
+}

@@ -1,0 +1,203 @@
+package modelfile_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/modelfile"
+	"sigs.k8s.io/yaml"
+)
+
+const goodJSON = `{
+  "scopeTypes": [
+    {"id": "org", "name": "Org", "config": {"permissionMode": "define"}}
+  ],
+  "scopes": [
+    {"id": "acme", "typeId": "org", "meta": {"tier": 2}}
+  ],
+  "roles": [{"id": "viewer", "scopeId": "acme", "name": "Viewer"}],
+  "subjects": [
+    {"id": "alice", "subjectType": "user", "externalId": "alice",
+     "memberships": [{"scopeId": "acme", "roleIds": ["viewer"]}]}
+  ]
+}
+`
+
+// TestParseFormats parses one model as JSON and as YAML: both must give the
+// Batch that encoding/json gives for the JSON.
+func TestParseFormats(t *testing.T) {
+	var want authz.Batch
+	if err := json.Unmarshal([]byte(goodJSON), &want); err != nil {
+		t.Fatal(err)
+	}
+	y, err := yaml.JSONToYAML([]byte(goodJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"model.json": []byte(goodJSON), "model.yaml": y, "MODEL.YML": y} {
+		m, err := modelfile.Parse(name, data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(want, m.Batch); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+}
+
+// TestParseReportsEveryProblem: one file with a problem of each class; all
+// are reported at once, each with its line, item, id and field.
+func TestParseReportsEveryProblem(t *testing.T) {
+	data := `{
+  "scopeTypes": [
+    {"id": "org", "name": "Org"},
+    {"id": "team", "name": "Team", "colour": "red"}
+  ],
+  "scopes": [
+    {"id": "acme", "typeId": 7}
+  ],
+  "widgets": [],
+  "subjects": [
+    {"id": "alice", "subjectType": "user", "externalId": "alice", "memberships": [{"scopeId": "acme", "roleIds": "viewer"}]}
+  ]
+}`
+	_, err := modelfile.Parse("bad.json", []byte(data))
+	var errs modelfile.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("got %v; want modelfile.Errors", err)
+	}
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`bad.json:4: scopeTypes[1] (id "team"): colour: unknown field`,
+		`bad.json:7: scopes[0] (id "acme"): typeId: json: cannot unmarshal number into Go struct field ScopeInput.typeId of type string`,
+		`bad.json:9: widgets: unknown kind "widgets"`,
+		`bad.json:11: subjects[0] (id "alice"): memberships.roleIds: json: cannot unmarshal string into Go struct field SubjectMembershipInput.memberships.roleIds of type []string`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseSyntaxErrors(t *testing.T) {
+	for _, c := range []struct{ name, data, want string }{
+		{"a.json", "{\n  \"scopes\": [\n    {\"id\": \"x\",}\n  ]\n}", "a.json:3: "},
+		{"b.json", "{\n  \"scopes\": [\n", "b.json:3: "},
+		{"c.json", `[]`, "c.json: a model file is a JSON object"},
+		{"d.json", `{"scopes": {"id": "x"}}`, "d.json: scopes: a list of items is expected"},
+		{"e.json", `{"scopes": []} {}`, "e.json:1: content after the model's object"},
+		{"f.json", `{"scopes": [], "scopes": []}`, "f.json:1: scopes: the list appears twice"},
+		{"g.yaml", "scopes:\n  - id: x\n   typeId: y\n", "g.yaml:2: yaml: line 2"},
+		{"h.yaml", "", "h.yaml: a model file is a JSON object"},
+		{"i.yaml", "subjects:\n- id: alice\n  subjectType: user\n  externalId: no\n", `i.yaml: subjects[0] (id "alice"): externalId: json: cannot unmarshal bool`},
+	} {
+		_, err := modelfile.Parse(c.name, []byte(c.data))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: got %v; want an error starting %q", c.name, err, c.want)
+		}
+		if c.name == "i.yaml" && (err == nil || !strings.Contains(err.Error(), "quote it")) {
+			t.Errorf("%s: got %v; want the hint to quote YAML booleans", c.name, err)
+		}
+	}
+}
+
+// TestApplyNamesLines: the problems Client.Apply finds come back naming the
+// file, the item's line, its id and field, and wrap the authz sentinels.
+func TestApplyNamesLines(t *testing.T) {
+	data := `{
+  "scopeTypes": [{"id": "org", "name": "Org"}],
+  "scopes": [
+    {"id": "acme", "typeId": "org"},
+    {"id": "other", "typeId": "nope"}
+  ],
+  "roles": [{"id": "viewer", "scopeId": "acme", "name": "Viewer"}],
+  "memberships": [
+    {"subjectId": "ghost", "scopeId": "acme", "roleIds": ["viewer"]}
+  ]
+}`
+	m, err := modelfile.Parse("apply.json", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := authz.New(memstore.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Apply(context.Background(), c)
+	if !errors.Is(err, authz.ErrNotFound) {
+		t.Fatalf("got %v; want errors wrapping authz.ErrNotFound", err)
+	}
+	var errs modelfile.Errors
+	errors.As(err, &errs)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		`apply.json:5: scopes[1] (id "other"): typeId: scope type "nope": not found`,
+		`apply.json:9: memberships[0]: subjectId: subject "ghost": not found`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestShippedModels loads every model under examples/models into a store.
+func TestShippedModels(t *testing.T) {
+	paths, _ := filepath.Glob("../examples/models/*.yaml")
+	if len(paths) == 0 {
+		t.Fatal("no model under examples/models")
+	}
+	for _, p := range paths {
+		m, err := modelfile.Load(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		c, err := authz.New(memstore.New(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(context.Background(), c); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := modelfile.Load(filepath.Join(t.TempDir(), "none.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v; want an error wrapping os.ErrNotExist", err)
+	}
+}
+
+// FuzzParse: whatever a file holds, Parse returns a model or Errors, never
+// panics, and a model it returns survives a JSON round trip.
+func FuzzParse(f *testing.F) {
+	f.Add("m.json", []byte(goodJSON))
+	f.Add("m.yaml", []byte("scopes:\n- id: a\n  typeId: b\n"))
+	f.Add("m.json", []byte(`{"scopes":[{"id":"x","typeId":"y","meta":{"a":[1,{"b":null}]}}],"roles":null}`))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		m, err := modelfile.Parse(name, data)
+		if err != nil {
+			var errs modelfile.Errors
+			if !errors.As(err, &errs) || len(errs) == 0 {
+				t.Fatalf("got %T %v; want modelfile.Errors", err, err)
+			}
+			return
+		}
+		if _, err := json.Marshal(m.Batch); err != nil {
+			t.Fatalf("the parsed model does not marshal: %v", err)
+		}
+	})
+}
