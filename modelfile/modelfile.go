@@ -14,6 +14,11 @@
 // files and YAML syntax errors, the line. Apply adds the problems
 // Client.Apply finds (references to missing objects, duplicates, rules of
 // the model), named the same way.
+//
+// A test file checks a model: it names a model file (or holds the model)
+// and lists questions with the answers they must get (see ParseTests).
+// TestFile.Run runs them on an in-memory store and reports each failing
+// test with what it got and the decision's explanation.
 package modelfile
 
 import (
