@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -87,7 +88,7 @@ type BatchResult struct {
 // of the graph above the edges they add), and a write's validation does
 // not read the chain of scopes it writes into.
 func (c *Client) Apply(ctx context.Context, b Batch) (BatchResult, error) {
-	return c.runBatch(ctx, "apply", true, &b)
+	return c.runBatch(ctx, "apply", true, &b, nil)
 }
 
 // groupSpec binds one slice of Batch to its builder and result slice.
@@ -145,7 +146,7 @@ func batchGroup[I any, O any, P interface {
 
 // createMany runs a batch of one kind and returns its result slice.
 func createMany[O any](ctx context.Context, c *Client, op string, bt *Batch, get func(*BatchResult) []O) ([]O, error) {
-	r, err := c.runBatch(ctx, op, false, bt)
+	r, err := c.runBatch(ctx, op, false, bt, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +319,10 @@ func checkEnum[E ~string](what string, v E, allowed ...E) error {
 }
 
 // runBatch builds, validates and stores a batch in one transaction.
-func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch) (BatchResult, error) {
+// stamps, when set, holds for items of bt (by Batch field name and index)
+// the JSON of the times and actors their records get instead of now and
+// ctx's actor: Import restores them.
+func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch, stamps map[string][]json.RawMessage) (BatchResult, error) {
 	n := 0
 	for _, g := range groups {
 		n += g.count(bt)
@@ -339,6 +343,13 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch)
 	}
 	for _, g := range groups {
 		g.build(b, bt)
+	}
+	for name, list := range stamps {
+		for i, raw := range list {
+			if len(raw) > 0 && i < len(b.top[name]) {
+				_ = json.Unmarshal(raw, b.top[name][i].rec) // Import built raw from a decoded record
+			}
+		}
 	}
 	for _, it := range b.items {
 		if field, err := checkLimits(it.rec); err != nil && !it.failed {

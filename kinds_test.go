@@ -256,3 +256,21 @@ func TestKindTableValidationFails(t *testing.T) {
 		}
 	}
 }
+
+// TestExportOrder: the export lists every kind once, each after the kinds
+// its records refer to (the import tests load exports one object per
+// batch, which fails on any other order).
+func TestExportOrder(t *testing.T) {
+	seen := map[string]int{}
+	for _, name := range exportOrder {
+		seen[name]++
+	}
+	for _, row := range kindTable {
+		if seen[row.group.name] != 1 {
+			t.Errorf("kind %s (batch group %s): in exportOrder %d times; want once", row.kind.name, row.group.name, seen[row.group.name])
+		}
+	}
+	if len(exportOrder) != len(kindTable) {
+		t.Errorf("exportOrder has %d groups; kindTable %d kinds", len(exportOrder), len(kindTable))
+	}
+}

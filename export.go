@@ -1,0 +1,400 @@
+package authz
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/scopegate/authz/storage"
+)
+
+// ExportFormat is the format field of an export's header line.
+const ExportFormat = "scopegate-authz-export"
+
+// ExportVersion is the version of the export format that Export writes and
+// Import reads.
+const ExportVersion = 1
+
+// An export is JSON Lines: one JSON object per line.
+//
+// The first line is the header (ExportHeader). Each following line is one
+// object: {"kind": "scopes", "item": {…}}, where kind names the list of
+// Batch the object belongs to and item is the object as the library's JSON
+// shape shows it (the Scope, the Membership, …, with its id and its
+// createdAt and createdBy). Objects come in dependency order — scope types,
+// scope type edges, scopes, scope edges, subjects, resource types, roles,
+// permissions, role-permissions, scope overrides, memberships, role
+// assignments, resources, resource edges, resource scope links,
+// collections, resource policies, tag groups, tags, tag bindings, tag
+// assignments — and in id order within a kind, so that every object comes
+// after those it refers to and two exports of the same store are the same
+// bytes but for the header. The last line is the trailer, {"end":
+// {"objects": n}}, which tells a complete export from a truncated one.
+
+// ExportHeader is the first line of an export.
+type ExportHeader struct {
+	// Format is ExportFormat and Version is ExportVersion.
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Schema is the schema version of the exporting store's layout.
+	Schema int `json:"schema"`
+	// Revision is the revision of the store the export is a snapshot of.
+	Revision uint64 `json:"revision"`
+	// ExportedAt is when the export began (Options.Now).
+	ExportedAt Time `json:"exportedAt"`
+}
+
+// exportLine is a line of an export after the header.
+type exportLine struct {
+	Kind string          `json:"kind,omitempty"`
+	Item json.RawMessage `json:"item,omitempty"`
+	End  *exportEnd      `json:"end,omitempty"`
+}
+
+type exportEnd struct {
+	Objects int `json:"objects"`
+}
+
+// exportOrder lists the groups of Batch in an order where every object
+// comes after the objects it refers to. TestExportOrder checks that it
+// lists every kind once, and the import tests that chunks of one object
+// load in this order.
+var exportOrder = []string{
+	"scopeTypes", "scopeTypeEdges", "scopes", "scopeEdges", "subjects", "resourceTypes", "roles",
+	"permissions", "rolePermissions", "scopeOverrides", "memberships", "roleAssignments",
+	"resources", "resourceEdges", "resourceScopeLinks", "collections", "resourcePolicies",
+	"tagGroups", "tags", "tagBindings", "tagAssignments",
+}
+
+// ExportSummary says what an Export wrote.
+type ExportSummary struct {
+	// Revision is the revision of the store the export is a snapshot of.
+	Revision uint64
+	// Objects is the number of objects written.
+	Objects int
+}
+
+// Export writes the whole store to w as one consistent snapshot (a single
+// read transaction), in the documented JSON Lines format that Import
+// reads: a header, one object per line in dependency order, a trailer. It
+// is the portable backup of any backend. It returns what it wrote; on an
+// error, w holds a prefix of the export without its trailer, which Import
+// refuses. ctx is checked between objects.
+func (c *Client) Export(ctx context.Context, w io.Writer) (ExportSummary, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var sum ExportSummary
+	err := c.store.View(ctx, func(tx storage.Tx) error {
+		rev, err := readRevision(tx)
+		if err != nil {
+			return err
+		}
+		sum.Revision = rev
+		head, err := json.Marshal(ExportHeader{Format: ExportFormat, Version: ExportVersion, Schema: schemaVersion, Revision: rev, ExportedAt: Time{c.timestamp()}})
+		if err != nil {
+			return err
+		}
+		if err := writeLine(bw, head); err != nil {
+			return err
+		}
+		for _, name := range exportOrder {
+			k := groupKind(name)
+			err := tx.Scan(k.table, "", func(_ string, v []byte) error {
+				if sum.Objects%1024 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				rec, err := k.decode(v)
+				if err != nil {
+					return err
+				}
+				item, err := json.Marshal(rec)
+				if err != nil {
+					return err
+				}
+				line, err := json.Marshal(exportLine{Kind: name, Item: item})
+				if err != nil {
+					return err
+				}
+				sum.Objects++
+				return writeLine(bw, line)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		end, _ := json.Marshal(exportLine{End: &exportEnd{Objects: sum.Objects}})
+		return writeLine(bw, end)
+	})
+	if err != nil {
+		return sum, fmt.Errorf("authz: export: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return sum, fmt.Errorf("authz: export: %w", err)
+	}
+	return sum, nil
+}
+
+func writeLine(w *bufio.Writer, line []byte) error {
+	if _, err := w.Write(line); err != nil {
+		return err
+	}
+	return w.WriteByte('\n')
+}
+
+// groupKind returns the kind of the records of the Batch group name.
+func groupKind(name string) *kindSpec {
+	for _, row := range kindTable {
+		if row.group.name == name {
+			return row.kind
+		}
+	}
+	panic("authz: no kind for batch group " + name)
+}
+
+// ImportOptions configures Import. A nil *ImportOptions gives the
+// defaults.
+type ImportOptions struct {
+	// BatchSize is the number of objects Import applies in one batch. Zero
+	// means Options.MaxBatchSize; it cannot exceed it.
+	BatchSize int
+	// Progress, when set, is called after each batch commits with the
+	// number of objects imported so far.
+	Progress func(imported int)
+}
+
+// ImportSummary says what an Import committed.
+type ImportSummary struct {
+	// Objects is the number of objects committed, Batches the number of
+	// batches that committed them.
+	Objects, Batches int
+	// Revision is the revision of the store after the last batch.
+	Revision uint64
+}
+
+// ImportError is the error of an Import that failed: the line where the
+// problem is, and what was committed before it.
+type ImportError struct {
+	// Line is the line of the export (from 1) the problem is at: the
+	// line that does not decode, or the first line of the batch that was
+	// refused; 0 for a problem of the whole input.
+	Line int
+	// Committed is what Import committed before the problem. An export that
+	// fits one batch is imported atomically: nothing is committed then.
+	Committed ImportSummary
+	// Err is the cause: a *BatchError when the store refused a batch.
+	Err error
+}
+
+// Error formats the problem and what was committed.
+func (e *ImportError) Error() string {
+	where := "import"
+	if e.Line > 0 {
+		where = fmt.Sprintf("import: line %d", e.Line)
+	}
+	return fmt.Sprintf("%s: %v (%d objects committed before it, in %d batches)", where, e.Err, e.Committed.Objects, e.Committed.Batches)
+}
+
+// Unwrap returns the cause.
+func (e *ImportError) Unwrap() error { return e.Err }
+
+// stampKeys are the fields of a record that Import restores as exported
+// instead of taking them from the importing write: when and by whom the
+// object was created or applied.
+var stampKeys = [][2]string{{"createdAt", "createdBy"}, {"appliedAt", "appliedBy"}}
+
+// Import reads an export (see Export) and creates its objects, with their
+// ids, times and actors, in batches of ImportOptions.BatchSize objects, in
+// the export's order. An export of at most one batch is imported
+// atomically: all of it or nothing. A larger one is imported batch by
+// batch, each atomic: when one fails, the batches before it stay
+// committed, and the *ImportError says how many objects they hold and the
+// line where the failing batch starts; importing the rest of the export
+// into the same store is then possible (the lines before that one skipped).
+//
+// Import refuses an export of another format or version, or without its
+// trailer (a truncated file), before it commits anything for the batch
+// that reaches the end. Objects that already exist in the store make their
+// batch fail (ErrAlreadyExists): import into an empty store, or one without
+// those objects.
+func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (ImportSummary, error) {
+	var o ImportOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = c.maxBatchSize
+	}
+	if o.BatchSize > c.maxBatchSize {
+		return ImportSummary{}, &ImportError{Err: fmt.Errorf("batch size %d is above Options.MaxBatchSize %d", o.BatchSize, c.maxBatchSize)}
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
+	line := 0
+	var sum ImportSummary
+	fail := func(at int, err error) (ImportSummary, error) {
+		return sum, &ImportError{Line: at, Committed: sum, Err: err}
+	}
+	next := func() ([]byte, error) {
+		if !sc.Scan() {
+			if err := sc.Err(); err != nil {
+				return nil, err
+			}
+			return nil, io.EOF
+		}
+		line++
+		return sc.Bytes(), nil
+	}
+	head, err := next()
+	if err != nil {
+		return fail(0, fmt.Errorf("reading the header: %w", err))
+	}
+	var h ExportHeader
+	if err := json.Unmarshal(head, &h); err != nil || h.Format != ExportFormat {
+		return fail(1, errors.New("not an export of this library (no header line)"))
+	}
+	if h.Version != ExportVersion {
+		return fail(1, fmt.Errorf("export format version %d; this library reads version %d", h.Version, ExportVersion))
+	}
+	var (
+		bt      Batch
+		stamps  = map[string][]json.RawMessage{}
+		n       int // objects in bt
+		first   int // line of bt's first object
+		ended   bool
+		objects int
+	)
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		res, err := c.runBatch(ctx, "import", true, &bt, stamps)
+		if err != nil {
+			return err
+		}
+		sum.Objects += n
+		sum.Batches++
+		sum.Revision = res.Revision
+		if o.Progress != nil {
+			o.Progress(sum.Objects)
+		}
+		bt, stamps, n = Batch{}, map[string][]json.RawMessage{}, 0
+		return nil
+	}
+	for {
+		raw, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(line, err)
+		}
+		if ended {
+			return fail(line, errors.New("a line after the trailer"))
+		}
+		var l exportLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return fail(line, err)
+		}
+		if l.End != nil {
+			if l.End.Objects != objects {
+				return fail(line, fmt.Errorf("the trailer counts %d objects; the export holds %d", l.End.Objects, objects))
+			}
+			ended = true
+			continue
+		}
+		if n == o.BatchSize {
+			if err := flush(); err != nil {
+				return fail(first, err)
+			}
+		}
+		if n == 0 {
+			first = line
+		}
+		stamp, err := addExported(&bt, l.Kind, l.Item)
+		if err != nil {
+			return fail(line, err)
+		}
+		stamps[l.Kind] = append(stamps[l.Kind], stamp)
+		n++
+		objects++
+	}
+	if !ended {
+		return fail(line, errors.New("the export ends without its trailer: it is truncated"))
+	}
+	if err := flush(); err != nil {
+		return fail(first, err)
+	}
+	return sum, nil
+}
+
+// addExported decodes an exported object into bt's list kind, and returns
+// the JSON of its stamps (stampKeys) for runBatch.
+func addExported(bt *Batch, kind string, item json.RawMessage) (json.RawMessage, error) {
+	f, ok := batchFields[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", kind)
+	}
+	list := reflect.ValueOf(bt).Elem().Field(f)
+	in := reflect.New(list.Type().Elem())
+	if err := decodeStrict(item, in.Interface()); err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	list.Set(reflect.Append(list, in.Elem()))
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(item, &fields); err != nil {
+		return nil, err
+	}
+	stamp := map[string]json.RawMessage{}
+	for _, k := range stampKeys {
+		if at, ok := fields[k[0]]; ok {
+			stamp[k[0]] = at
+			stamp[k[1]] = json.RawMessage(strconv.Quote(""))
+			if by, ok := fields[k[1]]; ok {
+				stamp[k[1]] = by
+			}
+		}
+	}
+	if len(stamp) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(stamp)
+}
+
+// batchFields maps the JSON name of each list of Batch to its field index.
+var batchFields = func() map[string]int {
+	out := map[string]int{}
+	t := reflect.TypeFor[Batch]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = i
+	}
+	return out
+}()
+
+// decodeStrict decodes data into v, refusing unknown fields but the
+// stamps (stampKeys), which inputs do not have.
+func decodeStrict(data []byte, v any) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	for _, k := range stampKeys {
+		delete(fields, k[0])
+		delete(fields, k[1])
+	}
+	clean, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(clean))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
