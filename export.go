@@ -2,7 +2,6 @@ package authz
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scopegate/authz/storage"
 )
@@ -343,15 +343,23 @@ func addExported(bt *Batch, kind string, item json.RawMessage) (json.RawMessage,
 		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
 	list := reflect.ValueOf(bt).Elem().Field(f)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(item, &fields); err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	// Inputs have the fields of their records but the stamps: refuse any
+	// other field, then decode.
+	known := inputFields(list.Type().Elem())
+	for name := range fields {
+		if !known[name] && !isStamp(name) {
+			return nil, fmt.Errorf("%s: unknown field %q", kind, name)
+		}
+	}
 	in := reflect.New(list.Type().Elem())
-	if err := decodeStrict(item, in.Interface()); err != nil {
+	if err := json.Unmarshal(item, in.Interface()); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	list.Set(reflect.Append(list, in.Elem()))
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(item, &fields); err != nil {
-		return nil, err
-	}
 	stamp := map[string]json.RawMessage{}
 	for _, k := range stampKeys {
 		if at, ok := fields[k[0]]; ok {
@@ -379,22 +387,39 @@ var batchFields = func() map[string]int {
 	return out
 }()
 
-// decodeStrict decodes data into v, refusing unknown fields but the
-// stamps (stampKeys), which inputs do not have.
-func decodeStrict(data []byte, v any) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return err
-	}
+// isStamp reports whether name is one of stampKeys.
+func isStamp(name string) bool {
 	for _, k := range stampKeys {
-		delete(fields, k[0])
-		delete(fields, k[1])
+		if name == k[0] || name == k[1] {
+			return true
+		}
 	}
-	clean, err := json.Marshal(fields)
-	if err != nil {
-		return err
+	return false
+}
+
+// inputFieldsCache holds inputFields by input type.
+var inputFieldsCache sync.Map // reflect.Type → map[string]bool
+
+// inputFields returns the JSON names of the fields of the input type t.
+func inputFields(t reflect.Type) map[string]bool {
+	if m, ok := inputFieldsCache.Load(t); ok {
+		return m.(map[string]bool)
 	}
-	dec := json.NewDecoder(bytes.NewReader(clean))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	m := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			for k := range inputFields(f.Type) {
+				m[k] = true
+			}
+		case name == "":
+			m[f.Name] = true
+		case name != "-":
+			m[name] = true
+		}
+	}
+	inputFieldsCache.Store(t, m)
+	return m
 }

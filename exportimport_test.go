@@ -114,7 +114,7 @@ func TestImportRefusals(t *testing.T) {
 		{name: "unknown field", data: edit(func(l []string) []string {
 			l[1] = strings.Replace(l[1], `"item":{`, `"item":{"colour":"red",`, 1)
 			return l
-		}), want: `import: line 2: scopeTypes: json: unknown field "colour"`},
+		}), want: `import: line 2: scopeTypes: unknown field "colour"`},
 		{name: "refused batch", size: 3, data: edit(func(l []string) []string {
 			// The fifth object refers to a scope type that is not there.
 			l[5] = strings.Replace(l[5], `"typeId":"team"`, `"typeId":"nope"`, 1)

@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -381,6 +382,50 @@ func BenchmarkModelBackup(b *testing.B) {
 				}
 				b.SetBytes(n)
 			}
+		})
+	}
+}
+
+// BenchmarkModelExportImport exports a loaded memstore model (to a
+// buffer) and imports that export into a new memstore, in batches of
+// Options.MaxBatchSize, reporting objects/s both ways.
+func BenchmarkModelExportImport(b *testing.B) {
+	for _, size := range sizes(b) {
+		l := load(b, size, "memstore")
+		var exp bytes.Buffer
+		if _, err := l.client.Export(context.Background(), &exp); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(size+"/export", func(b *testing.B) {
+			var objects int
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				sum, err := l.client.Export(context.Background(), &out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				objects += sum.Objects
+			}
+			b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
+		})
+		b.Run(size+"/import", func(b *testing.B) {
+			var objects int
+			for b.Loop() {
+				b.StopTimer()
+				s := memstore.New()
+				c := must(authz.New(s, nil))(b)
+				b.StartTimer()
+				sum, err := c.Import(context.Background(), bytes.NewReader(exp.Bytes()), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				objects += sum.Objects
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(objects)/b.Elapsed().Seconds(), "objects/s")
 		})
 	}
 }

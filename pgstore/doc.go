@@ -67,10 +67,12 @@
 // server. Puts and Deletes are kept in the Tx (the last write of a key
 // wins) and sent together, over arrays, in at most three statements
 // (deletes, inserts of keys the Tx read as missing, upserts of the others):
-// before a Scan, when 4,096 are waiting, and before the commit; a Get of a
-// key written in the Tx answers from them. A database error of such a
-// write is therefore returned by the Scan or Put that sends it, or by
-// Update. A Tx implements storage.Prefetcher: Prefetch reads many keys of a
+// before a Scan, when 4,096 are waiting (or 32 MiB of values), and before
+// the commit; a Get of a key written in the Tx answers from them. A
+// database error of such a write is therefore returned by the Scan or Put
+// that sends it, or by Update. As in any PostgreSQL transaction, a
+// statement that fails (a write, a Get, a Prefetch) ends the transaction:
+// every later call of the Tx fails too, and Update returns the error. A Tx implements storage.Prefetcher: Prefetch reads many keys of a
 // table in one statement, and the Gets that follow answer from what it
 // read (the authz core prefetches what a batch of 8 items or more will
 // check, so that a bulk load does not pay a round trip per item).

@@ -286,3 +286,36 @@ func explain(t *testing.T, s *Store, mode, sql, args string) string {
 	}
 	return strings.Join(plan, "\n")
 }
+
+// TestLargeValuesFlushEarly: pending writes are sent once their values
+// reach maxPendingBytes, not only at maxPending writes, so that one
+// statement never carries thousands of large values.
+func TestLargeValuesFlushEarly(t *testing.T) {
+	s := openStore(t)
+	value := bytes.Repeat([]byte("v"), 4<<20)
+	err := s.Update(context.Background(), func(stx storage.Tx) error {
+		tx := stx.(*tx)
+		for i := range 10 {
+			if err := tx.Put("t", fmt.Sprintf("k%d", i), value); err != nil {
+				return err
+			}
+			if waiting := len(tx.order); waiting*len(value) >= maxPendingBytes {
+				t.Errorf("after put %d: %d writes of %d bytes wait; want a flush at %d bytes", i, waiting, len(value), maxPendingBytes)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(context.Background(), func(tx storage.Tx) error {
+		v, err := tx.Get("t", "k9")
+		if err != nil || !bytes.Equal(v, value) {
+			t.Errorf("k9: got %d bytes, %v; want the value", len(v), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -554,8 +554,9 @@ type tx struct {
 	// pending holds the writes not yet sent, by table and key (the last
 	// write of a key wins); order lists their keys in the order of their
 	// first write. Reads send them first (flush), so that they see them.
-	pending map[pendingKey]pendingWrite
-	order   []pendingKey
+	pending      map[pendingKey]pendingWrite
+	order        []pendingKey
+	pendingBytes int
 	// read holds what Prefetch read (value nil: the key is missing). A
 	// write of a key removes it: pending answers for it from then on.
 	read map[pendingKey][]byte
@@ -631,9 +632,14 @@ type pendingWrite struct {
 	absent bool
 }
 
-// maxPending is the number of pending writes that sends them without
-// waiting for a read or the commit.
-const maxPending = 4096
+// maxPending is the number of pending writes, and maxPendingBytes the size
+// of their values, that sends them without waiting for a read or the
+// commit: a flush stays far below the server's limit on one message (1 GB)
+// whatever the values hold.
+const (
+	maxPending      = 4096
+	maxPendingBytes = 32 << 20
+)
 
 // queue records a write to send later. A done ctx fails it at once, as a
 // statement sent then would.
@@ -654,7 +660,8 @@ func (t *tx) queue(table, key string, w pendingWrite) error {
 	}
 	delete(t.read, k)
 	t.pending[k] = w
-	if len(t.order) >= maxPending {
+	t.pendingBytes += len(key) + len(w.value)
+	if len(t.order) >= maxPending || t.pendingBytes >= maxPendingBytes {
 		return t.flush()
 	}
 	return nil
@@ -681,7 +688,7 @@ func (t *tx) flush() error {
 		}
 	}
 	clear(t.pending)
-	t.order = t.order[:0]
+	t.order, t.pendingBytes = t.order[:0], 0
 	if len(delT) > 0 {
 		if _, err := t.ptx.Exec(t.ctx, t.s.sql.delMany, delT, delK); err != nil {
 			return fmt.Errorf("pgstore: delete %d keys: %w", len(delT), err)

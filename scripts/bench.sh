@@ -29,7 +29,7 @@ run() {
 }
 
 : >"$OUT/commands.txt"
-run model go test -run '^$' -bench 'BenchmarkModel(Evaluate|FirstEvaluateAfterWrite|ColdOpen|Backup|Memory|Lookup)$' \
+run model go test -run '^$' -bench 'BenchmarkModel(Evaluate|FirstEvaluateAfterWrite|ColdOpen|Backup|ExportImport|Memory|Lookup)$' \
 	-authz.sizes "$SIZES" -benchtime "$BENCHTIME" -timeout 60m .
 run parallel go test -run '^$' -bench 'BenchmarkModelEvaluate/.*/memstore/role-parallel$' \
 	-authz.sizes "$SIZES" -cpu 1,2 -benchtime "$BENCHTIME" -timeout 60m .

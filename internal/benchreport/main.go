@@ -257,6 +257,10 @@ func targets(x index) []target {
 	}
 	v, ok := x.metric("BenchmarkModelColdOpen/large/boltstore", "ns/op")
 	check("Cold open of the large bolt file and first decision", "≤ 5 s", ns(v), ok, v <= 5e9)
+	for _, way := range []string{"export", "import"} {
+		v, ok := x.metric("BenchmarkModelExportImport/medium/"+way, "objects/s")
+		check("Client."+strings.ToUpper(way[:1])+way[1:]+" of the medium model, memstore", "(reported)", fmt.Sprintf("%.0f objects/s", v), ok, true)
+	}
 	for _, size := range []string{"medium", "large"} {
 		v, ok := x.metric("BenchmarkModelBackup/"+size, "ns/op")
 		mbs, _ := x.metric("BenchmarkModelBackup/"+size, "MB/s")
