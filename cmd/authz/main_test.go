@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/pgtest"
+)
+
+// binary is the authz command, built once for the tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authz-cmd-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "authz")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the command: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	pgtest.Main(m)
+}
+
+// result is what a run of the command printed and its exit status.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// authzRun runs the command with args (stdin empty, or the file named
+// after "<").
+func authzRun(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// must runs the command and fails the test unless it exits 0.
+func must(t *testing.T, args ...string) result {
+	t.Helper()
+	r := authzRun(t, args...)
+	if r.code != 0 {
+		t.Fatalf("authz %s: exit %d; want 0\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+const saas = "../../examples/models/saas.yaml"
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestValidate(t *testing.T) {
+	r := must(t, "validate", saas)
+	if r.stdout != saas+": ok (53 objects)\n" {
+		t.Errorf("stdout: got %q", r.stdout)
+	}
+	bad := write(t, "bad.json", `{
+  "scopeTypes": [{"id": "org", "name": "Org", "colour": "red"}],
+  "scopes": [{"id": "acme", "typeId": "nope"}]
+}`)
+	r = authzRun(t, "validate", bad, saas)
+	want := bad + `:2: scopeTypes[0] (id "org"): colour: unknown field` + "\n"
+	if r.code != 1 || r.stderr != want || r.stdout != saas+": ok (53 objects)\n" {
+		t.Errorf("validate of a bad file: got exit %d, stderr %q, stdout %q; want 1, %q and the good file ok", r.code, r.stderr, r.stdout, want)
+	}
+	// Problems of the batch, after parsing: every one at once.
+	bad2 := write(t, "bad2.json", `{
+  "scopes": [{"id": "acme", "typeId": "nope"}],
+  "roles": [{"id": "r", "scopeId": "nowhere", "name": "R"}]
+}`)
+	r = authzRun(t, "validate", bad2)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 2 || !strings.Contains(r.stderr, bad2+`:2: scopes[0] (id "acme"): typeId: scope type "nope": not found`) {
+		t.Errorf("validate of a refused batch: got exit %d, stderr %q; want 1 and two problems", r.code, r.stderr)
+	}
+}
+
+func TestTest(t *testing.T) {
+	r := must(t, "test", "../../examples/models/saas_test.yaml")
+	if r.stdout != "15 passed, 0 failed\n" {
+		t.Errorf("stdout: got %q", r.stdout)
+	}
+	abs, _ := filepath.Abs(saas)
+	failing := write(t, "failing_test.json", `{"model": "`+abs+`", "tests": [
+  {"name": "bob reads the plan", "evaluate": {"actor": {"subjectId": "bob"}, "scopeId": "acme", "action": "read", "resource": {"resourceId": "doc_plan"}},
+   "want": {"allowed": true}}
+]}`)
+	r = authzRun(t, "test", failing)
+	want := "FAIL " + failing + ":2: bob reads the plan\n     got allowed=false decidedBy=default; want allowed=true\n       explanation: "
+	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "0 passed, 1 failed\n") {
+		t.Errorf("a failing test: got exit %d, stdout %q; want 1 and output starting %q", r.code, r.stdout, want)
+	}
+}
+
+// storeCommands runs apply, check, eval, lookup, export and import on the
+// store the flags name, and returns the export.
+func storeCommands(t *testing.T, store, other []string) {
+	with := func(args ...string) []string { return append(args, store...) }
+	r := must(t, with("apply", saas)...)
+	if !strings.HasPrefix(r.stdout, "applied 53 objects from "+saas+"; the store is at revision ") {
+		t.Errorf("apply: got %q", r.stdout)
+	}
+	must(t, with("check")...)
+	r = must(t, with("eval", "--subject", "bob", "--scope", "acme_api", "--action", "read", "--resource", "doc_design")...)
+	if want := "allowed (decided by role)\nAllowed: permission document:read:* is granted through role engineer.\n"; r.stdout != want {
+		t.Errorf("eval: got %q; want %q", r.stdout, want)
+	}
+	r = must(t, with("eval", "--subject", "carol", "--scope", "acme_sales", "--action", "read", "--resource", "doc_design", "--json")...)
+	var d authz.Decision
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil || d.Allowed || d.DecidedBy != authz.DecidedByDefault {
+		t.Errorf("eval --json of a denial: got %q (%v); want a denial by default", r.stdout, err)
+	}
+	r = must(t, with("lookup", "subjects", "--scope", "acme_api", "--action", "read", "--resource", "doc_design")...)
+	if r.stdout != "agent\nalice\nbob\ndave\n" {
+		t.Errorf("lookup subjects: got %q", r.stdout)
+	}
+	r = must(t, with("lookup", "resources", "--subject", "bob", "--scope", "acme_eng", "--action", "read", "--resource-type", "document")...)
+	if r.stdout != "doc_design\ndoc_pricing\n" {
+		t.Errorf("lookup resources: got %q", r.stdout)
+	}
+	exp := filepath.Join(t.TempDir(), "export.jsonl")
+	r = must(t, with("export", "-o", exp)...)
+	if !strings.HasPrefix(r.stderr, "exported 70 objects at revision ") {
+		t.Errorf("export: got stderr %q", r.stderr)
+	}
+	r = must(t, append([]string{"import", exp, "--batch-size", "7"}, other...)...)
+	if r.stdout != "imported 70 objects in 10 batches; the store is at revision 10\n" {
+		t.Errorf("import: got %q", r.stdout)
+	}
+	again := must(t, append([]string{"export"}, other...)...)
+	first, _ := os.ReadFile(exp)
+	_, a, _ := strings.Cut(string(first), "\n")
+	_, b, _ := strings.Cut(again.stdout, "\n")
+	if a != b {
+		t.Errorf("the export of the imported store differs from the export imported")
+	}
+	// Importing again: the objects exist; the first batch fails, nothing more is committed.
+	r = authzRun(t, append([]string{"import", exp}, other...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, "import: line 2: ") || !strings.Contains(r.stderr, "(0 objects committed before it, in 0 batches)") {
+		t.Errorf("import into a store holding the objects: got exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestStoreCommandsOnBolt(t *testing.T) {
+	dir := t.TempDir()
+	db, other := filepath.Join(dir, "a.bolt"), filepath.Join(dir, "b.bolt")
+	storeCommands(t, []string{"--db", db}, []string{"--db", other})
+	copyPath := filepath.Join(dir, "copy.bolt")
+	r := must(t, "backup", "--db", db, "-o", copyPath)
+	if !strings.HasPrefix(r.stdout, "wrote "+copyPath+" (") {
+		t.Errorf("backup: got %q", r.stdout)
+	}
+	r = must(t, "eval", "--db", copyPath, "--subject", "alice", "--scope", "acme", "--action", "approve", "--resource", "doc_plan")
+	if !strings.HasPrefix(r.stdout, "allowed (decided by role)") {
+		t.Errorf("eval on the backup: got %q", r.stdout)
+	}
+}
+
+func TestStoreCommandsOnPostgreSQL(t *testing.T) {
+	url := pgtest.URL(t)
+	storeCommands(t, []string{"--pg", url, "--pg-schema", "first"}, []string{"--pg", url, "--pg-schema", "second"})
+}
+
+func TestUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+		{[]string{"validate"}, "requires at least 1 arg"},
+		{[]string{"check"}, "no store: give --db FILE or --pg URL"},
+		{[]string{"check", "--db", "a", "--pg", "b"}, "--db and --pg name two stores"},
+		{[]string{"eval", "--db", "x.bolt", "--scope", "s", "--action", "a", "--resource", "r"}, "--subject is required"},
+		{[]string{"eval", "--db", "x.bolt", "--subject", "u", "--scope", "s", "--action", "a"}, "give --resource or --resource-type"},
+		{[]string{"eval", "--db", "x.bolt", "--subject", "u", "--scope", "s", "--action", "a", "--resource", "r", "--context", "[1]"}, "--context: json"},
+		{[]string{"backup", "--db", "x.bolt"}, "give the copy's path with -o"},
+		{[]string{"backup", "--pg", "u", "-o", "c"}, "backup copies a bolt store"},
+		{[]string{"lookup"}, "give subjects or resources"},
+	} {
+		r := authzRun(t, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("authz %s: got exit %d, stderr %q; want 2 and %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+	if r := authzRun(t, "help", "eval"); r.code != 0 || !strings.Contains(r.stdout, "--resource-type") {
+		t.Errorf("help eval: got exit %d, stdout %q", r.code, r.stdout)
+	}
+}
