@@ -96,6 +96,11 @@ type Options struct {
 	// each drawn at random: 0.01 passes about one in a hundred. Zero
 	// passes every decision; New refuses a rate below zero or above one.
 	DecisionLogRate float64
+
+	// AuditRetention bounds the audit feed (Client.Changes): by default
+	// the last DefaultAuditMaxEntries entries of at most
+	// DefaultAuditMaxAge. A negative MaxEntries turns the feed off.
+	AuditRetention AuditRetention
 }
 
 // DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
@@ -122,6 +127,8 @@ type Client struct {
 	maxHierarchyDepth int
 	decisionCacheSize int
 	maxEvalCost       int64
+	// audit is Options.AuditRetention with its defaults.
+	audit AuditRetention
 	// decisionLog is nil without Options.DecisionLog.
 	decisionLog *decisionLog
 	// costHook, set by tests only, receives the operations each subject's
@@ -199,6 +206,13 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 		if c.decisionLog.rate == 0 {
 			c.decisionLog.rate = 1
 		}
+	}
+	c.audit = o.AuditRetention
+	if c.audit.MaxEntries == 0 {
+		c.audit.MaxEntries = DefaultAuditMaxEntries
+	}
+	if c.audit.MaxAge == 0 {
+		c.audit.MaxAge = DefaultAuditMaxAge
 	}
 	c.maxHierarchyDepth = o.MaxHierarchyDepth
 	if c.maxHierarchyDepth <= 0 {

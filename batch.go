@@ -356,7 +356,7 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch,
 			b.fail(it, field, err)
 		}
 	}
-	rev, err := c.write(ctx, func(tx *writeTx) error {
+	rev, err := c.write(ctx, op, func(tx *writeTx) error {
 		if err := b.store(tx); err != nil {
 			return err
 		}

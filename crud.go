@@ -137,7 +137,7 @@ func update[T any, P interface {
 	record
 }](ctx context.Context, c *Client, k *kindSpec, id string, patch func(v *view, t *T) error) (T, error) {
 	var out T
-	_, err := c.write(ctx, func(tx *writeTx) error {
+	_, err := c.write(ctx, "update "+k.name, func(tx *writeTx) error {
 		old, err := load[T](tx, k, id)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ const maxCascade = 50_000_000
 // deleteOne deletes the object id of kind k and, in the same transaction,
 // everything that depends on it (kindSpec.dependents), or refuses.
 func (c *Client) deleteOne(ctx context.Context, k *kindSpec, id string) error {
-	_, err := c.write(ctx, func(tx *writeTx) error {
+	_, err := c.write(ctx, "delete "+k.name, func(tx *writeTx) error {
 		d := &deleter{v: newView(tx, nil), done: map[string]bool{}}
 		return d.delete(k, id, true)
 	})

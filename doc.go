@@ -52,7 +52,10 @@
 // with EvaluateInput.Explain, lists every step considered
 // (docs/decisions.md, docs/conditions.md). Options.DecisionLog receives
 // the decisions (or a sample of them, Options.DecisionLogRate) with their
-// input, revision and duration, for an audit trail or metrics.
+// input, revision and duration, for an audit trail or metrics. Every
+// committed write also records, in its transaction, what it did to each
+// object in the audit feed (Client.Changes, Client.WatchChanges,
+// Options.AuditRetention).
 //
 // # Lookups
 //

@@ -50,7 +50,7 @@ func TestPolicyOfABorrowerStoredEarlier(t *testing.T) {
 			}
 			old := &ResourcePolicy{ID: "b_allow", ScopeID: "B", Name: "B reads", Target: PolicyTarget{Kind: TargetResource, ResourceID: "plan"},
 				Actions: []string{"read"}, Effect: EffectAllow, Priority: 9}
-			if _, err := c.write(ctx, func(tx *writeTx) error { return putRecord(tx, old, nil) }); err != nil {
+			if _, err := c.write(ctx, "test", func(tx *writeTx) error { return putRecord(tx, old, nil) }); err != nil {
 				t.Fatal(err)
 			}
 			read := func() Decision {

@@ -40,15 +40,22 @@ type writeTx struct {
 	relevels map[string]bool
 	// rev is the revision commit wrote.
 	rev uint64
+	// audit collects the entries of the audit feed (audit.go); nil when
+	// the feed is off.
+	audit *auditLog
 }
 
 // write runs fn in a storage Update and, when fn succeeds, increments the
 // revision and logs the graph nodes fn touched, in the same transaction. It
 // returns the revision committed, and records it in ctx's WriteRevision.
-func (c *Client) write(ctx context.Context, fn func(tx *writeTx) error) (uint64, error) {
+// op names the write in the audit feed.
+func (c *Client) write(ctx context.Context, op string, fn func(tx *writeTx) error) (uint64, error) {
 	var rev uint64
 	err := c.store.Update(ctx, func(tx storage.Tx) error {
 		w := &writeTx{Tx: tx, touched: map[nodeKey]struct{}{}}
+		if c.audit.MaxEntries >= 0 {
+			w.audit = &auditLog{op: op, actor: ActorFrom(ctx), now: c.timestamp(), retention: c.audit, byID: map[string]*auditChange{}}
+		}
 		if err := fn(w); err != nil {
 			return err
 		}
@@ -97,6 +104,9 @@ func (w *writeTx) commit() error {
 		b.WriteByte(0)
 	}
 	if err := w.Put(tableChanges, revisionKey(rev), []byte(b.String())); err != nil {
+		return err
+	}
+	if err := w.commitAudit(rev); err != nil {
 		return err
 	}
 	if rev > changeLogSize {

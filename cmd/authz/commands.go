@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -525,5 +526,59 @@ func lookupCmd(e *env) *cobra.Command {
 	qr.flags(resources, true, false)
 	storeFlags(resources, e)
 	cmd.AddCommand(subjects, resources)
+	return cmd
+}
+
+func changesCmd(e *env) *cobra.Command {
+	var in authz.ChangesInput
+	follow := false
+	cmd := &cobra.Command{
+		Use:   "changes",
+		Short: "Print the audit feed: who changed what, one JSON entry per line",
+		Long: "changes prints the entries of the audit feed after --after, one JSON object per line:\n" +
+			"the write's revision, time, actor and operation, and the object before and after. With\n" +
+			"--follow it then waits for new entries (of every process, with --pg) until interrupted.",
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.withStore(cmd.Context(), func(_ storage.Storage, c *authz.Client) error {
+				enc := json.NewEncoder(e.stdout)
+				if !follow {
+					for {
+						p, err := c.Changes(cmd.Context(), in)
+						if err != nil {
+							return err
+						}
+						for _, ch := range p.Changes {
+							if err := enc.Encode(ch); err != nil {
+								return err
+							}
+						}
+						if !p.More || (in.Limit > 0 && len(p.Changes) >= in.Limit) {
+							return nil
+						}
+						in.After = p.Next
+					}
+				}
+				for ch, err := range c.WatchChanges(cmd.Context(), in) {
+					if errors.Is(err, context.Canceled) {
+						return nil // interrupted
+					}
+					if err != nil {
+						return err
+					}
+					if err := enc.Encode(ch); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Uint64Var(&in.After, "after", 0, "print the entries after this seq")
+	cmd.Flags().IntVar(&in.Limit, "limit", 0, "print at most this many entries (without --follow; default: all)")
+	cmd.Flags().StringVar(&in.Kind, "kind", "", `only the changes of this kind ("scopes", "roles", …)`)
+	cmd.Flags().StringVar(&in.ID, "id", "", "only the changes of this object")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for new entries until interrupted")
+	storeFlags(cmd, e)
 	return cmd
 }

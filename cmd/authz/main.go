@@ -7,6 +7,7 @@
 //	authz apply --db authz.bolt model.yaml
 //	authz eval --db authz.bolt --subject bob --scope acme_api --action read --resource doc_design
 //	authz export --pg postgres://app@db/app > backup.jsonl
+//	authz changes --pg postgres://app@db/app --follow # the audit feed, as writes commit
 //
 // A store is named by --db FILE (a bolt file, created if missing) or --pg
 // URL (PostgreSQL, with --pg-schema, default "authz"). Results go to
@@ -97,7 +98,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		validateCmd(e), testCmd(e), applyCmd(e), exportCmd(e), importCmd(e), backupCmd(e),
-		checkCmd(e), evalCmd(e), lookupCmd(e),
+		checkCmd(e), evalCmd(e), lookupCmd(e), changesCmd(e),
 	)
 	return root
 }

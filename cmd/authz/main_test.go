@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/pgtest"
@@ -172,7 +174,18 @@ func TestStoreCommandsOnBolt(t *testing.T) {
 	db, other := filepath.Join(dir, "a.bolt"), filepath.Join(dir, "b.bolt")
 	storeCommands(t, []string{"--db", db}, []string{"--db", other})
 	copyPath := filepath.Join(dir, "copy.bolt")
-	r := must(t, "backup", "--db", db, "-o", copyPath)
+	r := must(t, "changes", "--db", db, "--kind", "roles")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	for _, l := range lines {
+		var ch authz.Change
+		if err := json.Unmarshal([]byte(l), &ch); err != nil || ch.Kind != "roles" || ch.Action != authz.ChangeCreate || ch.Op != "apply" {
+			t.Errorf("changes --kind roles: line %q (%v); want a role's creation", l, err)
+		}
+	}
+	if len(lines) != 5 {
+		t.Errorf("changes --kind roles: got %d lines; want the 5 roles of the model", len(lines))
+	}
+	r = must(t, "backup", "--db", db, "-o", copyPath)
 	if !strings.HasPrefix(r.stdout, "wrote "+copyPath+" (") {
 		t.Errorf("backup: got %q", r.stdout)
 	}
@@ -211,5 +224,45 @@ func TestUsage(t *testing.T) {
 	}
 	if r := authzRun(t, "help", "eval"); r.code != 0 || !strings.Contains(r.stdout, "--resource-type") {
 		t.Errorf("help eval: got exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestChangesFollowOnPostgreSQL: changes --follow prints the entries of
+// writes another process makes, and ends cleanly when interrupted.
+func TestChangesFollowOnPostgreSQL(t *testing.T) {
+	url := pgtest.URL(t)
+	must(t, "apply", "--pg", url, saas)
+	follow := exec.Command(binary, "changes", "--pg", url, "--follow", "--kind", "subjects", "--after", "70")
+	out, err := follow.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	follow.Stderr = &stderr
+	if err := follow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	model := write(t, "more.json", `{"subjects": [{"id": "zoe", "subjectType": "user", "externalId": "zoe"}]}`)
+	must(t, "apply", "--pg", url, model)
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			line <- sc.Text()
+		}
+		close(line)
+	}()
+	select {
+	case l := <-line:
+		var ch authz.Change
+		if err := json.Unmarshal([]byte(l), &ch); err != nil || ch.ID != "zoe" || ch.Action != authz.ChangeCreate {
+			t.Errorf("changes --follow: got %q (%v); want zoe's creation", l, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("changes --follow printed nothing within 10 s of the write")
+	}
+	follow.Process.Signal(os.Interrupt)
+	if err := follow.Wait(); err != nil {
+		t.Errorf("changes --follow after an interrupt: %v; want exit 0\n%s", err, stderr.String())
 	}
 }

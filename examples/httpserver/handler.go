@@ -167,6 +167,33 @@ func newRouter(c *authz.Client, lim limits) *router {
 		}
 		writeJSON(w, http.StatusOK, perms)
 	})
+	mux.handle("GET /changes", nil, func(w http.ResponseWriter, r *http.Request) {
+		var in authz.ChangesInput
+		q := r.URL.Query()
+		for name, dst := range map[string]*int{"after": nil, "limit": &in.Limit} {
+			v := q.Get(name)
+			if v == "" {
+				continue
+			}
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				writeErrorBody(w, http.StatusBadRequest, "invalid_argument", name+": not a number", nil)
+				return
+			}
+			if dst == nil {
+				in.After = n
+			} else {
+				*dst = int(min(n, 1000))
+			}
+		}
+		in.Kind, in.ID = q.Get("kind"), q.Get("id")
+		page, err := c.Changes(r.Context(), in)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
 	query(mux, "/lookup/subjects", c.ListAllowedSubjects, func(in *authz.LookupSubjectsInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
 	query(mux, "/lookup/resources", c.ListAllowedResources, func(in *authz.LookupResourcesInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
 	query(mux, "/evaluate", c.Evaluate, nil)
