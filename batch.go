@@ -347,7 +347,9 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch,
 	for name, list := range stamps {
 		for i, raw := range list {
 			if len(raw) > 0 && i < len(b.top[name]) {
-				_ = json.Unmarshal(raw, b.top[name][i].rec) // Import built raw from a decoded record
+				if err := json.Unmarshal(raw, b.top[name][i].rec); err != nil {
+					return BatchResult{}, fmt.Errorf("authz: %s: the stamps of %s[%d]: %w", op, name, i, err) // Import checked them
+				}
 			}
 		}
 	}

@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/scopegate/authz/internal/jsonscan"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -168,6 +167,10 @@ type ImportOptions struct {
 	// Progress, when set, is called after each batch commits with the
 	// number of objects imported so far.
 	Progress func(imported int)
+	// Skip is the number of objects at the start of the export to pass
+	// over: to go on with an import that failed, import the same export
+	// with Skip set to its ImportError.Committed.Objects.
+	Skip int
 }
 
 // ImportSummary says what an Import committed.
@@ -216,12 +219,15 @@ var stampKeys = [][2]string{{"createdAt", "createdBy"}, {"appliedAt", "appliedBy
 // atomically: all of it or nothing. A larger one is imported batch by
 // batch, each atomic: when one fails, the batches before it stay
 // committed, and the *ImportError says how many objects they hold and the
-// line where the failing batch starts; importing the rest of the export
-// into the same store is then possible (the lines before that one skipped).
+// line where the failing batch starts. Once the cause is fixed, importing
+// the export again with ImportOptions.Skip set to that number goes on
+// where the import stopped.
 //
 // Import refuses an export of another format or version, or without its
 // trailer (a truncated file), before it commits anything for the batch
-// that reaches the end. Objects that already exist in the store make their
+// that reaches the end; and a line that is not valid UTF-8, names a field
+// twice, names one the object does not have (also in another case), or
+// holds a time or an actor that is not one. Objects that already exist in the store make their
 // batch fail (ErrAlreadyExists): import into an empty store, or one without
 // those objects.
 func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (ImportSummary, error) {
@@ -251,6 +257,10 @@ func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (
 		}
 		line++
 		return sc.Bytes(), nil
+	}
+	scanErr := func() error {
+		line++ // the line that could not be read
+		return sc.Err()
 	}
 	head, err := next()
 	if err != nil {
@@ -294,20 +304,34 @@ func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (
 			break
 		}
 		if err != nil {
-			return fail(line, err)
+			return fail(line, scanErr())
 		}
 		if ended {
 			return fail(line, errors.New("a line after the trailer"))
 		}
+		keys, err := jsonscan.Check(raw)
+		if err != nil {
+			return fail(line, err)
+		}
+		if k, ok := jsonscan.UnknownKey(keys, reflect.TypeFor[exportLine]()); ok {
+			return fail(line, fmt.Errorf("unknown field %q", k))
+		}
 		var l exportLine
 		if err := json.Unmarshal(raw, &l); err != nil {
 			return fail(line, err)
+		}
+		if l.End != nil && (l.Kind != "" || l.Item != nil) {
+			return fail(line, errors.New("a line is an object or the trailer, not both"))
 		}
 		if l.End != nil {
 			if l.End.Objects != objects {
 				return fail(line, fmt.Errorf("the trailer counts %d objects; the export holds %d", l.End.Objects, objects))
 			}
 			ended = true
+			continue
+		}
+		objects++
+		if objects <= o.Skip {
 			continue
 		}
 		if n == o.BatchSize {
@@ -324,10 +348,12 @@ func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (
 		}
 		stamps[l.Kind] = append(stamps[l.Kind], stamp)
 		n++
-		objects++
 	}
 	if !ended {
 		return fail(line, errors.New("the export ends without its trailer: it is truncated"))
+	}
+	if o.Skip > objects {
+		return fail(0, fmt.Errorf("skip %d objects: the export holds %d", o.Skip, objects))
 	}
 	if err := flush(); err != nil {
 		return fail(first, err)
@@ -343,31 +369,60 @@ func addExported(bt *Batch, kind string, item json.RawMessage) (json.RawMessage,
 		return nil, fmt.Errorf("unknown kind %q", kind)
 	}
 	list := reflect.ValueOf(bt).Elem().Field(f)
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(item, &fields); err != nil {
+	// Inputs have the fields of their records but the stamps: refuse any
+	// other field (also one that differs only in case), then decode.
+	keys, err := jsonscan.Check(item)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
-	// Inputs have the fields of their records but the stamps: refuse any
-	// other field, then decode.
-	known := inputFields(list.Type().Elem())
-	for name := range fields {
-		if !known[name] && !isStamp(name) {
-			return nil, fmt.Errorf("%s: unknown field %q", kind, name)
-		}
+	if keys == nil {
+		return nil, fmt.Errorf("%s: the item is not an object", kind)
+	}
+	if k, ok := jsonscan.UnknownKey(keys, list.Type().Elem(), stampNames...); ok {
+		return nil, fmt.Errorf("%s: unknown field %q", kind, k)
 	}
 	in := reflect.New(list.Type().Elem())
 	if err := json.Unmarshal(item, in.Interface()); err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
 	}
 	list.Set(reflect.Append(list, in.Elem()))
-	stamp := map[string]json.RawMessage{}
-	for _, k := range stampKeys {
-		if at, ok := fields[k[0]]; ok {
-			stamp[k[0]] = at
-			stamp[k[1]] = json.RawMessage(strconv.Quote(""))
-			if by, ok := fields[k[1]]; ok {
-				stamp[k[1]] = by
+	// The stamps must be what an export holds: times in RFC 3339, actors
+	// as strings.
+	var st struct {
+		CreatedAt *Time           `json:"createdAt"`
+		CreatedBy json.RawMessage `json:"createdBy"`
+		AppliedAt *Time           `json:"appliedAt"`
+		AppliedBy json.RawMessage `json:"appliedBy"`
+	}
+	if err := json.Unmarshal(item, &st); err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	stamp := map[string]any{}
+	for _, s := range []struct {
+		at    *Time
+		rawBy json.RawMessage
+		keys  [2]string
+	}{{st.CreatedAt, st.CreatedBy, stampKeys[0]}, {st.AppliedAt, st.AppliedBy, stampKeys[1]}} {
+		var by *string
+		if s.rawBy != nil {
+			if err := json.Unmarshal(s.rawBy, &by); err != nil || by == nil {
+				return nil, fmt.Errorf("%s: %s: want a string", kind, s.keys[1])
 			}
+		}
+		switch {
+		case s.at == nil && recordFields(kind)[s.keys[0]]:
+			return nil, fmt.Errorf("%s: %s: missing; an exported %s has one", kind, s.keys[0], groupKind(kind).name)
+		case s.at == nil && by != nil:
+			return nil, fmt.Errorf("%s: %s: not a field of the kind", kind, s.keys[1])
+		case s.at == nil:
+			continue
+		case s.at.IsZero():
+			return nil, fmt.Errorf("%s: %s: want a time", kind, s.keys[0])
+		}
+		stamp[s.keys[0]] = s.at
+		stamp[s.keys[1]] = ""
+		if by != nil {
+			stamp[s.keys[1]] = *by
 		}
 	}
 	if len(stamp) == 0 {
@@ -375,6 +430,19 @@ func addExported(bt *Batch, kind string, item json.RawMessage) (json.RawMessage,
 	}
 	return json.Marshal(stamp)
 }
+
+// recordFields returns the JSON names of the fields of the records of the
+// Batch group kind.
+func recordFields(kind string) map[string]bool {
+	r, err := groupKind(kind).decode([]byte("{}"))
+	if err != nil {
+		return nil
+	}
+	return jsonscan.FieldNames(reflect.TypeOf(r).Elem())
+}
+
+// stampNames are the names of stampKeys.
+var stampNames = []string{stampKeys[0][0], stampKeys[0][1], stampKeys[1][0], stampKeys[1][1]}
 
 // batchFields maps the JSON name of each list of Batch to its field index.
 var batchFields = func() map[string]int {
@@ -386,40 +454,3 @@ var batchFields = func() map[string]int {
 	}
 	return out
 }()
-
-// isStamp reports whether name is one of stampKeys.
-func isStamp(name string) bool {
-	for _, k := range stampKeys {
-		if name == k[0] || name == k[1] {
-			return true
-		}
-	}
-	return false
-}
-
-// inputFieldsCache holds inputFields by input type.
-var inputFieldsCache sync.Map // reflect.Type → map[string]bool
-
-// inputFields returns the JSON names of the fields of the input type t.
-func inputFields(t reflect.Type) map[string]bool {
-	if m, ok := inputFieldsCache.Load(t); ok {
-		return m.(map[string]bool)
-	}
-	m := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
-			for k := range inputFields(f.Type) {
-				m[k] = true
-			}
-		case name == "":
-			m[f.Name] = true
-		case name != "-":
-			m[name] = true
-		}
-	}
-	inputFieldsCache.Store(t, m)
-	return m
-}
