@@ -88,8 +88,10 @@ type Options struct {
 	// input, the revision they were made from and their duration. It is
 	// called on the request's goroutine after the decision is made, before
 	// it is returned: it must be safe for concurrent use and quick (hand
-	// the entry to a buffered channel or a logger). Nil, the default, logs
-	// nothing and costs nothing.
+	// the entry to a buffered channel or a logger). The entry is the
+	// hook's: a copy of the input and the decision. A panic of the hook
+	// reaches the caller of Evaluate. Nil, the default, logs nothing and
+	// costs nothing.
 	DecisionLog func(ctx context.Context, entry DecisionLogEntry)
 
 	// DecisionLogRate is the fraction of decisions passed to DecisionLog,

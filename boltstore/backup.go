@@ -58,7 +58,7 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // DefaultFileMode. BackupFile refuses to write over the store's own file.
 // It returns the size of the copy.
 func (s *Store) BackupFile(ctx context.Context, path string) (int64, error) {
-	if same, err := sameFile(path, s.path); err != nil {
+	if same, err := s.isOwnFile(path); err != nil {
 		return 0, fmt.Errorf("boltstore: backup to %s: %w", path, err)
 	} else if same {
 		return 0, fmt.Errorf("boltstore: backup to %s: that is the store's own file", path)
@@ -99,20 +99,17 @@ func (s *Store) BackupFile(ctx context.Context, path string) (int64, error) {
 	return n, nil
 }
 
-// sameFile reports whether a and b name the same existing file.
-func sameFile(a, b string) (bool, error) {
-	ai, err := os.Stat(a)
+// isOwnFile reports whether path names the store's own file (through any
+// link, from any working directory).
+func (s *Store) isOwnFile(path string) (bool, error) {
+	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	bi, err := os.Stat(b)
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(ai, bi), nil
+	return os.SameFile(fi, s.file), nil
 }
 
 // ctxWriter is a writer that fails once ctx is done.

@@ -104,6 +104,10 @@ type Store struct {
 	db     *bolt.DB
 	path   string
 	closed atomic.Bool
+	// file identifies the file opened (device and inode), whatever the
+	// working directory becomes or the file is renamed to: BackupFile
+	// refuses to write over it.
+	file os.FileInfo
 
 	commits commitwatch.Counter // commits so far (storage.Versioner, storage.Watcher)
 }
@@ -144,7 +148,12 @@ func Open(path string, opts *Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{db: db, path: path}, nil
+	fi, err := os.Stat(path)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	return &Store{db: db, path: path, file: fi}, nil
 }
 
 // openBolt opens the file with bbolt, turning a panic of bbolt on a
