@@ -75,7 +75,6 @@ func TestAttackLinesWithCRLF(t *testing.T) {
 // TestAttackSyntaxErrorLineInItem: a JSON syntax error inside an item of
 // a list is reported at the line it is on, wherever it is in the item.
 func TestAttackSyntaxErrorLineInItem(t *testing.T) {
-	t.Skip("bug: a syntax error inside a list item is reported at the line where the previous token ended (one line early when items are one per line, and the item's start, not the error, when an item spans lines)")
 	for _, nl := range []string{"\n", "\r\n"} {
 		for _, c := range []struct {
 			name, from, to string
@@ -102,7 +101,7 @@ func TestAttackBOM(t *testing.T) {
 		plain := smallModel("\n")
 		_, err := modelfile.Parse(name, []byte(bom+plain))
 		if err != nil {
-			t.Skipf("bug: %s with a UTF-8 BOM is refused: %v", name, err)
+			t.Errorf("%s with a UTF-8 BOM: got %v; want it read", name, err)
 		}
 	}
 }
@@ -174,7 +173,6 @@ func TestAttackNonObjectTops(t *testing.T) {
 // with {"id":"a","id":"b"} or "TYPEID" is then read differently from what
 // a reader sees. Parse should refuse both, as the HTTP wrapper does.
 func TestAttackDuplicateAndFoldedKeys(t *testing.T) {
-	t.Skip("bug: Parse accepts duplicate keys in an item (last wins), field names in another case (TYPEID), and invalid UTF-8 (turned into U+FFFD)")
 	for name, data := range map[string]string{
 		"duplicate id in JSON":   strings.Replace(smallModel("\n"), `{"id": "beta",`, `{"id": "beta", "id": "gamma",`, 1),
 		"duplicate id in YAML":   "scopeTypes:\n- id: org\n  name: Org\n  id: other\n",
@@ -211,7 +209,7 @@ func TestAttackModelPathLeavesDirectory(t *testing.T) {
 		test := fmt.Sprintf(`{"model": %q, "tests": [{"evaluate": {"actor": {"subjectId": "alice"}, "scopeId": "acme", "action": "read"}, "want": {"allowed": true}}]}`, ref)
 		_, err := modelfile.ParseTests(filepath.Join(inner, "t.json"), []byte(test))
 		if err == nil {
-			t.Skipf("security: a test file's model path %q outside its directory is read (no confinement); a CLI over untrusted repositories can be made to read any file, /dev/zero included", ref)
+			t.Errorf("security: a test file's model path %q outside its directory is read (no confinement); a CLI over untrusted repositories can be made to read any file, /dev/zero included", ref)
 		}
 	}
 }
@@ -230,7 +228,7 @@ func TestAttackTrailingContentInTestFile(t *testing.T) {
 	}
 	_, err := modelfile.ParseTests("t.json", []byte(test+` {"tests": [{"evaluate": {}, "want": {"allowed": false}}]}`))
 	if err == nil {
-		t.Skip("bug: a JSON test file with a second object after the first is accepted (the second is ignored); a model file is refused for the same")
+		t.Error("a JSON test file with a second object after the first: got nil; want an error")
 	}
 }
 
@@ -245,7 +243,7 @@ func TestAttackInlineModelErrorLines(t *testing.T) {
 		t.Fatalf("got %v; want the test file, scopes[0] and colour named", err)
 	}
 	if e.Line != 7 {
-		t.Skipf("bug: an inline model's problem has line %d; want 7, its line in the test file (%v)", e.Line, err)
+		t.Errorf("an inline model's problem: got line %d; want 7, its line in the test file (%v)", e.Line, err)
 	}
 }
 

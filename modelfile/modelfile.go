@@ -8,8 +8,10 @@
 // one set of field names serves both). YAML 1.1 reads an unquoted y, yes,
 // n, no, on and off as booleans: quote such strings.
 //
-// Parse and Load refuse unknown kinds and unknown fields, and report every
-// problem of the file at once as Errors, each naming the file, the item
+// Parse and Load refuse unknown kinds and unknown fields (a field name in
+// another case than the library's too), a key twice in one object, and
+// text that is not valid UTF-8; a byte order mark at the start is ignored.
+// They report every problem of the file at once as Errors, each naming the file, the item
 // (kind and index, and its id when it has one), the field and, for JSON
 // files and YAML syntax errors, the line. Apply adds the problems
 // Client.Apply finds (references to missing objects, duplicates, rules of
@@ -38,6 +40,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/jsonscan"
 )
 
 // Error is a problem of a model file.
@@ -118,6 +121,9 @@ type Model struct {
 	Batch authz.Batch
 	// lines holds the line of each item, by kind; nil for YAML.
 	lines map[string][]int
+	// lineBase is the line of the model's first byte, minus one: not zero
+	// for a model inline in a test file.
+	lineBase int
 }
 
 // Load reads and parses the model file at path (see Parse).
@@ -134,9 +140,10 @@ func Load(path string) (*Model, error) {
 // JSON otherwise. The error, if any, is Errors.
 func Parse(name string, data []byte) (*Model, error) {
 	m := &Model{File: name}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml":
-		j, err := yaml.YAMLToJSON(data)
+		j, err := yaml.YAMLToJSONStrict(data)
 		if err != nil {
 			return nil, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
 		}
@@ -150,6 +157,10 @@ func Parse(name string, data []byte) (*Model, error) {
 	}
 	return m, nil
 }
+
+// utf8BOM is the byte order mark some editors write first: it changes
+// nothing of what a file means.
+var utf8BOM = []byte("\ufeff")
 
 // yamlLine returns the line a YAML error names, or 0.
 func yamlLine(err error) int {
@@ -184,7 +195,7 @@ func (m *Model) decode(data []byte) Errors {
 		if m.lines == nil {
 			return 0
 		}
-		return 1 + bytes.Count(data[:offset], []byte("\n"))
+		return m.lineBase + 1 + bytes.Count(data[:offset], []byte("\n"))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -207,7 +218,7 @@ func (m *Model) decode(data []byte) Errors {
 		field, known := kinds[kind]
 		var items []json.RawMessage
 		var starts []int64
-		if err := decodeList(dec, &items, &starts); err != nil {
+		if err := decodeList(data, dec, &items, &starts); err != nil {
 			fail(syntaxLine(data, err, lineAt), kind, -1, "", "", err)
 			return errs
 		}
@@ -231,6 +242,20 @@ func (m *Model) decode(data []byte) Errors {
 				ID string `json:"id"`
 			}
 			_ = json.Unmarshal(raw, &named)
+			// encoding/json would take the last of two equal keys, a key
+			// in another case than the field's, and invalid UTF-8.
+			keys, err := jsonscan.Check(raw)
+			if err == nil && keys == nil {
+				err = errors.New("an item is a JSON object")
+			}
+			if err != nil {
+				fail(lineAt(start), kind, i, named.ID, "", err)
+				continue
+			}
+			if k, ok := jsonscan.UnknownKey(keys, list.Type().Elem()); ok {
+				fail(lineAt(start), kind, i, named.ID, k, errors.New("unknown field"))
+				continue
+			}
 			d := json.NewDecoder(bytes.NewReader(raw))
 			d.DisallowUnknownFields()
 			if err := d.Decode(list.Index(i).Addr().Interface()); err != nil {
@@ -257,8 +282,9 @@ func (m *Model) decode(data []byte) Errors {
 	return errs
 }
 
-// decodeList reads a JSON list of items, recording where each starts.
-func decodeList(dec *json.Decoder, items *[]json.RawMessage, starts *[]int64) error {
+// decodeList reads a JSON list of items of data, recording where each
+// starts. A syntax error in an item is returned with its offset in data.
+func decodeList(data []byte, dec *json.Decoder, items *[]json.RawMessage, starts *[]int64) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -271,7 +297,15 @@ func decodeList(dec *json.Decoder, items *[]json.RawMessage, starts *[]int64) er
 	}
 	for dec.More() {
 		var raw json.RawMessage
+		at := dec.InputOffset()
 		if err := dec.Decode(&raw); err != nil {
+			// The decoder's offsets count from its buffer: find the error
+			// again by scanning the item alone, from its first byte.
+			start := valueStart(data, at)
+			var se *json.SyntaxError
+			if err2 := json.Unmarshal(data[start:], new(json.RawMessage)); errors.As(err2, &se) && se.Offset > 0 {
+				return &offsetError{err: err, offset: start + se.Offset - 1}
+			}
 			return err
 		}
 		*items = append(*items, raw)
@@ -282,8 +316,37 @@ func decodeList(dec *json.Decoder, items *[]json.RawMessage, starts *[]int64) er
 	return err
 }
 
+// offsetError is a syntax error with its offset in the whole file.
+type offsetError struct {
+	err    error
+	offset int64
+}
+
+func (e *offsetError) Error() string { return e.err.Error() }
+func (e *offsetError) Unwrap() error { return e.err }
+
+// valueStart returns the offset of the value that follows offset at in
+// data: past spaces, one comma and spaces.
+func valueStart(data []byte, at int64) int64 {
+	skip := func() {
+		for at < int64(len(data)) && strings.IndexByte(" \t\r\n", data[at]) >= 0 {
+			at++
+		}
+	}
+	skip()
+	if at < int64(len(data)) && data[at] == ',' {
+		at++
+	}
+	skip()
+	return at
+}
+
 // syntaxLine returns the line of a JSON syntax error, or 0.
 func syntaxLine(data []byte, err error, lineAt func(int64) int) int {
+	var oe *offsetError
+	if errors.As(err, &oe) && oe.offset <= int64(len(data)) {
+		return lineAt(oe.offset)
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) && se.Offset <= int64(len(data)) {
 		return lineAt(se.Offset)

@@ -6,20 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/jsonscan"
 	"github.com/scopegate/authz/memstore"
 )
 
 // A test file checks a model: it names the model (a model file, by a path
-// relative to the test file, or a model inline) and lists tests, each a
-// question and the answer it must get:
+// relative to the test file that stays inside its directory, or a model
+// inline) and lists tests, each a question and the answer it must get:
 //
 //	model: saas.yaml
 //	tests:
@@ -97,10 +100,11 @@ func LoadTests(path string) (*TestFile, error) {
 // ParseTests decodes the content of a test file named name (see
 // LoadTests); a model file it names is read from name's directory.
 func ParseTests(name string, data []byte) (*TestFile, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
 	isYAML := false
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".yaml", ".yml":
-		j, err := yaml.YAMLToJSON(data)
+		j, err := yaml.YAMLToJSONStrict(data)
 		if err != nil {
 			return nil, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
 		}
@@ -113,10 +117,16 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 	fail := func(kind string, index int, field string, err error) error {
 		return Errors{{File: name, Kind: kind, Index: index, Field: field, Err: err}}
 	}
+	if _, err := jsonscan.Check(data); err != nil {
+		return nil, fail("", -1, "", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fail("", -1, "", fmt.Errorf("a test file is an object with a model and tests: %w", err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fail("", -1, "", errors.New("content after the test file's object"))
 	}
 	tf := &TestFile{File: name}
 	switch {
@@ -125,8 +135,14 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 	case raw.Model[0] == '"':
 		var path string
 		_ = json.Unmarshal(raw.Model, &path)
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(filepath.Dir(name), path)
+		// A test file names a model beside it or below: a test file of an
+		// untrusted repository must not make the runner read elsewhere.
+		if !filepath.IsLocal(path) {
+			return nil, fail("", -1, "model", fmt.Errorf("%q: name a model file by a relative path inside the test file's directory", path))
+		}
+		path = filepath.Join(filepath.Dir(name), path)
+		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+			return nil, fail("", -1, "model", fmt.Errorf("%q: not a regular file", path))
 		}
 		m, err := Load(path)
 		if err != nil {
@@ -134,7 +150,14 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 		}
 		tf.Model = m
 	default:
-		m := &Model{File: name + " (model)"}
+		m := &Model{File: name}
+		if !isYAML {
+			// Lines in the test file, where the model starts.
+			m.lines = map[string][]int{}
+			if at, ok := valueOffset(data, "model"); ok {
+				m.lineBase = bytes.Count(data[:at], []byte("\n"))
+			}
+		}
 		if errs := m.decode(raw.Model); len(errs) > 0 {
 			return nil, errs
 		}
@@ -148,6 +171,12 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 	var errs Errors
 	for i, r := range raw.Tests {
 		var t Test
+		if keys, _ := jsonscan.Check(r); keys != nil {
+			if k, ok := jsonscan.UnknownKey(keys, reflect.TypeFor[Test]()); ok {
+				errs = append(errs, &Error{File: name, Line: lines[i], Kind: "tests", Index: i, Field: k, Err: errors.New("unknown field")})
+				continue
+			}
+		}
 		d := json.NewDecoder(bytes.NewReader(r))
 		d.DisallowUnknownFields()
 		if err := d.Decode(&t); err != nil {
@@ -168,6 +197,33 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 		return nil, fail("tests", -1, "", errors.New("no test"))
 	}
 	return tf, nil
+}
+
+// valueOffset returns the offset in data of the value of the top-level key
+// of the JSON object data.
+func valueOffset(data []byte, key string) (int64, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return 0, false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		if tok == key {
+			at := dec.InputOffset()
+			for at < int64(len(data)) && data[at] != ':' {
+				at++
+			}
+			return valueStart(data, at+1), true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // testLines returns the line of each element of the JSON file's "tests"
@@ -192,7 +248,7 @@ func testLines(data []byte) map[int]int {
 		}
 		var items []json.RawMessage
 		var starts []int64
-		if decodeList(dec, &items, &starts) != nil {
+		if decodeList(data, dec, &items, &starts) != nil {
 			return out
 		}
 		for i, at := range starts {

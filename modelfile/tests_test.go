@@ -121,7 +121,7 @@ func TestParseTestsProblems(t *testing.T) {
 	want := []string{
 		"t.json:4: tests[0]: a test asks exactly one of evaluate, lookupSubjects and lookupResources",
 		`t.json:5: tests[1] (id "no allowed"): want: an evaluate test wants allowed (true or false)`,
-		`t.json:6: tests[2]: json: unknown field "wnat"`,
+		`t.json:6: tests[2]: wnat: unknown field`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
