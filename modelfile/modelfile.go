@@ -140,15 +140,11 @@ func Load(path string) (*Model, error) {
 // JSON otherwise. The error, if any, is Errors.
 func Parse(name string, data []byte) (*Model, error) {
 	m := &Model{File: name}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml":
-		j, err := yaml.YAMLToJSONStrict(data)
-		if err != nil {
-			return nil, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
-		}
-		data = j
-	default:
+	data, isYAML, err := toJSON(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if !isYAML {
 		m.lines = map[string][]int{}
 	}
 	errs := m.decode(data)
@@ -156,6 +152,21 @@ func Parse(name string, data []byte) (*Model, error) {
 		return nil, errs
 	}
 	return m, nil
+}
+
+// toJSON returns the content of file name as JSON: YAML (for .yaml and
+// .yml) converted, strictly; JSON as it is; a byte order mark dropped.
+func toJSON(name string, data []byte) (_ []byte, isYAML bool, _ error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+		j, err := yaml.YAMLToJSONStrict(data)
+		if err != nil {
+			return nil, true, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
+		}
+		return j, true, nil
+	}
+	return data, false, nil
 }
 
 // utf8BOM is the byte order mark some editors write first: it changes

@@ -11,9 +11,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/jsonscan"
@@ -100,15 +97,9 @@ func LoadTests(path string) (*TestFile, error) {
 // ParseTests decodes the content of a test file named name (see
 // LoadTests); a model file it names is read from name's directory.
 func ParseTests(name string, data []byte) (*TestFile, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	isYAML := false
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml":
-		j, err := yaml.YAMLToJSONStrict(data)
-		if err != nil {
-			return nil, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
-		}
-		data, isYAML = j, true
+	data, isYAML, err := toJSON(name, data)
+	if err != nil {
+		return nil, err
 	}
 	var raw struct {
 		Model json.RawMessage   `json:"model"`

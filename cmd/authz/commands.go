@@ -22,7 +22,7 @@ import (
 )
 
 // reportModelErrors prints err's problems, one per line, to w, and returns
-// failed; another error is returned as it is.
+// errFailed; another error is returned as it is.
 func reportModelErrors(w io.Writer, err error) error {
 	var errs modelfile.Errors
 	if !errors.As(err, &errs) {
@@ -31,7 +31,7 @@ func reportModelErrors(w io.Writer, err error) error {
 	for _, e := range errs {
 		fmt.Fprintln(w, e)
 	}
-	return failed
+	return errFailed
 }
 
 // objects counts the objects of a batch.
@@ -63,7 +63,7 @@ func validateCmd(e *env) *cobra.Command {
 					}
 				}
 				if err != nil {
-					if rerr := reportModelErrors(e.stderr, err); !errors.Is(rerr, failed) {
+					if rerr := reportModelErrors(e.stderr, err); !errors.Is(rerr, errFailed) {
 						return rerr
 					}
 					bad = true
@@ -72,7 +72,7 @@ func validateCmd(e *env) *cobra.Command {
 				fmt.Fprintf(e.stdout, "%s: ok (%d objects)\n", f, objects(m.Batch))
 			}
 			if bad {
-				return failed
+				return errFailed
 			}
 			return nil
 		},
@@ -117,7 +117,7 @@ func testCmd(e *env) *cobra.Command {
 			}
 			fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failedTests)
 			if failedTests > 0 {
-				return failed
+				return errFailed
 			}
 			return nil
 		},
@@ -344,7 +344,7 @@ func checkCmd(e *env) *cobra.Command {
 			return e.withStore(cmd.Context(), func(_ storage.Storage, c *authz.Client) error {
 				if err := c.Check(cmd.Context()); err != nil {
 					fmt.Fprintln(e.stderr, err)
-					return failed
+					return errFailed
 				}
 				fmt.Fprintln(e.stdout, "ok")
 				return nil

@@ -43,9 +43,9 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// failed is work that failed after its problems were reported: exit status
+// errFailed is work that failed after its problems were reported: exit status
 // 1, with nothing more to print.
-var failed = errors.New("failed")
+var errFailed = errors.New("failed")
 
 // run runs the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, failed):
+	case errors.Is(err, errFailed):
 		return 1
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "authz: %v\nRun 'authz help' for usage.\n", ue.err)

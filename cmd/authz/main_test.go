@@ -108,11 +108,17 @@ func TestTest(t *testing.T) {
 	if r.stdout != "15 passed, 0 failed\n" {
 		t.Errorf("stdout: got %q", r.stdout)
 	}
-	abs, _ := filepath.Abs(saas)
-	failing := write(t, "failing_test.json", `{"model": "`+abs+`", "tests": [
+	model, err := os.ReadFile(saas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing := write(t, "failing_test.json", `{"model": "saas.yaml", "tests": [
   {"name": "bob reads the plan", "evaluate": {"actor": {"subjectId": "bob"}, "scopeId": "acme", "action": "read", "resource": {"resourceId": "doc_plan"}},
    "want": {"allowed": true}}
 ]}`)
+	if err := os.WriteFile(filepath.Join(filepath.Dir(failing), "saas.yaml"), model, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r = authzRun(t, "test", failing)
 	want := "FAIL " + failing + ":2: bob reads the plan\n     got allowed=false decidedBy=default; want allowed=true\n       explanation: "
 	if r.code != 1 || !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, "0 passed, 1 failed\n") {

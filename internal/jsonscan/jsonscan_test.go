@@ -47,6 +47,7 @@ func TestUnknownKey(t *testing.T) {
 		D int `json:"-"`
 		e int
 	}
+	_ = s{e: 1} // an unexported field, never a key
 	typ := reflect.TypeFor[s]()
 	if got, ok := UnknownKey([]string{"a", "B", "c", "x"}, typ, "x"); ok {
 		t.Errorf("known keys: got %q; want none unknown", got)
