@@ -6,16 +6,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/httpapi"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/modelfile"
 	"github.com/scopegate/authz/storage"
@@ -579,6 +583,61 @@ func changesCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&in.Kind, "kind", "", `only the changes of this kind ("scopes", "roles", …)`)
 	cmd.Flags().StringVar(&in.ID, "id", "", "only the changes of this object")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for new entries until interrupted")
+	storeFlags(cmd, e)
+	return cmd
+}
+
+func serveCmd(e *env) *cobra.Command {
+	addr, token, actor := ":3000", "", ""
+	lim := httpapi.DefaultLimits()
+	cmd := &cobra.Command{
+		Use:   "serve --db FILE | --pg URL",
+		Short: "Serve the HTTP API over a store until interrupted",
+		Long: "serve answers the original Bedrock HTTP API (the routes of examples/httpserver, GET /changes\n" +
+			"included) over the store, until interrupted. Every request must carry\n" +
+			"\"Authorization: Bearer TOKEN\". Each limit of the server is a flag.",
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if token == "" {
+				token = os.Getenv("AUTHZ_TOKEN") // not the flag's default: help would show it
+			}
+			if token == "" {
+				return usageError{errors.New("serve: give --token or set AUTHZ_TOKEN")}
+			}
+			if err := lim.Check(); err != nil {
+				return usageError{err}
+			}
+			e.listen = true // other processes' writes reach this one at once
+			return e.withStore(cmd.Context(), func(s storage.Storage, _ *authz.Client) error {
+				c, err := authz.New(s, &authz.Options{MaxEvaluationCost: lim.MaxEvaluationCost})
+				if err != nil {
+					return err
+				}
+				ln, err := net.Listen("tcp", addr)
+				if err != nil {
+					return err
+				}
+				srv := httpapi.NewServer(addr, httpapi.NewHandler(c, token, actor, lim), lim)
+				fmt.Fprintf(e.stderr, "serving on %s\n", ln.Addr())
+				errc := make(chan error, 1)
+				go func() { errc <- srv.Serve(ln) }()
+				select {
+				case err := <-errc:
+					return err
+				case <-cmd.Context().Done():
+				}
+				shutdown, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+				defer cancel()
+				return srv.Shutdown(shutdown)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", addr, "the address to listen on")
+	cmd.Flags().StringVar(&token, "token", token, "the bearer token every request must carry (default $AUTHZ_TOKEN)")
+	cmd.Flags().StringVar(&actor, "actor", "", `the subject id writes are attributed to (default "system")`)
+	fs := flag.NewFlagSet("limits", flag.ContinueOnError)
+	lim.Register(fs)
+	cmd.Flags().AddGoFlagSet(fs)
 	storeFlags(cmd, e)
 	return cmd
 }

@@ -75,6 +75,8 @@ type env struct {
 	stdout, stderr io.Writer
 	// the store flags
 	db, pg, pgSchema string
+	// listen makes a pgstore listen for other processes' commits.
+	listen bool
 }
 
 func newRoot(e *env) *cobra.Command {
@@ -98,7 +100,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		validateCmd(e), testCmd(e), applyCmd(e), exportCmd(e), importCmd(e), backupCmd(e),
-		checkCmd(e), evalCmd(e), lookupCmd(e), changesCmd(e),
+		checkCmd(e), evalCmd(e), lookupCmd(e), changesCmd(e), serveCmd(e),
 	)
 	return root
 }

@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +48,7 @@ type result struct {
 func authzRun(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Env = withoutToken()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -55,6 +59,18 @@ func authzRun(t *testing.T, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{out.String(), errb.String(), code}
+}
+
+// withoutToken is the environment without AUTHZ_TOKEN, whose value the
+// tests must not depend on.
+func withoutToken() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AUTHZ_TOKEN=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // must runs the command and fails the test unless it exits 0.
@@ -270,5 +286,56 @@ func TestChangesFollowOnPostgreSQL(t *testing.T) {
 	follow.Process.Signal(os.Interrupt)
 	if err := follow.Wait(); err != nil {
 		t.Errorf("changes --follow after an interrupt: %v; want exit 0\n%s", err, stderr.String())
+	}
+}
+
+// TestServe serves the HTTP API over a bolt file, answers a request with
+// the token and refuses one without, and stops cleanly when interrupted.
+func TestServe(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.bolt")
+	must(t, "apply", "--db", db, saas)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	serve := exec.Command(binary, "serve", "--db", db, "--addr", addr, "--token", "secret", "--max-concurrent", "4")
+	var stderr bytes.Buffer
+	serve.Stderr = &stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	get := func(token string) (int, string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/scopes/acme", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	code, body := get("secret")
+	for code == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		code, body = get("secret")
+	}
+	if code != http.StatusOK || !strings.Contains(body, `"acme"`) {
+		t.Errorf("GET /scopes/acme: got %d %s; want 200 and the scope", code, body)
+	}
+	if code, _ := get("wrong"); code != http.StatusUnauthorized {
+		t.Errorf("GET with a wrong token: got %d; want 401", code)
+	}
+	serve.Process.Signal(os.Interrupt)
+	if err := serve.Wait(); err != nil {
+		t.Errorf("serve after an interrupt: %v; want exit 0\n%s", err, stderr.String())
+	}
+	if r := authzRun(t, "serve", "--db", db); r.code != 2 || !strings.Contains(r.stderr, "give --token") {
+		t.Errorf("serve without a token: got exit %d, %q; want 2", r.code, r.stderr)
 	}
 }

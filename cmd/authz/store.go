@@ -37,7 +37,7 @@ func (e *env) openStore(ctx context.Context) (storage.Storage, *authz.Client, er
 	case e.db != "":
 		s, err = boltstore.Open(e.db, nil)
 	case e.pg != "":
-		s, err = pgstore.Open(ctx, e.pg, &pgstore.Options{Schema: e.pgSchema, NoListen: true})
+		s, err = pgstore.Open(ctx, e.pg, &pgstore.Options{Schema: e.pgSchema, NoListen: !e.listen})
 	default:
 		return nil, nil, usageError{errors.New("no store: give --db FILE or --pg URL")}
 	}

@@ -1,6 +1,7 @@
 // Command httpserver serves the original Bedrock HTTP API on top of the
-// authz library, using only its public API and net/http. Every route needs
-// "Authorization: Bearer <token>".
+// authz library (the server is internal/httpapi, which uses only the
+// library's public API and net/http; the authz command's serve runs the
+// same). Every route needs "Authorization: Bearer <token>".
 //
 //	go run ./examples/httpserver -token secret            # memstore on :3000
 //	go run ./examples/httpserver -db authz.bolt -addr :8080
@@ -129,6 +130,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/internal/httpapi"
 	"github.com/scopegate/authz/memstore"
 	"github.com/scopegate/authz/pgstore"
 	"github.com/scopegate/authz/storage"
@@ -140,19 +142,19 @@ func main() {
 	pg := flag.String("pg", "", "PostgreSQL connection `URL`, for a store every instance of the server shares (instead of -db)")
 	token := flag.String("token", os.Getenv("AUTHZ_TOKEN"), "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
 	actor := flag.String("actor", "", "subject `id` writes are attributed to (createdBy, appliedBy; default \"system\")")
-	lim := defaultLimits()
-	lim.register(flag.CommandLine)
+	lim := httpapi.DefaultLimits()
+	lim.Register(flag.CommandLine)
 	flag.Parse()
 	if err := run(*addr, *db, *pg, *token, *actor, lim); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, db, pg, token, actor string, lim limits) error {
+func run(addr, db, pg, token, actor string, lim httpapi.Limits) error {
 	if token == "" {
 		return errors.New("httpserver: a token is required: pass -token or set AUTHZ_TOKEN")
 	}
-	if err := lim.check(); err != nil {
+	if err := lim.Check(); err != nil {
 		return err
 	}
 	var store storage.Storage
@@ -179,7 +181,7 @@ func run(addr, db, pg, token, actor string, lim limits) error {
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(addr, newHandler(c, token, actor, lim), lim)
+	srv := httpapi.NewServer(addr, httpapi.NewHandler(c, token, actor, lim), lim)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

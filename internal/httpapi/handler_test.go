@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ const token = "t"
 // seed requests reference.
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newHandler(newSeededClient(t), token, "subject_admin", defaultLimits()))
+	srv := httptest.NewServer(NewHandler(newSeededClient(t), token, "subject_admin", DefaultLimits()))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -276,8 +276,8 @@ func FuzzRoutes(f *testing.F) {
 		f.Add(uint8(slices.Index(methods, m)), b.path, []byte(b.body))
 	}
 	c := newSeededClient(f)
-	h := newHandler(c, token, "subject_admin", defaultLimits())
-	names := fieldNames(newRouter(c, defaultLimits()).routes)
+	h := NewHandler(c, token, "subject_admin", DefaultLimits())
+	names := fieldNames(newRouter(c, DefaultLimits()).routes)
 	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
 		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " \r\n\t#") {
 			return
@@ -405,7 +405,7 @@ func TestLookupRoutes(t *testing.T) {
 // revision as consistency.atLeastRevision.
 func TestWritesAnswerTheirRevision(t *testing.T) {
 	c := newSeededClient(t)
-	srv := httptest.NewServer(newHandler(c, token, "subject_admin", defaultLimits()))
+	srv := httptest.NewServer(NewHandler(c, token, "subject_admin", DefaultLimits()))
 	t.Cleanup(srv.Close)
 	do := func(method, path, body string) *http.Response {
 		t.Helper()

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -22,17 +22,17 @@ import (
 // besides its context: the largest such body is MaxContextBytes plus this.
 const queryOverhead = 64 << 10
 
-// newHandler returns the API's routes behind the token check and the
+// NewHandler returns the API's routes behind the token check and the
 // limits of lim. Writes are attributed to actor (a subject id; empty means
 // "system"), as the original API attributes them to the token's owner.
-func newHandler(c *authz.Client, token, actor string, lim limits) http.Handler {
+func NewHandler(c *authz.Client, token, actor string, lim Limits) http.Handler {
 	h, _ := buildHandler(c, token, actor, lim)
 	return h
 }
 
 // buildHandler is newHandler that also returns the gate counting the
 // requests in flight.
-func buildHandler(c *authz.Client, token, actor string, lim limits) (http.Handler, *gate) {
+func buildHandler(c *authz.Client, token, actor string, lim Limits) (http.Handler, *gate) {
 	mux := newRouter(c, lim)
 	g := newGate(lim)
 	return authenticate(token, actor, g.wrap(revisionHeader(jsonFallback(mux.ServeMux)))), g
@@ -78,7 +78,7 @@ func (w *revisionWriter) Write(b []byte) (int, error) {
 // type its body decodes into (nil for routes without a body).
 type router struct {
 	*http.ServeMux
-	lim    limits
+	lim    Limits
 	routes map[string]reflect.Type
 }
 
@@ -88,7 +88,7 @@ func (m *router) handle(pattern string, body reflect.Type, h http.HandlerFunc) {
 }
 
 // newRouter registers every route of the API over c.
-func newRouter(c *authz.Client, lim limits) *router {
+func newRouter(c *authz.Client, lim Limits) *router {
 	mux := &router{ServeMux: http.NewServeMux(), lim: lim, routes: map[string]reflect.Type{}}
 	kind(mux, "scope-types", c.CreateScopeTypes, c.GetScopeType, c.DeleteScopeType)
 	kind(mux, "scope-type-hierarchy", c.CreateScopeTypeEdges, c.GetScopeTypeEdge, c.DeleteScopeTypeEdge)

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ import (
 	"github.com/scopegate/authz"
 )
 
-// limits bounds what a connection and a request may take of the server.
+// Limits bounds what a connection and a request may take of the server.
 // Each field has a flag; the package documentation gives their defaults
 // and what happens when one is reached.
-type limits struct {
+type Limits struct {
 	ReadHeaderTimeout time.Duration // -read-header-timeout
 	ReadTimeout       time.Duration // -read-timeout
 	WriteTimeout      time.Duration // -write-timeout
@@ -32,9 +32,9 @@ type limits struct {
 	MaxEvaluationCost int64         // -max-evaluation-cost
 }
 
-// defaultLimits returns the defaults of the flags.
-func defaultLimits() limits {
-	return limits{
+// DefaultLimits returns the defaults of the flags.
+func DefaultLimits() Limits {
+	return Limits{
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      20 * time.Second,
@@ -49,9 +49,9 @@ func defaultLimits() limits {
 	}
 }
 
-// register defines a flag for every field of l, with l's values as the
+// Register defines a flag for every field of l, with l's values as the
 // defaults.
-func (l *limits) register(fs *flag.FlagSet) {
+func (l *Limits) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&l.ReadHeaderTimeout, "read-header-timeout", l.ReadHeaderTimeout, "longest time to read a request's headers")
 	fs.DurationVar(&l.ReadTimeout, "read-timeout", l.ReadTimeout, "longest time to read a request, headers and body")
 	fs.DurationVar(&l.WriteTimeout, "write-timeout", l.WriteTimeout, "longest time from the end of a request's headers to the end of its answer; more than -handler-timeout")
@@ -65,9 +65,9 @@ func (l *limits) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.MaxEvaluationCost, "max-evaluation-cost", l.MaxEvaluationCost, "operations of conditions, match definitions and patterns one decision of one subject may spend (authz.Options.MaxEvaluationCost)")
 }
 
-// check reports a limit that is not positive, or a write timeout that
+// Check reports a limit that is not positive, or a write timeout that
 // would cut the answer of a request that times out.
-func (l limits) check() error {
+func (l Limits) Check() error {
 	for _, v := range []struct {
 		name string
 		ok   bool
@@ -87,16 +87,16 @@ func (l limits) check() error {
 	return nil
 }
 
-// newHTTPServer returns a server for h on addr with the timeouts and header
+// NewServer returns a server for h on addr with the timeouts and header
 // limit of lim.
-func newHTTPServer(addr string, h http.Handler, lim limits) *http.Server {
+func NewServer(addr string, h http.Handler, lim Limits) *http.Server {
 	srv := &http.Server{Addr: addr, Handler: h}
 	configure(srv, lim)
 	return srv
 }
 
 // configure sets the timeouts and header limit of lim on srv.
-func configure(srv *http.Server, lim limits) {
+func configure(srv *http.Server, lim Limits) {
 	srv.ReadHeaderTimeout = lim.ReadHeaderTimeout
 	srv.ReadTimeout = lim.ReadTimeout
 	srv.WriteTimeout = lim.WriteTimeout
@@ -142,7 +142,7 @@ type gate struct {
 	timeout time.Duration
 }
 
-func newGate(lim limits) *gate {
+func newGate(lim Limits) *gate {
 	return &gate{slots: make(chan struct{}, lim.MaxConcurrent), timeout: lim.HandlerTimeout}
 }
 

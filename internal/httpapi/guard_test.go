@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bufio"
@@ -29,15 +29,15 @@ const (
 )
 
 // longLimits returns the default limits with every timeout long.
-func longLimits() limits {
-	lim := defaultLimits()
+func longLimits() Limits {
+	lim := DefaultLimits()
 	lim.ReadHeaderTimeout, lim.ReadTimeout, lim.WriteTimeout, lim.IdleTimeout, lim.HandlerTimeout = long, long, 2*long, long, long
 	return lim
 }
 
 // startServer starts the API over the seeded store with lim on a real
 // listener, and returns it with its gate.
-func startServer(t *testing.T, lim limits) (*httptest.Server, *gate) {
+func startServer(t *testing.T, lim Limits) (*httptest.Server, *gate) {
 	t.Helper()
 	h, g := buildHandler(newSeededClient(t), token, "subject_admin", lim)
 	srv := httptest.NewUnstartedServer(h)
@@ -406,7 +406,7 @@ func TestLookupWithoutLimitIsPaged(t *testing.T) {
 // same requests with a live context are not answered so, and every route
 // of the API is among them.
 func TestRoutesPassRequestContext(t *testing.T) {
-	mux := newRouter(newSeededClient(t), defaultLimits())
+	mux := newRouter(newSeededClient(t), DefaultLimits())
 	// What a route needs besides an id to reach the library.
 	queries := map[string]string{
 		"GET /subjects/{id}/permissions": "scopeId=scope_org", "GET /memberships": "scopeId=scope_org", "GET /resource-collections": "scopeId=scope_org",
@@ -461,42 +461,42 @@ func TestRoutesPassRequestContext(t *testing.T) {
 }
 
 func TestLimitsCheck(t *testing.T) {
-	if err := defaultLimits().check(); err != nil {
+	if err := DefaultLimits().Check(); err != nil {
 		t.Errorf("defaults: got %v; want nil", err)
 	}
-	for name, change := range map[string]func(*limits){
-		"zero read timeout":           func(l *limits) { l.ReadTimeout = 0 },
-		"negative concurrency":        func(l *limits) { l.MaxConcurrent = -1 },
-		"zero context":                func(l *limits) { l.MaxContextBytes = 0 },
-		"write before handler":        func(l *limits) { l.WriteTimeout = l.HandlerTimeout },
-		"zero idle timeout":           func(l *limits) { l.IdleTimeout = 0 },
-		"zero lookup limit":           func(l *limits) { l.MaxLookupLimit = 0 },
-		"zero evaluation cost":        func(l *limits) { l.MaxEvaluationCost = 0 },
-		"zero header bytes":           func(l *limits) { l.MaxHeaderBytes = 0 },
-		"zero handler timeout":        func(l *limits) { l.HandlerTimeout = 0 },
-		"zero read header timeout":    func(l *limits) { l.ReadHeaderTimeout = 0 },
-		"zero body bytes":             func(l *limits) { l.MaxBodyBytes = 0 },
-		"zero write (and zero other)": func(l *limits) { l.WriteTimeout = 0 },
+	for name, change := range map[string]func(*Limits){
+		"zero read timeout":           func(l *Limits) { l.ReadTimeout = 0 },
+		"negative concurrency":        func(l *Limits) { l.MaxConcurrent = -1 },
+		"zero context":                func(l *Limits) { l.MaxContextBytes = 0 },
+		"write before handler":        func(l *Limits) { l.WriteTimeout = l.HandlerTimeout },
+		"zero idle timeout":           func(l *Limits) { l.IdleTimeout = 0 },
+		"zero lookup limit":           func(l *Limits) { l.MaxLookupLimit = 0 },
+		"zero evaluation cost":        func(l *Limits) { l.MaxEvaluationCost = 0 },
+		"zero header bytes":           func(l *Limits) { l.MaxHeaderBytes = 0 },
+		"zero handler timeout":        func(l *Limits) { l.HandlerTimeout = 0 },
+		"zero read header timeout":    func(l *Limits) { l.ReadHeaderTimeout = 0 },
+		"zero body bytes":             func(l *Limits) { l.MaxBodyBytes = 0 },
+		"zero write (and zero other)": func(l *Limits) { l.WriteTimeout = 0 },
 	} {
-		l := defaultLimits()
+		l := DefaultLimits()
 		change(&l)
-		if err := l.check(); err == nil {
+		if err := l.Check(); err == nil {
 			t.Errorf("%s: got nil; want an error", name)
 		}
 	}
 }
 
-// TestDocumentedDefaults: the package documentation gives every limit
+// TestDocumentedDefaults: the documentation of examples/httpserver gives every limit
 // flag with its default.
 func TestDocumentedDefaults(t *testing.T) {
-	src, err := os.ReadFile("main.go")
+	src, err := os.ReadFile("../../examples/httpserver/main.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc, _, _ := strings.Cut(string(src), "package main")
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	lim := defaultLimits()
-	lim.register(fs)
+	lim := DefaultLimits()
+	lim.Register(fs)
 	n := 0
 	fs.VisitAll(func(f *flag.Flag) {
 		n++
@@ -504,8 +504,8 @@ func TestDocumentedDefaults(t *testing.T) {
 			t.Errorf("the package doc does not give -%s with its default %s", f.Name, f.DefValue)
 		}
 	})
-	if n != reflect.TypeFor[limits]().NumField() {
-		t.Errorf("got %d flags; want one per field of limits (%d)", n, reflect.TypeFor[limits]().NumField())
+	if n != reflect.TypeFor[Limits]().NumField() {
+		t.Errorf("got %d flags; want one per field of limits (%d)", n, reflect.TypeFor[Limits]().NumField())
 	}
 }
 

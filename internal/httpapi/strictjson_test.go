@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -290,7 +290,7 @@ var strictBodies = []struct{ pattern, path, body string }{
 // the place by its JSON path, and, in a batch, with the item's index and
 // field.
 func TestMutatedBodiesRefused(t *testing.T) {
-	mux := newRouter(newSeededClient(t), defaultLimits())
+	mux := newRouter(newSeededClient(t), DefaultLimits())
 	h := jsonFallback(mux.ServeMux)
 	type body struct {
 		pattern, path string
@@ -379,7 +379,7 @@ func routeTypes(t reflect.Type, seen map[reflect.Type]bool) {
 // only when checkJSON knows what it decodes as; a new one in a route's body
 // must be added to unmarshalerInner (or be free-form JSON on purpose).
 func TestShapesKnowEveryUnmarshaler(t *testing.T) {
-	mux := newRouter(newSeededClient(t), defaultLimits())
+	mux := newRouter(newSeededClient(t), DefaultLimits())
 	seen := map[reflect.Type]bool{}
 	for _, typ := range mux.routes {
 		if typ != nil {
@@ -405,7 +405,7 @@ func TestShapesKnowEveryUnmarshaler(t *testing.T) {
 // body is one encoding/json decodes (with DisallowUnknownFields), and the
 // names differ from encoding/json's only in case sensitivity.
 func TestShapesMatchDecoder(t *testing.T) {
-	mux := newRouter(newSeededClient(t), defaultLimits())
+	mux := newRouter(newSeededClient(t), DefaultLimits())
 	for pattern, typ := range mux.routes {
 		if typ == nil {
 			continue
@@ -579,7 +579,7 @@ func hostile(body []byte, names map[string]bool) []string {
 // finds a reason to refuse, and refuses for a duplicate key or an invalid
 // byte only when there is one.
 func FuzzStrictBody(f *testing.F) {
-	mux := newRouter(newSeededClient(f), defaultLimits())
+	mux := newRouter(newSeededClient(f), DefaultLimits())
 	var types []reflect.Type
 	var patterns []string
 	for p, typ := range mux.routes {
