@@ -46,7 +46,7 @@ func tagModel() authz.Batch {
 func exportLines(t *testing.T, c *authz.Client) []string {
 	t.Helper()
 	var b bytes.Buffer
-	must(c.Export(ctx, &b))(t)
+	must(c.Export(ctx, &b, nil))(t)
 	return strings.SplitAfter(strings.TrimSuffix(b.String(), "\n")+"\n", "\n")[:strings.Count(b.String(), "\n")]
 }
 
@@ -85,7 +85,7 @@ func TestAttackExportImportTagsAllBackends(t *testing.T) {
 			src := authztest.NewClient(t, be.Open(t), testOptions())
 			must(src.Apply(authz.WithActor(ctx, "alice"), tagModel()))(t)
 			var first bytes.Buffer
-			sum := must(src.Export(ctx, &first))(t)
+			sum := must(src.Export(ctx, &first, nil))(t)
 			if !strings.Contains(first.String(), `"appliedBy":"alice"`) {
 				t.Fatalf("export holds no appliedBy of alice:\n%s", first.String())
 			}
@@ -100,7 +100,7 @@ func TestAttackExportImportTagsAllBackends(t *testing.T) {
 				t.Errorf("import: got %d objects in %d batches; want %d in %d", imp.Objects, imp.Batches, sum.Objects, sum.Objects)
 			}
 			var second bytes.Buffer
-			must(dst.Export(ctx, &second))(t)
+			must(dst.Export(ctx, &second, nil))(t)
 			if diff := cmp.Diff(withoutHeader(first.Bytes()), withoutHeader(second.Bytes())); diff != "" {
 				t.Errorf("export after import (-first +second):\n%s", diff)
 			}
@@ -405,7 +405,7 @@ func TestAttackImportLyingEnvelope(t *testing.T) {
 // countObjects returns the number of objects an export of c holds.
 func countObjects(t *testing.T, c *authz.Client) int {
 	t.Helper()
-	return must(c.Export(ctx, io.Discard))(t).Objects
+	return must(c.Export(ctx, io.Discard, nil))(t).Objects
 }
 
 // TestAttackImportCommittedMatchesStore: an import into a store that
@@ -471,8 +471,8 @@ func TestAttackImportResumeAfterFailure(t *testing.T) {
 		t.Fatalf("resuming the failed import with Skip %d: %v", ie.Committed.Objects, err)
 	}
 	var a, b bytes.Buffer
-	must(src.Export(ctx, &a))(t)
-	must(dst.Export(ctx, &b))(t)
+	must(src.Export(ctx, &a, nil))(t)
+	must(dst.Export(ctx, &b, nil))(t)
 	if diff := cmp.Diff(withoutHeader(a.Bytes()), withoutHeader(b.Bytes())); diff != "" {
 		t.Errorf("resumed import (-source +resumed):\n%s", diff)
 	}
@@ -487,7 +487,7 @@ func TestAttackImportCancelled(t *testing.T) {
 		t.Run(be.Name, func(t *testing.T) {
 			src := tagSource(t)
 			var exp bytes.Buffer
-			sum := must(src.Export(ctx, &exp))(t)
+			sum := must(src.Export(ctx, &exp, nil))(t)
 			for stop := 1; stop < sum.Objects; stop += 4 {
 				dst := authztest.NewClient(t, be.Open(t), testOptions())
 				cctx, cancel := context.WithCancel(ctx)
@@ -562,13 +562,13 @@ func TestAttackExportSnapshotUnderWrites(t *testing.T) {
 			// times, each export racing the writer.
 			for len(exports) < 8 || written() < 30 {
 				var b bytes.Buffer
-				sums = append(sums, must(c.Export(ctx, &b))(t))
+				sums = append(sums, must(c.Export(ctx, &b, nil))(t))
 				exports = append(exports, b.Bytes())
 			}
 			// One more, begun after 30 writes committed: on a busy machine
 			// all of them may have come during the export before.
 			var final bytes.Buffer
-			sums = append(sums, must(c.Export(ctx, &final))(t))
+			sums = append(sums, must(c.Export(ctx, &final, nil))(t))
 			exports = append(exports, final.Bytes())
 			close(done)
 			wg.Wait()
@@ -607,7 +607,7 @@ func TestAttackExportSnapshotUnderWrites(t *testing.T) {
 			dst := authztest.NewClient(t, authztest.Memstore(t), testOptions())
 			must(dst.Import(ctx, bytes.NewReader(last), nil))(t)
 			var again bytes.Buffer
-			must(dst.Export(ctx, &again))(t)
+			must(dst.Export(ctx, &again, nil))(t)
 			if diff := cmp.Diff(withoutHeader(last), withoutHeader(again.Bytes())); diff != "" {
 				t.Errorf("import of the last export (-exported +imported):\n%s", diff)
 			}

@@ -48,6 +48,27 @@ type ExportHeader struct {
 	Revision uint64 `json:"revision"`
 	// ExportedAt is when the export began (Options.Now).
 	ExportedAt Time `json:"exportedAt"`
+	// ScopeID is the scope whose subtree the export holds
+	// (ExportOptions.ScopeID); empty for a whole store.
+	ScopeID string `json:"scopeId,omitempty"`
+}
+
+// ExportOptions configures Export. A nil *ExportOptions exports the whole
+// store.
+type ExportOptions struct {
+	// ScopeID, when set, limits the export to that scope's subtree, to move
+	// a tenant to another store: the scope and the scopes below it, and
+	// every object defined at one of them (roles, permissions, resource
+	// types, resources, memberships, overrides, collections, policies, tag
+	// groups, tags and tag assignments), with what hangs on those (role
+	// assignments, role-permissions of its roles, edges and links between
+	// its objects, tag bindings of its groups); the subjects those objects
+	// name; and every scope type and type edge (they are global). Objects
+	// that refer to something outside the subtree, such as a membership's
+	// role defined above the scope, are exported too and make the import
+	// fail where that is missing: export a tenant (a define scope), whose
+	// model is its own.
+	ScopeID string
 }
 
 // exportLine is a line of an export after the header.
@@ -86,7 +107,11 @@ type ExportSummary struct {
 // is the portable backup of any backend. It returns what it wrote; on an
 // error, w holds a prefix of the export without its trailer, which Import
 // refuses. ctx is checked between objects.
-func (c *Client) Export(ctx context.Context, w io.Writer) (ExportSummary, error) {
+func (c *Client) Export(ctx context.Context, w io.Writer, opts *ExportOptions) (ExportSummary, error) {
+	var o ExportOptions
+	if opts != nil {
+		o = *opts
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var sum ExportSummary
 	err := c.store.View(ctx, func(tx storage.Tx) error {
@@ -95,7 +120,14 @@ func (c *Client) Export(ctx context.Context, w io.Writer) (ExportSummary, error)
 			return err
 		}
 		sum.Revision = rev
-		head, err := json.Marshal(ExportHeader{Format: ExportFormat, Version: ExportVersion, Schema: schemaVersion, Revision: rev, ExportedAt: Time{c.timestamp()}})
+		var sub *subtree
+		if o.ScopeID != "" {
+			if sub, err = newSubtree(tx, o.ScopeID); err != nil {
+				return err
+			}
+		}
+		head, err := json.Marshal(ExportHeader{Format: ExportFormat, Version: ExportVersion, Schema: schemaVersion, Revision: rev,
+			ExportedAt: Time{c.timestamp()}, ScopeID: o.ScopeID})
 		if err != nil {
 			return err
 		}
@@ -117,6 +149,11 @@ func (c *Client) Export(ctx context.Context, w io.Writer) (ExportSummary, error)
 				item, err := json.Marshal(rec)
 				if err != nil {
 					return err
+				}
+				if sub != nil {
+					if in, err := sub.holds(name, item); err != nil || !in {
+						return err
+					}
 				}
 				line, err := json.Marshal(exportLine{Kind: name, Item: item})
 				if err != nil {
@@ -454,3 +491,110 @@ var batchFields = func() map[string]int {
 	}
 	return out
 }()
+
+// subtree decides which objects an export of a scope's subtree holds
+// (ExportOptions.ScopeID).
+type subtree struct {
+	scopes   map[string]bool // the scope and those below it
+	ids      map[string]bool // the objects exported so far
+	subjects map[string]bool // the subjects the subtree's objects name
+}
+
+// newSubtree reads the scope tree below root and the subjects that the
+// subtree's memberships, resources and tag assignments name.
+func newSubtree(tx storage.Tx, root string) (*subtree, error) {
+	if _, err := tx.Get(scopeKind.table, root); errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound(scopeKind.name, root)
+	} else if err != nil {
+		return nil, err
+	}
+	children := map[string][]string{}
+	err := tx.Scan(scopeEdgeKind.table, "", func(_ string, v []byte) error {
+		var e ScopeEdge
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		children[e.ParentScopeID] = append(children[e.ParentScopeID], e.ChildScopeID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &subtree{scopes: map[string]bool{root: true}, ids: map[string]bool{}, subjects: map[string]bool{}}
+	for queue := []string{root}; len(queue) > 0; queue = queue[1:] {
+		for _, ch := range children[queue[0]] {
+			if !s.scopes[ch] {
+				s.scopes[ch] = true
+				queue = append(queue, ch)
+			}
+		}
+	}
+	// The subjects come before the objects that name them: find them first.
+	for _, k := range []*kindSpec{membershipKind, resourceKind, tagAssignKind} {
+		err := tx.Scan(k.table, "", func(_ string, v []byte) error {
+			var f struct{ ScopeID, SubjectID, OwnerID, TargetType, TargetID string }
+			if err := json.Unmarshal(v, &f); err != nil {
+				return err
+			}
+			if !s.scopes[f.ScopeID] {
+				return nil
+			}
+			for _, id := range []string{f.SubjectID, f.OwnerID} {
+				if id != "" {
+					s.subjects[id] = true
+				}
+			}
+			if f.TargetType == string(ModelSubject) {
+				s.subjects[f.TargetID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// holds reports whether the object item (JSON) of the Batch group kind is
+// in the subtree, and records it.
+func (s *subtree) holds(kind string, item []byte) (bool, error) {
+	var f struct {
+		ID, ScopeID, ChildScopeID, ParentScopeID, MembershipID, RoleID string
+		ResourceID, ParentResourceID, ChildResourceID, TagGroupID, TagID string
+	}
+	if err := json.Unmarshal(item, &f); err != nil {
+		return false, err
+	}
+	var in bool
+	switch kind {
+	case "scopeTypes", "scopeTypeEdges":
+		in = true
+	case "scopes":
+		in = s.scopes[f.ID]
+	case "scopeEdges":
+		in = s.scopes[f.ParentScopeID] && s.scopes[f.ChildScopeID]
+	case "subjects":
+		in = s.subjects[f.ID]
+	case "scopeOverrides":
+		in = s.scopes[f.ChildScopeID]
+	case "roleAssignments":
+		in = s.ids[f.MembershipID]
+	case "rolePermissions":
+		in = s.ids[f.RoleID]
+	case "resourceEdges":
+		in = s.ids[f.ParentResourceID] && s.ids[f.ChildResourceID]
+	case "resourceScopeLinks":
+		in = s.ids[f.ResourceID] && s.scopes[f.ScopeID]
+	case "tagBindings":
+		in = s.ids[f.TagGroupID]
+	case "tagAssignments":
+		in = s.scopes[f.ScopeID] && s.ids[f.TagID]
+	default: // defined at a scope
+		in = s.scopes[f.ScopeID]
+	}
+	if in {
+		s.ids[f.ID] = true
+	}
+	return in, nil
+}

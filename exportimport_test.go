@@ -3,6 +3,7 @@ package authz_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			for m := range models {
 				src, bt := loadRandomModel(t, from.Open(t), m)
 				var first bytes.Buffer
-				sum := must(src.Export(ctx, &first))(t)
+				sum := must(src.Export(ctx, &first, nil))(t)
 				opts := testOptions()
 				opts.Now = func() time.Time { return authztest.Now.Add(48 * time.Hour) }
 				dst := must(authz.New(to.Open(t), opts))(t)
@@ -54,7 +55,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 					t.Fatalf("model %d: imported %d objects; exported %d", m, imp.Objects, sum.Objects)
 				}
 				var second bytes.Buffer
-				must(dst.Export(ctx, &second))(t)
+				must(dst.Export(ctx, &second, nil))(t)
 				if diff := cmp.Diff(withoutHeader(first.Bytes()), withoutHeader(second.Bytes())); diff != "" {
 					t.Fatalf("model %d: export after import differs (-first +second):\n%s", m, diff)
 				}
@@ -88,7 +89,7 @@ func TestImportRefusals(t *testing.T) {
 	src := authztest.NewClient(t, authztest.Memstore(t), testOptions())
 	must(src.Apply(ctx, tinyModel()))(t)
 	var exp bytes.Buffer
-	sum := must(src.Export(ctx, &exp))(t)
+	sum := must(src.Export(ctx, &exp, nil))(t)
 	lines := strings.SplitAfter(strings.TrimSuffix(exp.String(), "\n"), "\n")
 	edit := func(f func([]string) []string) string { return strings.Join(f(append([]string(nil), lines...)), "") }
 	for _, c := range []struct {
@@ -143,7 +144,7 @@ func TestImportProgress(t *testing.T) {
 	src := authztest.NewClient(t, authztest.Memstore(t), testOptions())
 	must(src.Apply(ctx, tinyModel()))(t)
 	var exp bytes.Buffer
-	sum := must(src.Export(ctx, &exp))(t)
+	sum := must(src.Export(ctx, &exp, nil))(t)
 	var seen []int
 	dst := authztest.NewClient(t, authztest.Memstore(t), testOptions())
 	got := must(dst.Import(ctx, &exp, &authz.ImportOptions{BatchSize: 4, Progress: func(n int) { seen = append(seen, n) }}))(t)
@@ -157,5 +158,45 @@ func TestImportProgress(t *testing.T) {
 	}
 	if _, err := dst.Import(ctx, strings.NewReader(exp.String()), &authz.ImportOptions{BatchSize: 1 << 30}); err == nil {
 		t.Error("Import with a batch size above MaxBatchSize: got nil; want an error")
+	}
+}
+
+// TestExportSubtree exports one tenant of a store holding two: the export
+// holds the tenant's objects and the subjects they name, nothing of the
+// other tenant, and imports into an empty store where the tenant's members
+// get the same decisions.
+func TestExportSubtree(t *testing.T) {
+	t.Parallel()
+	src := authztest.NewClient(t, authztest.Memstore(t), testOptions())
+	must(src.Apply(ctx, tinyModel()))(t)
+	must(src.Apply(ctx, authz.Batch{
+		Scopes:        []authz.ScopeInput{{ID: "globex", TypeID: "org"}},
+		Subjects:      []authz.SubjectInput{{ID: "mallory", SubjectType: authz.SubjectUser, ExternalID: "mallory", Memberships: []authz.SubjectMembershipInput{{ScopeID: "globex", RoleIDs: []string{"g_viewer"}}}}},
+		Roles:         []authz.RoleInput{{ID: "g_viewer", ScopeID: "globex", Name: "Viewer"}},
+		ResourceTypes: []authz.ResourceTypeInput{{ID: "g_doc", ScopeID: "globex", Key: "document", Name: "Document"}},
+		Resources:     []authz.ResourceInput{{ID: "g_1", ResourceTypeID: "g_doc", ScopeID: "globex", ExternalResourceID: "secret"}},
+	}))(t)
+	var exp bytes.Buffer
+	sum := must(src.Export(ctx, &exp, &authz.ExportOptions{ScopeID: "acme"}))(t)
+	for _, other := range []string{"globex", "mallory", "g_viewer", "g_doc", "g_1"} {
+		if strings.Contains(exp.String(), `"`+other+`"`) {
+			t.Errorf("the export of acme names %s, of the other tenant", other)
+		}
+	}
+	var whole bytes.Buffer
+	all := must(src.Export(ctx, &whole, nil))(t)
+	// acme has everything of tinyModel but bot, a subject no object of
+	// acme names.
+	if want := all.Objects - 8; sum.Objects != want {
+		t.Errorf("objects exported for acme: got %d; want %d (the store's %d, less globex's 7 and bot)", sum.Objects, want, all.Objects)
+	}
+	dst := authztest.NewClient(t, authztest.Memstore(t), testOptions())
+	must(dst.Import(ctx, &exp, nil))(t)
+	in := authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "eng", Action: "read", Resource: &authz.ResourceRef{ResourceID: "doc_1"}}
+	if d := must(dst.Evaluate(ctx, in))(t); !d.Allowed {
+		t.Errorf("alice reads doc_1 in the imported tenant: got denied (%s); want allowed", d.Explanation)
+	}
+	if _, err := src.Export(ctx, io.Discard, &authz.ExportOptions{ScopeID: "nowhere"}); !errors.Is(err, authz.ErrNotFound) {
+		t.Errorf("export of a missing scope: got %v; want ErrNotFound", err)
 	}
 }

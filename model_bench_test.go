@@ -393,7 +393,7 @@ func BenchmarkModelExportImport(b *testing.B) {
 	for _, size := range sizes(b) {
 		l := load(b, size, "memstore")
 		var exp bytes.Buffer
-		if _, err := l.client.Export(context.Background(), &exp); err != nil {
+		if _, err := l.client.Export(context.Background(), &exp, nil); err != nil {
 			b.Fatal(err)
 		}
 		b.Run(size+"/export", func(b *testing.B) {
@@ -401,7 +401,7 @@ func BenchmarkModelExportImport(b *testing.B) {
 			var out bytes.Buffer
 			for b.Loop() {
 				out.Reset()
-				sum, err := l.client.Export(context.Background(), &out)
+				sum, err := l.client.Export(context.Background(), &out, nil)
 				if err != nil {
 					b.Fatal(err)
 				}

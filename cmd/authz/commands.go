@@ -157,7 +157,7 @@ func applyCmd(e *env) *cobra.Command {
 }
 
 func exportCmd(e *env) *cobra.Command {
-	output := ""
+	output, scope := "", ""
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the whole store as JSON Lines (to standard output, or -o FILE)",
@@ -173,7 +173,7 @@ func exportCmd(e *env) *cobra.Command {
 				}
 				update, finish := progress(e.stderr, -1, "exported objects")
 				cw := &lineCounter{w: w, update: update}
-				sum, err := c.Export(cmd.Context(), cw)
+				sum, err := c.Export(cmd.Context(), cw, &authz.ExportOptions{ScopeID: scope})
 				finish()
 				if err != nil {
 					abort()
@@ -188,6 +188,7 @@ func exportCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "the file to write (default: standard output)")
+	cmd.Flags().StringVar(&scope, "scope", "", "export only this scope's subtree (a tenant, to move it to another store)")
 	storeFlags(cmd, e)
 	return cmd
 }

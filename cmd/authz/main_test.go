@@ -207,6 +207,10 @@ func TestStoreCommandsOnBolt(t *testing.T) {
 	if len(lines) != 5 {
 		t.Errorf("changes --kind roles: got %d lines; want the 5 roles of the model", len(lines))
 	}
+	r = must(t, "export", "--db", db, "--scope", "globex")
+	if !strings.Contains(r.stdout, `"id":"globex"`) || strings.Contains(r.stdout, `"id":"acme"`) || !strings.Contains(r.stdout, `"scopeId":"globex"`) {
+		t.Errorf("export --scope globex: got %q; want globex's objects and none of acme's", r.stdout)
+	}
 	r = must(t, "backup", "--db", db, "-o", copyPath)
 	if !strings.HasPrefix(r.stdout, "wrote "+copyPath+" (") {
 		t.Errorf("backup: got %q", r.stdout)
