@@ -560,7 +560,7 @@ func newSubtree(tx storage.Tx, root string) (*subtree, error) {
 // in the subtree, and records it.
 func (s *subtree) holds(kind string, item []byte) (bool, error) {
 	var f struct {
-		ID, ScopeID, ChildScopeID, ParentScopeID, MembershipID, RoleID string
+		ID, ScopeID, ChildScopeID, ParentScopeID, MembershipID, RoleID   string
 		ResourceID, ParentResourceID, ChildResourceID, TagGroupID, TagID string
 	}
 	if err := json.Unmarshal(item, &f); err != nil {
