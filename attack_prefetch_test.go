@@ -81,14 +81,7 @@ func (p prefetchPair) apply(t *testing.T, bt authz.Batch) authz.Batch {
 		if debugAttack {
 			t.Log(describeErr(em))
 		}
-		drop := map[string]map[int]bool{}
-		for _, it := range be.Items {
-			if drop[it.Kind] == nil {
-				drop[it.Kind] = map[int]bool{}
-			}
-			drop[it.Kind][it.Index] = true
-		}
-		bt = pruneBatch(bt, drop)
+		bt = pruneRefused(bt, be)
 	}
 	t.Fatal("still refused after 50 rounds of pruning")
 	return bt

@@ -9,6 +9,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/scopegate/authz/internal/jsonscan"
 	"github.com/scopegate/authz/storage"
@@ -470,13 +471,17 @@ func addExported(bt *Batch, kind string, item json.RawMessage) (json.RawMessage,
 
 // recordFields returns the JSON names of the fields of the records of the
 // Batch group kind.
-func recordFields(kind string) map[string]bool {
-	r, err := groupKind(kind).decode([]byte("{}"))
-	if err != nil {
-		return nil
+func recordFields(kind string) map[string]bool { return recordFieldsByGroup()[kind] }
+
+var recordFieldsByGroup = sync.OnceValue(func() map[string]map[string]bool {
+	out := make(map[string]map[string]bool, len(kindTable))
+	for _, row := range kindTable {
+		if r, err := row.kind.decode([]byte("{}")); err == nil {
+			out[row.group.name] = jsonscan.FieldNames(reflect.TypeOf(r).Elem())
+		}
 	}
-	return jsonscan.FieldNames(reflect.TypeOf(r).Elem())
-}
+	return out
+})
 
 // stampNames are the names of stampKeys.
 var stampNames = []string{stampKeys[0][0], stampKeys[0][1], stampKeys[1][0], stampKeys[1][1]}

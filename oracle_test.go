@@ -763,17 +763,22 @@ func applyPruned(t *testing.T, c *authz.Client, bt authz.Batch) authz.Batch {
 		if !errors.As(err, &be) {
 			t.Fatalf("apply: %v", err)
 		}
-		drop := map[string]map[int]bool{}
-		for _, it := range be.Items {
-			if drop[it.Kind] == nil {
-				drop[it.Kind] = map[int]bool{}
-			}
-			drop[it.Kind][it.Index] = true
-		}
-		bt = pruneBatch(bt, drop)
+		bt = pruneRefused(bt, be)
 	}
 	t.Fatal("apply: still refused after 50 rounds of pruning")
 	return bt
+}
+
+// pruneRefused removes from bt the items be refused.
+func pruneRefused(bt authz.Batch, be *authz.BatchError) authz.Batch {
+	drop := map[string]map[int]bool{}
+	for _, it := range be.Items {
+		if drop[it.Kind] == nil {
+			drop[it.Kind] = map[int]bool{}
+		}
+		drop[it.Kind][it.Index] = true
+	}
+	return pruneBatch(bt, drop)
 }
 
 // pruneBatch removes the items at the given indexes, by the kind names of

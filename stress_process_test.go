@@ -11,7 +11,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/internal/childproc"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/pgstore"
 )
@@ -183,33 +183,10 @@ func TestStressProcesses(t *testing.T) {
 }
 
 // startStressChild starts a child process of the test binary running
-// TestStressProcessChild as role; it returns its standard input and a
-// scanner of its output. The child's standard error is the test's.
+// TestStressProcessChild as role.
 func startStressChild(t *testing.T, role string, env []string) (io.WriteCloser, *bufio.Scanner) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestStressProcessChild$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), env...), stressRoleEnv+"="+role)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("%s process: %v", role, err)
-		}
-	})
-	sc := bufio.NewScanner(out)
-	sc.Buffer(nil, 1<<20)
-	return in, sc
+	return childproc.Start(t, "TestStressProcessChild", role, append(env, stressRoleEnv+"="+role))
 }
 
 // TestStressProcessChild is a child process of TestStressProcesses;

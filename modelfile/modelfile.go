@@ -127,12 +127,17 @@ type Model struct {
 }
 
 // Load reads and parses the model file at path (see Parse).
-func Load(path string) (*Model, error) {
+func Load(path string) (*Model, error) { return load(path, Parse) }
+
+// load reads the file at path and parses it with parse; a file that cannot
+// be read is Errors too.
+func load[T any](path string, parse func(string, []byte) (T, error)) (T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Errors{{File: path, Index: -1, Err: err}}
+		var zero T
+		return zero, Errors{{File: path, Index: -1, Err: err}}
 	}
-	return Parse(path, data)
+	return parse(path, data)
 }
 
 // Parse decodes the content of a model file. name names the file in

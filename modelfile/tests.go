@@ -86,13 +86,7 @@ func (r Result) Passed() bool { return r.Failure == "" }
 // LoadTests reads and parses the test file at path, and the model file it
 // names. The error, if any, is Errors: every problem of the test file, or
 // of the model file.
-func LoadTests(path string) (*TestFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Errors{{File: path, Index: -1, Err: err}}
-	}
-	return ParseTests(path, data)
-}
+func LoadTests(path string) (*TestFile, error) { return load(path, ParseTests) }
 
 // ParseTests decodes the content of a test file named name (see
 // LoadTests); a model file it names is read from name's directory.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/childproc"
 	"github.com/scopegate/authz/internal/pgtest"
 	"github.com/scopegate/authz/internal/testsize"
 	"github.com/scopegate/authz/pgstore"
@@ -29,35 +29,14 @@ const (
 
 // child is a child process of the test binary, talked to line by line.
 type child struct {
-	cmd *exec.Cmd
 	in  io.WriteCloser
 	out *bufio.Scanner
 }
 
 func startChild(t testing.TB, role, url string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestProcessChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), procRoleEnv+"="+role, procURLEnv+"="+url)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, in: in, out: bufio.NewScanner(out)}
-	t.Cleanup(func() {
-		c.in.Close()
-		if err := c.cmd.Wait(); err != nil {
-			t.Errorf("%s process: %v", role, err)
-		}
-	})
-	return c
+	in, out := childproc.Start(t, "TestProcessChild", role, []string{procRoleEnv + "=" + role, procURLEnv + "=" + url})
+	return &child{in: in, out: out}
 }
 
 // ask sends a line and returns the fields of the child's answer, skipping

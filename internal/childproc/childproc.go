@@ -82,3 +82,36 @@ func Ready() {
 	}()
 	fmt.Println("ready")
 }
+
+// Start runs the test named test of the running test binary as a child
+// process with env added to its environment, and returns its standard
+// input and a scanner of its standard output (lines up to 1 MiB); its
+// standard error is the parent's. When the test ends, Start closes the
+// child's input and waits for it, failing the test if it failed; name
+// names the child in that failure.
+func Start(tb testing.TB, test, name string, env []string) (io.WriteCloser, *bufio.Scanner) {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		in.Close()
+		if err := cmd.Wait(); err != nil {
+			tb.Errorf("%s process: %v", name, err)
+		}
+	})
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<20)
+	return in, sc
+}
