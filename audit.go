@@ -86,6 +86,15 @@ type Change struct {
 	// names it ("scopes", "memberships"), and ID its id.
 	Kind string `json:"kind"`
 	ID   string `json:"id"`
+	// ScopeID is the scope the object hangs on after the write (before it,
+	// for a deletion): a scope's own id; the child scope of a scope edge
+	// or of a scope override; the scope of a role permission's role, a
+	// role assignment's membership, a resource edge's child resource and
+	// a tag binding's tag group; otherwise the object's scopeId. Scope
+	// types, scope type edges and subjects hang on none. PreviousScopeID
+	// is set when an update moved the object from another scope.
+	ScopeID         string `json:"scopeId,omitempty"`
+	PreviousScopeID string `json:"previousScopeId,omitempty"`
 	// Before and After are the object as the library's JSON shape shows
 	// it, before and after the write; Before is absent for a creation and
 	// After for a deletion.
@@ -104,6 +113,14 @@ type ChangesInput struct {
 	Kind string `json:"kind,omitempty"`
 	// ID, when set, keeps the changes of that object.
 	ID string `json:"id,omitempty"`
+	// ScopeID, when set, keeps the changes of objects that hang on that
+	// scope (Change.ScopeID or PreviousScopeID) or, with Subtree, on a
+	// scope of its subtree. The subtree is the scope tree as the store
+	// holds it when the page is read: a change in a scope since deleted
+	// or moved out is kept only by its own id. The scope must exist
+	// (ErrNotFound) unless Subtree is false.
+	ScopeID string `json:"scopeId,omitempty"`
+	Subtree bool   `json:"subtree,omitempty"`
 }
 
 // ChangePage is a page of the audit feed.
@@ -138,6 +155,14 @@ func (c *Client) Changes(ctx context.Context, in ChangesInput) (ChangePage, erro
 		if err != nil {
 			return err
 		}
+		scopes := map[string]bool{in.ScopeID: true}
+		if in.ScopeID != "" && in.Subtree {
+			sub, err := newSubtree(tx, in.ScopeID)
+			if err != nil {
+				return err
+			}
+			scopes = sub.scopes
+		}
 		seq := max(in.After+1, first)
 		scanned := 0
 		for seq <= last && len(page.Changes) < limit && scanned < maxChangesScanned {
@@ -168,7 +193,8 @@ func (c *Client) Changes(ctx context.Context, in ChangesInput) (ChangePage, erro
 				if err := json.Unmarshal(raw, &ch); err != nil {
 					return corruptf("audit entry %d does not decode: %v", seq, err)
 				}
-				if (in.Kind == "" || ch.Kind == in.Kind) && (in.ID == "" || ch.ID == in.ID) {
+				if (in.Kind == "" || ch.Kind == in.Kind) && (in.ID == "" || ch.ID == in.ID) &&
+					(in.ScopeID == "" || scopes[ch.ScopeID] || scopes[ch.PreviousScopeID]) {
 					page.Changes = append(page.Changes, ch)
 				}
 			}
@@ -257,11 +283,14 @@ type auditChange struct {
 	kind          *kindSpec
 	id            string
 	before, after []byte
+	// scopeBefore and scopeAfter are the scopes the object hung on
+	// (auditScope).
+	scopeBefore, scopeAfter string
 }
 
 // recordChange notes that the write stored r (JSON v) over old (nil for a
-// creation), or deleted old (r nil).
-func (w *writeTx) recordChange(k *kindSpec, id string, old record, v []byte) error {
+// creation), or deleted old (r and v nil).
+func (w *writeTx) recordChange(k *kindSpec, id string, old, r record, v []byte) error {
 	if w.audit == nil {
 		return nil
 	}
@@ -274,12 +303,84 @@ func (w *writeTx) recordChange(k *kindSpec, id string, old record, v []byte) err
 				return err
 			}
 			ch.before = b
+			if ch.scopeBefore, err = auditScope(w, old); err != nil {
+				return err
+			}
 		}
 		w.audit.byID[id] = ch
 		w.audit.order = append(w.audit.order, id)
 	}
 	ch.after = v
+	ch.scopeAfter = ""
+	if r != nil {
+		s, err := auditScope(w, r)
+		if err != nil {
+			return err
+		}
+		ch.scopeAfter = s
+	}
 	return nil
+}
+
+// auditScope returns the scope r hangs on (Change.ScopeID), reading the
+// object r names when r has no scope of its own. An object named but
+// missing gives "" rather than an error: the write's own checks decide
+// whether it may be missing.
+func auditScope(tx storage.Tx, r record) (string, error) {
+	var ref *kindSpec
+	var refID string
+	switch r := r.(type) {
+	case *Scope:
+		return r.ID, nil
+	case *ScopeEdge:
+		return r.ChildScopeID, nil
+	case *ScopeOverride:
+		return r.ChildScopeID, nil
+	case *RolePermission:
+		ref, refID = roleKind, r.RoleID
+	case *RoleAssignment:
+		ref, refID = membershipKind, r.MembershipID
+	case *ResourceEdge:
+		ref, refID = resourceKind, r.ChildResourceID
+	case *TagBinding:
+		ref, refID = tagGroupKind, r.TagGroupID
+	case *Membership:
+		return r.ScopeID, nil
+	case *Role:
+		return r.ScopeID, nil
+	case *Permission:
+		return r.ScopeID, nil
+	case *ResourceType:
+		return r.ScopeID, nil
+	case *Resource:
+		return r.ScopeID, nil
+	case *ResourceScopeLink:
+		return r.ScopeID, nil
+	case *Collection:
+		return r.ScopeID, nil
+	case *ResourcePolicy:
+		return r.ScopeID, nil
+	case *TagGroup:
+		return r.ScopeID, nil
+	case *Tag:
+		return r.ScopeID, nil
+	case *TagAssignment:
+		return r.ScopeID, nil
+	default:
+		return "", nil
+	}
+	v, err := tx.Get(ref.table, refID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var f struct{ ScopeID string }
+	if err := json.Unmarshal(v, &f); err != nil {
+		return "", corruptf("%s %q does not decode: %v", ref.name, refID, err)
+	}
+	return f.ScopeID, nil
 }
 
 // auditLog is the audit state of one write.
@@ -332,6 +433,18 @@ func (w *writeTx) commitAudit(rev uint64) error {
 		v = append(append(append(v, `,"action":"`...), action...), '"')
 		v = appendJSONString(append(v, `,"kind":`...), groupOf(ch.kind))
 		v = appendJSONString(append(v, `,"id":`...), id)
+		scope, prev := ch.scopeAfter, ""
+		if ch.after == nil {
+			scope = ch.scopeBefore
+		} else if ch.before != nil && ch.scopeBefore != scope {
+			prev = ch.scopeBefore
+		}
+		if scope != "" {
+			v = appendJSONString(append(v, `,"scopeId":`...), scope)
+		}
+		if prev != "" {
+			v = appendJSONString(append(v, `,"previousScopeId":`...), prev)
+		}
 		if ch.before != nil {
 			v = append(append(v, `,"before":`...), ch.before...)
 		}

@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -65,6 +66,22 @@ func TestCheckFindsCorruption(t *testing.T) {
 			return tx.Put("scope_levels", "ghost", []byte(`{"d":0,"r":"ghost","j":"ghost"}`))
 		}, `level record "ghost" belongs to no scope`},
 		{"level record that does not decode", func(tx storage.Tx) error { return tx.Put("scope_levels", "eng", []byte("[")) }, `scope "eng": level record does not decode`},
+		{"audit entry deleted", func(tx storage.Tx) error { return tx.Delete("audit", auditKey(3)) }, "audit entries 3..3 are missing"},
+		{"last audit entry deleted", func(tx storage.Tx) error { return tx.Delete("audit", auditKey(lastAudit(tx))) }, "are missing"},
+		{"audit entry past the end", func(tx storage.Tx) error {
+			v, _ := tx.Get("audit", auditKey(1))
+			return tx.Put("audit", auditKey(lastAudit(tx)+1), v)
+		}, "lies outside the feed's bounds"},
+		{"audit entry that does not decode", func(tx storage.Tx) error { return tx.Put("audit", auditKey(2), []byte("{")) }, "audit entry 2 does not decode"},
+		{"audit entry of another seq", func(tx storage.Tx) error {
+			v, _ := tx.Get("audit", auditKey(1))
+			return tx.Put("audit", auditKey(2), v)
+		}, "audit entry 2 says it is entry 1"},
+		{"audit entry from the future", func(tx storage.Tx) error {
+			v, _ := tx.Get("audit", auditKey(2))
+			return tx.Put("audit", auditKey(2), []byte(strings.Replace(string(v), `"revision":`, `"revision":9999`, 1)))
+		}, "audit entry 2: revision 9999"},
+		{"audit counter of the wrong size", func(tx storage.Tx) error { return tx.Put("meta", "auditSeq", []byte{1}) }, `meta "auditSeq" is 1 bytes; want 8`},
 	}
 	for _, be := range backends {
 		for _, tc := range cases {
@@ -86,4 +103,15 @@ func TestCheckFindsCorruption(t *testing.T) {
 			})
 		}
 	}
+}
+
+func auditKey(seq uint64) string { return string(binary.BigEndian.AppendUint64(nil, seq)) }
+
+// lastAudit returns the seq of the last entry of the audit feed.
+func lastAudit(tx storage.Tx) uint64 {
+	v, _ := tx.Get("meta", "auditSeq")
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
 }

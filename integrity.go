@@ -2,6 +2,8 @@ package authz
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -210,7 +212,71 @@ func (ck *checker) run(tx storage.Tx) error {
 	for _, k := range sortedKeys(wantUnique) {
 		ck.problemf("unique entry %q (→ %q) is missing", printable(k), wantUnique[k])
 	}
-	return ck.levels(tx)
+	if err := ck.levels(tx); err != nil {
+		return err
+	}
+	return ck.audit(tx)
+}
+
+// audit checks the audit feed: its counters decode, and it holds exactly
+// the entries from the oldest kept to the last written, each decoding to
+// an entry of its own seq, of a known kind and action, at a revision no
+// later than the store's and no earlier than the entry before it.
+func (ck *checker) audit(tx storage.Tx) error {
+	first, last, err := auditBounds(tx)
+	if errors.Is(err, errCorrupt) {
+		ck.problemf("%v", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rev, err := readRevision(tx)
+	if err != nil {
+		return nil // reported by meta
+	}
+	groups := map[string]bool{}
+	for _, row := range kindTable {
+		groups[row.group.name] = true
+	}
+	want, prevRev := first, uint64(0)
+	err = tx.Scan(tableAudit, "", func(k string, v []byte) error {
+		if len(k) != 8 {
+			ck.problemf("audit entry key %q is not a sequence number", printable(k))
+			return nil
+		}
+		seq := binary.BigEndian.Uint64([]byte(k))
+		switch {
+		case seq < first || seq > last:
+			ck.problemf("audit entry %d lies outside the feed's bounds %d..%d", seq, first, last)
+		case seq != want:
+			ck.problemf("audit entries %d..%d are missing", want, seq-1)
+		}
+		want = seq + 1
+		var ch Change
+		if err := json.Unmarshal(v, &ch); err != nil {
+			ck.problemf("audit entry %d does not decode: %v", seq, err)
+			return nil
+		}
+		switch {
+		case ch.Seq != seq:
+			ck.problemf("audit entry %d says it is entry %d", seq, ch.Seq)
+		case !groups[ch.Kind]:
+			ck.problemf("audit entry %d: unknown kind %q", seq, ch.Kind)
+		case ch.Action != ChangeCreate && ch.Action != ChangeUpdate && ch.Action != ChangeDelete:
+			ck.problemf("audit entry %d: unknown action %q", seq, ch.Action)
+		case ch.Revision > rev || ch.Revision < prevRev:
+			ck.problemf("audit entry %d: revision %d out of order (store at %d, entry before at %d)", seq, ch.Revision, rev, prevRev)
+		case (ch.Before == nil) != (ch.Action == ChangeCreate) || (ch.After == nil) != (ch.Action == ChangeDelete):
+			ck.problemf("audit entry %d: a %s with before %t and after %t", seq, ch.Action, ch.Before != nil, ch.After != nil)
+		}
+		prevRev = max(prevRev, ch.Revision)
+		return nil
+	})
+	if err == nil && want <= last {
+		ck.problemf("audit entries %d..%d are missing", want, last)
+	}
+	return err
 }
 
 // levels compares the stored scope levels with levels computed from the

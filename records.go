@@ -273,7 +273,7 @@ func putRecord(tx *writeTx, r, old record) error {
 		}
 		tx.structural(r)
 	}
-	if err := tx.recordChange(k, id, old, v); err != nil {
+	if err := tx.recordChange(k, id, old, r, v); err != nil {
 		return err
 	}
 	return tx.Put(k.table, id, v)
@@ -297,7 +297,7 @@ func deleteEntries(tx *writeTx, r record) error {
 	if err := tx.Delete(tableIDs, id); err != nil {
 		return err
 	}
-	if err := tx.recordChange(r.kind(), id, r, nil); err != nil {
+	if err := tx.recordChange(r.kind(), id, r, nil, nil); err != nil {
 		return err
 	}
 	return tx.Delete(r.kind().table, id)

@@ -583,6 +583,8 @@ func changesCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&in.Limit, "limit", 0, "print at most this many entries (without --follow; default: all)")
 	cmd.Flags().StringVar(&in.Kind, "kind", "", `only the changes of this kind ("scopes", "roles", …)`)
 	cmd.Flags().StringVar(&in.ID, "id", "", "only the changes of this object")
+	cmd.Flags().StringVar(&in.ScopeID, "scope", "", "only the changes of objects that hang on this scope")
+	cmd.Flags().BoolVar(&in.Subtree, "subtree", false, "with --scope, also the changes below it")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for new entries until interrupted")
 	storeFlags(cmd, e)
 	return cmd

@@ -186,7 +186,15 @@ func newRouter(c *authz.Client, lim Limits) *router {
 				*dst = int(min(n, 1000))
 			}
 		}
-		in.Kind, in.ID = q.Get("kind"), q.Get("id")
+		in.Kind, in.ID, in.ScopeID = q.Get("kind"), q.Get("id"), q.Get("scopeId")
+		switch q.Get("subtree") {
+		case "", "false":
+		case "true":
+			in.Subtree = true
+		default:
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "subtree: not true or false", nil)
+			return
+		}
 		page, err := c.Changes(r.Context(), in)
 		if err != nil {
 			writeError(w, err)

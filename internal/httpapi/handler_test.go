@@ -470,4 +470,21 @@ func TestChangesRoute(t *testing.T) {
 	if code, _ := get("after=x"); code != http.StatusBadRequest {
 		t.Errorf("GET /changes?after=x: got %d; want 400", code)
 	}
+	if code, _ := get("scopeId=scope_env_production&subtree=maybe"); code != http.StatusBadRequest {
+		t.Errorf("GET /changes?subtree=maybe: got %d; want 400", code)
+	}
+	for _, q := range []string{"scopeId=scope_env_production", "scopeId=scope_env_production&subtree=true"} {
+		code, p := get(q + "&limit=1000")
+		if code != http.StatusOK || len(p.Changes) == 0 {
+			t.Fatalf("GET /changes?%s: got %d with %d entries; want some", q, code, len(p.Changes))
+		}
+		for _, ch := range p.Changes {
+			if ch.ScopeID != "scope_env_production" {
+				t.Errorf("GET /changes?%s: got %s %s of scope %q", q, ch.Kind, ch.ID, ch.ScopeID)
+			}
+		}
+	}
+	if code, _ := get("scopeId=nope&subtree=true"); code != http.StatusNotFound {
+		t.Errorf("GET /changes?scopeId=nope&subtree=true: got %d; want 404", code)
+	}
 }
