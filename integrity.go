@@ -42,7 +42,8 @@ func (e *CheckError) Error() string {
 // from one object to another (the ones Delete cascades along) names an
 // object of an accepted kind; the level of every scope (its depth, root,
 // nearest define scope and jump pointer, kept for the writes) agrees with
-// the scope tree. It returns nil for a consistent store, a
+// the scope tree; the audit feed holds every entry between its bounds, in
+// order, each decoding to an entry of its own seq. It returns nil for a consistent store, a
 // *CheckError listing the problems, or the storage error that stopped it.
 //
 // Check reads everything and holds the data of the index tables in memory:
