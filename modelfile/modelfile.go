@@ -12,8 +12,10 @@
 // another case than the library's too), a key twice in one object, and
 // text that is not valid UTF-8; a byte order mark at the start is ignored.
 // They report every problem of the file at once as Errors, each naming the file, the item
-// (kind and index, and its id when it has one), the field and, for JSON
-// files and YAML syntax errors, the line. Apply adds the problems
+// (kind and index, and its id when it has one), the field and the line:
+// of the field where the parser knows it, else of the item. (In a YAML
+// file, a field inside a list is found in the list's first item that has
+// it; problems are listed in the file's order.) Apply adds the problems
 // Client.Apply finds (references to missing objects, duplicates, rules of
 // the model), named the same way.
 //
@@ -25,6 +27,7 @@ package modelfile
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +37,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,8 +51,8 @@ import (
 type Error struct {
 	// File is the file's name, as given to Parse or Load.
 	File string
-	// Line is the line (from 1) where the item or the problem starts, or 0
-	// when unknown (the items of a YAML file).
+	// Line is the line (from 1) of the field at fault or, when unknown, of
+	// the item or the problem; 0 when the file gives none.
 	Line int
 	// Kind and Index name the item: its list in the file ("scopes") and
 	// its position there, from 0. Kind is empty for a problem of the file
@@ -119,11 +123,22 @@ type Model struct {
 	File string
 	// Batch is the model.
 	Batch authz.Batch
-	// lines holds the line of each item, by kind; nil for YAML.
+	// lines holds the line of each item, by kind.
 	lines map[string][]int
+	// yaml, for a YAML file, is where its keys and items are (lines then
+	// comes from it); nil for JSON, whose lines come from offsets.
+	yaml *yamlPos
+	// isYAML is set for a model read from YAML.
+	isYAML bool
 	// lineBase is the line of the model's first byte, minus one: not zero
 	// for a model inline in a test file.
 	lineBase int
+}
+
+// setYAML records that the model was read from YAML, with the positions p
+// (nil when unknown).
+func (m *Model) setYAML(p *yamlPos) {
+	m.isYAML, m.yaml, m.lines = true, p, p.lines()
 }
 
 // Load reads and parses the model file at path (see Parse).
@@ -144,15 +159,15 @@ func load[T any](path string, parse func(string, []byte) (T, error)) (T, error) 
 // errors, and its extension selects the format: YAML for .yaml and .yml,
 // JSON otherwise. The error, if any, is Errors.
 func Parse(name string, data []byte) (*Model, error) {
-	m := &Model{File: name}
-	data, isYAML, err := toJSON(name, data)
+	m := &Model{File: name, lines: map[string][]int{}}
+	j, isYAML, err := toJSON(name, data)
 	if err != nil {
 		return nil, err
 	}
-	if !isYAML {
-		m.lines = map[string][]int{}
+	if isYAML {
+		m.setYAML(parseYAMLPos(bytes.TrimPrefix(data, utf8BOM)))
 	}
-	errs := m.decode(data)
+	errs := m.decode(j)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -167,7 +182,9 @@ func toJSON(name string, data []byte) (_ []byte, isYAML bool, _ error) {
 	case ".yaml", ".yml":
 		j, err := yaml.YAMLToJSONStrict(data)
 		if err != nil {
-			return nil, true, Errors{{File: name, Line: yamlLine(err), Index: -1, Err: err}}
+			// The parser may name the line after the last at the end.
+			line := min(yamlLine(err), 1+bytes.Count(data, []byte("\n"))+bytes.Count(data, []byte("\r"))-bytes.Count(data, []byte("\r\n")))
+			return nil, true, Errors{{File: name, Line: line, Index: -1, Err: err}}
 		}
 		return j, true, nil
 	}
@@ -208,10 +225,18 @@ func (m *Model) decode(data []byte) Errors {
 		errs = append(errs, &Error{File: m.File, Line: line, Kind: kind, Index: index, ID: id, Field: field, Err: err})
 	}
 	lineAt := func(offset int64) int {
-		if m.lines == nil {
+		if m.isYAML {
 			return 0
 		}
 		return m.lineBase + 1 + bytes.Count(data[:offset], []byte("\n"))
+	}
+	// itemLine is the line of item i of kind at offset start, or of its
+	// field at offset at.
+	itemLine := func(kind string, i int, at int64, field string) int {
+		if m.isYAML {
+			return m.yaml.itemLine(kind, i, field)
+		}
+		return lineAt(at)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -238,12 +263,16 @@ func (m *Model) decode(data []byte) Errors {
 			fail(syntaxLine(data, err, lineAt), kind, -1, "", "", err)
 			return errs
 		}
+		keyLine := lineAt(keyAt)
+		if m.yaml != nil {
+			keyLine = m.yaml.keys[kind]
+		}
 		switch {
 		case !known:
-			fail(lineAt(keyAt), kind, -1, "", "", fmt.Errorf("unknown kind %q", kind))
+			fail(keyLine, kind, -1, "", "", fmt.Errorf("unknown kind %q", kind))
 			continue
 		case seen[kind]:
-			fail(lineAt(keyAt), kind, -1, "", "", errors.New("the list appears twice"))
+			fail(keyLine, kind, -1, "", "", errors.New("the list appears twice"))
 			continue
 		}
 		seen[kind] = true
@@ -251,7 +280,7 @@ func (m *Model) decode(data []byte) Errors {
 		list.Set(reflect.MakeSlice(list.Type(), len(items), len(items)))
 		for i, raw := range items {
 			start := starts[i]
-			if m.lines != nil {
+			if !m.isYAML {
 				m.lines[kind] = append(m.lines[kind], lineAt(start))
 			}
 			var named struct {
@@ -265,11 +294,11 @@ func (m *Model) decode(data []byte) Errors {
 				err = errors.New("an item is a JSON object")
 			}
 			if err != nil {
-				fail(lineAt(start), kind, i, named.ID, "", err)
+				fail(itemLine(kind, i, start, ""), kind, i, named.ID, "", err)
 				continue
 			}
 			if k, ok := jsonscan.UnknownKey(keys, list.Type().Elem()); ok {
-				fail(lineAt(start), kind, i, named.ID, k, errors.New("unknown field"))
+				fail(itemLine(kind, i, start, k), kind, i, named.ID, k, errors.New("unknown field"))
 				continue
 			}
 			d := json.NewDecoder(bytes.NewReader(raw))
@@ -280,13 +309,13 @@ func (m *Model) decode(data []byte) Errors {
 				switch {
 				case errors.As(err, &te):
 					field, at = te.Field, start+te.Offset
-					if te.Value == "bool" && m.lines == nil {
+					if te.Value == "bool" && m.isYAML {
 						err = fmt.Errorf("%w (YAML reads an unquoted y, yes, n, no, on or off as a boolean: quote it)", err)
 					}
 				case strings.HasPrefix(err.Error(), "json: unknown field "):
 					field, err = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), errors.New("unknown field")
 				}
-				fail(lineAt(at), kind, i, named.ID, field, err)
+				fail(itemLine(kind, i, at, field), kind, i, named.ID, field, err)
 			}
 		}
 	}
@@ -294,6 +323,11 @@ func (m *Model) decode(data []byte) Errors {
 		fail(syntaxLine(data, err, lineAt), "", -1, "", "", err)
 	} else if _, err := dec.Token(); err != io.EOF {
 		fail(lineAt(dec.InputOffset()), "", -1, "", "", errors.New("content after the model's object"))
+	}
+	if m.isYAML {
+		// The JSON that YAML converts to has its keys sorted: put the
+		// problems back in the file's order.
+		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
 	}
 	return errs
 }

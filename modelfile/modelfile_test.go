@@ -1,11 +1,13 @@
 package modelfile_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +92,82 @@ func TestParseReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestYAMLLines: the problems of a YAML file name the line of the item
+// or of its field, as those of a JSON file do, from Parse, from Apply and
+// in a YAML test file with the model inline.
+func TestYAMLLines(t *testing.T) {
+	data := `scopeTypes:
+- id: org
+  name: Org
+- id: team
+  name: Team
+  config:
+    colour: red
+scopes:
+- id: acme
+  typeId: 7
+widgets: []
+subjects:
+- id: alice
+  subjectType: user
+  externalId: alice
+  memberships:
+  - scopeId: acme
+    roleIds: [viewer]
+  - scopeId: acme
+    roleIds: viewer
+`
+	want := []string{
+		`bad.yaml:7: scopeTypes[1] (id "team"): colour: unknown field`,
+		`bad.yaml:10: scopes[0] (id "acme"): typeId: json: cannot unmarshal number`,
+		`bad.yaml:11: widgets: unknown kind "widgets"`,
+		`bad.yaml:18: subjects[0] (id "alice"): memberships.roleIds: json: cannot unmarshal string`,
+	}
+	for _, c := range []struct{ name, prefix string }{{"bad.yaml", ""}, {"bad_test.yaml", "model:\n"}} {
+		src := data
+		if c.prefix != "" {
+			src = c.prefix + "  " + strings.ReplaceAll(strings.TrimSuffix(data, "\n"), "\n", "\n  ") + "\ntests:\n- name: t\n  request: {}\n"
+		}
+		var err error
+		if c.prefix == "" {
+			_, err = modelfile.Parse(c.name, []byte(src))
+		} else {
+			_, err = modelfile.ParseTests(c.name, []byte(src))
+		}
+		var errs modelfile.Errors
+		if !errors.As(err, &errs) {
+			t.Fatalf("%s: got %v; want modelfile.Errors", c.name, err)
+		}
+		if len(errs) != len(want) {
+			t.Fatalf("%s: got %d problems %v; want %d", c.name, len(errs), err, len(want))
+		}
+		for i, e := range errs {
+			w := strings.Replace(want[i], "bad.yaml:", c.name+":", 1)
+			if c.prefix != "" {
+				// One line more: "model:" comes first.
+				line, _ := strconv.Atoi(strings.Split(w, ":")[1])
+				w = strings.Replace(w, ":"+strconv.Itoa(line)+":", ":"+strconv.Itoa(line+1)+":", 1)
+			}
+			if !strings.HasPrefix(e.Error(), w) {
+				t.Errorf("%s: problem %d: got %q; want it to start %q", c.name, i, e.Error(), w)
+			}
+		}
+	}
+	apply := "scopeTypes:\n- id: org\n  name: Org\nscopes:\n- id: acme\n  typeId: org\n- id: other\n  # a comment\n  typeId: nope\n"
+	m, err := modelfile.Parse("apply.yaml", []byte(apply))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := authz.New(memstore.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Apply(context.Background(), c)
+	if want := `apply.yaml:7: scopes[1] (id "other"): typeId: scope type "nope": not found`; err == nil || err.Error() != want {
+		t.Errorf("apply: got %v; want %s", err, want)
+	}
+}
+
 func TestParseSyntaxErrors(t *testing.T) {
 	for _, c := range []struct{ name, data, want string }{
 		{"a.json", "{\n  \"scopes\": [\n    {\"id\": \"x\",}\n  ]\n}", "a.json:3: "},
@@ -100,7 +178,7 @@ func TestParseSyntaxErrors(t *testing.T) {
 		{"f.json", `{"scopes": [], "scopes": []}`, "f.json:1: scopes: the list appears twice"},
 		{"g.yaml", "scopes:\n  - id: x\n   typeId: y\n", "g.yaml:2: yaml: line 2"},
 		{"h.yaml", "", "h.yaml: a model file is a JSON object"},
-		{"i.yaml", "subjects:\n- id: alice\n  subjectType: user\n  externalId: no\n", `i.yaml: subjects[0] (id "alice"): externalId: json: cannot unmarshal bool`},
+		{"i.yaml", "subjects:\n- id: alice\n  subjectType: user\n  externalId: no\n", `i.yaml:4: subjects[0] (id "alice"): externalId: json: cannot unmarshal bool`},
 	} {
 		_, err := modelfile.Parse(c.name, []byte(c.data))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
@@ -189,6 +267,7 @@ func TestLoadMissingFile(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add("m.json", []byte(goodJSON))
 	f.Add("m.yaml", []byte("scopes:\n- id: a\n  typeId: b\n"))
+	f.Add("m.yaml", []byte("roles:\n- id: r\n  scopeId: 7\n  colour: x\nwidgets: []\n"))
 	f.Add("m.json", []byte(`{"scopes":[{"id":"x","typeId":"y","meta":{"a":[1,{"b":null}]}}],"roles":null}`))
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		m, err := modelfile.Parse(name, data)
@@ -196,6 +275,12 @@ func FuzzParse(f *testing.F) {
 			var errs modelfile.Errors
 			if !errors.As(err, &errs) || len(errs) == 0 {
 				t.Fatalf("got %T %v; want modelfile.Errors", err, err)
+			}
+			lines := 1 + bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r"))
+			for _, e := range errs {
+				if e.Line < 0 || e.Line > lines {
+					t.Fatalf("%v: line %d of a file of %d lines", e, e.Line, lines)
+				}
 			}
 			return
 		}

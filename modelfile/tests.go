@@ -91,6 +91,7 @@ func LoadTests(path string) (*TestFile, error) { return load(path, ParseTests) }
 // ParseTests decodes the content of a test file named name (see
 // LoadTests); a model file it names is read from name's directory.
 func ParseTests(name string, data []byte) (*TestFile, error) {
+	source := bytes.TrimPrefix(data, utf8BOM)
 	data, isYAML, err := toJSON(name, data)
 	if err != nil {
 		return nil, err
@@ -135,13 +136,12 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 		}
 		tf.Model = m
 	default:
-		m := &Model{File: name}
-		if !isYAML {
+		m := &Model{File: name, lines: map[string][]int{}}
+		if isYAML {
+			m.setYAML(parseYAMLPos(source, "model"))
+		} else if at, ok := valueOffset(data, "model"); ok {
 			// Lines in the test file, where the model starts.
-			m.lines = map[string][]int{}
-			if at, ok := valueOffset(data, "model"); ok {
-				m.lineBase = bytes.Count(data[:at], []byte("\n"))
-			}
+			m.lineBase = bytes.Count(data[:at], []byte("\n"))
 		}
 		if errs := m.decode(raw.Model); len(errs) > 0 {
 			return nil, errs
@@ -150,7 +150,11 @@ func ParseTests(name string, data []byte) (*TestFile, error) {
 	}
 	// The line of each test, for a JSON file.
 	lines := map[int]int{}
-	if !isYAML {
+	if isYAML {
+		for i, l := range parseYAMLPos(source).lines()["tests"] {
+			lines[i] = l
+		}
+	} else {
 		lines = testLines(data)
 	}
 	var errs Errors
