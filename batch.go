@@ -384,6 +384,11 @@ func (b *builder) store(tx *writeTx) error {
 	if err := b.prefetch(tx); err != nil {
 		return err
 	}
+	type input struct {
+		group string
+		index int
+	}
+	taken := map[input]bool{}
 	for _, it := range b.items {
 		if it.failed {
 			continue
@@ -394,9 +399,21 @@ func (b *builder) store(tx *writeTx) error {
 		}
 		if k != nil {
 			b.fail(it, "id", existsf("id %q is already used by a %s", it.rec.recordID(), k.name))
+			taken[input{it.group, it.index}] = true
 			// The id names the stored object for every other item's checks.
 			if b.byID[it.rec.recordID()] == it {
 				delete(b.byID, it.rec.recordID())
+			}
+		}
+	}
+	if len(taken) > 0 {
+		// The items nested in an input whose id is taken (a scope's parent
+		// edge and memberships) would be checked against the stored
+		// object of that id, with errors that describe another object:
+		// the taken id is the input's one error.
+		for _, it := range b.items {
+			if taken[input{it.group, it.index}] {
+				it.failed = true
 			}
 		}
 	}

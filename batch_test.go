@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/scopegate/authz"
@@ -129,6 +130,52 @@ func BenchmarkCreateScopes(b *testing.B) {
 					}
 					must(c.CreateScopes(ctx, in))(b)
 				}
+			}
+		})
+	}
+}
+
+// TestTakenIDIsTheOneError: an input whose id a stored object already
+// has, of any kind, gets that one error — not errors of its nested items
+// (a scope's parent edge, a subject's memberships) checked against the
+// stored object of that id. Each item of random models is applied again
+// alone, as it was and moved to another scope of the model.
+func TestTakenIDIsTheOneError(t *testing.T) {
+	t.Parallel()
+	for _, be := range authztest.Backends {
+		t.Run(be.Name, func(t *testing.T) {
+			tried := 0
+			for m := range max(invariantModels(t)/10, 2) {
+				c, bt := loadRandomModel(t, be.Open(t), m)
+				groups := reflect.ValueOf(bt)
+				for f := range groups.NumField() {
+					list := groups.Field(f)
+					for i := range list.Len() {
+						in := list.Index(i)
+						id := in.FieldByName("ID")
+						if !id.IsValid() || id.String() == "" {
+							continue
+						}
+						for _, move := range []bool{false, true} {
+							one := reflect.New(groups.Type()).Elem()
+							item := reflect.New(in.Type()).Elem()
+							item.Set(in)
+							if p := item.FieldByName("ParentScopeID"); move && p.IsValid() && p.Kind() == reflect.String {
+								p.SetString("P")
+							}
+							one.Field(f).Set(reflect.Append(reflect.MakeSlice(list.Type(), 0, 1), item))
+							_, err := c.Apply(ctx, one.Interface().(authz.Batch))
+							var be *authz.BatchError
+							if !errors.As(err, &be) || len(be.Items) != 1 || be.Items[0].Field != "id" || !errors.Is(be.Items[0], authz.ErrAlreadyExists) {
+								t.Fatalf("model %d: %s %q applied again: got %v; want the one error that its id is taken", m, groups.Type().Field(f).Name, id.String(), err)
+							}
+							tried++
+						}
+					}
+				}
+			}
+			if tried == 0 {
+				t.Fatal("no item with an id was tried")
 			}
 		})
 	}
