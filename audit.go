@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -284,8 +285,12 @@ type auditChange struct {
 	id            string
 	before, after []byte
 	// scopeBefore and scopeAfter are the scopes the object hung on
-	// (auditScope).
+	// (Change.ScopeID). When the object after the write hangs on the
+	// scope of the object it names, afterRef and afterRefID name that
+	// object, read when the write commits.
 	scopeBefore, scopeAfter string
+	afterRef                *kindSpec
+	afterRefID              string
 }
 
 // recordChange notes that the write stored r (JSON v) over old (nil for a
@@ -303,73 +308,75 @@ func (w *writeTx) recordChange(k *kindSpec, id string, old, r record, v []byte) 
 				return err
 			}
 			ch.before = b
-			if ch.scopeBefore, err = auditScope(w, old); err != nil {
-				return err
+			// Read now: a delete's cascade may delete the object named.
+			scope, ref, refID := scopeOf(old)
+			if ref != nil {
+				if scope, err = scopeThrough(w, ref, refID); err != nil {
+					return err
+				}
 			}
+			ch.scopeBefore = scope
 		}
 		w.audit.byID[id] = ch
 		w.audit.order = append(w.audit.order, id)
 	}
 	ch.after = v
-	ch.scopeAfter = ""
+	ch.scopeAfter, ch.afterRef, ch.afterRefID = "", nil, ""
 	if r != nil {
-		s, err := auditScope(w, r)
-		if err != nil {
-			return err
-		}
-		ch.scopeAfter = s
+		ch.scopeAfter, ch.afterRef, ch.afterRefID = scopeOf(r)
 	}
 	return nil
 }
 
-// auditScope returns the scope r hangs on (Change.ScopeID), reading the
-// object r names when r has no scope of its own. An object named but
-// missing gives "" rather than an error: the write's own checks decide
-// whether it may be missing.
-func auditScope(tx storage.Tx, r record) (string, error) {
-	var ref *kindSpec
-	var refID string
+// scopeOf returns the scope r hangs on (Change.ScopeID) or, when r hangs
+// on the scope of an object it names, that object's kind and id.
+func scopeOf(r record) (scope string, ref *kindSpec, refID string) {
 	switch r := r.(type) {
 	case *Scope:
-		return r.ID, nil
+		return r.ID, nil, ""
 	case *ScopeEdge:
-		return r.ChildScopeID, nil
+		return r.ChildScopeID, nil, ""
 	case *ScopeOverride:
-		return r.ChildScopeID, nil
+		return r.ChildScopeID, nil, ""
 	case *RolePermission:
-		ref, refID = roleKind, r.RoleID
+		return "", roleKind, r.RoleID
 	case *RoleAssignment:
-		ref, refID = membershipKind, r.MembershipID
+		return "", membershipKind, r.MembershipID
 	case *ResourceEdge:
-		ref, refID = resourceKind, r.ChildResourceID
+		return "", resourceKind, r.ChildResourceID
 	case *TagBinding:
-		ref, refID = tagGroupKind, r.TagGroupID
+		return "", tagGroupKind, r.TagGroupID
 	case *Membership:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *Role:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *Permission:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *ResourceType:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *Resource:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *ResourceScopeLink:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *Collection:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *ResourcePolicy:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *TagGroup:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *Tag:
-		return r.ScopeID, nil
+		return r.ScopeID, nil, ""
 	case *TagAssignment:
-		return r.ScopeID, nil
-	default:
-		return "", nil
+		return r.ScopeID, nil, ""
 	}
-	v, err := tx.Get(ref.table, refID)
+	return "", nil, ""
+}
+
+// scopeThrough returns the scopeId of the object id of kind ref, or ""
+// when there is none: the write's own checks decide whether it may be
+// missing.
+func scopeThrough(tx storage.Tx, ref *kindSpec, id string) (string, error) {
+	v, err := tx.Get(ref.table, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return "", nil
 	}
@@ -378,9 +385,41 @@ func auditScope(tx storage.Tx, r record) (string, error) {
 	}
 	var f struct{ ScopeID string }
 	if err := json.Unmarshal(v, &f); err != nil {
-		return "", corruptf("%s %q does not decode: %v", ref.name, refID, err)
+		return "", corruptf("%s %q does not decode: %v", ref.name, id, err)
 	}
 	return f.ScopeID, nil
+}
+
+// resolveScopes reads the objects whose scopes the changes' objects hang
+// on, with one Prefetch per kind on a store that has it.
+func (w *writeTx) resolveScopes() error {
+	a := w.audit
+	if p, ok := w.Tx.(storage.Prefetcher); ok {
+		keys := map[*kindSpec][]string{}
+		for _, id := range a.order {
+			if ch := a.byID[id]; ch.afterRef != nil {
+				keys[ch.afterRef] = append(keys[ch.afterRef], ch.afterRefID)
+			}
+		}
+		for k, ids := range keys {
+			slices.Sort(ids)
+			if err := p.Prefetch(k.table, slices.Compact(ids)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range a.order {
+		ch := a.byID[id]
+		if ch.afterRef == nil {
+			continue
+		}
+		s, err := scopeThrough(w, ch.afterRef, ch.afterRefID)
+		if err != nil {
+			return err
+		}
+		ch.scopeAfter, ch.afterRef = s, nil
+	}
+	return nil
 }
 
 // auditLog is the audit state of one write.
@@ -401,6 +440,9 @@ func (w *writeTx) commitAudit(rev uint64) error {
 	}
 	first, last, err := auditBounds(w)
 	if err != nil {
+		return err
+	}
+	if err := w.resolveScopes(); err != nil {
 		return err
 	}
 	// The entries are encoded by hand: their parts are JSON already (the

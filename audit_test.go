@@ -245,6 +245,20 @@ func TestChangesByScope(t *testing.T) {
 						}
 					}
 				}
+				// Deleting a scope deletes what hangs on it, each entry with
+				// the scope it hung on, read before the cascade.
+				if len(scopes) > 1 {
+					last := allChanges(t, c, authz.ChangesInput{})
+					victim := scopes[len(scopes)-1]
+					if err := c.DeleteScope(ctx, victim); err == nil {
+						for _, ch := range allChanges(t, c, authz.ChangesInput{After: last[len(last)-1].Seq}) {
+							if ch.Action != authz.ChangeDelete || ch.ScopeID != want[ch.ID] {
+								t.Fatalf("model %d: deleting scope %s: %s %s %s hangs on %q; want a delete in %q", m, victim, ch.Action, ch.Kind, ch.ID, ch.ScopeID, want[ch.ID])
+							}
+							seen["cascades"] = seen["cascades"] || ch.Kind == "rolePermissions" || ch.Kind == "roleAssignments"
+						}
+					}
+				}
 				// Move a resource to another scope of its tenant, then delete it.
 				if len(resources) == 0 {
 					continue
@@ -278,7 +292,7 @@ func TestChangesByScope(t *testing.T) {
 		})
 	}
 	for _, k := range []string{"scopes", "scopeEdges", "memberships", "roleAssignments", "roles", "permissions", "rolePermissions",
-		"scopeOverrides", "resources", "resourceEdges", "resourceScopeLinks", "resourcePolicies", "moves"} {
+		"scopeOverrides", "resources", "resourceEdges", "resourceScopeLinks", "resourcePolicies", "moves", "cascades"} {
 		if !seen[k] {
 			t.Errorf("no entry of %s hung on a scope: the random models do not exercise it", k)
 		}
