@@ -2,14 +2,15 @@ package authz_test
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/scopegate/authz"
 )
 
 // Resource policies decide before roles: a deny policy takes away what a
-// role grants, an allow policy grants without any role
-// (docs/decisions.md#step-1-resource-policies).
+// role grants, an allow policy grants without any role, and the applicable
+// policy of highest priority decides (docs/decisions.md#step-1-resource-policies).
+// Here a contract under legal hold can be neither read nor changed, except
+// that auditors may read it.
 func ExampleResourcePolicy() {
 	m := saasModel()
 	m.Memberships = []authz.MembershipInput{{SubjectID: "alice", ScopeID: "acme_eng", RoleIDs: []string{"editor"}}}
@@ -22,41 +23,40 @@ func ExampleResourcePolicy() {
 		{
 			ID: "legal_hold", ScopeID: "acme", Name: "Legal hold",
 			Target:  authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_contract"},
-			Actions: []string{"write", "delete"}, Effect: authz.EffectDeny, Priority: 100,
+			Actions: []string{"*"}, Effect: authz.EffectDeny, Priority: 100,
 		},
 		{
 			ID: "auditors_read", ScopeID: "acme", Name: "Auditors read contracts",
 			Target:           authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_contract"},
 			Actions:          []string{"read"},
 			Effect:           authz.EffectAllow,
+			Priority:         200,
 			SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.meta.auditor"},true]}`),
 		},
 	}
 	c := saasClient(m)
 
 	ask := func(who, action, doc string) {
-		d := decide(c, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: who}, ScopeID: "acme_api",
+		decide(c, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: who}, ScopeID: "acme_api",
 			Action: action, Resource: &authz.ResourceRef{ResourceID: doc}}, true)
-		if d.PolicyID != "" {
-			fmt.Println("  policy:", d.PolicyID)
-		}
 	}
 	ask("alice", "write", "doc_rfc")      // the editor role grants
 	ask("alice", "write", "doc_contract") // the deny policy wins over the role
-	ask("alice", "read", "doc_contract")  // the deny policy does not list read
-	ask("bob", "read", "doc_contract")    // the allow policy grants without a role
+	ask("alice", "read", "doc_contract")  // the deny policy covers every action
+	ask("bob", "read", "doc_contract")    // the allow policy comes first and grants without a role
+	ask("ci_bot", "read", "doc_contract") // not an auditor: the deny policy decides
 	ask("bob", "read", "doc_rfc")         // no policy, no role
 	// Output:
 	// alice write doc_rfc: allowed=true decidedBy=role
 	//   Allowed: permission document:write:* is granted through role editor.
 	// alice write doc_contract: allowed=false decidedBy=policy
 	//   Denied by policy "Legal hold" (legal_hold, deny on resource doc_contract, priority 100, defined at scope acme).
-	//   policy: legal_hold
-	// alice read doc_contract: allowed=true decidedBy=role
-	//   Allowed: permission document:read:* is granted through role editor.
+	// alice read doc_contract: allowed=false decidedBy=policy
+	//   Denied by policy "Legal hold" (legal_hold, deny on resource doc_contract, priority 100, defined at scope acme).
 	// bob read doc_contract: allowed=true decidedBy=policy
-	//   Allowed by policy "Auditors read contracts" (auditors_read, allow on resource doc_contract, priority 0, defined at scope acme).
-	//   policy: auditors_read
+	//   Allowed by policy "Auditors read contracts" (auditors_read, allow on resource doc_contract, priority 200, defined at scope acme).
+	// ci_bot read doc_contract: allowed=false decidedBy=policy
+	//   Denied by policy "Legal hold" (legal_hold, deny on resource doc_contract, priority 100, defined at scope acme).
 	// bob read doc_rfc: allowed=false decidedBy=default
 	//   Denied: the subject has no membership at or above the request scope that reaches the resource.
 }
