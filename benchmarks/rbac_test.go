@@ -1,0 +1,315 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+
+	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/boltstore"
+	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
+)
+
+// rbacEngines is one RBAC workload loaded into every engine compared.
+type rbacEngines struct {
+	w       *RBAC
+	store   storage.Storage
+	authz   *authz.Client // with its decision cache, as by default
+	nocache *authz.Client // the same store, evaluating every request
+	plain   *casbin.Enforcer
+	cached  *casbin.CachedEnforcer
+}
+
+var (
+	rbacMu     sync.Mutex
+	rbacLoaded = map[string]*rbacEngines{}
+)
+
+func rbacWorkload(tb testing.TB, size string) *RBAC {
+	cfg, ok := RBACPreset(size)
+	if !ok {
+		tb.Fatalf("unknown size %q", size)
+	}
+	return GenerateRBAC(cfg)
+}
+
+// loadRBAC generates the workload of size and loads it into every engine,
+// once per run.
+func loadRBAC(tb testing.TB, size string) *rbacEngines {
+	rbacMu.Lock()
+	defer rbacMu.Unlock()
+	if e := rbacLoaded[size]; e != nil {
+		return e
+	}
+	w := rbacWorkload(tb, size)
+	e := &rbacEngines{w: w, store: memstore.New()}
+	loadAuthz(tb, e.store, w)
+	var err error
+	if e.authz, err = authz.New(e.store, nil); err != nil {
+		tb.Fatal(err)
+	}
+	if e.nocache, err = authz.New(e.store, &authz.Options{DecisionCacheSize: -1}); err != nil {
+		tb.Fatal(err)
+	}
+	if e.plain, err = casbin.NewEnforcer(rbacCasbinModel(tb)); err != nil {
+		tb.Fatal(err)
+	}
+	addRBACRules(tb, e.plain, w)
+	if e.cached, err = casbin.NewCachedEnforcer(rbacCasbinModel(tb)); err != nil {
+		tb.Fatal(err)
+	}
+	addRBACRules(tb, e.cached.Enforcer, w)
+	rbacLoaded[size] = e
+	return e
+}
+
+// loadAuthz applies the workload's batches to store and returns the
+// number of objects stored.
+func loadAuthz(tb testing.TB, store storage.Storage, w *RBAC) int {
+	c, err := authz.New(store, &authz.Options{AuditRetention: authz.AuditRetention{MaxEntries: -1}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	batches, objects := w.Batches()
+	for i, bt := range batches {
+		if _, err := c.Apply(context.Background(), bt); err != nil {
+			tb.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	return objects
+}
+
+func rbacCasbinModel(tb testing.TB) model.Model {
+	md, err := model.NewModelFromString(rbacHierarchy)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return md
+}
+
+// addRBACRules loads the policies and groupings in chunks of 10,000.
+func addRBACRules(tb testing.TB, e *casbin.Enforcer, w *RBAC) {
+	p, g := w.CasbinRules()
+	for rules, add := range map[*[][]string]func([][]string) (bool, error){&p: e.AddPolicies, &g: e.AddGroupingPolicies} {
+		all := *rules
+		for i := 0; i < len(all); i += 10_000 {
+			if _, err := add(all[i:min(i+10_000, len(all))]); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestRBACSameAnswers: on the RBAC workload every engine answers every
+// request as the generator does, and the generator's requests are 60%
+// allowed.
+func TestRBACSameAnswers(t *testing.T) {
+	for _, size := range sizes(t) {
+		e := loadRBAC(t, size)
+		allowed := 0
+		for i, r := range e.w.Requests {
+			if r.Want {
+				allowed++
+			}
+			for name, c := range map[string]*authz.Client{"authz": e.authz, "authz-nocache": e.nocache} {
+				d, err := c.Evaluate(context.Background(), r.Input)
+				if err != nil || d.Allowed != r.Want {
+					t.Fatalf("%s: request %d (%s, %s, %s, %s): %s got allowed=%v err=%v; want %v: %s", size, i, r.Sub, r.Dom, r.Obj, r.Act, name, d.Allowed, err, r.Want, d.Explanation)
+				}
+			}
+			for name, enforce := range map[string]func(...any) (bool, error){"Enforcer": e.plain.Enforce, "CachedEnforcer": e.cached.Enforce} {
+				got, err := enforce(r.Sub, r.Dom, r.Obj, r.Act)
+				if err != nil || got != r.Want {
+					t.Fatalf("%s: request %d (%s, %s, %s, %s): casbin %s got %v, %v; want %v", size, i, r.Sub, r.Dom, r.Obj, r.Act, name, got, err, r.Want)
+				}
+			}
+		}
+		if want := len(e.w.Requests) * 3 / 5; allowed != want {
+			t.Errorf("%s: %d of %d requests allowed; want %d", size, allowed, len(e.w.Requests), want)
+		}
+	}
+}
+
+// BenchmarkRBAC runs the workload's requests through each engine, one
+// request per op, in turn, after a warm-up pass (the plain Enforcer keeps
+// nothing between requests: a few warm it up).
+func BenchmarkRBAC(b *testing.B) {
+	for _, size := range sizes(b) {
+		e := loadRBAC(b, size)
+		reqs := e.w.Requests
+		for _, c := range []struct {
+			name   string
+			client *authz.Client
+		}{{"authz", e.authz}, {"authz-nocache", e.nocache}} {
+			b.Run(size+"/"+c.name, func(b *testing.B) {
+				for _, r := range reqs {
+					if _, err := c.client.Evaluate(context.Background(), r.Input); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := c.client.Evaluate(context.Background(), reqs[i%len(reqs)].Input); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+		for _, c := range []struct {
+			name    string
+			enforce func(...any) (bool, error)
+			warmup  int
+		}{{"casbin-enforcer", e.plain.Enforce, min(10, len(reqs))}, {"casbin-cached", e.cached.Enforce, len(reqs)}} {
+			b.Run(size+"/"+c.name, func(b *testing.B) {
+				for _, r := range reqs[:c.warmup] {
+					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					r := reqs[i%len(reqs)]
+					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRBACFirstPass measures the first pass over the requests by a
+// Client made on the loaded store, without a decision cache: each op is
+// New and every request once. It reports ns per request, to compare with
+// BenchmarkRBAC's authz-nocache (the steady cost).
+func BenchmarkRBACFirstPass(b *testing.B) {
+	for _, size := range sizes(b) {
+		e := loadRBAC(b, size)
+		reqs := e.w.Requests
+		b.Run(size, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c, err := authz.New(e.store, &authz.Options{DecisionCacheSize: -1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range reqs {
+					if _, err := c.Evaluate(context.Background(), r.Input); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(reqs)), "ns/request")
+		})
+	}
+}
+
+// BenchmarkRBACLoad loads the workload into a new store per op: memstore,
+// boltstore (a file, fsync per batch, as by default), and Casbin's plain
+// Enforcer. It reports rules/s (Casbin's rules) and objects/s (the
+// library's stored objects).
+func BenchmarkRBACLoad(b *testing.B) {
+	for _, size := range sizes(b) {
+		w := rbacWorkload(b, size)
+		_, objects := w.Batches()
+		for _, engine := range []string{"memstore", "boltstore", "casbin"} {
+			b.Run(size+"/"+engine, func(b *testing.B) {
+				for b.Loop() {
+					switch engine {
+					case "memstore":
+						s := memstore.New()
+						loadAuthz(b, s, w)
+						s.Close()
+					case "boltstore":
+						path := filepath.Join(b.TempDir(), fmt.Sprintf("rbac-%d.bolt", time.Now().UnixNano()))
+						s, err := boltstore.Open(path, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						loadAuthz(b, s, w)
+						s.Close()
+						os.Remove(path)
+					case "casbin":
+						en, err := casbin.NewEnforcer(rbacCasbinModel(b))
+						if err != nil {
+							b.Fatal(err)
+						}
+						addRBACRules(b, en, w)
+					}
+				}
+				secs := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(float64(w.Rules())/secs, "rules/s")
+				if engine != "casbin" {
+					b.ReportMetric(float64(objects)/secs, "objects/s")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkRBACHeap reports the live heap a loaded workload holds, per
+// Casbin rule: a memstore with a Client whose graph is built (one
+// Evaluate), and Casbin's plain Enforcer.
+func BenchmarkRBACHeap(b *testing.B) {
+	for _, size := range sizes(b) {
+		w := rbacWorkload(b, size)
+		_, objects := w.Batches()
+		for _, engine := range []string{"authz-memstore", "casbin"} {
+			b.Run(size+"/"+engine, func(b *testing.B) {
+				var perRule float64
+				for b.Loop() {
+					before := liveHeap()
+					var keep any
+					switch engine {
+					case "authz-memstore":
+						s := memstore.New()
+						loadAuthz(b, s, w)
+						c, err := authz.New(s, &authz.Options{DecisionCacheSize: -1})
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := c.Evaluate(context.Background(), w.Requests[0].Input); err != nil {
+							b.Fatal(err)
+						}
+						keep = c
+					case "casbin":
+						en, err := casbin.NewEnforcer(rbacCasbinModel(b))
+						if err != nil {
+							b.Fatal(err)
+						}
+						addRBACRules(b, en, w)
+						keep = en
+					}
+					perRule = float64(liveHeap()-before) / float64(w.Rules())
+					runtime.KeepAlive(keep)
+				}
+				b.ReportMetric(perRule, "B/rule")
+				if engine != "casbin" {
+					b.ReportMetric(perRule*float64(w.Rules())/float64(objects), "B/object")
+				}
+			})
+		}
+	}
+}
+
+// liveHeap returns the bytes of live heap after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
