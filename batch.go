@@ -30,6 +30,7 @@ type Batch struct {
 	RolePermissions    []RolePermissionInput    `json:"rolePermissions,omitempty"`
 	ScopeOverrides     []ScopeOverrideInput     `json:"scopeOverrides,omitempty"`
 	ResourceTypes      []ResourceTypeInput      `json:"resourceTypes,omitempty"`
+	ResourceTypeEdges  []ResourceTypeEdgeInput  `json:"resourceTypeEdges,omitempty"`
 	Resources          []ResourceInput          `json:"resources,omitempty"`
 	ResourceEdges      []ResourceEdgeInput      `json:"resourceEdges,omitempty"`
 	ResourceScopeLinks []ResourceScopeLinkInput `json:"resourceScopeLinks,omitempty"`
@@ -58,6 +59,7 @@ type BatchResult struct {
 	RolePermissions    []RolePermission    `json:"rolePermissions,omitempty"`
 	ScopeOverrides     []ScopeOverride     `json:"scopeOverrides,omitempty"`
 	ResourceTypes      []ResourceType      `json:"resourceTypes,omitempty"`
+	ResourceTypeEdges  []ResourceTypeEdge  `json:"resourceTypeEdges,omitempty"`
 	Resources          []Resource          `json:"resources,omitempty"`
 	ResourceEdges      []ResourceEdge      `json:"resourceEdges,omitempty"`
 	ResourceScopeLinks []ResourceScopeLink `json:"resourceScopeLinks,omitempty"`
@@ -80,7 +82,7 @@ type BatchResult struct {
 // "apply", ItemError.Kind naming the slice) before anything is committed.
 //
 // Edges that would close a cycle (scope type edges, scope edges, resource
-// edges) are checked as if one by one in item order, each against the
+// type edges, resource edges) are checked as if one by one in item order, each against the
 // stored edges and the batch's edges not refused before it: of the edges
 // that together close a cycle, the first is reported. At most 100 such
 // edges of each kind are reported; the batch is refused all the same. The
@@ -200,9 +202,10 @@ type builder struct {
 	errs  []*ItemError
 	// The edges of the batch whose graphs must stay acyclic, in item
 	// order, checked by one pass per kind (cycles.go).
-	typeEdges     []dagEdge
-	scopeEdges    []scopeEdgeItem
-	resourceEdges []dagEdge
+	typeEdges         []dagEdge
+	scopeEdges        []scopeEdgeItem
+	resourceTypeEdges []dagEdge
+	resourceEdges     []dagEdge
 }
 
 // newID registers it as an object of kind k with the client id (validated)
@@ -441,6 +444,7 @@ func (b *builder) store(tx *writeTx) error {
 	// come, so that they see the resources refused by the checks before.
 	v := newView(tx, b)
 	checkScopeTypeEdges(v, b.typeEdges)
+	checkResourceTypeEdges(v, b.resourceTypeEdges)
 	checkScopeEdges(v, b.scopeEdges)
 	if err := syncLevels(v); err != nil {
 		return err

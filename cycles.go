@@ -3,7 +3,8 @@ package authz
 import "strings"
 
 // Cycle checks of a batch. Scope type edges and resource edges form DAGs;
-// scope edges a forest. A batch may add thousands of edges at once (an
+// resource type edges too, but for the loops they may hold (a type that is
+// its own parent); scope edges a forest. A batch may add thousands of edges at once (an
 // import), so each kind is checked by one pass over all the batch's edges
 // instead of one walk per edge, which cost O(n²) reads for a chain of n
 // edges.
@@ -289,12 +290,46 @@ func checkScopeTypeEdges(v *view, edges []dagEdge) {
 	})
 }
 
-// checkResourceEdges refuses the resource edges of a batch that close a
-// cycle of the resource graph, naming the cycle. Loops are refused when the
-// items are built.
-func checkResourceEdges(v *view, edges []dagEdge) {
+// checkResourceTypeEdges refuses the resource type edges of a batch that
+// close a cycle of the resource type hierarchy through two or more types.
+// A loop (a type that is its own parent: folders in folders) is allowed,
+// and ignored by the search.
+func checkResourceTypeEdges(v *view, edges []dagEdge) {
 	var live []dagEdge
 	for _, e := range edges {
+		if !e.it.failed && e.parent != e.child {
+			live = append(live, e)
+		}
+	}
+	up := func(t string) []dagUp {
+		var out []dagUp
+		for _, eid := range v.indexed(ixResourceTypeEdgeChild, t) {
+			if e := get[ResourceTypeEdge](v, resourceTypeEdgeKind, eid); e != nil && e.ParentTypeID != t {
+				out = append(out, dagUp{parent: e.ParentTypeID, edgeID: eid})
+			}
+		}
+		return out
+	}
+	hasChild := func(t string) bool {
+		return v.anyIndexed(ixResourceTypeEdgePar, t, func(eid string) bool {
+			e := get[ResourceTypeEdge](v, resourceTypeEdgeKind, eid)
+			return e != nil && e.ChildTypeID != t
+		})
+	}
+	findCycles(live, up, hasChild, func(e dagEdge, path []string) {
+		quoted := quoteAll(append(path, e.child))
+		v.fail(e.it, "childTypeId", notAllowedf("resource type %q is already above resource type %q: the edge would make the cycle %s; only a type may be its own parent",
+			e.child, e.parent, strings.Join(quoted, " → ")))
+	})
+}
+
+// checkResourceEdges refuses the resource edges of a batch that the
+// resource type hierarchy does not allow (checkResourceEdgeTypes) or that
+// close a cycle of the resource graph, naming the cycle. Loops are refused
+// when the items are built.
+func checkResourceEdges(v *view, edges []dagEdge) {
+	var live []dagEdge
+	for _, e := range checkResourceEdgeTypes(v, edges) {
 		if e.it.failed || get[Resource](v, resourceKind, e.parent) == nil || get[Resource](v, resourceKind, e.child) == nil {
 			continue // reported elsewhere
 		}

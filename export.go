@@ -29,7 +29,8 @@ const ExportVersion = 1
 // Batch the object belongs to and item is the object as the library's JSON
 // shape shows it (the Scope, the Membership, …, with its id and its
 // createdAt and createdBy). Objects come in dependency order — scope types,
-// scope type edges, scopes, scope edges, subjects, resource types, roles,
+// scope type edges, scopes, scope edges, subjects, resource types, resource
+// type edges, roles,
 // permissions, role-permissions, scope overrides, memberships, role
 // assignments, resources, resource edges, resource scope links,
 // collections, resource policies, tag groups, tags, tag bindings, tag
@@ -63,8 +64,9 @@ type ExportOptions struct {
 	// types, resources, memberships, overrides, collections, policies, tag
 	// groups, tags and tag assignments), with what hangs on those (role
 	// assignments, role-permissions of its roles, edges and links between
-	// its objects, tag bindings of its groups); the subjects those objects
-	// name; and every scope type and type edge (they are global). Objects
+	// its objects, tag bindings of its groups, resource type edges from or
+	// to its resource types); the subjects those objects name; and every
+	// scope type and scope type edge (they are global). Objects
 	// that refer to something outside the subtree, such as a membership's
 	// role defined above the scope, are exported too and make the import
 	// fail where that is missing: export a tenant (a define scope), whose
@@ -88,7 +90,7 @@ type exportEnd struct {
 // lists every kind once, and the import tests that chunks of one object
 // load in this order.
 var exportOrder = []string{
-	"scopeTypes", "scopeTypeEdges", "scopes", "scopeEdges", "subjects", "resourceTypes", "roles",
+	"scopeTypes", "scopeTypeEdges", "scopes", "scopeEdges", "subjects", "resourceTypes", "resourceTypeEdges", "roles",
 	"permissions", "rolePermissions", "scopeOverrides", "memberships", "roleAssignments",
 	"resources", "resourceEdges", "resourceScopeLinks", "collections", "resourcePolicies",
 	"tagGroups", "tags", "tagBindings", "tagAssignments",
@@ -567,6 +569,7 @@ func (s *subtree) holds(kind string, item []byte) (bool, error) {
 	var f struct {
 		ID, ScopeID, ChildScopeID, ParentScopeID, MembershipID, RoleID   string
 		ResourceID, ParentResourceID, ChildResourceID, TagGroupID, TagID string
+		ParentTypeID, ChildTypeID                                        string
 	}
 	if err := json.Unmarshal(item, &f); err != nil {
 		return false, err
@@ -587,6 +590,12 @@ func (s *subtree) holds(kind string, item []byte) (bool, error) {
 		in = s.ids[f.MembershipID]
 	case "rolePermissions":
 		in = s.ids[f.RoleID]
+	case "resourceTypeEdges":
+		// Either end: an edge is a rule on its child type, and dropping
+		// one would loosen the rules of the imported tenant. An edge from
+		// a type outside the subtree makes the import fail, as any
+		// reference outside it does.
+		in = s.ids[f.ParentTypeID] || s.ids[f.ChildTypeID]
 	case "resourceEdges":
 		in = s.ids[f.ParentResourceID] && s.ids[f.ChildResourceID]
 	case "resourceScopeLinks":

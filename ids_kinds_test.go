@@ -71,6 +71,9 @@ var idCases = []idCase{
 	{"resource type", "resourceTypes", "id", func(id string) authz.Batch {
 		return authz.Batch{ResourceTypes: []authz.ResourceTypeInput{{ID: id, ScopeID: "acme", Key: "sheet", Name: "Sheet"}}}
 	}},
+	{"resource type edge", "resourceTypeEdges", "id", func(id string) authz.Batch {
+		return authz.Batch{ResourceTypeEdges: []authz.ResourceTypeEdgeInput{{ID: id, ParentTypeID: "rt_folder", ChildTypeID: "rt_doc"}}}
+	}},
 	{"resource", "resources", "id", func(id string) authz.Batch {
 		return authz.Batch{Resources: []authz.ResourceInput{{ID: id, ResourceTypeID: "rt_doc", ScopeID: "api", ExternalResourceID: "new-doc"}}}
 	}},

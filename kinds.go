@@ -12,27 +12,28 @@ package authz
 
 // The kinds, in the order of the fields of Batch.
 var (
-	scopeTypeKind     = newKind[ScopeType]("scope type", "scope_types", "scope_type")
-	scopeTypeEdgeKind = newKind[ScopeTypeEdge]("scope type edge", "scope_type_edges", "scope_type_edge")
-	scopeKind         = newKind[Scope]("scope", "scopes", "scope")
-	scopeEdgeKind     = newKind[ScopeEdge]("scope edge", "scope_edges", "scope_edge")
-	subjectKind       = newKind[Subject]("subject", "subjects", "subject")
-	membershipKind    = newKind[Membership]("membership", "memberships", "membership")
-	roleAssignKind    = newKind[RoleAssignment]("role assignment", "role_assignments", "role_assign")
-	roleKind          = newKind[Role]("role", "roles", "role")
-	permKind          = newKind[Permission]("permission", "permissions", "permission")
-	rolePermKind      = newKind[RolePermission]("role permission", "role_permissions", "role_perm")
-	overrideKind      = newKind[ScopeOverride]("scope override", "scope_overrides", "override")
-	resourceTypeKind  = newKind[ResourceType]("resource type", "resource_types", "resource_type")
-	resourceKind      = newKind[Resource]("resource", "resources", "resource")
-	resourceEdgeKind  = newKind[ResourceEdge]("resource edge", "resource_edges", "resource_edge")
-	linkKind          = newKind[ResourceScopeLink]("resource scope link", "resource_scope_links", "rsl")
-	collKind          = newKind[Collection]("collection", "collections", "collection")
-	policyKind        = newKind[ResourcePolicy]("policy", "resource_policies", "policy")
-	tagGroupKind      = newKind[TagGroup]("tag group", "tag_groups", "tag_group")
-	tagKind           = newKind[Tag]("tag", "tags", "tag")
-	tagBindingKind    = newKind[TagBinding]("tag binding", "tag_bindings", "tag_binding")
-	tagAssignKind     = newKind[TagAssignment]("tag assignment", "tag_assignments", "tag_assignment")
+	scopeTypeKind        = newKind[ScopeType]("scope type", "scope_types", "scope_type")
+	scopeTypeEdgeKind    = newKind[ScopeTypeEdge]("scope type edge", "scope_type_edges", "scope_type_edge")
+	scopeKind            = newKind[Scope]("scope", "scopes", "scope")
+	scopeEdgeKind        = newKind[ScopeEdge]("scope edge", "scope_edges", "scope_edge")
+	subjectKind          = newKind[Subject]("subject", "subjects", "subject")
+	membershipKind       = newKind[Membership]("membership", "memberships", "membership")
+	roleAssignKind       = newKind[RoleAssignment]("role assignment", "role_assignments", "role_assign")
+	roleKind             = newKind[Role]("role", "roles", "role")
+	permKind             = newKind[Permission]("permission", "permissions", "permission")
+	rolePermKind         = newKind[RolePermission]("role permission", "role_permissions", "role_perm")
+	overrideKind         = newKind[ScopeOverride]("scope override", "scope_overrides", "override")
+	resourceTypeKind     = newKind[ResourceType]("resource type", "resource_types", "resource_type")
+	resourceTypeEdgeKind = newKind[ResourceTypeEdge]("resource type edge", "resource_type_edges", "resource_type_edge")
+	resourceKind         = newKind[Resource]("resource", "resources", "resource")
+	resourceEdgeKind     = newKind[ResourceEdge]("resource edge", "resource_edges", "resource_edge")
+	linkKind             = newKind[ResourceScopeLink]("resource scope link", "resource_scope_links", "rsl")
+	collKind             = newKind[Collection]("collection", "collections", "collection")
+	policyKind           = newKind[ResourcePolicy]("policy", "resource_policies", "policy")
+	tagGroupKind         = newKind[TagGroup]("tag group", "tag_groups", "tag_group")
+	tagKind              = newKind[Tag]("tag", "tags", "tag")
+	tagBindingKind       = newKind[TagBinding]("tag binding", "tag_bindings", "tag_binding")
+	tagAssignKind        = newKind[TagAssignment]("tag assignment", "tag_assignments", "tag_assignment")
 )
 
 // kindRow is one row of kindTable.
@@ -136,9 +137,14 @@ var kindTable = []kindRow{
 		group: batchGroup("resourceTypes", func(b *Batch) []ResourceTypeInput { return b.ResourceTypes }, func(r *BatchResult, o []ResourceType) { r.ResourceTypes = o }, buildResourceType, nil),
 		dependents: []dependent{
 			refuse(ixResourceType, resourceKind, "has resources of this type: delete them first"),
+			on(ixResourceTypeEdgePar, resourceTypeEdgeKind),
+			on(ixResourceTypeEdgeChild, resourceTypeEdgeKind),
 			on(ixCollType, collKind),
 			on(ixTagBindingModel, tagBindingKind)},
 		touches: touchSelf},
+	{kind: resourceTypeEdgeKind,
+		group:   batchGroup("resourceTypeEdges", func(b *Batch) []ResourceTypeEdgeInput { return b.ResourceTypeEdges }, func(r *BatchResult, o []ResourceTypeEdge) { r.ResourceTypeEdges = o }, buildResourceTypeEdge, nil),
+		touches: touchNothing}, // only the write path reads them
 	{kind: resourceKind,
 		group: batchGroup("resources", func(b *Batch) []ResourceInput { return b.Resources }, func(r *BatchResult, o []Resource) { r.Resources = o }, buildResource, nil),
 		dependents: []dependent{

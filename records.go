@@ -523,18 +523,21 @@ const (
 
 // Index and unique names of the resource model.
 const (
-	ixResourceTypeScope   = "resource_type.scope"  // [scopeId]
-	ixResourceTypeKey     = "resource_type.by_key" // [key]: the types of a key, in every scope
-	ixResourceScope       = "resource.scope"       // [scopeId]
-	ixResourceType        = "resource.type"        // [resourceTypeId]
-	ixResourceEdgeChild   = "resource_edge.child"  // [childResourceId]
-	ixResourceEdgeParent  = "resource_edge.parent" // [parentResourceId]
-	ixLinkResource        = "rsl.resource"         // [resourceId]
-	ixLinkScope           = "rsl.scope"            // [scopeId]
-	uniqueResourceTypeKey = "resource_type.key"    // [scopeId, key]
-	uniqueResourceExt     = "resource.external"    // [resourceTypeId, externalResourceId]
-	uniqueResourceEdge    = "resource_edge"        // [parentResourceId, childResourceId]
-	uniqueLink            = "rsl"                  // [resourceId, scopeId]
+	ixResourceTypeScope     = "resource_type.scope"       // [scopeId]
+	ixResourceTypeKey       = "resource_type.by_key"      // [key]: the types of a key, in every scope
+	ixResourceTypeEdgePar   = "resource_type_edge.parent" // [parentTypeId]
+	ixResourceTypeEdgeChild = "resource_type_edge.child"  // [childTypeId]
+	ixResourceScope         = "resource.scope"            // [scopeId]
+	ixResourceType          = "resource.type"             // [resourceTypeId]
+	ixResourceEdgeChild     = "resource_edge.child"       // [childResourceId]
+	ixResourceEdgeParent    = "resource_edge.parent"      // [parentResourceId]
+	ixLinkResource          = "rsl.resource"              // [resourceId]
+	ixLinkScope             = "rsl.scope"                 // [scopeId]
+	uniqueResourceTypeKey   = "resource_type.key"         // [scopeId, key]
+	uniqueResourceTypeEdge  = "resource_type_edge"        // [parentTypeId, childTypeId]
+	uniqueResourceExt       = "resource.external"         // [resourceTypeId, externalResourceId]
+	uniqueResourceEdge      = "resource_edge"             // [parentResourceId, childResourceId]
+	uniqueLink              = "rsl"                       // [resourceId, scopeId]
 )
 
 // Index and unique names of the tag model.
