@@ -196,10 +196,15 @@ type builder struct {
 	mixed bool
 	now   time.Time
 	actor string
-	items []*item
-	top   map[string][]*item
-	byID  map[string]*item
-	errs  []*ItemError
+	// restoring is set for Import. The resource type hierarchy is checked
+	// when a resource edge is created, and a store keeps the edges made
+	// before an edge of the hierarchy was declared or deleted; an export
+	// holds them, and its import must restore them too.
+	restoring bool
+	items     []*item
+	top       map[string][]*item
+	byID      map[string]*item
+	errs      []*ItemError
 	// The edges of the batch whose graphs must stay acyclic, in item
 	// order, checked by one pass per kind (cycles.go).
 	typeEdges         []dagEdge
@@ -324,7 +329,9 @@ func checkEnum[E ~string](what string, v E, allowed ...E) error {
 // runBatch builds, validates and stores a batch in one transaction.
 // stamps, when set, holds for items of bt (by Batch field name and index)
 // the JSON of the times and actors their records get instead of now and
-// ctx's actor: Import restores them.
+// ctx's actor: Import restores them. A batch with stamps restores a
+// snapshot, so its resource edges are not checked against the resource
+// type hierarchy (see restoring).
 func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch, stamps map[string][]json.RawMessage) (BatchResult, error) {
 	n := 0
 	for _, g := range groups {
@@ -341,7 +348,7 @@ func (c *Client) runBatch(ctx context.Context, op string, mixed bool, bt *Batch,
 		return res, nil
 	}
 	b := &builder{
-		c: c, mixed: mixed, now: c.timestamp(), actor: ActorFrom(ctx),
+		c: c, mixed: mixed, now: c.timestamp(), actor: ActorFrom(ctx), restoring: stamps != nil,
 		top: map[string][]*item{}, byID: make(map[string]*item, n),
 	}
 	for _, g := range groups {

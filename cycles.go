@@ -324,12 +324,16 @@ func checkResourceTypeEdges(v *view, edges []dagEdge) {
 }
 
 // checkResourceEdges refuses the resource edges of a batch that the
-// resource type hierarchy does not allow (checkResourceEdgeTypes) or that
+// resource type hierarchy does not allow (checkResourceEdgeTypes; not on
+// Import) or that
 // close a cycle of the resource graph, naming the cycle. Loops are refused
 // when the items are built.
 func checkResourceEdges(v *view, edges []dagEdge) {
+	if !v.b.restoring {
+		edges = checkResourceEdgeTypes(v, edges)
+	}
 	var live []dagEdge
-	for _, e := range checkResourceEdgeTypes(v, edges) {
+	for _, e := range edges {
 		if e.it.failed || get[Resource](v, resourceKind, e.parent) == nil || get[Resource](v, resourceKind, e.child) == nil {
 			continue // reported elsewhere
 		}

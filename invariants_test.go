@@ -69,7 +69,7 @@ func loadRandomModel(t *testing.T, s storage.Storage, m int) (*authz.Client, aut
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(m), 4242))
 	c := must(authz.New(s, testOptions()))(t)
-	return c, applyPruned(t, c, randomModel(r))
+	return c, applyPruned(t, c, withResourceTypeHierarchy(rand.New(rand.NewPCG(uint64(m), 4343)), randomModel(r)))
 }
 
 // modelRun loads the random models of one invariant into stores of one
