@@ -26,10 +26,12 @@
 // starts a new inheritance boundary (a tenant). Subjects become members of
 // scopes; role assignments on memberships give them roles; roles hold
 // permissions through role-permissions. Resources are owned by a scope, may
-// be linked into other scopes and nested under other resources. Collections
-// select resources by rules; resource policies allow or deny actions on a
-// resource or a collection. Tags, in tag groups bound to model types, are
-// assigned to resources, subjects, roles and permissions (docs/model.md).
+// be linked into other scopes and nested under other resources; resource
+// type edges, when a model declares them, say which types may nest under
+// which (ResourceTypeEdge). Collections select resources by rules; resource
+// policies allow or deny actions on a resource or a collection. Tags, in tag
+// groups bound to model types, are assigned to resources, subjects, roles
+// and permissions (docs/model.md).
 //
 // Every kind has a batch method (CreateScopes) and a single form
 // (CreateScope), and Apply takes a Batch of every kind at once. A batch is

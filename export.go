@@ -270,6 +270,12 @@ var stampKeys = [][2]string{{"createdAt", "createdBy"}, {"appliedAt", "appliedBy
 // holds a time or an actor that is not one. Objects that already exist in the store make their
 // batch fail (ErrAlreadyExists): import into an empty store, or one without
 // those objects.
+//
+// Every object is validated as a write of it would be, with one exception:
+// resource edges are not checked against the resource type hierarchy
+// (ResourceTypeEdge). The hierarchy is checked when an edge is created, and
+// a store keeps the edges made before an edge of the hierarchy was declared
+// or deleted; the import restores them as the export holds them.
 func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (ImportSummary, error) {
 	var o ImportOptions
 	if opts != nil {

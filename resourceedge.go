@@ -27,7 +27,10 @@ type ResourceEdge struct {
 }
 
 // ResourceEdgeInput creates a ResourceEdge, unique per (parent, child).
-// RelationshipType defaults to "contains", Cascade to inherit.
+// RelationshipType defaults to "contains", Cascade to inherit. When the
+// child's type has a declared parent type (ResourceTypeEdge), a resource
+// type edge must go from the parent's type to the child's (ErrNotAllowed
+// on parentResourceId otherwise).
 type ResourceEdgeInput struct {
 	ID               string  `json:"id,omitempty"`
 	ParentResourceID string  `json:"parentResourceId"`

@@ -104,8 +104,8 @@ func (c *Client) UpdateResourceType(ctx context.Context, id string, p ResourceTy
 }
 
 // DeleteResourceType deletes a resource type and, in the same transaction,
-// the collections of that type (with the policies targeting them) and the
-// tag bindings naming it. It is refused (ErrNotAllowed) while resources of
+// the collections of that type (with the policies targeting them), the
+// resource type edges from and to it, and the tag bindings naming it. It is refused (ErrNotAllowed) while resources of
 // the type exist: delete them first.
 func (c *Client) DeleteResourceType(ctx context.Context, id string) error {
 	return c.deleteOne(ctx, resourceTypeKind, id)
