@@ -534,7 +534,49 @@ func (b *builder) prefetch(tx *writeTx) error {
 			return err
 		}
 	}
+	if err := b.prefetchTypePairs(tx, p); err != nil {
+		return err
+	}
 	return prefetchLevels(tx, p, scopes)
+}
+
+// prefetchTypePairs prefetches the unique keys of the resource type edges
+// that the checks of the batch's resource edges look up
+// (checkResourceEdgeTypes): one per pair of the types of the resources an
+// edge joins, read from the batch or from the resource records prefetched
+// before. A resource that is missing or does not decode is left for the
+// checks to report.
+func (b *builder) prefetchTypePairs(tx storage.Tx, p storage.Prefetcher) error {
+	if b.restoring || len(b.resourceEdges) == 0 {
+		return nil
+	}
+	typeOf := func(id string) string {
+		if it, ok := b.byID[id]; ok {
+			if r, ok := it.rec.(*Resource); ok {
+				return r.ResourceTypeID
+			}
+			return ""
+		}
+		r, err := load[Resource](tx, resourceKind, id)
+		if err != nil {
+			return ""
+		}
+		return r.ResourceTypeID
+	}
+	seen := map[[2]string]bool{}
+	var keys []string
+	for _, e := range b.resourceEdges {
+		if e.it.failed {
+			continue
+		}
+		pair := [2]string{typeOf(e.parent), typeOf(e.child)}
+		if pair[0] == "" || pair[1] == "" || seen[pair] {
+			continue
+		}
+		seen[pair] = true
+		keys = append(keys, keyOf(uniqueResourceTypeEdge, pair[:]))
+	}
+	return p.Prefetch(tableUnique, keys)
 }
 
 // prefetchLevels prefetches the level records of scopes and, round by

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
+	"github.com/scopegate/authz/memstore"
 )
 
 // typeTenancyBatch is a scope tree with tenants and resource types at
@@ -688,4 +689,44 @@ func declareLateTypeEdges(t *testing.T, c *authz.Client, bt authz.Batch, r *rand
 		}
 	}
 	return declared
+}
+
+// TestResourceEdgesUnderHierarchyReadThroughPrefetch applies one batch of
+// resource edges between stored resources (and a few new ones) whose
+// types are constrained by a hierarchy, in a store that prefetches, and
+// bounds the Gets no Prefetch covered: the type edge each resource edge
+// needs is looked up by its pair of types, one round trip each on
+// PostgreSQL unless prefetched.
+func TestResourceEdgesUnderHierarchyReadThroughPrefetch(t *testing.T) {
+	t.Parallel()
+	s := &prefetchingStore{Storage: memstore.New()}
+	t.Cleanup(func() { s.Close() })
+	c := s.client(t)
+	must(c.Apply(ctx, authz.Batch{
+		ScopeTypes:        []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
+		Scopes:            []authz.ScopeInput{{ID: "root", TypeID: "org"}},
+		ResourceTypes:     []authz.ResourceTypeInput{{ID: "folder", ScopeID: "root", Key: "folder", Name: "Folder"}, {ID: "doc", ScopeID: "root", Key: "doc", Name: "Doc"}},
+		ResourceTypeEdges: []authz.ResourceTypeEdgeInput{{ParentTypeID: "folder", ChildTypeID: "folder"}, {ParentTypeID: "folder", ChildTypeID: "doc"}},
+	}))(t)
+	const n = 400
+	typeOf := func(i int) string { return []string{"folder", "doc"}[i%2] }
+	applyInBatches(t, c, n, func(bt *authz.Batch, i int) {
+		bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("r%d", i), ResourceTypeID: typeOf(i), ScopeID: "root", ExternalResourceID: fmt.Sprint(i)})
+	})
+	var bt authz.Batch
+	for i := range 20 {
+		bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("new%d", i), ResourceTypeID: "doc", ScopeID: "root", ExternalResourceID: fmt.Sprintf("new%d", i)})
+		bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ParentResourceID: fmt.Sprintf("r%d", 2*i), ChildResourceID: fmt.Sprintf("new%d", i)})
+	}
+	// Folders (even) hold the next folder and the next document.
+	for i := 0; i+2 < n; i += 2 {
+		bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ParentResourceID: fmt.Sprintf("r%d", i), ChildResourceID: fmt.Sprintf("r%d", i+1)},
+			authz.ResourceEdgeInput{ParentResourceID: fmt.Sprintf("r%d", i), ChildResourceID: fmt.Sprintf("r%d", i+2)})
+	}
+	s.unprefetched.Store(0)
+	must(c.Apply(ctx, bt))(t)
+	t.Logf("%d resource edges under a hierarchy: %d Gets not prefetched", len(bt.ResourceEdges), s.unprefetched.Load())
+	if got := s.unprefetched.Load(); got > 8 {
+		t.Errorf("Gets not prefetched: got %d for %d resource edges; want at most 8", got, len(bt.ResourceEdges))
+	}
 }

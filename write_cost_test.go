@@ -284,6 +284,41 @@ func TestBatchEdgeReadsLinear(t *testing.T) {
 				return bt
 			},
 		},
+		{
+			"resource type edges",
+			func(t *testing.T, c *authz.Client, m int) {
+				must(c.Apply(ctx, authz.Batch{ScopeTypes: []authz.ScopeTypeInput{{ID: "org", Name: "Org"}}, Scopes: []authz.ScopeInput{{ID: "root", TypeID: "org"}}}))(t)
+				applyInBatches(t, c, m+1, func(bt *authz.Batch, i int) {
+					bt.ResourceTypes = append(bt.ResourceTypes, authz.ResourceTypeInput{ID: fmt.Sprintf("rt%d", i), ScopeID: "root", Key: fmt.Sprintf("k%d", i), Name: "T"})
+				})
+			},
+			func(m int) (bt authz.Batch) {
+				for i := range m {
+					bt.ResourceTypeEdges = append(bt.ResourceTypeEdges, authz.ResourceTypeEdgeInput{ParentTypeID: fmt.Sprintf("rt%d", i), ChildTypeID: fmt.Sprintf("rt%d", i+1)})
+				}
+				return bt
+			},
+		},
+		{
+			"resource edges under a resource type hierarchy",
+			func(t *testing.T, c *authz.Client, m int) {
+				must(c.Apply(ctx, authz.Batch{
+					ScopeTypes:        []authz.ScopeTypeInput{{ID: "org", Name: "Org"}},
+					Scopes:            []authz.ScopeInput{{ID: "root", TypeID: "org"}},
+					ResourceTypes:     []authz.ResourceTypeInput{{ID: "rt", ScopeID: "root", Key: "folder", Name: "Folder"}},
+					ResourceTypeEdges: []authz.ResourceTypeEdgeInput{{ParentTypeID: "rt", ChildTypeID: "rt"}},
+				}))(t)
+				applyInBatches(t, c, m+1, func(bt *authz.Batch, i int) {
+					bt.Resources = append(bt.Resources, authz.ResourceInput{ID: fmt.Sprintf("r%d", i), ResourceTypeID: "rt", ScopeID: "root", ExternalResourceID: fmt.Sprint(i)})
+				})
+			},
+			func(m int) (bt authz.Batch) {
+				for i := range m {
+					bt.ResourceEdges = append(bt.ResourceEdges, authz.ResourceEdgeInput{ParentResourceID: fmt.Sprintf("r%d", i), ChildResourceID: fmt.Sprintf("r%d", i+1)})
+				}
+				return bt
+			},
+		},
 	}
 	for _, k := range kinds {
 		for _, be := range backends {
