@@ -289,3 +289,55 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestApplyResourceTypeHierarchy: a model file declares a resource type
+// hierarchy (resourceTypeEdges) as any other list, and a resource edge it
+// forbids is reported at its line; the same model in YAML parses to the
+// same Batch.
+func TestApplyResourceTypeHierarchy(t *testing.T) {
+	data := `{
+  "scopeTypes": [{"id": "org", "name": "Org"}],
+  "scopes": [{"id": "acme", "typeId": "org"}],
+  "resourceTypes": [
+    {"id": "folder", "scopeId": "acme", "key": "folder", "name": "Folder"},
+    {"id": "doc", "scopeId": "acme", "key": "doc", "name": "Doc"}
+  ],
+  "resourceTypeEdges": [{"id": "folder_doc", "parentTypeId": "folder", "childTypeId": "doc"}],
+  "resources": [
+    {"id": "f", "resourceTypeId": "folder", "scopeId": "acme", "externalResourceId": "f"},
+    {"id": "d", "resourceTypeId": "doc", "scopeId": "acme", "externalResourceId": "d"},
+    {"id": "e", "resourceTypeId": "doc", "scopeId": "acme", "externalResourceId": "e"}
+  ],
+  "resourceEdges": [
+    {"parentResourceId": "f", "childResourceId": "d"},
+    {"parentResourceId": "d", "childResourceId": "e"}
+  ]
+}`
+	m, err := modelfile.Parse("tree.json", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Batch.ResourceTypeEdges) != 1 || m.Batch.ResourceTypeEdges[0].ChildTypeID != "doc" {
+		t.Fatalf("parsed resourceTypeEdges: got %+v; want the one edge folder → doc", m.Batch.ResourceTypeEdges)
+	}
+	y, err := yaml.JSONToYAML([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	my, err := modelfile.Parse("tree.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(m.Batch, my.Batch); diff != "" {
+		t.Errorf("YAML and JSON differ (-json +yaml):\n%s", diff)
+	}
+	c, err := authz.New(memstore.New(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Apply(context.Background(), c)
+	var errs modelfile.Errors
+	if !errors.Is(err, authz.ErrNotAllowed) || !errors.As(err, &errs) || len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "tree.json:16: resourceEdges[1]: parentResourceId: ") {
+		t.Fatalf("got %v; want one ErrNotAllowed problem at tree.json:16 on resourceEdges[1]", err)
+	}
+}
