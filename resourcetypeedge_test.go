@@ -15,6 +15,7 @@ import (
 	"github.com/scopegate/authz"
 	"github.com/scopegate/authz/internal/authztest"
 	"github.com/scopegate/authz/memstore"
+	"github.com/scopegate/authz/storage"
 )
 
 // typeTenancyBatch is a scope tree with tenants and resource types at
@@ -728,5 +729,33 @@ func TestResourceEdgesUnderHierarchyReadThroughPrefetch(t *testing.T) {
 	t.Logf("%d resource edges under a hierarchy: %d Gets not prefetched", len(bt.ResourceEdges), s.unprefetched.Load())
 	if got := s.unprefetched.Load(); got > 8 {
 		t.Errorf("Gets not prefetched: got %d for %d resource edges; want at most 8", got, len(bt.ResourceEdges))
+	}
+}
+
+// TestCheckFindsDanglingResourceTypeEdge: Check accepts a store holding a
+// resource type hierarchy, and names an edge whose type was deleted
+// behind the Client's back, by either end.
+func TestCheckFindsDanglingResourceTypeEdge(t *testing.T) {
+	t.Parallel()
+	for _, be := range backends {
+		for _, end := range []struct{ typ, index string }{{"doc", "resource_type_edge.child"}, {"folder", "resource_type_edge.parent"}} {
+			t.Run(be.name+"/"+end.typ, func(t *testing.T) {
+				store := be.open(t)
+				c := must(authz.New(store, testOptions()))(t)
+				bt := typeTenancyBatch()
+				bt.ResourceTypeEdges = []authz.ResourceTypeEdgeInput{{ID: "h", ParentTypeID: "folder", ChildTypeID: "doc"}}
+				must(c.Apply(ctx, bt))(t)
+				if err := c.Check(ctx); err != nil {
+					t.Fatalf("before the damage: got %v; want nil", err)
+				}
+				if err := store.Update(ctx, func(tx storage.Tx) error { return tx.Delete("resource_types", end.typ) }); err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Sprintf(`resource type edge "h": refers to %q (index %s), which does not exist`, end.typ, end.index)
+				if err := c.Check(ctx); err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("got %v; want a problem saying %s", err, want)
+				}
+			})
+		}
 	}
 }
