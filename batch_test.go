@@ -62,6 +62,7 @@ func FuzzApply(f *testing.F) {
 	f.Add([]byte(`{"permissions":[{"scopeId":"s","action":"read","resourceType":"doc","logic":{"regex":[1]}}]}`))
 	f.Add([]byte(`{"resourcePolicies":[{"scopeId":"s","name":"p","target":{"kind":"collection","collectionId":"c"},"actions":[],"effect":"maybe"}]}`))
 	f.Add([]byte(`{"tagGroups":[{"scopeId":"s","key":"K","name":"n","tags":[{"identifier":"-x","label":""}]}]}`))
+	f.Add([]byte(`{"scopes":[{"id":"s","typeId":"base"}],"resourceTypes":[{"id":"a","scopeId":"s","key":"a","name":"A"},{"id":"b","scopeId":"s","key":"b","name":"B"}],"resourceTypeEdges":[{"parentTypeId":"a","childTypeId":"b"},{"parentTypeId":"b","childTypeId":"a"},{"parentTypeId":"a","childTypeId":"a"}],"resources":[{"id":"x","resourceTypeId":"a","scopeId":"s","externalResourceId":"x"},{"id":"y","resourceTypeId":"b","scopeId":"s","externalResourceId":"y"}],"resourceEdges":[{"parentResourceId":"y","childResourceId":"x"},{"parentResourceId":"x","childResourceId":"y"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var b authz.Batch
 		if json.Unmarshal(data, &b) != nil {
