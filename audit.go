@@ -90,8 +90,9 @@ type Change struct {
 	// ScopeID is the scope the object hangs on after the write (before it,
 	// for a deletion): a scope's own id; the child scope of a scope edge
 	// or of a scope override; the scope of a role permission's role, a
-	// role assignment's membership, a resource edge's child resource and
-	// a tag binding's tag group; otherwise the object's scopeId. Scope
+	// role assignment's membership, a resource edge's child resource, a
+	// resource type edge's child type and a tag binding's tag group;
+	// otherwise the object's scopeId. Scope
 	// types, scope type edges and subjects hang on none. PreviousScopeID
 	// is set when an update moved the object from another scope.
 	ScopeID         string `json:"scopeId,omitempty"`
@@ -346,6 +347,8 @@ func scopeOf(r record) (scope string, ref *kindSpec, refID string) {
 		return "", resourceKind, r.ChildResourceID
 	case *TagBinding:
 		return "", tagGroupKind, r.TagGroupID
+	case *ResourceTypeEdge:
+		return "", resourceTypeKind, r.ChildTypeID
 	case *Membership:
 		return r.ScopeID, nil, ""
 	case *Role:

@@ -292,7 +292,7 @@ func TestChangesByScope(t *testing.T) {
 		})
 	}
 	for _, k := range []string{"scopes", "scopeEdges", "memberships", "roleAssignments", "roles", "permissions", "rolePermissions",
-		"scopeOverrides", "resources", "resourceEdges", "resourceScopeLinks", "resourcePolicies", "moves", "cascades"} {
+		"scopeOverrides", "resources", "resourceEdges", "resourceTypeEdges", "resourceScopeLinks", "resourcePolicies", "moves", "cascades"} {
 		if !seen[k] {
 			t.Errorf("no entry of %s hung on a scope: the random models do not exercise it", k)
 		}
@@ -309,7 +309,7 @@ func expectedScopes(t *testing.T, c *authz.Client) map[string]string {
 	var exp bytes.Buffer
 	must(c.Export(ctx, &exp, nil))(t)
 	type fields struct {
-		ID, ScopeID, ChildScopeID, RoleID, MembershipID, ChildResourceID, TagGroupID string
+		ID, ScopeID, ChildScopeID, RoleID, MembershipID, ChildResourceID, ChildTypeID, TagGroupID string
 	}
 	objs := map[string]fields{}
 	kinds := map[string]string{}
@@ -341,6 +341,8 @@ func expectedScopes(t *testing.T, c *authz.Client) map[string]string {
 			out[id] = objs[f.ChildResourceID].ScopeID
 		case "tagBindings":
 			out[id] = objs[f.TagGroupID].ScopeID
+		case "resourceTypeEdges":
+			out[id] = objs[f.ChildTypeID].ScopeID
 		default:
 			if f.ScopeID == "" {
 				t.Fatalf("%s %s has no scopeId", kinds[id], id)
