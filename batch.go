@@ -196,10 +196,11 @@ type builder struct {
 	mixed bool
 	now   time.Time
 	actor string
-	// restoring is set for Import. The resource type hierarchy is checked
-	// when a resource edge is created, and a store keeps the edges made
-	// before an edge of the hierarchy was declared or deleted; an export
-	// holds them, and its import must restore them too.
+	// restoring is set for Import. The scope type hierarchy and the
+	// resource type hierarchy are checked when a scope edge or a resource
+	// edge is created, and a store keeps the edges made before an edge of
+	// a hierarchy was declared or deleted; an export holds them, and its
+	// import must restore them too.
 	restoring bool
 	items     []*item
 	top       map[string][]*item

@@ -391,7 +391,9 @@ func checkScopeEdges(v *view, edges []scopeEdgeItem) {
 		if parent == nil || child == nil {
 			continue // reported elsewhere
 		}
-		if v.unique(uniqueScopeTypeEdge, parent.TypeID, child.TypeID) == "" {
+		// Import restores the edges a store kept after the type edge that
+		// allowed them was deleted (restoring).
+		if !v.b.restoring && v.unique(uniqueScopeTypeEdge, parent.TypeID, child.TypeID) == "" {
 			v.fail(se.it, se.field, notAllowedf("a scope of type %q cannot be placed under a scope of type %q: create the scope type edge {parentTypeId: %q, childTypeId: %q} first",
 				child.TypeID, parent.TypeID, parent.TypeID, child.TypeID))
 			continue

@@ -272,8 +272,9 @@ var stampKeys = [][2]string{{"createdAt", "createdBy"}, {"appliedAt", "appliedBy
 // those objects.
 //
 // Every object is validated as a write of it would be, with one exception:
-// resource edges are not checked against the resource type hierarchy
-// (ResourceTypeEdge). The hierarchy is checked when an edge is created, and
+// scope edges are not checked against the scope type hierarchy
+// (ScopeTypeEdge), nor resource edges against the resource type hierarchy
+// (ResourceTypeEdge). A hierarchy is checked when an edge is created, and
 // a store keeps the edges made before an edge of the hierarchy was declared
 // or deleted; the import restores them as the export holds them.
 func (c *Client) Import(ctx context.Context, r io.Reader, opts *ImportOptions) (ImportSummary, error) {

@@ -31,7 +31,7 @@ func withoutHeader(b []byte) string {
 func TestExportImportRoundTrip(t *testing.T) {
 	t.Parallel()
 	all := authztest.AllBackends
-	checked, lateTypeEdges, typeEdges := 0, 0, 0
+	checked, lateTypeEdges, typeEdges, deletedTypeEdges := 0, 0, 0, 0
 	for i, from := range all {
 		to := all[(i+1)%len(all)]
 		t.Run(from.Name+"→"+to.Name, func(t *testing.T) {
@@ -45,6 +45,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 					// Resource edges the hierarchy declared since would
 					// refuse: the import restores them all the same.
 					lateTypeEdges += declareLateTypeEdges(t, src, bt, rand.New(rand.NewPCG(uint64(m), 77)))
+				}
+				if m%3 == 2 {
+					// A scope type edge deleted under the scope edges it
+					// allowed: they stay, and the import restores them.
+					edges := must(src.ListScopeTypeEdges(ctx, authz.ScopeTypeEdgeFilter{}))(t)
+					must(0, src.DeleteScopeTypeEdge(ctx, edges[m%len(edges)].ID))(t)
+					deletedTypeEdges++
 				}
 				var first bytes.Buffer
 				sum := must(src.Export(ctx, &first, nil))(t)
@@ -87,6 +94,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 		})
 	}
 	t.Logf("%d models exported, imported and exported again (%d resource type edges, %d of them declared over stored resource edges)", checked, typeEdges, lateTypeEdges)
+	if checked > 2 && deletedTypeEdges == 0 {
+		t.Error("no scope type edge was deleted under its scope edges")
+	}
 	if checked > 0 && (typeEdges == 0 || lateTypeEdges == 0) {
 		t.Error("no model held resource type edges, or none declared over stored resource edges: the generator no longer exercises them")
 	}
