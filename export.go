@@ -242,7 +242,11 @@ func (e *ImportError) Error() string {
 	if e.Line > 0 {
 		where = fmt.Sprintf("import: line %d", e.Line)
 	}
-	return fmt.Sprintf("%s: %v (%d objects committed before it, in %d batches)", where, e.Err, e.Committed.Objects, e.Committed.Batches)
+	msg := e.Err.Error()
+	if be := (*BatchError)(nil); errors.As(e.Err, &be) && be.Op == "import" {
+		msg = strings.TrimPrefix(msg, "import: ") // said once
+	}
+	return fmt.Sprintf("%s: %s (%d objects committed before it, in %d batches)", where, msg, e.Committed.Objects, e.Committed.Batches)
 }
 
 // Unwrap returns the cause.

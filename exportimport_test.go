@@ -139,7 +139,7 @@ func TestImportRefusals(t *testing.T) {
 			// The fifth object refers to a scope type that is not there.
 			l[5] = strings.Replace(l[5], `"typeId":"team"`, `"typeId":"nope"`, 1)
 			return l
-		}), want: "import: line 5: import: ", committed: 3},
+		}), want: `import: line 5: scopes item 1 (eng): typeId: scope type "nope": not found`, committed: 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dst := authztest.NewClient(t, authztest.Memstore(t), testOptions())
@@ -147,6 +147,9 @@ func TestImportRefusals(t *testing.T) {
 			var ie *authz.ImportError
 			if !errors.As(err, &ie) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v; want an *ImportError with %q", err, c.want)
+			}
+			if strings.Count(err.Error(), "import") != 1 {
+				t.Errorf("got %q; want it to say import once", err)
 			}
 			if got.Objects != c.committed || ie.Committed.Objects != c.committed {
 				t.Errorf("committed: got %d (ImportError says %d); want %d", got.Objects, ie.Committed.Objects, c.committed)
