@@ -72,10 +72,10 @@ func loadRBAC(tb testing.TB, size string) *rbacEngines {
 	return e
 }
 
-// loadAuthz applies the workload's batches to store and returns the
-// number of objects stored.
+// loadAuthz applies the workload's batches to store with the default
+// options (the audit feed on) and returns the number of objects stored.
 func loadAuthz(tb testing.TB, store storage.Storage, w *RBAC) int {
-	c, err := authz.New(store, &authz.Options{AuditRetention: authz.AuditRetention{MaxEntries: -1}})
+	c, err := authz.New(store, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
