@@ -137,9 +137,11 @@ func update[T any, P interface {
 	record
 }](ctx context.Context, c *Client, k *kindSpec, id string, patch func(v *view, t *T) error) (T, error) {
 	var out T
+	missing := false // id names no object: the error names it already
 	_, err := c.write(ctx, "update "+k.name, func(tx *writeTx) error {
 		old, err := load[T](tx, k, id)
 		if err != nil {
+			missing = errors.Is(err, ErrNotFound)
 			return err
 		}
 		t, err := load[T](tx, k, id)
@@ -162,6 +164,9 @@ func update[T any, P interface {
 		out = *t
 		return nil
 	})
+	if missing {
+		return out, fmt.Errorf("update %w", err) // update scope "x": not found
+	}
 	if err != nil {
 		return out, fmt.Errorf("update %s %q: %w", k.name, id, err)
 	}
@@ -175,14 +180,40 @@ const maxCascade = 50_000_000
 // deleteOne deletes the object id of kind k and, in the same transaction,
 // everything that depends on it (kindSpec.dependents), or refuses.
 func (c *Client) deleteOne(ctx context.Context, k *kindSpec, id string) error {
+	missing := false // id names no object: the error names it already
 	_, err := c.write(ctx, "delete "+k.name, func(tx *writeTx) error {
 		d := &deleter{v: newView(tx, nil), done: map[string]bool{}}
-		return d.delete(k, id, true)
+		err := d.delete(k, id, true)
+		missing = errors.Is(err, errMissingTop)
+		return err
 	})
+	if missing {
+		return fmt.Errorf("delete %w", err) // delete scope "x": not found
+	}
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", k.name, id, err)
 	}
 	return nil
+}
+
+// errMissingTop marks the error of a delete whose own object does not
+// exist (a missingError).
+var errMissingTop = errors.New("missing")
+
+// missingError is the not-found error of the object a delete names.
+type missingError struct{ error }
+
+func (e *missingError) Unwrap() []error { return []error{e.error, errMissingTop} }
+
+// name names the object id of kind k in a refusal: a scope edge by its
+// child scope (what the user created), any other object by its kind and id.
+func (d *deleter) name(k *kindSpec, id string) string {
+	if k == scopeEdgeKind {
+		if e := get[ScopeEdge](d.v, scopeEdgeKind, id); e != nil {
+			return fmt.Sprintf("child scope %q", e.ChildScopeID)
+		}
+	}
+	return fmt.Sprintf("%s %q", k.name, id)
 }
 
 type deleter struct {
@@ -201,7 +232,7 @@ func (d *deleter) delete(k *kindSpec, id string, top bool) error {
 	raw, err := tx.Get(k.table, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		if top {
-			return notFound(k.name, id)
+			return &missingError{notFound(k.name, id)}
 		}
 		return nil
 	}
@@ -231,7 +262,7 @@ func (d *deleter) delete(k *kindSpec, id string, top bool) error {
 			if top {
 				what = "it"
 			}
-			return notAllowedf("%s %s (%s %q is one)", what, dep.refuse, dep.kind.name, ids[0])
+			return notAllowedf("%s %s (%s is one)", what, dep.refuse, d.name(dep.kind, ids[0]))
 		}
 		for _, did := range ids {
 			if err := d.delete(dep.kind, did, false); err != nil {
@@ -240,4 +271,81 @@ func (d *deleter) delete(k *kindSpec, id string, top bool) error {
 		}
 	}
 	return deleteEntries(d.v.w, r)
+}
+
+// TreeQuery selects the relatives of a scope or a resource in its
+// hierarchy. Depth bounds the levels walked: 1 gives the parents (or the
+// children), 0 every level. CascadeOnly, for resources only, follows only
+// edges with cascade inherit: the ancestors whose permissions reach the
+// resource, or the descendants a permission on it reaches.
+//
+// The answer is breadth-first: the nearest relatives first, each level in id
+// order, every relative once (at its nearest level). Limit and After page it
+// as they page lists, After being the last id of the previous page; an
+// After that is not among the relatives is ErrInvalid.
+type TreeQuery struct {
+	Depth       int  `json:"depth,omitempty"`
+	CascadeOnly bool `json:"cascadeOnly,omitempty"`
+	Page
+}
+
+// walk answers q for the object id of kind k in one read transaction: from
+// each object, edges of kind ek found through index (by the object's id)
+// lead, through step, to the next objects. ErrNotFound when id is not an
+// object of kind k.
+func walk[T, E any](ctx context.Context, c *Client, k, ek *kindSpec, id, index string, step func(*E) (string, bool), q TreeQuery) ([]T, error) {
+	if q.Limit < 0 || q.Depth < 0 {
+		return nil, invalidf("list %s: limit and depth must not be negative", k.table)
+	}
+	out := []T{}
+	err := c.store.View(ctx, func(tx storage.Tx) error {
+		if _, err := load[T](tx, k, id); err != nil {
+			return err
+		}
+		seen := map[string]bool{id: true}
+		level, skipping := []string{id}, q.After != ""
+		for depth := 1; len(level) > 0 && (q.Depth == 0 || depth <= q.Depth); depth++ {
+			var next []string
+			for _, from := range level {
+				err := scanIndex(tx, index, []string{from}, func(eid string) error {
+					e, err := load[E](tx, ek, eid)
+					if err != nil {
+						return fmt.Errorf("authz: store corrupted: index %s names %w", index, err)
+					}
+					if to, ok := step(e); ok && !seen[to] {
+						seen[to] = true
+						next = append(next, to)
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			sort.Strings(next)
+			for _, nid := range next {
+				if skipping {
+					skipping = nid != q.After
+					continue
+				}
+				t, err := load[T](tx, k, nid)
+				if err != nil {
+					return fmt.Errorf("authz: store corrupted: index %s names %w", index, err)
+				}
+				out = append(out, *t)
+				if q.Limit > 0 && len(out) >= q.Limit {
+					return nil
+				}
+			}
+			level = next
+		}
+		if skipping {
+			return invalidf("after: %s %q is not among the relatives asked for", k.name, q.After)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

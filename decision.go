@@ -58,15 +58,20 @@ const (
 )
 
 // Match is a permission that granted the request, with every role through
-// which it was granted.
+// which it was granted. Permission is the whole permission (its label,
+// description and condition included); the fields before it repeat its
+// identifying fields, as earlier versions answered them.
 type Match struct {
-	PermissionID    string   `json:"permissionId"`
-	Key             string   `json:"key"`
-	Action          string   `json:"action"`
-	ResourceType    string   `json:"resourceType"`
-	ResourcePattern string   `json:"resourcePattern"`
-	ScopeID         string   `json:"scopeId"`
-	SourceRoleIDs   []string `json:"sourceRoleIds"`
+	PermissionID    string `json:"permissionId"`
+	Key             string `json:"key"`
+	Action          string `json:"action"`
+	ResourceType    string `json:"resourceType"`
+	ResourcePattern string `json:"resourcePattern"`
+	ScopeID         string `json:"scopeId"`
+	// Permission is a copy made when the model was loaded, so an allowed
+	// decision costs no allocation for it; its Logic is shared, read only.
+	Permission    Permission `json:"permission"`
+	SourceRoleIDs []string   `json:"sourceRoleIds"`
 }
 
 // Decision is the answer to an EvaluateInput. A denial is a Decision with

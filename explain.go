@@ -99,7 +99,7 @@ func (s *subjectEval) granted(hits []hit) outcome {
 
 func newMatch(p *Permission, roles []string) Match {
 	return Match{PermissionID: p.ID, Key: p.Key, Action: p.Action, ResourceType: p.ResourceType,
-		ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, SourceRoleIDs: roles}
+		ResourcePattern: p.ResourcePattern, ScopeID: p.ScopeID, Permission: *p, SourceRoleIDs: roles}
 }
 
 // denialReason collects why the role step granted nothing.

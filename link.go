@@ -45,11 +45,14 @@ type ResourceScopeLinkPatch struct {
 	Metadata *map[string]any `json:"metadata,omitempty"`
 }
 
-// ResourceScopeLinkFilter selects links by resource and/or scope; at least
-// one is required.
+// ResourceScopeLinkFilter selects links by resource, scope and link type;
+// at least one is required.
 type ResourceScopeLinkFilter struct {
 	ResourceID string `json:"resourceId,omitempty"`
 	ScopeID    string `json:"scopeId,omitempty"`
+	// LinkType narrows the list to links of one type; given alone, it
+	// lists every link of that type.
+	LinkType LinkType `json:"linkType,omitempty"`
 	Page
 }
 
@@ -103,7 +106,13 @@ func (c *Client) GetResourceScopeLink(ctx context.Context, id string) (ResourceS
 // between them. One of them is required (ErrInvalid).
 func (c *Client) ListResourceScopeLinks(ctx context.Context, f ResourceScopeLinkFilter) ([]ResourceScopeLink, error) {
 	keep := func(l *ResourceScopeLink) bool {
-		return (f.ResourceID == "" || l.ResourceID == f.ResourceID) && (f.ScopeID == "" || l.ScopeID == f.ScopeID)
+		return (f.ResourceID == "" || l.ResourceID == f.ResourceID) && (f.ScopeID == "" || l.ScopeID == f.ScopeID) &&
+			(f.LinkType == "" || l.LinkType == f.LinkType)
+	}
+	if f.LinkType != "" {
+		if err := checkEnum("list resource scope links: linkType", f.LinkType, linkTypes...); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case f.ResourceID != "" && f.ScopeID != "":
@@ -112,8 +121,10 @@ func (c *Client) ListResourceScopeLinks(ctx context.Context, f ResourceScopeLink
 		return list(ctx, c, linkKind, byIndex(ixLinkResource, f.ResourceID), keep, f.Page)
 	case f.ScopeID != "":
 		return list(ctx, c, linkKind, byIndex(ixLinkScope, f.ScopeID), keep, f.Page)
+	case f.LinkType != "":
+		return list(ctx, c, linkKind, listPlan{}, keep, f.Page)
 	}
-	return nil, invalidf("list resource scope links: resourceId or scopeId is required")
+	return nil, invalidf("list resource scope links: resourceId, scopeId or linkType is required")
 }
 
 // UpdateResourceScopeLink changes the link type (share, alias or mirror) or

@@ -192,7 +192,8 @@ type LookupResourcesInput struct {
 // ResourcePage is a page of ListAllowedResources.
 type ResourcePage struct {
 	// Resources are the allowed resources, in id order, each with its
-	// ResourceID, ExternalResourceID and ResourceType (the type id).
+	// ResourceID, ExternalResourceID and ResourceType: the key of its type,
+	// as a request names it (a lookup by type id answers keys too).
 	Resources []ResourceRef `json:"resources"`
 	// Next is the After of the next page, set when the page is full and
 	// resources remain to be decided; the next page may be empty.
@@ -347,8 +348,8 @@ func (c *Client) ListAllowedResources(ctx context.Context, in LookupResourcesInp
 		})
 		out.Resources = slices.Grow(out.Resources, len(hs))
 		for _, h := range hs {
-			r := g.resource(h).r
-			out.Resources = append(out.Resources, ResourceRef{ResourceID: r.ID, ExternalResourceID: r.ExternalResourceID, ResourceType: r.ResourceTypeID})
+			gr, t := g.resourceOf(h)
+			out.Resources = append(out.Resources, ResourceRef{ResourceID: gr.r.ID, ExternalResourceID: gr.r.ExternalResourceID, ResourceType: t.rt.Key})
 		}
 		out.Next = next
 		return err

@@ -83,8 +83,11 @@ type ResourcePolicyPatch struct {
 	ContextCondition *json.RawMessage `json:"contextCondition,omitempty"`
 }
 
-// ResourcePolicyFilter selects the policies defined at a scope (required),
-// narrowed by target resource, target collection and effect.
+// ResourcePolicyFilter selects policies by the scope they are defined at,
+// their target resource, their target collection and effect; one of
+// ScopeID, ResourceID and CollectionID is required. Without ScopeID, the
+// policies targeting the resource (or collection) are listed whatever
+// scope defines them.
 type ResourcePolicyFilter struct {
 	ScopeID      string `json:"scopeId,omitempty"`
 	ResourceID   string `json:"resourceId,omitempty"`
@@ -264,8 +267,8 @@ func (c *Client) GetResourcePolicy(ctx context.Context, id string) (ResourcePoli
 // id order, narrowed by target resource, target collection and effect.
 // ScopeID is required, and an unknown Effect is ErrInvalid.
 func (c *Client) ListResourcePolicies(ctx context.Context, f ResourcePolicyFilter) ([]ResourcePolicy, error) {
-	if f.ScopeID == "" {
-		return nil, invalidf("list resource policies: scopeId is required")
+	if f.ScopeID == "" && f.ResourceID == "" && f.CollectionID == "" {
+		return nil, invalidf("list resource policies: scopeId, resourceId or collectionId is required")
 	}
 	if f.Effect != "" {
 		if err := checkEnum("list resource policies: effect", f.Effect, effects...); err != nil {
@@ -273,7 +276,7 @@ func (c *Client) ListResourcePolicies(ctx context.Context, f ResourcePolicyFilte
 		}
 	}
 	keep := func(p *ResourcePolicy) bool {
-		return p.ScopeID == f.ScopeID && (f.ResourceID == "" || p.Target.ResourceID == f.ResourceID) &&
+		return (f.ScopeID == "" || p.ScopeID == f.ScopeID) && (f.ResourceID == "" || p.Target.ResourceID == f.ResourceID) &&
 			(f.CollectionID == "" || p.Target.CollectionID == f.CollectionID) && (f.Effect == "" || p.Effect == f.Effect)
 	}
 	plan := byIndex(ixPolicyScope, f.ScopeID)

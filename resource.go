@@ -44,6 +44,10 @@ type ResourcePatch struct {
 	DisplayName *string         `json:"displayName,omitempty"`
 	Meta        *map[string]any `json:"meta,omitempty"`
 	ScopeID     *string         `json:"scopeId,omitempty"`
+	// OwnerID transfers the resource to another owner (the subject the
+	// "owned" pattern grants to). Like ResourceInput.OwnerID it is kept
+	// verbatim and need not name a stored subject; it must not be empty.
+	OwnerID *string `json:"ownerId,omitempty"`
 }
 
 // ResourceFilter selects resources by owning scope, type or external id;
@@ -194,6 +198,12 @@ func (c *Client) UpdateResource(ctx context.Context, id string, p ResourcePatch)
 		if p.Meta != nil {
 			r.Meta = *p.Meta
 		}
+		if p.OwnerID != nil {
+			if *p.OwnerID == "" {
+				return invalidf("ownerId: must not be empty (a resource always has an owner)")
+			}
+			r.OwnerID = *p.OwnerID
+		}
 		if p.ScopeID == nil || *p.ScopeID == r.ScopeID {
 			return nil
 		}
@@ -219,6 +229,30 @@ func (c *Client) UpdateResource(ctx context.Context, id string, p ResourcePatch)
 		r.ScopeID = to
 		return nil
 	})
+}
+
+// ListResourceAncestors lists the resources above resource id in the
+// resource hierarchy (a DAG), breadth-first (see TreeQuery; q.Depth 1: its
+// parents). With q.CascadeOnly only edges with cascade inherit are
+// followed: the ancestors whose permissions reach the resource.
+// ErrNotFound when id is no resource.
+func (c *Client) ListResourceAncestors(ctx context.Context, id string, q TreeQuery) ([]Resource, error) {
+	return walk[Resource](ctx, c, resourceKind, resourceEdgeKind, id, ixResourceEdgeChild,
+		func(e *ResourceEdge) (string, bool) {
+			return e.ParentResourceID, !q.CascadeOnly || e.Cascade == CascadeInherit
+		}, q)
+}
+
+// ListResourceDescendants lists the resources below resource id,
+// breadth-first (see TreeQuery; q.Depth 1: its children). With
+// q.CascadeOnly only edges with cascade inherit are followed: the
+// descendants a permission on the resource reaches. ErrNotFound when id is
+// no resource.
+func (c *Client) ListResourceDescendants(ctx context.Context, id string, q TreeQuery) ([]Resource, error) {
+	return walk[Resource](ctx, c, resourceKind, resourceEdgeKind, id, ixResourceEdgeParent,
+		func(e *ResourceEdge) (string, bool) {
+			return e.ChildResourceID, !q.CascadeOnly || e.Cascade == CascadeInherit
+		}, q)
 }
 
 // DeleteResource deletes a resource and, in the same transaction, its edges

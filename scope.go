@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"slices"
 	"strconv"
 )
 
@@ -62,9 +63,11 @@ type ScopePatch struct {
 // ScopeFilter selects scopes. ParentScopeID lists the children of a scope;
 // TypeID and ExternalID narrow the list; all empty lists every scope.
 type ScopeFilter struct {
-	TypeID        string `json:"typeId,omitempty"`
-	ParentScopeID string `json:"parentScopeId,omitempty"`
-	ExternalID    string `json:"externalId,omitempty"`
+	// IDs, when set, keeps only these scopes (ids of no scope are skipped).
+	IDs           []string `json:"ids,omitempty"`
+	TypeID        string   `json:"typeId,omitempty"`
+	ParentScopeID string   `json:"parentScopeId,omitempty"`
+	ExternalID    string   `json:"externalId,omitempty"`
 	Page
 }
 
@@ -138,6 +141,22 @@ func (c *Client) ListScopes(ctx context.Context, f ScopeFilter) ([]Scope, error)
 	keep := func(s *Scope) bool {
 		return (f.TypeID == "" || s.TypeID == f.TypeID) && (f.ExternalID == "" || s.ExternalID == f.ExternalID)
 	}
+	if len(f.IDs) > 0 {
+		ids := f.IDs
+		if f.ParentScopeID != "" {
+			edges, err := list[ScopeEdge](ctx, c, scopeEdgeKind, byIndex(ixScopeEdgeParent, f.ParentScopeID), nil, Page{})
+			if err != nil {
+				return nil, err
+			}
+			ids = nil
+			for _, e := range edges {
+				if slices.Contains(f.IDs, e.ChildScopeID) {
+					ids = append(ids, e.ChildScopeID)
+				}
+			}
+		}
+		return listIDs(ctx, c, scopeKind, slices.Clone(ids), keep, f.Page)
+	}
 	switch {
 	case f.ParentScopeID != "":
 		return c.listChildScopes(ctx, f, keep)
@@ -159,6 +178,29 @@ func (c *Client) listChildScopes(ctx context.Context, f ScopeFilter, keep func(*
 		ids = append(ids, e.ChildScopeID)
 	}
 	return listIDs(ctx, c, scopeKind, ids, keep, f.Page)
+}
+
+// ListScopeAncestors lists the scopes above scope id, nearest first: its
+// parent, the parent's parent, up to its root (q.Depth 1: the parent
+// alone). ErrNotFound when id is no scope; CascadeOnly is for resources
+// (ErrInvalid).
+func (c *Client) ListScopeAncestors(ctx context.Context, id string, q TreeQuery) ([]Scope, error) {
+	if q.CascadeOnly {
+		return nil, invalidf("list scope ancestors: cascadeOnly: applies to resources only")
+	}
+	return walk[Scope](ctx, c, scopeKind, scopeEdgeKind, id, ixScopeEdgeChild,
+		func(e *ScopeEdge) (string, bool) { return e.ParentScopeID, true }, q)
+}
+
+// ListScopeDescendants lists the scopes below scope id, breadth-first (see
+// TreeQuery; q.Depth 1: its children). ErrNotFound when id is no scope;
+// CascadeOnly is for resources (ErrInvalid).
+func (c *Client) ListScopeDescendants(ctx context.Context, id string, q TreeQuery) ([]Scope, error) {
+	if q.CascadeOnly {
+		return nil, invalidf("list scope descendants: cascadeOnly: applies to resources only")
+	}
+	return walk[Scope](ctx, c, scopeKind, scopeEdgeKind, id, ixScopeEdgeParent,
+		func(e *ScopeEdge) (string, bool) { return e.ChildScopeID, true }, q)
 }
 
 // UpdateScope changes the name, external id or meta of a scope.

@@ -370,7 +370,7 @@ func TestLookupRoutes(t *testing.T) {
 		want       string // the JSON answer, when code is 200
 	}{
 		{"/lookup/resources", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_project_a","action":"read","resourceType":"library"}`, http.StatusOK,
-			`{"resources":[{"resourceId":"resource_lib_auth","externalResourceId":"auth","resourceType":"rt_lib"}]}`},
+			`{"resources":[{"resourceId":"resource_lib_auth","externalResourceId":"auth","resourceType":"library"}]}`},
 		{"/lookup/resources", `{"actor":{"subjectId":"subject_bob"},"scopeId":"scope_project_a","action":"read","resourceType":"library","limit":10}`, http.StatusOK,
 			`{"resources":[]}`},
 		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"resource_lib_auth"}}`, http.StatusOK,
