@@ -1,14 +1,20 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"maps"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,21 +125,138 @@ func refuse(w http.ResponseWriter, code int, name, msg string) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(refuseGrace))
 }
 
-// authenticate refuses requests without the bearer token (compared in
-// constant time; never logged) with 401 before reading their body, closing
-// their connection, and attributes the others to actor.
-func authenticate(token, actor string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
+// authenticate refuses requests without one of the bearer tokens of
+// tokens (compared in constant time, each of them, whichever matches;
+// never logged) with 401 before reading their body, closing their
+// connection, and attributes the others to the actor their token maps to.
+// An empty token is never accepted.
+func authenticate(tokens map[string]string, next http.Handler) http.Handler {
+	type credential struct {
+		want  []byte
+		actor string
+	}
+	var creds []credential
+	for token, actor := range tokens {
+		if token != "" {
+			creds = append(creds, credential{[]byte("Bearer " + token), actor})
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		got := []byte(r.Header.Get("Authorization"))
+		match := -1
+		for i, c := range creds {
+			if subtle.ConstantTimeCompare(got, c.want) == 1 {
+				match = i
+			}
+		}
+		if match < 0 {
 			refuse(w, http.StatusUnauthorized, "unauthenticated", "missing or wrong bearer token")
 			return
 		}
-		if actor != "" {
+		if actor := creds[match].actor; actor != "" {
 			r = r.WithContext(authz.WithActor(r.Context(), actor))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// ReadTokens reads the tokens of a file of "token actor" lines (actor, a
+// subject id, may be left out for "system"; blank lines and lines starting
+// with # are skipped) for Config.Tokens. A token given twice is an error.
+func ReadTokens(r io.Reader) (map[string]string, error) {
+	tokens, lines := map[string]string{}, map[string]int{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) > 2 {
+			return nil, fmt.Errorf("tokens: line %d: want \"token actor\", got %d words", n, len(f))
+		}
+		if _, dup := tokens[f[0]]; dup {
+			return nil, fmt.Errorf("tokens: line %d: the token of line %d is given again", n, lines[f[0]])
+		}
+		actor := ""
+		if len(f) == 2 {
+			actor = f[1]
+		}
+		tokens[f[0]] = actor
+		lines[f[0]] = n
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	if len(tokens) == 0 {
+		return nil, errors.New("tokens: the file has no token")
+	}
+	return tokens, nil
+}
+
+// requestIDHeader carries the id of a request in its answer (and in the
+// request log).
+const requestIDHeader = "X-Request-Id"
+
+// requestLog logs each request to log (when not nil) once answered: its
+// method, the route pattern mux routes it to (empty for none), its path,
+// status, duration and an id, which the answer carries in X-Request-Id.
+func requestLog(log *slog.Logger, mux *http.ServeMux, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		w.Header().Set(requestIDHeader, id)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if log == nil {
+			return
+		}
+		_, pattern := mux.Handler(r)
+		level := slog.LevelInfo
+		if sw.code >= 500 {
+			level = slog.LevelError
+		}
+		log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("route", pattern),
+			slog.String("path", r.URL.Path), slog.Int("status", sw.status()), slog.Duration("duration", time.Since(start)),
+			slog.String("requestId", id))
+	})
+}
+
+// newRequestID returns 16 random hex digits.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
 }
 
 // gate bounds the requests in flight and the time to answer each.

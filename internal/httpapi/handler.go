@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path"
@@ -22,20 +23,43 @@ import (
 // besides its context: the largest such body is MaxContextBytes plus this.
 const queryOverhead = 64 << 10
 
+// Config configures a handler.
+type Config struct {
+	// Tokens maps each bearer token the server accepts to the subject id
+	// its requests are attributed to (createdBy, appliedBy, the default
+	// ownerId); an empty subject id means "system". At least one token is
+	// required; an empty token is never accepted.
+	Tokens map[string]string
+	// Limits bounds what a request may take of the server.
+	Limits Limits
+	// Logger, when not nil, receives one line per request: its method,
+	// route pattern, path, status, duration and request id (the id is
+	// also answered in the X-Request-Id header). Tokens are never logged.
+	Logger *slog.Logger
+}
+
 // NewHandler returns the API's routes behind the token check and the
 // limits of lim. Writes are attributed to actor (a subject id; empty means
-// "system"), as the original API attributes them to the token's owner.
+// "system"), as the original API attributes them to the token's owner. It
+// is NewHandlerWith with one token and no request log.
 func NewHandler(c *authz.Client, token, actor string, lim Limits) http.Handler {
-	h, _ := buildHandler(c, token, actor, lim)
+	return NewHandlerWith(c, Config{Tokens: map[string]string{token: actor}, Limits: lim})
+}
+
+// NewHandlerWith returns the API's routes as configured by cfg: GET /
+// lists them and GET /openapi.json describes them.
+func NewHandlerWith(c *authz.Client, cfg Config) http.Handler {
+	h, _ := buildHandler(c, cfg)
 	return h
 }
 
-// buildHandler is newHandler that also returns the gate counting the
+// buildHandler is NewHandlerWith that also returns the gate counting the
 // requests in flight.
-func buildHandler(c *authz.Client, token, actor string, lim Limits) (http.Handler, *gate) {
-	mux := newRouter(c, lim)
-	g := newGate(lim)
-	return authenticate(token, actor, g.wrap(revisionHeader(jsonFallback(mux.ServeMux)))), g
+func buildHandler(c *authz.Client, cfg Config) (http.Handler, *gate) {
+	mux := newRouter(c, cfg.Limits)
+	g := newGate(cfg.Limits)
+	h := authenticate(cfg.Tokens, g.wrap(revisionHeader(jsonFallback(mux.ServeMux))))
+	return requestLog(cfg.Logger, mux.ServeMux, h), g
 }
 
 // revisionHeader answers, for a request that wrote, the revision the write
@@ -74,28 +98,52 @@ func (w *revisionWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// router is the mux of the API with the pattern of every route and the Go
-// type its body decodes into (nil for routes without a body).
-type router struct {
-	*http.ServeMux
-	lim    Limits
-	routes map[string]reflect.Type
+// route is one route of the API as the index (GET /) and the OpenAPI
+// document (GET /openapi.json) show it; both are made from the routes the
+// router registered, so they list exactly the routes served.
+type route struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Summary string `json:"summary"`
+	// body is the type the request body decodes into (nil: no body),
+	// query a struct whose JSON fields are the query parameters (nil:
+	// none), response the type of the answer of a success, with status.
+	body, query, response reflect.Type
+	status                int
 }
 
-func (m *router) handle(pattern string, body reflect.Type, h http.HandlerFunc) {
-	m.routes[pattern] = body
+// router is the mux of the API with its route table, and the Go type the
+// body of each route pattern decodes into (nil for routes without a body).
+type router struct {
+	*http.ServeMux
+	client *authz.Client
+	lim    Limits
+	routes map[string]reflect.Type
+	table  []route
+}
+
+// handle registers rt, served by h.
+func (m *router) handle(rt route, h http.HandlerFunc) {
+	pattern := rt.Method + " " + rt.Path
+	if rt.status == 0 {
+		rt.status = http.StatusOK
+	}
+	m.routes[pattern] = rt.body
+	m.table = append(m.table, rt)
 	m.HandleFunc(pattern, h)
 }
 
-// newRouter registers every route of the API over c.
+// newRouter registers every route of the API over c. A new kind adds its
+// line to each group (kind, lists, patches); routes of one kind's own
+// (hierarchy queries, overrides by kind) are in routes.go.
 func newRouter(c *authz.Client, lim Limits) *router {
-	mux := &router{ServeMux: http.NewServeMux(), lim: lim, routes: map[string]reflect.Type{}}
+	mux := &router{ServeMux: http.NewServeMux(), client: c, lim: lim, routes: map[string]reflect.Type{}}
 	kind(mux, "scope-types", c.CreateScopeTypes, c.GetScopeType, c.DeleteScopeType)
 	kind(mux, "scope-type-hierarchy", c.CreateScopeTypeEdges, c.GetScopeTypeEdge, c.DeleteScopeTypeEdge)
 	kind(mux, "scopes", c.CreateScopes, c.GetScope, c.DeleteScope)
 	kind(mux, "scope-hierarchy", c.CreateScopeEdges, c.GetScopeEdge, c.DeleteScopeEdge)
 	kind(mux, "subjects", c.CreateSubjects, c.GetSubject, c.DeleteSubject)
-	kind(mux, "memberships", c.CreateMemberships, c.GetMembership, c.DeleteMembership)
+	kind(mux, "memberships", withRoleIDs(c, c.CreateMemberships), oneWithRoleIDs(c, c.GetMembership), c.DeleteMembership)
 	kind(mux, "role-assignments", c.CreateRoleAssignments, c.GetRoleAssignment, c.DeleteRoleAssignment)
 	kind(mux, "roles", c.CreateRoles, c.GetRole, c.DeleteRole)
 	kind(mux, "permissions", c.CreatePermissions, c.GetPermission, c.DeletePermission)
@@ -110,14 +158,14 @@ func newRouter(c *authz.Client, lim Limits) *router {
 	kind(mux, "tags", c.CreateTags, c.GetTag, c.DeleteTag)
 	kind(mux, "tag-group-bindings", c.CreateTagBindings, c.GetTagBinding, c.DeleteTagBinding)
 	kind(mux, "tag-assignments", c.CreateTagAssignments, c.GetTagAssignment, c.DeleteTagAssignment)
-	for path, k := range map[string]authz.OverrideKind{"roles": authz.OverrideRole, "permissions": authz.OverridePermission, "role-permissions": authz.OverrideRolePermission} {
+	for _, ok := range overrideKinds {
 		create := func(ctx context.Context, in []authz.ScopeOverrideInput) ([]authz.ScopeOverride, error) {
 			for i := range in {
-				in[i].Kind = k // set by the endpoint
+				in[i].Kind = ok.kind // set by the endpoint
 			}
 			return c.CreateScopeOverrides(ctx, in)
 		}
-		creates(mux, "scope-overrides/"+path, create)
+		creates(mux, "scope-overrides/"+ok.path, create)
 	}
 	getDelete(mux, "scope-overrides", c.GetScopeOverride, c.DeleteScopeOverride)
 	lists(mux, "scope-types", c.ListScopeTypes)
@@ -125,7 +173,7 @@ func newRouter(c *authz.Client, lim Limits) *router {
 	lists(mux, "scopes", c.ListScopes)
 	lists(mux, "scope-hierarchy", c.ListScopeEdges)
 	lists(mux, "subjects", c.ListSubjects)
-	lists(mux, "memberships", c.ListMemberships)
+	lists(mux, "memberships", withRoleIDs(c, c.ListMemberships))
 	lists(mux, "role-assignments", c.ListRoleAssignments)
 	lists(mux, "roles", c.ListRoles)
 	lists(mux, "permissions", c.ListPermissions)
@@ -141,20 +189,23 @@ func newRouter(c *authz.Client, lim Limits) *router {
 	lists(mux, "tags", c.ListTags)
 	lists(mux, "tag-group-bindings", c.ListTagBindings)
 	lists(mux, "tag-assignments", c.ListTagAssignments)
-	patches(mux, "scope-types", c.UpdateScopeType)
-	patches(mux, "scopes", c.UpdateScope)
-	patches(mux, "subjects", c.UpdateSubject)
-	patches(mux, "roles", c.UpdateRole)
-	patches(mux, "scope-overrides", c.UpdateScopeOverride)
-	patches(mux, "resource-types", c.UpdateResourceType)
-	patches(mux, "resources", c.UpdateResource)
-	patches(mux, "resource-hierarchy", c.UpdateResourceEdge)
-	patches(mux, "resource-scope-links", c.UpdateResourceScopeLink)
-	patches(mux, "resource-collections", c.UpdateCollection)
-	patches(mux, "resource-policies", c.UpdateResourcePolicy)
-	patches(mux, "tag-groups", c.UpdateTagGroup)
-	patches(mux, "tags", c.UpdateTag)
-	mux.handle("GET /subjects/{id}/permissions", nil, func(w http.ResponseWriter, r *http.Request) {
+	patches(mux, "scope-types", c.UpdateScopeType, c.GetScopeType)
+	patches(mux, "scopes", c.UpdateScope, c.GetScope)
+	patches(mux, "subjects", c.UpdateSubject, c.GetSubject)
+	patches(mux, "roles", c.UpdateRole, c.GetRole)
+	patches(mux, "scope-overrides", c.UpdateScopeOverride, c.GetScopeOverride)
+	patches(mux, "resource-types", c.UpdateResourceType, c.GetResourceType)
+	patches(mux, "resources", c.UpdateResource, c.GetResource)
+	patches(mux, "resource-hierarchy", c.UpdateResourceEdge, c.GetResourceEdge)
+	patches(mux, "resource-scope-links", c.UpdateResourceScopeLink, c.GetResourceScopeLink)
+	patches(mux, "resource-collections", c.UpdateCollection, c.GetCollection)
+	patches(mux, "resource-policies", c.UpdateResourcePolicy, c.GetResourcePolicy)
+	patches(mux, "tag-groups", c.UpdateTagGroup, c.GetTagGroup)
+	patches(mux, "tags", c.UpdateTag, c.GetTag)
+	mux.handle(route{Method: "GET", Path: "/subjects/{id}/permissions", Summary: "the permissions a subject holds at a scope (query scopeId, required)",
+		query: reflect.TypeFor[struct {
+			ScopeID string `json:"scopeId"`
+		}](), response: reflect.TypeFor[[]authz.EffectivePermission]()}, func(w http.ResponseWriter, r *http.Request) {
 		scope := r.URL.Query().Get("scopeId")
 		if scope == "" {
 			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "scopeId: is required", nil)
@@ -167,7 +218,8 @@ func newRouter(c *authz.Client, lim Limits) *router {
 		}
 		writeJSON(w, http.StatusOK, perms)
 	})
-	mux.handle("GET /changes", nil, func(w http.ResponseWriter, r *http.Request) {
+	mux.handle(route{Method: "GET", Path: "/changes", Summary: "the audit feed, paged by seq (query after, limit, kind, id)",
+		query: reflect.TypeFor[authz.ChangesInput](), response: reflect.TypeFor[authz.ChangePage]()}, func(w http.ResponseWriter, r *http.Request) {
 		var in authz.ChangesInput
 		q := r.URL.Query()
 		for name, dst := range map[string]*int{"after": nil, "limit": &in.Limit} {
@@ -202,9 +254,15 @@ func newRouter(c *authz.Client, lim Limits) *router {
 		}
 		writeJSON(w, http.StatusOK, page)
 	})
-	query(mux, "/lookup/subjects", c.ListAllowedSubjects, func(in *authz.LookupSubjectsInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
-	query(mux, "/lookup/resources", c.ListAllowedResources, func(in *authz.LookupResourcesInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) })
-	query(mux, "/evaluate", c.Evaluate, nil)
+	query(mux, "/lookup/subjects", "the subjects allowed to do an action on a resource", c.ListAllowedSubjects,
+		func(in *authz.LookupSubjectsInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) }, nil)
+	query(mux, "/lookup/resources", "the resources of a type a subject is allowed to do an action on", c.ListAllowedResources,
+		func(in *authz.LookupResourcesInput) *bodyError { return boundPage(&in.Page, lim.MaxLookupLimit) },
+		func(in *authz.LookupResourcesInput) []actorRef { return actorRefs(in.Actor, in.OnBehalfOf) })
+	query(mux, "/evaluate", "decide one request: may the actor do the action on the resource in the scope", c.Evaluate, nil,
+		func(in *authz.EvaluateInput) []actorRef { return actorRefs(in.Actor, in.OnBehalfOf) })
+	moreRoutes(mux, c)
+	index(mux)
 	return mux
 }
 
@@ -221,14 +279,31 @@ func boundPage(p *authz.Page, max int) *bodyError {
 	return nil
 }
 
+// actorRef is a subject a question names as its actor or principal, with
+// the body field naming it.
+type actorRef struct {
+	field string
+	id    string
+}
+
+func actorRefs(actor authz.SubjectRef, onBehalfOf *authz.SubjectRef) []actorRef {
+	refs := []actorRef{{"actor.subjectId", actor.SubjectID}}
+	if onBehalfOf != nil {
+		refs = append(refs, actorRef{"onBehalfOf.subjectId", onBehalfOf.SubjectID})
+	}
+	return refs
+}
+
 // query serves POST path: a question in the body, answered by fn. The body
 // may be at most MaxContextBytes+queryOverhead bytes long and its context
 // at most MaxContextBytes; prepare, when not nil, checks and completes the
-// question before fn answers it.
-func query[In, Out any](mux *router, path string, fn func(context.Context, In) (Out, error), prepare func(*In) *bodyError) {
+// question before fn answers it. A question whose actor (or principal, as
+// actors names them) is no subject is answered 422 unknown_actor; another
+// id of the body that names nothing, 422 unknown_reference.
+func query[In, Out any](mux *router, path, summary string, fn func(context.Context, In) (Out, error), prepare func(*In) *bodyError, actors func(*In) []actorRef) {
 	max := mux.lim.MaxContextBytes
 	bounds := bodyBounds{maxBytes: int64(max) + queryOverhead, maxTop: map[string]int{"context": max}}
-	mux.handle("POST "+path, reflect.TypeFor[In](), func(w http.ResponseWriter, r *http.Request) {
+	mux.handle(route{Method: "POST", Path: path, Summary: summary, body: reflect.TypeFor[In](), response: reflect.TypeFor[Out]()}, func(w http.ResponseWriter, r *http.Request) {
 		var in In
 		if !decode(w, r, &in, bounds) {
 			return
@@ -241,7 +316,15 @@ func query[In, Out any](mux *router, path string, fn func(context.Context, In) (
 		}
 		out, err := fn(r.Context(), in)
 		if err != nil {
-			writeError(w, err)
+			if errors.Is(err, authz.ErrNotFound) && actors != nil {
+				for _, a := range actors(&in) {
+					if _, gerr := mux.client.GetSubject(r.Context(), a.id); errors.Is(gerr, authz.ErrNotFound) {
+						writeErrorBody(w, http.StatusUnprocessableEntity, "unknown_actor", a.field+": "+gerr.Error(), nil)
+						return
+					}
+				}
+			}
+			writeRefError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -250,7 +333,8 @@ func query[In, Out any](mux *router, path string, fn func(context.Context, In) (
 
 // jsonFallback answers the requests no route takes (an unknown path, a
 // method the path does not have, a path to clean) with the API's JSON error
-// body instead of the mux's plain text.
+// body instead of the mux's plain text: 404 no_route, 405
+// method_not_allowed, or a redirect.
 func jsonFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" && r.URL.Path == canonicalPath(r.URL.Path) {
@@ -270,7 +354,7 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 		case rec.code >= 300 && rec.code < 400:
 			writeErrorBody(w, rec.code, "redirect", "the path is not in canonical form; follow the Location header", nil)
 		default:
-			writeErrorBody(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), nil)
+			writeErrorBody(w, http.StatusNotFound, "no_route", fmt.Sprintf("no route for %s %s (GET / lists the routes)", r.Method, r.URL.Path), nil)
 		}
 	})
 }
@@ -303,36 +387,46 @@ func kind[I, O any](mux *router, name string, create func(context.Context, []I) 
 	getDelete(mux, name, get, del)
 }
 
+// creates registers POST /name (one object) and POST /name/batch (an
+// array, atomic). An id of the body that names nothing is 422
+// unknown_reference, naming the item and field.
 func creates[I, O any](mux *router, name string, create func(context.Context, []I) ([]O, error)) {
 	bounds := bodyBounds{maxBytes: mux.lim.MaxBodyBytes}
-	mux.handle("POST /"+name, reflect.TypeFor[I](), func(w http.ResponseWriter, r *http.Request) {
-		var in I
-		if !decode(w, r, &in, bounds) {
-			return
-		}
-		out, err := create(r.Context(), []I{in})
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, out[0])
-	})
-	mux.handle("POST /"+name+"/batch", reflect.TypeFor[[]I](), func(w http.ResponseWriter, r *http.Request) {
-		var in []I
-		if !decode(w, r, &in, bounds) {
-			return
-		}
-		out, err := create(r.Context(), in)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, out)
-	})
+	mux.handle(route{Method: "POST", Path: "/" + name, Summary: "create one of " + name, body: reflect.TypeFor[I](), response: reflect.TypeFor[O](), status: http.StatusCreated},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in I
+			if !decode(w, r, &in, bounds) {
+				return
+			}
+			out, err := create(r.Context(), []I{in})
+			if err != nil {
+				writeRefError(w, err)
+				return
+			}
+			writeJSON(w, http.StatusCreated, out[0])
+		})
+	mux.handle(route{Method: "POST", Path: "/" + name + "/batch", Summary: "create " + name + " in one atomic batch", body: reflect.TypeFor[[]I](), response: reflect.TypeFor[[]O](), status: http.StatusCreated},
+		func(w http.ResponseWriter, r *http.Request) {
+			var in []I
+			if !decode(w, r, &in, bounds) {
+				return
+			}
+			out, err := create(r.Context(), in)
+			if err != nil {
+				writeRefError(w, err)
+				return
+			}
+			writeJSON(w, http.StatusCreated, out)
+		})
+}
+
+// success is the answer of a delete.
+type success struct {
+	Success bool `json:"success"`
 }
 
 func getDelete[O any](mux *router, name string, get func(context.Context, string) (O, error), del func(context.Context, string) error) {
-	mux.handle("GET /"+name+"/{id}", nil, func(w http.ResponseWriter, r *http.Request) {
+	mux.handle(route{Method: "GET", Path: "/" + name + "/{id}", Summary: "read one of " + name, response: reflect.TypeFor[O]()}, func(w http.ResponseWriter, r *http.Request) {
 		out, err := get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			writeError(w, err)
@@ -340,84 +434,223 @@ func getDelete[O any](mux *router, name string, get func(context.Context, string
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
-	mux.handle("DELETE /"+name+"/{id}", nil, func(w http.ResponseWriter, r *http.Request) {
+	mux.handle(route{Method: "DELETE", Path: "/" + name + "/{id}", Summary: "delete one of " + name + " and what depends on it", response: reflect.TypeFor[success]()}, func(w http.ResponseWriter, r *http.Request) {
 		if err := del(r.Context(), r.PathValue("id")); err != nil {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+		writeJSON(w, http.StatusOK, success{true})
 	})
 }
 
+// listPage is the answer of every list route: a page of items in the
+// route's order and, when more remain, the after of the next page.
+type listPage[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+// pathID is an id of a list route's path, with how to read it: when the
+// list is empty and the id names nothing, the route answers 404 not_found.
+type pathID struct {
+	name string
+	get  func(context.Context, string) error
+}
+
+// exists adapts a Get method to pathID.get.
+func exists[O any](get func(context.Context, string) (O, error)) func(context.Context, string) error {
+	return func(ctx context.Context, id string) error {
+		_, err := get(ctx, id)
+		return err
+	}
+}
+
 // lists registers GET /name?filters: the query parameters are the JSON
-// fields of the filter (limit and after page it; fields named …Ids take a
-// comma-separated or repeated list). An unknown parameter, a name in
-// another case than the field's, and a name or value that is not valid
-// UTF-8 are refused.
+// fields of the filter (see parseQuery).
 func lists[F, O any](mux *router, name string, list func(context.Context, F) ([]O, error)) {
-	mux.handle("GET /"+name, nil, func(w http.ResponseWriter, r *http.Request) {
-		q := map[string]any{}
-		for k, vs := range r.URL.Query() {
-			if !utf8.ValidString(k) {
-				writeErrorBody(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("query: parameter %q: name is not valid UTF-8", k), nil)
-				return
-			}
-			for _, v := range vs {
-				if !utf8.ValidString(v) {
-					writeErrorBody(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("query: %s: value %q is not valid UTF-8", k, v), nil)
-					return
-				}
-			}
-			switch {
-			case k == "limit":
-				n, err := strconv.Atoi(vs[0])
-				if err != nil {
-					writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "limit: want a number", nil)
-					return
-				}
-				q[k] = n
-			case strings.HasSuffix(k, "Ids"):
-				var all []string
-				for _, v := range vs {
-					all = append(all, strings.Split(v, ",")...)
-				}
-				q[k] = all
-			default:
-				q[k] = vs[0]
-			}
-		}
-		raw, _ := json.Marshal(q)
-		if err := checkJSON(raw, reflect.TypeFor[F](), nil); err != nil {
-			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+err.Error(), nil)
+	pagedList(mux, "/"+name, "list "+name+" (the query parameters filter and page it)", nil,
+		func(ctx context.Context, _ *http.Request, f F) ([]O, error) { return list(ctx, f) })
+}
+
+// pagedList registers GET path, answered by fn with a listPage. The query
+// parameters are the JSON fields of Q, which embeds authz.Page: limit (at
+// most MaxLookupLimit; none gives that many) and after (the next of the
+// previous page). ids are the ids of the path to check when the answer is
+// empty.
+func pagedList[Q, O any](mux *router, path, summary string, ids []pathID, fn func(context.Context, *http.Request, Q) ([]O, error)) {
+	max := mux.lim.MaxLookupLimit
+	mux.handle(route{Method: "GET", Path: path, Summary: summary, query: reflect.TypeFor[Q](), response: reflect.TypeFor[listPage[O]]()}, func(w http.ResponseWriter, r *http.Request) {
+		var q Q
+		if msg := parseQuery(r, &q); msg != "" {
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+msg, nil)
 			return
 		}
-		var f F
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+err.Error(), nil)
+		page := pageOf(&q)
+		limit := page.Limit
+		switch {
+		case limit < 0:
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: limit: must not be negative", nil)
+			return
+		case limit == 0:
+			limit = max
+		case limit > max:
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", fmt.Sprintf("query: limit: is %d; at most %d are allowed (the next page is asked for with after)", limit, max), nil)
 			return
 		}
-		out, err := list(r.Context(), f)
+		page.Limit = limit + 1 // one more tells whether a next page exists
+		out, err := fn(r.Context(), r, q)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		if len(out) == 0 {
+			for _, id := range ids {
+				if err := id.get(r.Context(), r.PathValue(id.name)); err != nil {
+					writeError(w, err)
+					return
+				}
+			}
+		}
+		p := listPage[O]{Items: out}
+		if len(out) > limit {
+			p.Items = out[:limit]
+			p.Next = reflect.ValueOf(out[limit-1]).FieldByName("ID").String()
+		}
+		writeJSON(w, http.StatusOK, p)
 	})
 }
 
-// patches registers PATCH /name/{id} with the kind's patch as the body.
-func patches[P, O any](mux *router, name string, update func(context.Context, string, P) (O, error)) {
+var pageType = reflect.TypeFor[authz.Page]()
+
+// pageOf returns the authz.Page of *q: q itself or its field (possibly
+// promoted) of that type.
+func pageOf(q any) *authz.Page {
+	v := reflect.ValueOf(q).Elem()
+	if v.Type() == pageType {
+		return v.Addr().Interface().(*authz.Page)
+	}
+	return v.FieldByIndex(pageField(v.Type())).Addr().Interface().(*authz.Page)
+}
+
+func pageField(t reflect.Type) []int {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type == pageType {
+			return []int{i}
+		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if sub := pageField(f.Type); sub != nil {
+				return append([]int{i}, sub...)
+			}
+		}
+	}
+	return nil
+}
+
+// parseQuery decodes the query parameters of r into *v, a struct: each
+// parameter is the JSON field of that name, a number for an int field,
+// true or false for a bool, a comma-separated (or repeated) list for a
+// slice, else a string. An unknown parameter, a name in another case than
+// the field's, and a name or value that is not valid UTF-8 are refused. It
+// returns the message of the refusal, or "".
+func parseQuery(r *http.Request, v any) string {
+	t := reflect.TypeOf(v).Elem()
+	fields := queryFields(t)
+	q := map[string]any{}
+	for k, vs := range r.URL.Query() {
+		if !utf8.ValidString(k) {
+			return fmt.Sprintf("parameter %q: name is not valid UTF-8", k)
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return fmt.Sprintf("%s: value %q is not valid UTF-8", k, v)
+			}
+		}
+		ft := fields[k]
+		switch {
+		case ft == nil:
+			q[k] = vs[0] // refused below, with the field it may stand for
+		case ft.Kind() == reflect.Int || ft.Kind() == reflect.Int64 || ft.Kind() == reflect.Uint64:
+			n, err := strconv.ParseInt(vs[0], 10, 64)
+			if err != nil {
+				return k + ": want a number"
+			}
+			q[k] = n
+		case ft.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(vs[0])
+			if err != nil {
+				return k + ": want true or false"
+			}
+			q[k] = b
+		case ft.Kind() == reflect.Slice:
+			var all []string
+			for _, v := range vs {
+				all = append(all, strings.Split(v, ",")...)
+			}
+			q[k] = all
+		default:
+			q[k] = vs[0]
+		}
+	}
+	raw, _ := json.Marshal(q)
+	if err := checkJSON(raw, t, nil); err != nil {
+		return err.Error()
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonErrorText(err)
+	}
+	return ""
+}
+
+// queryFields returns the JSON fields of struct t by name, those of
+// untagged embedded structs included.
+func queryFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			for k, v := range queryFields(f.Type) {
+				if _, ok := out[k]; !ok {
+					out[k] = v
+				}
+			}
+			continue
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// patches registers PATCH /name/{id} with the kind's patch as the body. An
+// id of the path that names nothing is 404 not_found; an id of the body
+// that does, 422 unknown_reference.
+func patches[P, O any](mux *router, name string, update func(context.Context, string, P) (O, error), get func(context.Context, string) (O, error)) {
 	bounds := bodyBounds{maxBytes: mux.lim.MaxBodyBytes}
-	mux.handle("PATCH /"+name+"/{id}", reflect.TypeFor[P](), func(w http.ResponseWriter, r *http.Request) {
+	mux.handle(route{Method: "PATCH", Path: "/" + name + "/{id}", Summary: "change one of " + name + " (fields not given are left unchanged)",
+		body: reflect.TypeFor[P](), response: reflect.TypeFor[O]()}, func(w http.ResponseWriter, r *http.Request) {
 		var p P
 		if !decode(w, r, &p, bounds) {
 			return
 		}
-		out, err := update(r.Context(), r.PathValue("id"), p)
+		id := r.PathValue("id")
+		out, err := update(r.Context(), id, p)
 		if err != nil {
-			writeError(w, err)
+			if errors.Is(err, authz.ErrNotFound) {
+				if _, gerr := get(r.Context(), id); errors.Is(gerr, authz.ErrNotFound) {
+					writeError(w, err)
+					return
+				}
+			}
+			writeRefError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -465,7 +698,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any, b bodyBounds) bool {
 	}
 	var raw json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil { // syntax only: builds nothing
-		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+err.Error(), nil)
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+jsonErrorText(err), nil)
 		return false
 	}
 	if err := checkJSON(body, reflect.TypeOf(v).Elem(), b.maxTop); err != nil {
@@ -475,10 +708,74 @@ func decode(w http.ResponseWriter, r *http.Request, v any, b bodyBounds) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+err.Error(), nil)
+		writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "invalid JSON body: "+jsonErrorText(err), nil)
 		return false
 	}
 	return true
+}
+
+// jsonErrorText says what encoding/json found wrong in words of the API,
+// without Go's names: "actor: is a string; want an object" rather than
+// "cannot unmarshal string into Go struct field EvaluateInput.actor of
+// type authz.SubjectRef".
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		where := te.Field
+		if where == "" {
+			where = "body"
+		}
+		return fmt.Sprintf("%s: is %s; want %s", where, article(te.Value), jsonKind(te.Type))
+	case errors.As(err, &se):
+		return fmt.Sprintf("%s (at byte %d)", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return "unexpected end of JSON input"
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if i := strings.Index(msg, " of type "); i >= 0 {
+		msg = msg[:i] // a Go type name follows
+	}
+	return msg
+}
+
+// article puts "a" or "an" before what encoding/json calls a JSON value
+// ("string", "number", "object", "array", "bool", "number -1").
+func article(v string) string {
+	switch {
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number "):
+		return "the number " + strings.TrimPrefix(v, "number ")
+	case v != "" && strings.ContainsRune("aeiou", rune(v[0])):
+		return "an " + v
+	}
+	return "a " + v
+}
+
+// jsonKind names the JSON value a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another JSON value"
 }
 
 // writeBodyError answers a refused body. In a batch (an array body) the
@@ -497,6 +794,7 @@ func writeBodyError(w http.ResponseWriter, e *bodyError) {
 }
 
 type itemBody struct {
+	Kind    string `json:"kind,omitempty"`
 	Index   int    `json:"index"`
 	ID      string `json:"id,omitempty"`
 	Field   string `json:"field,omitempty"`
@@ -504,8 +802,10 @@ type itemBody struct {
 	Message string `json:"message"`
 }
 
-// status maps an error to its HTTP status and code.
-func status(err error) (int, string) {
+// status maps an error to its HTTP status and code. With refs, a missing
+// object is one an id of the request body names: 422 unknown_reference;
+// else it is the object the path names: 404 not_found.
+func status(err error, refs bool) (int, string) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, "timeout"
@@ -515,6 +815,8 @@ func status(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "too_large"
 	case errors.Is(err, authz.ErrInvalid):
 		return http.StatusBadRequest, "invalid_argument"
+	case errors.Is(err, authz.ErrNotFound) && refs:
+		return http.StatusUnprocessableEntity, "unknown_reference"
 	case errors.Is(err, authz.ErrNotFound):
 		return http.StatusNotFound, "not_found"
 	case errors.Is(err, authz.ErrAlreadyExists):
@@ -525,20 +827,29 @@ func status(err error) (int, string) {
 	return http.StatusInternalServerError, "internal"
 }
 
-// writeError answers err with the error body of the API; a *BatchError
-// lists its items. A batch with items of several kinds answers with the
-// status of the first item.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers err, the failure of a route whose path names the
+// object read or written (a missing one is 404 not_found).
+func writeError(w http.ResponseWriter, err error) { answerError(w, err, false) }
+
+// writeRefError answers err, the failure of a route whose body names
+// objects (a missing one is 422 unknown_reference).
+func writeRefError(w http.ResponseWriter, err error) { answerError(w, err, true) }
+
+// answerError answers err with the error body of the API; a *BatchError
+// lists its items, each with its kind (POST /batch), index, id and field.
+// A batch with items of several kinds answers with the status of the first
+// item.
+func answerError(w http.ResponseWriter, err error, refs bool) {
 	var items []itemBody
 	var be *authz.BatchError
-	code, name := status(err)
+	code, name := status(err, refs)
 	if errors.As(err, &be) {
 		for _, it := range be.Items {
-			_, c := status(it)
-			items = append(items, itemBody{Index: it.Index, ID: it.ID, Field: it.Field, Code: c, Message: it.Err.Error()})
+			_, c := status(it, refs)
+			items = append(items, itemBody{Kind: it.Kind, Index: it.Index, ID: it.ID, Field: it.Field, Code: c, Message: it.Err.Error()})
 		}
 		if len(be.Items) > 0 {
-			code, name = status(be.Items[0])
+			code, name = status(be.Items[0], refs)
 		}
 	}
 	msg := err.Error()
@@ -548,12 +859,19 @@ func writeError(w http.ResponseWriter, err error) {
 	writeErrorBody(w, code, name, msg, items)
 }
 
+// errorBody is the body of every error answer.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string     `json:"code"`
+	Message string     `json:"message"`
+	Items   []itemBody `json:"items,omitempty"`
+}
+
 func writeErrorBody(w http.ResponseWriter, code int, name, msg string, items []itemBody) {
-	body := map[string]any{"code": name, "message": msg}
-	if len(items) > 0 {
-		body["items"] = items
-	}
-	writeJSON(w, code, map[string]any{"error": body})
+	writeJSON(w, code, errorBody{errorDetail{Code: name, Message: msg, Items: items}})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -171,7 +171,9 @@ func TestErrors(t *testing.T) {
 		{"wrong token", "/scopes", `{}`, "Bearer nope", 401, "unauthenticated", "", -1},
 		{"bad JSON", "/scopes/batch", `[{`, auth, 400, "invalid_argument", "", -1},
 		{"unknown field", "/scopes", `{"typeId":"type_team","colour":"red"}`, auth, 400, "invalid_argument", "", -1},
-		{"missing reference", "/scopes/batch", `[{"typeId":"type_org"},{"typeId":"type_team","parentScopeId":"scope_nope"}]`, auth, 404, "not_found", "parentScopeId", 1},
+		{"missing reference", "/scopes/batch", `[{"typeId":"type_org"},{"typeId":"type_team","parentScopeId":"scope_nope"}]`, auth, 422, "unknown_reference", "parentScopeId", 1},
+		{"missing reference, one object", "/memberships", `{"subjectId":"subject_nope","scopeId":"scope_org"}`, auth, 422, "unknown_reference", "", -1},
+		{"no route", "/scopes/x/y/z", `{}`, auth, 404, "no_route", "", -1},
 		{"duplicate id", "/scopes/batch", `[{"id":"scope_org","typeId":"type_org"}]`, auth, 409, "already_exists", "id", 0},
 		{"not allowed", "/scopes", `{"typeId":"type_team","parentScopeId":"scope_org"}`, auth, 422, "not_allowed", "parentScopeId", 0},
 	} {
@@ -206,9 +208,33 @@ func TestEvaluateRoute(t *testing.T) {
 	if code != 200 || d["allowed"] != false || d["decidedBy"] != "default" || d["explanation"] == "" {
 		t.Errorf("got %d %v; want 200 and a default denial", code, body)
 	}
-	code, _ = post(t, srv, "/evaluate", `{"actor":{"subjectId":"nobody"},"scopeId":"scope_acme","action":"read","resource":{"resourceId":"resource_doc_123"}}`, "Bearer "+token)
-	if code != 404 {
-		t.Errorf("got %d for an unknown actor; want 404", code)
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code, msg  string // msg: the message contains it
+	}{
+		{"unknown actor", `{"actor":{"subjectId":"nobody"},"scopeId":"scope_acme","action":"read","resource":{"resourceId":"resource_doc_123"}}`,
+			422, "unknown_actor", `actor.subjectId: subject "nobody": not found`},
+		{"unknown principal", `{"actor":{"subjectId":"subject_jane"},"onBehalfOf":{"subjectId":"nobody"},"scopeId":"scope_acme","action":"read","resource":{"resourceId":"resource_doc_123"}}`,
+			422, "unknown_actor", `onBehalfOf.subjectId: subject "nobody": not found`},
+		{"unknown resource", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_acme","action":"read","resource":{"resourceId":"nothing"}}`,
+			422, "unknown_reference", `"nothing"`},
+		{"actor of the wrong JSON type", `{"actor":"subject_jane","scopeId":"scope_acme","action":"read","resource":{"resourceId":"resource_doc_123"}}`,
+			400, "invalid_argument", "actor: is a string; want an object"},
+		{"a number for a string", `{"actor":{"subjectId":7},"scopeId":"scope_acme","action":"read"}`,
+			400, "invalid_argument", "actor.subjectId: is a number; want a string"},
+	} {
+		code, body := post(t, srv, "/evaluate", tc.body, "Bearer "+token)
+		e, _ := body.(map[string]any)["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if code != tc.status || e["code"] != tc.code || !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: got %d %v; want %d %s with %q", tc.name, code, body, tc.status, tc.code, tc.msg)
+		}
+		for _, goName := range []string{"Go struct", "authz.", "EvaluateInput", "SubjectRef"} {
+			if strings.Contains(msg, goName) {
+				t.Errorf("%s: got message %q; want no Go names (%s)", tc.name, msg, goName)
+			}
+		}
 	}
 }
 
@@ -227,8 +253,14 @@ func TestListAndPatchRoutes(t *testing.T) {
 		return resp.StatusCode, out
 	}
 	code, body := do("GET", "/scopes?parentScopeId=scope_org&limit=2", "")
-	if list, _ := body.([]any); code != 200 || len(list) != 2 || list[0].(map[string]any)["id"] != "scope_project_a" {
-		t.Errorf("got %d %v; want the first two projects", code, body)
+	page, _ := body.(map[string]any)
+	if list, _ := page["items"].([]any); code != 200 || len(list) != 2 || list[0].(map[string]any)["id"] != "scope_project_a" || page["next"] != "scope_project_b" {
+		t.Errorf("got %d %v; want the first two projects and next", code, body)
+	}
+	code, body = do("GET", "/scopes?parentScopeId=scope_org&limit=2&after=scope_project_b", "")
+	page, _ = body.(map[string]any)
+	if list, _ := page["items"].([]any); code != 200 || len(list) != 1 || page["next"] != nil {
+		t.Errorf("got %d %v; want the last project and no next", code, body)
 	}
 	code, body = do("GET", "/scopes?colour=red", "")
 	if code != 400 {
@@ -378,9 +410,9 @@ func TestLookupRoutes(t *testing.T) {
 		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceType":"library"},"subjectType":"user","limit":1}`, http.StatusOK,
 			`{"subjects":[{"subjectId":"subject_jane","subjectType":"user"}]}`},
 		{"/lookup/resources", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read"}`, http.StatusBadRequest, ""},
-		{"/lookup/resources", `{"actor":{"subjectId":"nobody"},"scopeId":"scope_org","action":"read","resourceType":"library"}`, http.StatusNotFound, ""},
+		{"/lookup/resources", `{"actor":{"subjectId":"nobody"},"scopeId":"scope_org","action":"read","resourceType":"library"}`, http.StatusUnprocessableEntity, ""},
 		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"resource_lib_auth"},"page":2}`, http.StatusBadRequest, ""},
-		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"nothing"}}`, http.StatusNotFound, ""},
+		{"/lookup/subjects", `{"scopeId":"scope_org","action":"read","resource":{"resourceId":"nothing"}}`, http.StatusUnprocessableEntity, ""},
 	} {
 		code, got := post(t, srv, tc.path, tc.body, "Bearer "+token)
 		if code != tc.code {
