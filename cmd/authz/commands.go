@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"reflect"
@@ -591,21 +592,27 @@ func changesCmd(e *env) *cobra.Command {
 }
 
 func serveCmd(e *env) *cobra.Command {
-	addr, token, actor := ":3000", "", ""
+	addr, token, actor, tokensFile := ":3000", "", "", ""
 	lim := httpapi.DefaultLimits()
 	cmd := &cobra.Command{
 		Use:   "serve --db FILE | --pg URL",
 		Short: "Serve the HTTP API over a store until interrupted",
 		Long: "serve answers the original Bedrock HTTP API (the routes of examples/httpserver, GET /changes\n" +
 			"included) over the store, until interrupted. Every request must carry\n" +
-			"\"Authorization: Bearer TOKEN\". Each limit of the server is a flag.",
+			"\"Authorization: Bearer TOKEN\": --token (writes attributed to --actor) or one of the\n" +
+			"--tokens file's \"token actor\" lines. GET / lists the routes, GET /openapi.json\n" +
+			"describes them. Each request is logged to stderr. Each limit of the server is a flag.",
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if token == "" {
 				token = os.Getenv("AUTHZ_TOKEN") // not the flag's default: help would show it
 			}
-			if token == "" {
-				return usageError{errors.New("serve: give --token or set AUTHZ_TOKEN")}
+			if token == "" && tokensFile == "" {
+				return usageError{errors.New("serve: give --token or --tokens, or set AUTHZ_TOKEN")}
+			}
+			tokens, err := httpapi.Tokens(token, actor, tokensFile)
+			if err != nil {
+				return usageError{fmt.Errorf("serve: %w", err)}
 			}
 			if err := lim.Check(); err != nil {
 				return usageError{err}
@@ -620,7 +627,8 @@ func serveCmd(e *env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				srv := httpapi.NewServer(addr, httpapi.NewHandler(c, token, actor, lim), lim)
+				logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+				srv := httpapi.NewServer(addr, httpapi.NewHandlerWith(c, httpapi.Config{Tokens: tokens, Limits: lim, Logger: logger}), lim)
 				fmt.Fprintf(e.stderr, "serving on %s\n", ln.Addr())
 				errc := make(chan error, 1)
 				go func() { errc <- srv.Serve(ln) }()
@@ -637,7 +645,8 @@ func serveCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", addr, "the address to listen on")
 	cmd.Flags().StringVar(&token, "token", token, "the bearer token every request must carry (default $AUTHZ_TOKEN)")
-	cmd.Flags().StringVar(&actor, "actor", "", `the subject id writes are attributed to (default "system")`)
+	cmd.Flags().StringVar(&actor, "actor", "", `the subject id writes with --token are attributed to (default "system")`)
+	cmd.Flags().StringVar(&tokensFile, "tokens", "", `a file of "token actor" lines: several tokens, each attributing writes to its actor`)
 	fs := flag.NewFlagSet("limits", flag.ContinueOnError)
 	lim.Register(fs)
 	cmd.Flags().AddGoFlagSet(fs)

@@ -304,7 +304,11 @@ func TestServe(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	serve := exec.Command(binary, "serve", "--db", db, "--addr", addr, "--token", "secret", "--max-concurrent", "4")
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokens, []byte("# team\ntok-ci subject_ci\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := exec.Command(binary, "serve", "--db", db, "--addr", addr, "--token", "secret", "--tokens", tokens, "--max-concurrent", "4")
 	var stderr bytes.Buffer
 	serve.Stderr = &stderr
 	if err := serve.Start(); err != nil {
@@ -335,9 +339,18 @@ func TestServe(t *testing.T) {
 	if code, _ := get("wrong"); code != http.StatusUnauthorized {
 		t.Errorf("GET with a wrong token: got %d; want 401", code)
 	}
+	if code, body := get("tok-ci"); code != http.StatusOK {
+		t.Errorf("GET with the file's token: got %d %s; want 200", code, body)
+	}
 	serve.Process.Signal(os.Interrupt)
 	if err := serve.Wait(); err != nil {
 		t.Errorf("serve after an interrupt: %v; want exit 0\n%s", err, stderr.String())
+	}
+	if log := stderr.String(); !strings.Contains(log, `route="GET /scopes/{id}"`) || !strings.Contains(log, "status=401") || strings.Contains(log, "tok-ci") {
+		t.Errorf("request log: got %q; want a line per request, no token", log)
+	}
+	if r := authzRun(t, "serve", "--db", db, "--tokens", filepath.Join(t.TempDir(), "none")); r.code != 2 || !strings.Contains(r.stderr, "no such file") {
+		t.Errorf("serve with a missing tokens file: got exit %d, %q; want 2", r.code, r.stderr)
 	}
 	if r := authzRun(t, "serve", "--db", db); r.code != 2 || !strings.Contains(r.stderr, "give --token") {
 		t.Errorf("serve without a token: got exit %d, %q; want 2", r.code, r.stderr)

@@ -7,7 +7,43 @@
 //	go run ./examples/httpserver -db authz.bolt -addr :8080
 //	go run ./examples/httpserver -pg postgres://localhost/app   # shared by every instance
 //
-// The token comes from -token or the AUTHZ_TOKEN environment variable.
+// The token comes from -token or the AUTHZ_TOKEN environment variable, and
+// writes are attributed to -actor. For a server used by several people or
+// services, -tokens FILE gives one token per line, each with the subject id
+// its writes are attributed to (createdBy, appliedBy, the default ownerId):
+//
+//	# token        actor
+//	9f2c…e1        subject_alice
+//	77ab…0c        subject_ci
+//	b3d1…aa                        # no actor: "system"
+//
+// -token and -tokens may be given together. Tokens are compared in
+// constant time and never logged.
+//
+// # Routes
+//
+// GET / lists every route (method, path, summary) and GET /openapi.json is
+// an OpenAPI 3.1 document of them, both made from the table the server
+// routes by. Besides POST /<kind>, POST /<kind>/batch, GET /<kind>?filters,
+// GET, PATCH and DELETE /<kind>/{id} for every kind, there are the
+// hierarchy queries (/scopes/{id}/parents, children, ancestors,
+// descendants; the same under /resources/{id}/, with ?cascadeOnly=true),
+// roles and permissions by scope, subjects by external id, the scope
+// overrides by kind (GET at a scope, PUT of the state by id, PUT and DELETE
+// by the scope and the role and/or permission ids), collection members and
+// test, policies for a resource or collection, POST /evaluate, the
+// lookups, GET /changes, and POST /batch: objects of several kinds in one
+// atomic request, created in dependency order.
+//
+// Every list answers {"items": [...], "next": "<id>"}: next, present when
+// more remain, is the after of the next page; limit is at most
+// -max-lookup-limit, which is also the page of a list without a limit.
+//
+// # Request log
+//
+// Each request is logged to stderr (log/slog, text) once answered: method,
+// route pattern, path, status, duration and a request id, which the answer
+// carries in the X-Request-Id header.
 //
 // # Limits
 //
@@ -104,12 +140,18 @@
 //
 //	400 invalid_argument    the request is malformed or invalid
 //	401 unauthenticated     missing or wrong bearer token
-//	404 not_found           no such object, or no route
+//	404 not_found           an id of the path names nothing
+//	404 no_route            no route has this path (GET / lists them)
 //	405 method_not_allowed  the route does not take the method
 //	3xx redirect            the path is not in canonical form
 //	408 timeout             the body did not arrive within -read-timeout
 //	409 already_exists      the id (or a unique key) is taken
 //	413 too_large           a body, a context or a batch is too large
+//	422 unknown_reference   an id of the body names nothing (items name the
+//	                        kind, index and field in a batch)
+//	422 unknown_actor       the actor (or onBehalfOf) of an evaluate or
+//	                        lookup is no subject: 422 rather than 404, as the
+//	                        route exists and the body is well formed
 //	422 not_allowed         the model does not allow the write
 //	503 unavailable         -max-concurrent requests are being answered
 //	503 timeout             not answered within -handler-timeout
@@ -123,6 +165,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -141,18 +184,20 @@ func main() {
 	db := flag.String("db", "", "bbolt `file` (default: an in-memory store)")
 	pg := flag.String("pg", "", "PostgreSQL connection `URL`, for a store every instance of the server shares (instead of -db)")
 	token := flag.String("token", os.Getenv("AUTHZ_TOKEN"), "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
-	actor := flag.String("actor", "", "subject `id` writes are attributed to (createdBy, appliedBy; default \"system\")")
+	actor := flag.String("actor", "", "subject `id` writes with -token are attributed to (createdBy, appliedBy; default \"system\")")
+	tokens := flag.String("tokens", "", "`file` of \"token actor\" lines: several tokens, each attributed to its actor")
 	lim := httpapi.DefaultLimits()
 	lim.Register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*addr, *db, *pg, *token, *actor, lim); err != nil {
+	if err := run(*addr, *db, *pg, *token, *actor, *tokens, lim); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, db, pg, token, actor string, lim httpapi.Limits) error {
-	if token == "" {
-		return errors.New("httpserver: a token is required: pass -token or set AUTHZ_TOKEN")
+func run(addr, db, pg, token, actor, tokensFile string, lim httpapi.Limits) error {
+	tokens, err := httpapi.Tokens(token, actor, tokensFile)
+	if err != nil {
+		return fmt.Errorf("httpserver: %w: pass -token, -tokens or set AUTHZ_TOKEN", err)
 	}
 	if err := lim.Check(); err != nil {
 		return err
@@ -181,7 +226,8 @@ func run(addr, db, pg, token, actor string, lim httpapi.Limits) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(addr, httpapi.NewHandler(c, token, actor, lim), lim)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := httpapi.NewServer(addr, httpapi.NewHandlerWith(c, httpapi.Config{Tokens: tokens, Limits: lim, Logger: logger}), lim)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -190,6 +191,34 @@ func ReadTokens(r io.Reader) (map[string]string, error) {
 	}
 	if len(tokens) == 0 {
 		return nil, errors.New("tokens: the file has no token")
+	}
+	return tokens, nil
+}
+
+// Tokens returns the tokens of a server's flags for Config.Tokens: token
+// (when not empty) attributed to actor, and the "token actor" lines of the
+// file tokensFile (when not empty; see ReadTokens). A token in both is an
+// error, and so is no token at all.
+func Tokens(token, actor, tokensFile string) (map[string]string, error) {
+	tokens := map[string]string{}
+	if tokensFile != "" {
+		f, err := os.Open(tokensFile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if tokens, err = ReadTokens(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", tokensFile, err)
+		}
+	}
+	if token != "" {
+		if _, dup := tokens[token]; dup {
+			return nil, errors.New("the token is also in the tokens file: give it once")
+		}
+		tokens[token] = actor
+	}
+	if len(tokens) == 0 {
+		return nil, errors.New("a token is required")
 	}
 	return tokens, nil
 }
