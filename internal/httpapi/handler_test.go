@@ -299,6 +299,15 @@ func FuzzRoutes(f *testing.F) {
 	f.Add(uint8(2), "/subjects/subject_bob", []byte(`{"displayName":"Bob"}`))
 	f.Add(uint8(3), "/scope-types/type_team", []byte(nil))
 	f.Add(uint8(0), "/scope-overrides/roles", []byte(`{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`))
+	f.Add(uint8(1), "/scopes?ids=scope_org,scope_acme&limit=1", []byte(nil))
+	f.Add(uint8(1), "/resources/resource_lib_auth/descendants?cascadeOnly=true&limit=1", []byte(nil))
+	f.Add(uint8(1), "/scopes/scope_org/ancestors?after=x", []byte(nil))
+	f.Add(uint8(1), "/subjects/by-external?type=user&externalId=jane", []byte(nil))
+	f.Add(uint8(1), "/scope-overrides/roles/scope_org", []byte(nil))
+	f.Add(uint8(4), "/scope-overrides/roles/scope_project_a/role_admin", []byte(`{"state":"disabled"}`))
+	f.Add(uint8(3), "/scope-overrides/roles/scope_project_a/role_admin", []byte(nil))
+	f.Add(uint8(0), "/batch", []byte(`{"roles":[{"scopeId":"scope_org","name":"R"}],"scopes":[{"typeId":"type_project","parentScopeId":"scope_org"}]}`))
+	f.Add(uint8(1), "/", []byte(nil))
 	f.Add(uint8(0), "/scopes/batch", []byte(`[{"id":"dup1","typeId":"type_org","id":"dup2"}]`))
 	f.Add(uint8(0), "/scopes", []byte(`{"id":"c1","TYPEID":"type_org"}`))
 	f.Add(uint8(0), "/scopes/batch", []byte("[{\"id\":\"u\xff\",\"typeId\":\"type_org\"}]"))
@@ -331,7 +340,7 @@ func FuzzRoutes(f *testing.F) {
 		if err := c.Check(context.Background()); err != nil {
 			t.Fatalf("%s %s %q: store inconsistent afterwards: %v", r.Method, path, body, err)
 		}
-		if why := hostile(body, names); w.Code/100 == 2 && len(why) > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch) {
+		if why := hostile(body, names); w.Code/100 == 2 && len(why) > 0 && (r.Method == http.MethodPost || r.Method == http.MethodPatch || r.Method == http.MethodPut) {
 			t.Fatalf("%s %s %q: got %d; want it refused: %s", r.Method, path, body, w.Code, why)
 		}
 	})

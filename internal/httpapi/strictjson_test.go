@@ -278,6 +278,11 @@ var strictBodies = []struct{ pattern, path, body string }{
 	{"PATCH /tag-groups/{id}", "/tag-groups/tg_team", `{"name":"Team","maxAppliedPerTarget":3,"isLocked":false}`},
 	{"POST /tag-groups", "/tag-groups", `{"scopeId":"scope_org","key":"k","name":"K","tags":[{"identifier":"a","label":"A"}]}`},
 	{"POST /scope-overrides/roles", "/scope-overrides/roles", `{"childScopeId":"scope_project_a","roleId":"role_admin","state":"disabled"}`},
+	{"POST /batch", "/batch", `{"roles":[{"id":"role_b","scopeId":"scope_org","name":"B"}],"scopes":[{"id":"scope_b","typeId":"type_project","parentScopeId":"scope_org","meta":{"Team":"x"},"memberships":[{"subjectId":"subject_bob","roleIds":["role_b"]}]}],"tagGroups":[{"scopeId":"scope_org","key":"k","name":"K","maxAppliedPerTarget":1}]}`},
+	{"PUT /scope-overrides/role-permissions/{scopeId}/{roleId}/{permissionId}", "/scope-overrides/role-permissions/scope_project_a/role_admin/perm_x", `{"state":"disabled","condition":{"==":[{"var":"context.Env"},"prod"]}}`},
+	{"PUT /scope-overrides/roles/{id}", "/scope-overrides/roles/override_x", `{"state":"enabled"}`},
+	{"POST /resource-collections/{id}/test", "/resource-collections/collection_finance_docs/test", `{"resourceId":"resource_lib_auth"}`},
+	{"PATCH /resources/{id}", "/resources/resource_lib_auth", `{"ownerId":"subject_bob","meta":{"Owner":"bob"}}`},
 	// The two other scope batches of the original documentation.
 	{"POST /scopes/batch", "/scopes/batch", "[\n{\n\"id\": \"scope_dept\",\n\"typeId\": \"type_department\",\n\"name\": \"Engineering\"\n},\n{\n\"typeId\": \"type_team\",\n\"name\": \"Backend\",\n\"parentScopeId\": \"scope_dept\"\n},\n{\n\"typeId\": \"type_team\",\n\"name\": \"Frontend\",\n\"parentScopeId\": \"scope_dept\"\n}\n]"},
 	{"POST /scopes/batch", "/scopes/batch", "[\n{\"typeId\": \"type_team\", \"name\": \"Team A\"},\n{\"typeId\": \"type_team\", \"name\": \"Team B\"},\n{\"typeId\": \"type_team\", \"name\": \"Team C\"}\n]"},
