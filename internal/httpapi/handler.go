@@ -110,6 +110,7 @@ type route struct {
 	// none), response the type of the answer of a success, with status.
 	body, query, response reflect.Type
 	status                int
+	upsert                bool // answers 201 rather than status when it creates
 }
 
 // router is the mux of the API with its route table, and the Go type the

@@ -85,6 +85,10 @@ func openAPI(routes []route) map[string]any {
 					"content": map[string]any{"application/json": map[string]any{"schema": errRef}}},
 			},
 		}
+		if rt.upsert {
+			op["responses"].(map[string]any)["201"] = map[string]any{"description": "Created",
+				"content": map[string]any{"application/json": map[string]any{"schema": s.of(rt.response)}}}
+		}
 		if params != nil {
 			op["parameters"] = params
 		}
@@ -265,6 +269,9 @@ func (s *schemas) fields(t reflect.Type, props map[string]any, required *[]strin
 		}
 		seen[name] = true
 		props[name] = s.of(ft)
+		if ft.Kind() == reflect.Pointer && !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
+			props[name] = map[string]any{"anyOf": []any{props[name], map[string]any{"type": "null"}}} // nil is written null
+		}
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			*required = append(*required, name)
 		}

@@ -296,7 +296,7 @@ func overrideRoutes[B any](mux *router, c *authz.Client, ok overrideKindRoute, p
 		return
 	}
 	mux.handle(route{Method: "PUT", Path: natural, Summary: "create (201) or update (200) the " + string(ok.kind) + " override at a scope",
-		body: reflect.TypeFor[B](), response: reflect.TypeFor[authz.ScopeOverride]()}, func(w http.ResponseWriter, r *http.Request) {
+		body: reflect.TypeFor[B](), response: reflect.TypeFor[authz.ScopeOverride](), upsert: true}, func(w http.ResponseWriter, r *http.Request) {
 		p, good := decodeState(w, r)
 		if !good {
 			return

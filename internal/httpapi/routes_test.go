@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -500,12 +501,28 @@ func TestIndexAndOpenAPIAgreeWithRoutes(t *testing.T) {
 		}
 	}
 	refs(doc)
+	for name, sc := range schemas {
+		obj := sc.(map[string]any)
+		props, _ := obj["properties"].(map[string]any)
+		req, _ := obj["required"].([]any)
+		for _, r := range req {
+			if _, ok := props[r.(string)]; !ok {
+				t.Errorf("schema %s requires %v, which it does not have", name, r)
+			}
+		}
+	}
 	documented := map[string]bool{}
+	opIDs := map[string]string{}
 	for path, ops := range doc["paths"].(map[string]any) {
 		for method, op := range ops.(map[string]any) {
 			key := strings.ToUpper(method) + " " + path
 			documented[key] = true
 			o := op.(map[string]any)
+			id, _ := o["operationId"].(string)
+			if other, dup := opIDs[id]; dup || id == "" {
+				t.Errorf("%s: operationId %q is also %s's", key, id, other)
+			}
+			opIDs[id] = key
 			var inPath []string
 			params, _ := o["parameters"].([]any)
 			for _, p := range params {
@@ -639,5 +656,118 @@ func TestRequestLog(t *testing.T) {
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(idsSeen)))) != len(idsSeen) {
 		t.Errorf("request ids %v; want each different", idsSeen)
+	}
+}
+
+// conforms reports where v departs from the JSON Schema s (the subset the
+// OpenAPI document uses), "" when it does not.
+func conforms(schemas map[string]any, s map[string]any, v any, at string) string {
+	if ref, ok := s["$ref"].(string); ok {
+		return conforms(schemas, schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any), v, at)
+	}
+	if alts, ok := s["anyOf"].([]any); ok {
+		for _, alt := range alts {
+			if conforms(schemas, alt.(map[string]any), v, at) == "" {
+				return ""
+			}
+		}
+		return at + ": matches no alternative"
+	}
+	typ, _ := s["type"].(string)
+	switch typ {
+	case "":
+		return ""
+	case "null":
+		if v != nil {
+			return at + ": want null"
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			return at + ": want a string"
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return at + ": want a boolean"
+		}
+	case "integer", "number":
+		n, ok := v.(float64)
+		if !ok || (typ == "integer" && n != float64(int64(n))) {
+			return at + ": want " + typ
+		}
+	case "array":
+		list, ok := v.([]any)
+		if !ok {
+			return at + ": want an array"
+		}
+		for i, e := range list {
+			if why := conforms(schemas, s["items"].(map[string]any), e, at+"["+strconv.Itoa(i)+"]"); why != "" {
+				return why
+			}
+		}
+	case "object":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return at + ": want an object"
+		}
+		props, _ := s["properties"].(map[string]any)
+		req, _ := s["required"].([]any)
+		for _, r := range req {
+			if _, ok := obj[r.(string)]; !ok && props != nil {
+				return at + ": lacks " + r.(string)
+			}
+		}
+		for k, e := range obj {
+			ps, ok := props[k].(map[string]any)
+			if !ok {
+				if extra, ok := s["additionalProperties"].(map[string]any); ok {
+					ps = extra
+				} else {
+					return at + ": has " + k + ", which the schema does not"
+				}
+			}
+			if why := conforms(schemas, ps, e, at+"."+k); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// TestAnswersConformToOpenAPI sends requests to routes of every shape and
+// checks each answer against the schema the document gives for it.
+func TestAnswersConformToOpenAPI(t *testing.T) {
+	h := NewHandler(routesClient(t), token, "subject_admin", DefaultLimits())
+	_, body := call(t, h, "GET", "/openapi.json", "")
+	doc := body.(map[string]any)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, tc := range []struct{ method, path, pattern, body string }{
+		{"GET", "/", "/", ""},
+		{"GET", "/scopes/scope_org", "/scopes/{id}", ""},
+		{"GET", "/scopes?limit=1", "/scopes", ""},
+		{"GET", "/memberships/m_jane", "/memberships/{id}", ""},
+		{"GET", "/memberships?subjectId=subject_jane", "/memberships", ""},
+		{"GET", "/resources/resource_lib_auth/descendants", "/resources/{id}/descendants", ""},
+		{"GET", "/resource-policies/for-resource/resource_lib_auth", "/resource-policies/for-resource/{id}", ""},
+		{"GET", "/tag-groups/tg_team", "/tag-groups/{id}", ""},
+		{"GET", "/subjects/subject_jane/permissions?scopeId=scope_project_a", "/subjects/{id}/permissions", ""},
+		{"GET", "/changes?limit=2", "/changes", ""},
+		{"POST", "/evaluate", "/evaluate", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_project_c","action":"read","resource":{"resourceId":"resource_lib_b"},"explain":true}`},
+		{"POST", "/lookup/resources", "/lookup/resources", `{"actor":{"subjectId":"subject_jane"},"scopeId":"scope_org","action":"read","resourceType":"library"}`},
+		{"POST", "/batch", "/batch", `{"roles":[{"scopeId":"scope_org","name":"B"}],"tagGroups":[{"scopeId":"scope_org","key":"k2","name":"K"}]}`},
+		{"PUT", "/scope-overrides/role-permissions/scope_project_a/role_reader/perm_read_lib", "/scope-overrides/role-permissions/{scopeId}/{roleId}/{permissionId}", `{"state":"disabled","condition":{"==":[1,1]}}`},
+		{"POST", "/resource-collections/collection_archived/test", "/resource-collections/{id}/test", `{"resourceId":"resource_fin_1"}`},
+		{"DELETE", "/resource-scope-links/rsl_a", "/resource-scope-links/{id}", ""},
+		{"GET", "/scopes/nope", "/scopes/{id}", ""},
+	} {
+		status, got := call(t, h, tc.method, tc.path, tc.body)
+		op := doc["paths"].(map[string]any)[tc.pattern].(map[string]any)[strings.ToLower(tc.method)].(map[string]any)
+		resp, ok := op["responses"].(map[string]any)[strconv.Itoa(status)].(map[string]any)
+		if !ok {
+			resp = op["responses"].(map[string]any)["default"].(map[string]any)
+		}
+		s := resp["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
+		if why := conforms(schemas, s, got, "answer"); why != "" {
+			t.Errorf("%s %s: got %d %v; it departs from the document: %s", tc.method, tc.path, status, got, why)
+		}
 	}
 }
