@@ -184,7 +184,7 @@ func (c *Client) deleteOne(ctx context.Context, k *kindSpec, id string) error {
 	_, err := c.write(ctx, "delete "+k.name, func(tx *writeTx) error {
 		d := &deleter{v: newView(tx, nil), done: map[string]bool{}}
 		err := d.delete(k, id, true)
-		missing = errors.Is(err, errMissingTop)
+		missing = d.missing
 		return err
 	})
 	if missing {
@@ -195,15 +195,6 @@ func (c *Client) deleteOne(ctx context.Context, k *kindSpec, id string) error {
 	}
 	return nil
 }
-
-// errMissingTop marks the error of a delete whose own object does not
-// exist (a missingError).
-var errMissingTop = errors.New("missing")
-
-// missingError is the not-found error of the object a delete names.
-type missingError struct{ error }
-
-func (e *missingError) Unwrap() []error { return []error{e.error, errMissingTop} }
 
 // name names the object id of kind k in a refusal: a scope edge by its
 // child scope (what the user created), any other object by its kind and id.
@@ -219,6 +210,8 @@ func (d *deleter) name(k *kindSpec, id string) string {
 type deleter struct {
 	v    *view
 	done map[string]bool
+	// missing is set when the object the delete names does not exist.
+	missing bool
 }
 
 func (d *deleter) delete(k *kindSpec, id string, top bool) error {
@@ -232,7 +225,8 @@ func (d *deleter) delete(k *kindSpec, id string, top bool) error {
 	raw, err := tx.Get(k.table, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		if top {
-			return &missingError{notFound(k.name, id)}
+			d.missing = true
+			return notFound(k.name, id)
 		}
 		return nil
 	}
