@@ -771,3 +771,50 @@ func TestAnswersConformToOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceTypeHierarchyRoutes: Bedrock's POST /resource-type-hierarchy
+// body declares that libraries may hold finance documents; a resource edge
+// the hierarchy does not allow is then refused (422, naming the field),
+// one it allows is created, and the edge is listed, read and deleted.
+func TestResourceTypeHierarchyRoutes(t *testing.T) {
+	h := NewHandler(routesClient(t), token, "subject_admin", DefaultLimits())
+	code, body := call(t, h, "POST", "/resource-type-hierarchy", `{"parentTypeId":"rt_lib","childTypeId":"rt_fin"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /resource-type-hierarchy: got %d %v; want 201", code, body)
+	}
+	id, _ := body.(map[string]any)["id"].(string)
+	if id == "" || body.(map[string]any)["parentTypeId"] != "rt_lib" || body.(map[string]any)["childTypeId"] != "rt_fin" {
+		t.Fatalf("POST /resource-type-hierarchy: got %v; want the edge with its id", body)
+	}
+	// rt_fin now has a declared parent type: a finance document under a
+	// finance document is refused, under a library allowed.
+	code, _ = call(t, h, "POST", "/resources", `{"id":"resource_fin_2","resourceTypeId":"rt_fin","scopeId":"scope_org","externalResourceId":"f2"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST /resources: got %d; want 201", code)
+	}
+	code, body = call(t, h, "POST", "/resource-hierarchy", `{"parentResourceId":"resource_fin_1","childResourceId":"resource_fin_2"}`)
+	if code != http.StatusUnprocessableEntity || errCode(body) != "not_allowed" || !strings.Contains(fmtJSON(body), "parentResourceId") {
+		t.Errorf("an edge the hierarchy does not allow: got %d %v; want 422 not_allowed naming parentResourceId", code, body)
+	}
+	if code, body = call(t, h, "POST", "/resource-hierarchy", `{"parentResourceId":"resource_lib_auth","childResourceId":"resource_fin_2"}`); code != http.StatusCreated {
+		t.Errorf("an edge the hierarchy allows: got %d %v; want 201", code, body)
+	}
+	code, body = call(t, h, "GET", "/resource-type-hierarchy?childTypeId=rt_fin", "")
+	if got, _ := ids(body); code != http.StatusOK || !slices.Equal(got, []string{id}) {
+		t.Errorf("GET /resource-type-hierarchy?childTypeId=rt_fin: got %d %v; want [%s]", code, got, id)
+	}
+	if code, _ := call(t, h, "GET", "/resource-type-hierarchy/"+id, ""); code != http.StatusOK {
+		t.Errorf("GET /resource-type-hierarchy/%s: got %d; want 200", id, code)
+	}
+	if code, _ := call(t, h, "DELETE", "/resource-type-hierarchy/"+id, ""); code != http.StatusNoContent && code != http.StatusOK {
+		t.Errorf("DELETE /resource-type-hierarchy/%s: got %d; want 204", id, code)
+	}
+	if code, body := call(t, h, "GET", "/resource-type-hierarchy/"+id, ""); code != http.StatusNotFound || errCode(body) != "not_found" {
+		t.Errorf("GET of the deleted edge: got %d %v; want 404 not_found", code, body)
+	}
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
