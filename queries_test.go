@@ -106,7 +106,9 @@ func TestResourceHierarchyQueriesAgreeWithEdges(t *testing.T) {
 		const n = 12
 		var res []authz.ResourceInput
 		for i := range n {
-			res = append(res, authz.ResourceInput{ID: "r" + string(rune('a'+i)), ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "x" + string(rune('a'+i))})
+			// Ids out of creation order, so that the order of the answers
+			// (level by level, each in id order) is the walk's own.
+			res = append(res, authz.ResourceInput{ID: "r" + string(rune('a'+(i*5)%n)), ResourceTypeID: "rt_folder", ScopeID: "scope_eng", ExternalResourceID: "x" + string(rune('a'+i))})
 		}
 		must(c.CreateResources(ctx, res))(t)
 		var edges []authz.ResourceEdgeInput
@@ -124,30 +126,30 @@ func TestResourceHierarchyQueriesAgreeWithEdges(t *testing.T) {
 			}
 		}
 		must(c.CreateResourceEdges(ctx, edges))(t)
-		// closure by brute force: reach[a] = every resource reachable down from a
+		// closure by brute force, breadth first: every resource reachable
+		// down from a, level by level, each level in id order
 		reach := func(from string, cascadeOnly bool) []string {
-			seen := map[string]bool{}
-			var visit func(string)
-			visit = func(x string) {
-				for _, e := range edges {
-					if e.ParentResourceID == x && (!cascadeOnly || e.Cascade == authz.CascadeInherit) && !seen[e.ChildResourceID] {
-						seen[e.ChildResourceID] = true
-						visit(e.ChildResourceID)
+			seen := map[string]bool{from: true}
+			out := []string{}
+			for level := []string{from}; len(level) > 0; {
+				var next []string
+				for _, x := range level {
+					for _, e := range edges {
+						if e.ParentResourceID == x && (!cascadeOnly || e.Cascade == authz.CascadeInherit) && !seen[e.ChildResourceID] {
+							seen[e.ChildResourceID] = true
+							next = append(next, e.ChildResourceID)
+						}
 					}
 				}
+				slices.Sort(next)
+				out = append(out, next...)
+				level = next
 			}
-			visit(from)
-			out := []string{}
-			for id := range seen {
-				out = append(out, id)
-			}
-			slices.Sort(out)
 			return out
 		}
 		for _, r := range res {
 			for _, cascadeOnly := range []bool{false, true} {
 				got := resIDs(must(c.ListResourceDescendants(ctx, r.ID, authz.TreeQuery{CascadeOnly: cascadeOnly}))(t), resIDOf)
-				slices.Sort(got)
 				if d := cmp.Diff(reach(r.ID, cascadeOnly), got); d != "" {
 					t.Errorf("descendants of %s (cascadeOnly %v) (-want +got):\n%s", r.ID, cascadeOnly, d)
 				}
