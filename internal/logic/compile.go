@@ -88,7 +88,8 @@ type node struct {
 	val  any // opConst
 	// opVar: the path's non-empty segments; hasDef says args[0] is the
 	// default. scope is the number of some/all/none predicates the var is
-	// in: 0 reads the data, more reads the current element (see frame).
+	// in: 0 reads the data, more reads the current element first, then
+	// the enclosing data (see resolve).
 	segs   []seg
 	hasDef bool
 	scope  int
@@ -346,8 +347,11 @@ func checkArgs(name string, args []any, l *loc) error {
 //
 // Paths are split at dots once, here; empty segments are skipped, so "",
 // "." and ".a" are the current data and a. Inside a predicate the path
-// reads the current element (scope > 0). In the library form such a path
-// is written ".p": the library substitutes every other var of a predicate
+// reads the current element first, then the enclosing data (scope > 0).
+// In the library form such a path is written ".p", which reads the element
+// only (the library cannot read the enclosing data without running it as
+// logic; the differential tests compare the fallback with a reference of
+// their own): the library substitutes every other var of a predicate
 // from the enclosing data before it runs the predicate (and then runs the
 // substituted value as logic), except paths that are "" or start with ".",
 // which getVar reads like p. A var with a default would be substituted

@@ -79,9 +79,17 @@ const (
 // github.com/diegoholiveira/jsonlogic/v3 v3.9.1 implements it (that
 // library evaluated conditions before; a differential test holds the two
 // to the same results), with these points to note:
-//   - inside the predicate of some, all and none, var paths resolve
-//     against the current element only, as JSON Logic specifies (a
-//     predicate cannot read the enclosing data);
+//   - inside the predicate of some, all and none, a var path resolves
+//     against the current element first and, when the element has no
+//     value there (absent or null), against the enclosing data: in nested
+//     predicates the innermost element, then each enclosing element
+//     outward, then the condition's data; the first value found is the
+//     var's. The empty path ("" or ".") is the current element only. The
+//     paths of missing and missing_some resolve the same way. (The library
+//     reads the element only in all, and in some and none reads the
+//     enclosing data first and runs what it finds there as logic.) So
+//     {"some":[{"var":"resource.tags.departments"},{"in":[{"var":""},{"var":"subject.tags.departments"}]}]}
+//     holds when the resource and the subject share a department;
 //   - a literal array given to some, all or none that holds operators is
 //     evaluated;
 //   - cat of two or more values trims surrounding spaces from its result;

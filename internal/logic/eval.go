@@ -10,18 +10,23 @@ import (
 
 // Scopes. An operator reads data: the condition's data, or inside the
 // predicate of some, all or none the current element. The data the
-// enclosing quantifiers run in are kept as a chain of frames (up), so that
-// reading the enclosing data when the element lacks a path would be a
-// change to varValue alone; today a var reads the current data only. (The
-// current data is passed as a value and the chain built only by
-// quantifiers, once per quantifier run, so that operators outside
-// quantifiers allocate nothing.)
+// enclosing quantifiers run in are kept as a chain of frames (up): a var
+// (or a path of missing and missing_some) that finds no value in the
+// current data (absent or null) is looked up in the enclosing data, from
+// the innermost enclosing element outward to the condition's data, and
+// the first value found is the var's (see resolve). The empty path is the
+// current data itself and never looks further. (The current data is passed
+// as a value and the chain built only by quantifiers, once per quantifier
+// run, so that operators outside quantifiers allocate nothing.)
 
-// frame is the data an enclosing quantifier runs in.
-type frame struct {
-	data any
-	up   *frame
-}
+// The frames (up) are a stack of the data the enclosing quantifiers run
+// in, outermost first: the condition's data, then each enclosing element.
+// A quantifier pushes its data with append, which reuses the room left by
+// a sibling that has finished (evaluation is depth first and nothing keeps
+// the stack), and the stack holds data values only, never pointers to
+// other frames, so that it stays on the evaluator's stack (Program.Eval
+// gives room for a few levels): nested quantifiers allocate only past
+// that.
 
 // errorf returns an evaluation error at n's operator.
 func (n *node) errorf(format string, args ...any) error {
@@ -29,7 +34,7 @@ func (n *node) errorf(format string, args ...any) error {
 }
 
 // eval evaluates n on f, charging b.
-func (n *node) eval(data any, up *frame, b *Budget) (any, error) {
+func (n *node) eval(data any, up []any, b *Budget) (any, error) {
 	if n.op == opConst {
 		return n.val, nil
 	}
@@ -126,7 +131,7 @@ func (n *node) eval(data any, up *frame, b *Budget) (any, error) {
 }
 
 // two evaluates the first two arguments.
-func (n *node) two(data any, up *frame, b *Budget) (x, y any, err error) {
+func (n *node) two(data any, up []any, b *Budget) (x, y any, err error) {
 	if x, err = n.args[0].eval(data, up, b); err != nil {
 		return nil, nil, err
 	}
@@ -136,10 +141,11 @@ func (n *node) two(data any, up *frame, b *Budget) (x, y any, err error) {
 	return x, y, nil
 }
 
-// varValue looks the var's path up in the innermost frame: a missing or
-// null value is the default (null without one). The default is evaluated
-// first, whether it is needed or not.
-func (n *node) varValue(data any, up *frame, b *Budget) (any, error) {
+// varValue looks the var's path up in the current data and then, when it
+// has no value there, in the enclosing data outward (see resolve): a
+// missing or null value is the default (null without one). The default is
+// evaluated first, whether it is needed or not.
+func (n *node) varValue(data any, up []any, b *Budget) (any, error) {
 	var def any
 	if n.hasDef {
 		var err error
@@ -147,31 +153,66 @@ func (n *node) varValue(data any, up *frame, b *Budget) (any, error) {
 			return nil, err
 		}
 	}
-	cur := data
-	if cur == nil {
+	if len(n.segs) == 0 {
+		if data == nil {
+			return def, nil
+		}
+		return data, nil
+	}
+	v, err := resolve(data, up, n.segs, n.at, b)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
 		return def, nil
 	}
-	for _, s := range n.segs {
+	return v, nil
+}
+
+// resolve returns the value at the path segs (at least one segment) in
+// data, or when data has none (absent or null) in the data of the frames
+// up, innermost (last) first; nil when none has a value. Looking in an enclosing
+// frame costs one operation per segment, charged to b at where (the first
+// look is paid for by the caller).
+func resolve(data any, up []any, segs []seg, where fmt.Stringer, b *Budget) (any, error) {
+	if v := lookup(data, segs); v != nil {
+		return v, nil
+	}
+	for i := len(up) - 1; i >= 0; i-- {
+		if err := b.Charge(int64(len(segs)), where); err != nil {
+			return nil, err
+		}
+		if v := lookup(up[i], segs); v != nil {
+			return v, nil
+		}
+	}
+	return nil, nil
+}
+
+// lookup returns the value at segs in data, nil when there is none.
+func lookup(data any, segs []seg) any {
+	cur := data
+	for _, s := range segs {
 		switch c := cur.(type) {
 		case map[string]any:
 			cur = c[s.key]
 		case []any:
 			if s.idx < 0 || s.idx >= len(c) {
-				return def, nil
+				return nil
 			}
 			cur = c[s.idx]
 		default:
-			return def, nil
+			return nil
 		}
 		if cur == nil {
-			return def, nil
+			return nil
 		}
 	}
-	return cur, nil
+	return cur
 }
 
 // between is < and <= with two or three arguments (a < b < c).
-func (n *node) between(data any, up *frame, b *Budget) (any, error) {
+func (n *node) between(data any, up []any, b *Budget) (any, error) {
 	x, y, err := n.two(data, up, b)
 	if err != nil {
 		return nil, err
@@ -200,7 +241,7 @@ func (n *node) between(data any, up *frame, b *Budget) (any, error) {
 // when it is not a number; null, a boolean or an object is an error) and
 // otherwise must be equal values of the same type (comparing two objects is
 // an error).
-func (n *node) in(data any, up *frame, b *Budget) (any, error) {
+func (n *node) in(data any, up []any, b *Budget) (any, error) {
 	x, hay, err := n.two(data, up, b)
 	if err != nil {
 		return nil, err
@@ -306,7 +347,7 @@ func (n *node) inArray(x any, h []any, b *Budget) (any, error) {
 
 // missing is missing (with a list of paths, or an operator producing one)
 // and missing_some: the paths whose value is null or absent.
-func (n *node) missing(data any, up *frame, b *Budget) (any, error) {
+func (n *node) missing(data any, up []any, b *Budget) (any, error) {
 	var need int
 	var list []any
 	switch n.op {
@@ -352,7 +393,7 @@ func (n *node) missing(data any, up *frame, b *Budget) (any, error) {
 	out := []any{}
 	found := 0
 	for _, p := range list {
-		v, err := n.pathValue(p, data, b)
+		v, err := n.pathValue(p, data, up, b)
 		if err != nil {
 			return nil, err
 		}
@@ -373,8 +414,9 @@ func (n *node) missing(data any, up *frame, b *Budget) (any, error) {
 // null is the data itself when the data is a boolean, number or string
 // (else missing); an array [path] or [path, default] is a path with a
 // default. Another value (a boolean, an object) is an error unless the data
-// is null.
-func (n *node) pathValue(p, data any, b *Budget) (any, error) {
+// is null. Like a var's, a path with at least one segment that has no value
+// in data is looked up in the enclosing data (see resolve).
+func (n *node) pathValue(p, data any, up []any, b *Budget) (any, error) {
 	var path string
 	var def any
 	switch x := p.(type) {
@@ -408,42 +450,34 @@ func (n *node) pathValue(p, data any, b *Budget) (any, error) {
 		}
 		return nil, n.errorf("a path is %s, not a string", typeName(p))
 	}
-	if data == nil {
+	if data == nil && up == nil {
 		return def, nil
 	}
 	if err := b.Charge(int64(strings.Count(path, ".")+1+len(path)>>6), n.at); err != nil {
 		return nil, err
 	}
-	cur := data
-	for part := range strings.SplitSeq(path, ".") {
-		if part == "" {
-			continue
-		}
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[part]
-		case []any:
-			f, _ := strconv.ParseFloat(part, 64)
-			i := int(f)
-			if i < 0 || i >= len(c) {
-				return def, nil
-			}
-			cur = c[i]
-		default:
+	segs := splitPath(path)
+	if len(segs) == 0 { // "." or "..": the data itself
+		if data == nil {
 			return def, nil
 		}
-		if cur == nil {
-			return def, nil
-		}
+		return data, nil
 	}
-	return cur, nil
+	v, err := resolve(data, up, segs, n.at, b)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return def, nil
+	}
+	return v, nil
 }
 
 // quantify is some, all and none: the predicate runs on each element of
 // the array, each run on a frame of its own. A false value (null, [], "",
 // 0…) is an empty array; another value that is not an array is an error.
 // all of an empty array is false.
-func (n *node) quantify(data any, up *frame, b *Budget) (any, error) {
+func (n *node) quantify(data any, up []any, b *Budget) (any, error) {
 	subject, err := n.args[0].eval(data, up, b)
 	if err != nil {
 		return nil, err
@@ -456,7 +490,7 @@ func (n *node) quantify(data any, up *frame, b *Budget) (any, error) {
 		return nil, n.errorf("the first argument is %s, not an array", typeName(subject))
 	}
 	pred := n.args[1]
-	outer := &frame{data: data, up: up}
+	outer := append(up, data)
 	for _, e := range arr {
 		if err := b.Charge(1, n.at); err != nil {
 			return nil, err
@@ -480,7 +514,7 @@ func (n *node) quantify(data any, up *frame, b *Budget) (any, error) {
 
 // evalArgs evaluates every argument into vals, which must have room for
 // them.
-func (n *node) evalArgs(data any, up *frame, b *Budget, vals []any) error {
+func (n *node) evalArgs(data any, up []any, b *Budget, vals []any) error {
 	for i, a := range n.args {
 		v, err := a.eval(data, up, b)
 		if err != nil {
@@ -504,7 +538,7 @@ func (buf *argBuf) slots(n int) []any {
 
 // merge flattens its arguments one level into a new array; it costs one
 // operation per element produced.
-func (n *node) merge(data any, up *frame, b *Budget) (any, error) {
+func (n *node) merge(data any, up []any, b *Budget) (any, error) {
 	var buf argBuf
 	vals := buf.slots(len(n.args))
 	if err := n.evalArgs(data, up, b, vals); err != nil {
@@ -536,7 +570,7 @@ func (n *node) merge(data any, up *frame, b *Budget) (any, error) {
 // booleans, arrays and objects are errors). With two or more arguments the
 // result is trimmed of surrounding white space. It costs one operation per
 // 64 bytes produced, charged before the string is built.
-func (n *node) cat(data any, up *frame, b *Budget) (any, error) {
+func (n *node) cat(data any, up []any, b *Budget) (any, error) {
 	var buf argBuf
 	vals := buf.slots(len(n.args))
 	if err := n.evalArgs(data, up, b, vals); err != nil {
@@ -584,7 +618,7 @@ func (n *node) cat(data any, up *frame, b *Budget) (any, error) {
 // negative length leaves that many runes off the end; a length that ends
 // before the start is an error. Bytes that are not UTF-8 are each one rune
 // and come out as U+FFFD.
-func (n *node) substr(data any, up *frame, b *Budget) (any, error) {
+func (n *node) substr(data any, up []any, b *Budget) (any, error) {
 	var buf argBuf
 	vals := buf.slots(len(n.args))
 	if err := n.evalArgs(data, up, b, vals); err != nil {
@@ -664,7 +698,7 @@ func (n *node) runeSlice(s string, from, to int, b *Budget) (any, error) {
 
 // arithmetic is + - * / % min max on numbers (strings are parsed, 0 when
 // they are not numbers; null, booleans, arrays and objects are errors).
-func (n *node) arithmetic(data any, up *frame, b *Budget) (any, error) {
+func (n *node) arithmetic(data any, up []any, b *Budget) (any, error) {
 	var acc float64
 	for i, a := range n.args {
 		v, err := a.eval(data, up, b)

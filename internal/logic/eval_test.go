@@ -73,22 +73,31 @@ func TestDataIsNeverRunAsLogic(t *testing.T) {
 	}
 }
 
-// TestPredicatesReadTheirElement checks var scoping: inside a predicate a
-// var reads the current element only (never the enclosing data), and in a
-// nested predicate the innermost element.
-func TestPredicatesReadTheirElement(t *testing.T) {
-	data := jsonData(t, `{"x":1,"ys":[{"y":1}],"groups":[{"x":2,"members":[{"x":3}]}]}`)
+// TestPredicatesReadTheirElementFirst checks var scoping: inside a
+// predicate a var reads the current element and, when it has no value
+// there (absent or null), the enclosing data outward: in a nested
+// predicate the innermost element, then the enclosing elements, then the
+// condition's data. The empty path is the current element only.
+func TestPredicatesReadTheirElementFirst(t *testing.T) {
+	data := jsonData(t, `{"x":1,"w":"top","ys":[{"y":1}],"groups":[{"x":2,"members":[{"x":3},{"z":4}]}],"nul":[null]}`)
 	tests := []struct {
 		rule string
 		want any
 	}{
-		{`{"some":[{"var":"ys"},{"==":[{"var":"x"},1]}]}`, false},
-		{`{"some":[{"var":"groups"},{"==":[{"var":"x"},2]}]}`, true},
+		{`{"some":[{"var":"ys"},{"==":[{"var":"x"},1]}]}`, true},      // the data's x
+		{`{"some":[{"var":"groups"},{"==":[{"var":"x"},2]}]}`, true},  // the element's x shadows the data's
+		{`{"some":[{"var":"groups"},{"==":[{"var":"x"},1]}]}`, false}, // … so the data's is not seen
 		{`{"some":[{"var":"groups"},{"some":[{"var":"members"},{"==":[{"var":"x"},3]}]}]}`, true},
-		{`{"some":[{"var":"groups"},{"some":[{"var":"members"},{"==":[{"var":"x"},2]}]}]}`, false},
+		{`{"all":[{"var":"groups"},{"all":[{"var":"members"},{"==":[{"var":"x"},3]}]}]}`, false},  // {"z":4} reads the group's x, 2
+		{`{"some":[{"var":"groups"},{"some":[{"var":"members"},{"==":[{"var":"x"},2]}]}]}`, true}, // the enclosing element's x
+		{`{"some":[{"var":"groups"},{"some":[{"var":"members"},{"==":[{"var":"w"},"top"]}]}]}`, true},
 		{`{"some":[{"var":"groups"},{"==":[{"var":["nope","d"]},"d"]}]}`, true},
+		{`{"some":[{"var":"groups"},{"==":[{"var":["w","d"]},"top"]}]}`, true},
+		{`{"some":[{"var":"nul"},{"==":[{"var":""},null]}]}`, true},
+		{`{"some":[{"var":"nul"},{"==":[{"var":"w"},"top"]}]}`, true},
 		{`{"all":[[1,2],{"<":[0,{"var":""},3]}]}`, true},
 		{`{"some":[[[1,2]],{"==":[{"var":"1"},2]}]}`, true},
+		{`{"some":[[[1]],{"==":[{"var":"1"},null]}]}`, true}, // no index 1 anywhere: the comparison with null holds
 	}
 	for _, tt := range tests {
 		got, err := mustCompile(t, tt.rule).Eval(data, nil)

@@ -61,8 +61,11 @@ var paths = []string{"", "a", "b", "s", "n", "z", "t", "f", "arr", "arr.0", "arr
 	"arr. 1", "obj", "obj.x", "obj.y.0", "obj.", ".a", "a..b", "nested.deep.v", "missing", "missing.x", "nul", "list", "0", "1",
 	"str.0", "objs", "objs.0.k", "e"}
 
-// elemPaths are paths read inside predicates, on elements.
-var elemPaths = []string{"", "x", "y", "0", "1", "k", "y.0", ".x", "missing", "x.x"}
+// elemPaths are paths read inside predicates, on elements; they are read
+// in the enclosing data too when the element has no value there, and the
+// paths of the data are read there as well (elements may hold a, n and
+// obj: their values shadow the data's).
+var elemPaths = []string{"", "x", "y", "0", "1", "k", "y.0", ".x", "missing", "x.x", "a", "n", "obj.x"}
 
 func (g *ruleGen) scalar() any {
 	switch g.pick(6) {
@@ -113,7 +116,7 @@ func (g *ruleGen) value(depth int) any {
 }
 
 func (g *ruleGen) path() string {
-	if g.predicate > 0 {
+	if g.predicate > 0 && g.pick(3) > 0 {
 		return elemPaths[g.pick(len(elemPaths))]
 	}
 	return paths[g.pick(len(paths))]
@@ -322,7 +325,9 @@ func (g *dataGen) array(depth int) []any {
 	return out
 }
 
-var objectKeys = []string{"x", "y", "k", "0", "1", "v"}
+// objectKeys are the keys of generated objects: some are keys of the data
+// too, so that an element shadows them.
+var objectKeys = []string{"x", "y", "k", "0", "1", "v", "a", "n", "obj"}
 
 func (g *dataGen) object(depth int) map[string]any {
 	n := g.pick(4)

@@ -86,8 +86,22 @@ func (g hostileGen) doubling(op, leaf string, levels int) string {
 	return s
 }
 
+// fallingBack nests quantifiers over data arrays depth deep (past the
+// frames Program.Eval has room for) around a predicate whose vars have a
+// value nowhere, so each climbs every enclosing element up to the data.
+func (g hostileGen) fallingBack(depth int) string {
+	s := `{"or":[{"==":[{"var":"context.a.b.c.d.e.f.g.h"},"x"]},{"!":{"missing":["p.q.r.s","context.zz"]}}]}`
+	for range depth {
+		q := []string{"some", "none", "all"}[g.pick(3)]
+		s = fmt.Sprintf(`{%q:[{"var":%q},%s]}`, q, []string{"context.strs", "context.objs", "context.big"}[g.pick(3)], s)
+	}
+	return s
+}
+
 func (g hostileGen) rule() string {
-	switch g.pick(12) {
+	switch g.pick(13) {
+	case 12:
+		return g.fallingBack(1 + g.pick(20))
 	case 0:
 		return g.nested(1 + g.pick(4))
 	case 1:

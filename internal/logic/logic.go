@@ -53,7 +53,11 @@ import "fmt"
 //   - var paths are literal strings split at dots (empty segments are
 //     skipped; a segment indexes an array by its numeric value, a
 //     non-numeric segment being 0). Inside the predicate of some, all and
-//     none a var reads the current element only, never the enclosing data;
+//     none a var reads the current element first and, when it has no value
+//     there (absent or null), the enclosing data: the enclosing elements
+//     from the innermost outward, then the data Eval was given. The empty
+//     path is the current element only. The paths missing and
+//     missing_some look up resolve the same way;
 //   - a literal array given to some, all or none that holds operators is
 //     evaluated (as merge of it);
 //   - a bare var as the predicate of some, all or none stands for its
@@ -80,17 +84,20 @@ import "fmt"
 //
 // Cost. Every operator application charges 1 operation plus 1 per
 // argument (the arguments' own operations come on top); var charges 1
-// plus one per path segment (plus one for a default); a literal array
+// plus one per path segment (plus one for a default), and one more per
+// segment for each enclosing data it is looked up in; a literal array
 // holding operators 1 plus one per element; some, all and none 1 per
 // element visited (the predicate's operations come on top); in over an
 // array 1 per element; merge 1 per element produced; missing and
-// missing_some 1 per path plus one per segment of each path they look up;
+// missing_some 1 per path plus one per segment of each path they look up
+// (in each data they look it up in);
 // and every operator 1 per 64 bytes of each string it reads, compares,
 // parses or produces (cat and substr charge before building their result).
 // Literals, however large, cost nothing to produce: they are not copied.
 // So the time and the memory an evaluation takes are proportional to the
 // operations it is charged: in all it allocates at most about 64 bytes per
-// operation (a quantifier allocates one small frame per run).
+// operation (a quantifier nested more than 4 deep allocates room for the
+// enclosing data once per run).
 type Program struct {
 	root   *node
 	lib    any
@@ -129,13 +136,16 @@ func Compile(rule any) (*Program, error) {
 // context is done (errors.Is ErrBudgetExceeded, or the context's error),
 // or an evaluation error.
 func (p *Program) Eval(data any, b *Budget) (any, error) {
-	return p.root.eval(data, nil, b)
+	var frames [4]any // room for the data of 4 nested quantifiers (see eval.go)
+	return p.root.eval(data, frames[:0], b)
 }
 
 // LibraryForm returns the rule rewritten so that
 // github.com/diegoholiveira/jsonlogic/v3 v3.9.1 evaluates it as this
 // package does (vars inside predicates written ".path", literal arrays of
 // quantifiers wrapped in merge, the missing-values guards…), wherever the
-// data holds no object with one key. It is what the differential tests
+// data holds no object with one key and no path inside a predicate finds
+// its value in the enclosing data only (the library form reads the
+// element only). It is what the differential tests
 // feed the library. The result is shared: do not modify it.
 func (p *Program) LibraryForm() any { return p.lib }
