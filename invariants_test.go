@@ -308,11 +308,21 @@ func collidingAdditions(c *authz.Client, bt authz.Batch, o *oracle, tenant strin
 			})
 			add(authz.Batch{ResourceScopeLinks: []authz.ResourceScopeLinkInput{{ResourceID: resID, ScopeID: inside[(j+1)%len(inside)], LinkType: authz.LinkShare}}})
 		}
-		add(authz.Batch{
-			Collections: []authz.CollectionInput{{ID: typ.ID + ".all", ScopeID: tenant, ResourceTypeID: typ.ID, Name: "all", MatchDefinition: json.RawMessage(`{}`)}},
-			ResourcePolicies: []authz.ResourcePolicyInput{{ScopeID: tenant, Name: "all", Effect: authz.EffectAllow, Actions: []string{"*"},
-				Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: typ.ID + ".all"}}},
+		// A type of the tenant's own (when the id was taken) whose
+		// resources are shared out: its owner's policies decide there on
+		// purpose.
+		sharedOut := slices.ContainsFunc(bt.Resources, func(res authz.ResourceInput) bool {
+			return res.ResourceTypeID == typ.ID && slices.ContainsFunc(bt.ResourceScopeLinks, func(l authz.ResourceScopeLinkInput) bool {
+				return l.ResourceID == res.ID && !inTenant(o, l.ScopeID, tenant)
+			})
 		})
+		if !sharedOut {
+			add(authz.Batch{
+				Collections: []authz.CollectionInput{{ID: typ.ID + ".all", ScopeID: tenant, ResourceTypeID: typ.ID, Name: "all", MatchDefinition: json.RawMessage(`{}`)}},
+				ResourcePolicies: []authz.ResourcePolicyInput{{ScopeID: tenant, Name: "all", Effect: authz.EffectAllow, Actions: []string{"*"},
+					Target: authz.PolicyTarget{Kind: authz.TargetCollection, CollectionID: typ.ID + ".all"}}},
+			})
+		}
 		for _, action := range []string{"read", "write", "list"} {
 			role := fmt.Sprintf("%s.new.role.%s.%s", tenant, key, action)
 			b := authz.Batch{

@@ -37,6 +37,107 @@ var oracleConds = []struct {
 	{`{"!":{"var":"subject.meta.suspended"}}`, func(sub authz.SubjectInput, _ authz.ResourceInput, _ map[string]any) bool {
 		return sub.Meta["suspended"] != true
 	}},
+	// Predicates read the element first, then the enclosing data: the
+	// tag-overlap rule over meta lists (the element, a string, has no
+	// subject.meta.depts)…
+	{`{"some":[{"var":"resource.meta.depts"},{"in":[{"var":""},{"var":"subject.meta.depts"}]}]}`, func(sub authz.SubjectInput, res authz.ResourceInput, _ map[string]any) bool {
+		for _, d := range metaList(res.Meta, "depts") {
+			if slices.Contains(metaList(sub.Meta, "depts"), d) {
+				return true
+			}
+		}
+		return false
+	}},
+	// …a grant whose own subject.meta.dept shadows the subject's (null
+	// does not)…
+	{`{"some":[{"var":"resource.meta.grants"},{"==":[{"var":"subject.meta.dept"},"eng"]}]}`, func(sub authz.SubjectInput, res authz.ResourceInput, _ map[string]any) bool {
+		for _, g := range metaList(res.Meta, "grants") {
+			if firstValue(valueAt(g, "subject", "meta", "dept"), sub.Meta["dept"]) == "eng" {
+				return true
+			}
+		}
+		return false
+	}},
+	// …and nested predicates: the innermost element (a department of the
+	// subject), then the grant, then the condition data (context.hour,
+	// which a grant may shadow).
+	{`{"some":[{"var":"resource.meta.grants"},{"some":[{"var":"subject.meta.depts"},{"and":[{"==":[{"var":""},{"var":"dept"}]},{"<":[{"var":"context.hour"},18]}]}]}]}`, func(sub authz.SubjectInput, res authz.ResourceInput, ctx map[string]any) bool {
+		for _, g := range metaList(res.Meta, "grants") {
+			dept := valueAt(g, "dept")
+			hour, ok := number(firstValue(valueAt(g, "context", "hour"), ctx["hour"]))
+			if dept != nil && slices.Contains(metaList(sub.Meta, "depts"), dept) && ok && hour < 18 {
+				return true
+			}
+		}
+		return false
+	}},
+}
+
+// oracleGrants are the elements of the resources' meta.grants lists: some
+// hold fields of the condition data (subject.meta.dept, context.hour),
+// which shadow the data's inside a predicate, some hold null there.
+var oracleGrants = []map[string]any{
+	{},
+	{"dept": "eng"},
+	{"dept": "ops", "context": map[string]any{"hour": 20.0}},
+	{"dept": "hr", "context": map[string]any{"hour": 9.0}},
+	{"subject": map[string]any{"meta": map[string]any{"dept": "ops"}}},
+	{"subject": map[string]any{"meta": map[string]any{"dept": "eng"}}, "dept": "ops"},
+	{"subject": map[string]any{"meta": map[string]any{"dept": nil}}, "context": map[string]any{"hour": nil}, "dept": "eng"},
+}
+
+// oracleDepts draws a list of departments (nil: none at all).
+func oracleDepts(r *rand.Rand) []any {
+	if r.IntN(4) == 0 {
+		return nil
+	}
+	out := []any{}
+	for _, d := range []string{"eng", "ops", "hr"} {
+		if r.IntN(2) == 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// metaList is the list m[key], nil when it is not one.
+func metaList(m map[string]any, key string) []any {
+	l, _ := m[key].([]any)
+	return l
+}
+
+// valueAt is the value at path in v (nested objects), nil when there is
+// none.
+func valueAt(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// firstValue is the first of vals that is not nil.
+func firstValue(vals ...any) any {
+	for _, v := range vals {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
+}
+
+// number is v as a number, when it is one.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // oracleMatchDefs are the collection definitions random models use.
@@ -652,6 +753,9 @@ func randomModel(r *rand.Rand) authz.Batch {
 		if r.IntN(5) == 0 {
 			meta["suspended"] = true
 		}
+		if depts := oracleDepts(r); depts != nil {
+			meta["depts"] = depts
+		}
 		typ := authz.SubjectUser
 		if k%3 == 2 {
 			typ = authz.SubjectAgent
@@ -693,7 +797,7 @@ func randomModel(r *rand.Rand) authz.Batch {
 		usedExt[typ+"|"+ext] = true
 		bt.Resources = append(bt.Resources, authz.ResourceInput{ID: id, ResourceTypeID: typ, ScopeID: scope,
 			ExternalResourceID: ext, OwnerID: pickFrom(r, subjects),
-			Meta: map[string]any{"class": pickFrom(r, []string{"public", "internal", "secret"})}})
+			Meta: resourceMeta(r)})
 		resources = append(resources, id)
 	}
 	if len(resources) == 0 {
@@ -747,6 +851,22 @@ func randomModel(r *rand.Rand) authz.Batch {
 		bt.ResourcePolicies = append(bt.ResourcePolicies, p)
 	}
 	return bt
+}
+
+// resourceMeta draws a resource's meta: a class, departments and grants.
+func resourceMeta(r *rand.Rand) map[string]any {
+	meta := map[string]any{"class": pickFrom(r, []string{"public", "internal", "secret"})}
+	if depts := oracleDepts(r); depts != nil {
+		meta["depts"] = depts
+	}
+	if n := r.IntN(4); n > 0 {
+		grants := []any{}
+		for range n {
+			grants = append(grants, pickFrom(r, oracleGrants))
+		}
+		meta["grants"] = grants
+	}
+	return meta
 }
 
 // applyPruned applies bt, dropping the items the write path refuses (and
