@@ -79,7 +79,7 @@ func checkMatchDefinition(raw json.RawMessage) error {
 	if _, err := match.Parse(raw); err != nil {
 		return invalidf("%s", err)
 	}
-	return nil
+	return checkMatchConditionPaths(raw)
 }
 
 // CreateCollections creates collections in one atomic batch. Each

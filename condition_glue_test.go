@@ -34,8 +34,8 @@ func TestParseConditionWrapsErrInvalid(t *testing.T) {
 			t.Errorf("parseCondition(%.60s) = %v; want ErrInvalid with the message %q", src, err, want)
 		}
 	}
-	c, err := parseCondition(json.RawMessage(` {"==":[{"var":"a"},1]} `))
-	if err != nil || c.String() != `{"==":[{"var":"a"},1]}` {
+	c, err := parseCondition(json.RawMessage(` {"==":[{"var":"context.a"},1]} `))
+	if err != nil || c.String() != `{"==":[{"var":"context.a"},1]}` {
 		t.Errorf("parseCondition of a valid condition = %v, %v; want it parsed", c, err)
 	}
 	if c, err := parseCondition(json.RawMessage(" null ")); c != nil || err != nil {

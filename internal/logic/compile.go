@@ -168,6 +168,11 @@ type compiler struct {
 	// inPred counts the some/all/none predicates being compiled.
 	inPred int
 	depth  int
+	// paths are the literal paths read (see PathRef); enclosing describes
+	// the elements of the quantifiers whose predicate is being compiled,
+	// outermost first.
+	paths     []*PathRef
+	enclosing []Elements
 }
 
 // value compiles v found in argument idx of the operator at up (idx holds
@@ -246,19 +251,38 @@ func (c *compiler) operation(m map[string]any, up *loc, idx []int) (*node, any, 
 	quantifier := code == opSome || code == opAll || code == opNone
 	nodes := make([]*node, len(args))
 	libs := make([]any, len(args))
+	var subjectVar *PathRef // the path of a quantifier's var subject
 	for i, a := range args {
 		pred := quantifier && i == 1
 		if pred {
 			c.inPred++
+			c.enclosing = append(c.enclosing, elementsOf(args[0], subjectVar))
 		}
+		before := len(c.paths)
 		n, lib, err := c.value(a, l, []int{i})
 		if pred {
 			c.inPred--
+			c.enclosing = c.enclosing[:len(c.enclosing)-1]
+		}
+		if quantifier && i == 0 && len(c.paths) == before+1 {
+			subjectVar = c.paths[before]
 		}
 		if err != nil {
 			return nil, nil, err
 		}
 		nodes[i], libs[i] = n, lib
+	}
+	switch code {
+	case opMissingList, opMissingSome:
+		list := args
+		if code == opMissingSome {
+			list, _ = args[1].([]any)
+		}
+		for _, a := range list {
+			if p, ok := a.(string); ok {
+				c.recordPath(name, p, l)
+			}
+		}
 	}
 	switch code {
 	case opVar:
@@ -364,6 +388,7 @@ func (c *compiler) varNode(args []any, nodes []*node, libs []any, l *loc) (*node
 	if len(args) > 0 {
 		p = args[0].(string) // checked by checkArgs
 	}
+	c.recordPath("var", p, l)
 	libPath := p
 	if c.inPred > 0 && p != "" && !strings.HasPrefix(p, ".") {
 		libPath = "." + p

@@ -103,6 +103,7 @@ type Program struct {
 	lib    any
 	static int64
 	quants []Quantifier
+	paths  []*PathRef
 }
 
 // Compile compiles a rule: an operator object, decoded from JSON into
@@ -122,7 +123,7 @@ func Compile(rule any) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Program{root: root, lib: lib}
+	p := &Program{root: root, lib: lib, paths: c.paths}
 	s := &coster{}
 	p.static = s.cost(root, 1, 0)
 	p.quants = s.quants
