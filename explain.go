@@ -163,8 +163,19 @@ func (d *denialReason) sentence() string {
 // explain says why the role step denied. The two common reasons on a
 // resource are constant sentences (the subject, scope, action and resource
 // are those of the request), so that a denial allocates nothing.
+//
+// When no grant with the action was considered, and nothing visible to the
+// request names its action (actionUnnamed), the explanation says so instead:
+// "Denied: no permission or policy of the visible model has action
+// "wirte"."
 func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 	switch {
+	case (d.first == noNote || d.first == noteRoleDisabled) && s.actionUnnamed(r):
+		// The other notes are about a permission with the action.
+		if s.explain {
+			s.tracef("action %q: no permission visible from scope %s, and no policy that can apply, names it", s.in.Action, s.scope.s.ID)
+		}
+		return fmt.Sprintf("Denied: no permission or policy of the visible model has action %q.", s.in.Action)
 	case d.first != noNote:
 		return "Denied: " + d.sentence() + "."
 	case r != nil && !d.member:
@@ -175,4 +186,100 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 		return fmt.Sprintf("Denied: %s has no membership at or above scope %s that reaches %q resources.", s.x.s.ID, s.scope.s.ID, s.typeKey)
 	}
 	return fmt.Sprintf("Denied: no role of %s grants %s on %q resources.", s.x.s.ID, s.in.Action, s.typeKey)
+}
+
+// Actions the visible model names. The graph counts, for each scope and
+// action, the permissions defined there with that action and the policies
+// defined there that list it (graph.actionsAt), so that a denial can say
+// when nothing the request could use names its action at all, a misspelt
+// action being the usual cause. A policy's "*" names no action, and an
+// override names an action only through its permission.
+
+// Kinds of objects that name actions, the first byte of an actionKey.
+const (
+	namedByPermission = 'p'
+	namedByPolicy     = 'P'
+)
+
+// actionKey is the key of graph.actionsAt for objects of kind defined at
+// scope that name action, written into buf (it fits buf, and so stays off
+// the heap, for actions of up to 27 bytes).
+func actionKey(buf *[32]byte, kind byte, scope handle, action string) []byte {
+	return append(append(buf[:0], kind, byte(scope>>24), byte(scope>>16), byte(scope>>8), byte(scope)), action...)
+}
+
+// countActions adds delta to the counts of the actions node n names, when
+// n is a permission or a policy (and nothing otherwise).
+func (b *graphBuilder) countActions(n any, delta int) {
+	var kind byte
+	var scopeID string
+	var actions []string
+	switch x := n.(type) {
+	case *gPerm:
+		kind, scopeID, actions = namedByPermission, x.p.ScopeID, []string{x.p.Action}
+	case *gPolicy:
+		kind, scopeID, actions = namedByPolicy, x.p.ScopeID, x.p.Actions
+	default:
+		return
+	}
+	scope := b.handle(scopeID)
+	var buf [32]byte
+	for _, a := range slices.Compact(slices.Sorted(slices.Values(actions))) {
+		if a == "*" || a == "" {
+			continue
+		}
+		k := string(actionKey(&buf, kind, scope, a))
+		switch c, _ := b.g.actionsAt.Get(k); {
+		case c+delta > 0:
+			b.g.actionsAt.Set(b.gen, k, c+delta)
+		default:
+			b.g.actionsAt.Del(b.gen, k)
+		}
+	}
+}
+
+// names reports whether an object of kind defined at scope names action.
+func (g *graph) names(kind byte, scope handle, action string) bool {
+	var buf [32]byte
+	c, _ := g.actionsAt.Get(string(actionKey(&buf, kind, scope, action)))
+	return c > 0
+}
+
+// namesAbove reports whether an object of kind defined at scope or one of
+// its ancestors (define scopes included) names action.
+func (g *graph) namesAbove(kind byte, scope handle, action string) bool {
+	for h := scope; h != noHandle; {
+		if g.names(kind, h, action) {
+			return true
+		}
+		sc := g.scope(h)
+		if sc == nil {
+			return false
+		}
+		h = sc.parent
+	}
+	return false
+}
+
+// actionUnnamed reports whether nothing of the model visible to the
+// request names its action: no permission defined at the request scope or
+// above it, and no policy defined there or above a home of the resource
+// (the policies that can apply). It runs only when a denial is explained.
+func (s *subjectEval) actionUnnamed(r *gResource) bool {
+	a, g := s.in.Action, s.g
+	if g.namesAbove(namedByPermission, s.scope.h, a) || g.namesAbove(namedByPolicy, s.scope.h, a) {
+		return false
+	}
+	if r == nil {
+		return true
+	}
+	if g.namesAbove(namedByPolicy, r.owner, a) {
+		return false
+	}
+	for _, l := range r.links {
+		if g.namesAbove(namedByPolicy, l.scope, a) {
+			return false
+		}
+	}
+	return true
 }

@@ -32,6 +32,9 @@ type graph struct {
 	resByExt cow.Map[handle]
 	// typesByKey finds the resource types of a key.
 	typesByKey cow.Map[[]handle]
+	// actionsAt counts the permissions and the policies that name an
+	// action at a scope (actionKey; explain.go).
+	actionsAt cow.Map[int]
 	// Reverse edges, for the lookups (lookup.go), each a cow.Vec of
 	// *handleSet indexed by scope handle: kids holds the child scopes of a
 	// scope; members the subjects with a membership there. subjects holds

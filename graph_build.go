@@ -149,7 +149,8 @@ func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
 		return nil, err
 	}
 	gen := generations.Add(1)
-	g := &graph{rev: rev, seq: seq, ids: cow.NewMap[handle](gen, 0), resByExt: cow.NewMap[handle](gen, 0), typesByKey: cow.NewMap[[]handle](gen, 0)}
+	g := &graph{rev: rev, seq: seq, ids: cow.NewMap[handle](gen, 0), resByExt: cow.NewMap[handle](gen, 0), typesByKey: cow.NewMap[[]handle](gen, 0),
+		actionsAt: cow.NewMap[int](gen, 0)}
 	b := &graphBuilder{g: g, gen: gen, tx: tx, all: true}
 	for _, gk := range graphKinds {
 		err := tx.Scan(gk.k.table, "", func(_ string, v []byte) error {
@@ -201,6 +202,8 @@ func (b *graphBuilder) index(h handle, old, n any) {
 		list, _ := b.g.typesByKey.Get(t.rt.Key)
 		b.g.typesByKey.Set(b.gen, t.rt.Key, append(slices.Clone(list), h))
 	}
+	b.countActions(old, -1)
+	b.countActions(n, 1)
 }
 
 func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
@@ -210,7 +213,7 @@ func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
 func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, error) {
 	gen := generations.Add(1)
 	ng := &graph{rev: rev, seq: seq, ids: g.ids.ForWrite(), nodes: g.nodes.ForWrite(), next: g.next,
-		resByExt: g.resByExt.ForWrite(), typesByKey: g.typesByKey.ForWrite(),
+		resByExt: g.resByExt.ForWrite(), typesByKey: g.typesByKey.ForWrite(), actionsAt: g.actionsAt.ForWrite(),
 		kids: g.kids.ForWrite(), homes: g.homes.ForWrite(), members: g.members.ForWrite(), subjects: g.subjects.ForWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
