@@ -500,7 +500,7 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 		if s.explain {
 			s.tracef("resource %s: no home (owner %s or link) is on the line of scope %s", r.r.ID, owner, s.scope.s.ID)
 		}
-		return outcome{by: DecidedByDefault, explanation: fmt.Sprintf("Denied: resource %s is not reachable from scope %s (it lives in scope %s, which is neither above nor below it within the same tenant).", r.r.ID, s.scope.s.ID, owner)}
+		return outcome{by: DecidedByDefault, explanation: s.unreachable(r, owner)}
 	}
 	if s.explain {
 		for _, l := range lines {

@@ -283,3 +283,33 @@ func (s *subjectEval) actionUnnamed(r *gResource) bool {
 	}
 	return true
 }
+
+// unreachable explains the denial of a resource with no home on the
+// request scope's line, owner being the id of its owning scope: the
+// resource lives in another tenant than the request scope (their chains
+// end at different scopes: the nearest define scope at or above each, or
+// the root), or in the same tenant but neither above nor below it.
+func (s *subjectEval) unreachable(r *gResource, owner string) string {
+	if o := s.g.scope(r.owner); o != nil {
+		mine, theirs := s.g.tenantOf(s.scope.h), s.g.tenantOf(o.h)
+		if mine != nil && theirs != nil && mine != theirs {
+			return fmt.Sprintf("Denied: resource %s is not reachable from scope %s: they are in different tenants (the resource lives in scope %s, of tenant %s; scope %s is of tenant %s).",
+				r.r.ID, s.scope.s.ID, owner, theirs.s.ID, s.scope.s.ID, mine.s.ID)
+		}
+	}
+	return fmt.Sprintf("Denied: resource %s is not reachable from scope %s (it lives in scope %s, which is neither above nor below it within the same tenant).", r.r.ID, s.scope.s.ID, owner)
+}
+
+// tenantOf returns the last scope of chain(h): the nearest define scope at
+// or above h, or its root; nil when h is not a scope.
+func (g *graph) tenantOf(h handle) *gScope {
+	sc := g.scope(h)
+	for sc != nil && !sc.define {
+		up := g.scope(sc.parent)
+		if up == nil {
+			break
+		}
+		sc = up
+	}
+	return sc
+}

@@ -97,13 +97,15 @@ func TestDenialNamesAnUnknownAction(t *testing.T) {
 	})
 }
 
-// TestUnnamedActionAgreesWithModel draws random models and requests, with
+// TestExplanationsAgreeWithModel draws random models and requests, with
 // actions of the model and others, and checks the explanation against the
 // model: it says the action is unnamed exactly when the role step denied
 // (a default denial of a reachable resource) and no permission defined at
 // the request scope or above, and no policy defined there or above a home
-// of the resource, names the action.
-func TestUnnamedActionAgreesWithModel(t *testing.T) {
+// of the resource, names the action; and a resource that is not reachable
+// is said to be in another tenant exactly when the chains of the request
+// scope and of the resource's scope end at different scopes.
+func TestExplanationsAgreeWithModel(t *testing.T) {
 	t.Parallel()
 	counts := map[string]int{}
 	for _, be := range backends {
@@ -148,6 +150,15 @@ func TestUnnamedActionAgreesWithModel(t *testing.T) {
 						}
 						return false
 					})
+					if strings.Contains(d.Explanation, "not reachable") {
+						mine, theirs := o.chain(q.scope), o.chain(res.ScopeID)
+						apart := mine[len(mine)-1] != theirs[len(theirs)-1]
+						counts[fmt.Sprintf("unreachable, different tenants=%v", apart)]++
+						if got := strings.Contains(d.Explanation, "they are in different tenants"); got != apart ||
+							got == strings.Contains(d.Explanation, "within the same tenant") {
+							t.Fatalf("model %d: %s from %s: explanation %q; want it to say different tenants: %v", m, res.ID, q.scope, d.Explanation, apart)
+						}
+					}
 					roleDenial := !d.Allowed && d.DecidedBy == authz.DecidedByDefault && !strings.Contains(d.Explanation, "is not reachable")
 					want := roleDenial && !named
 					got := strings.Contains(d.Explanation, unnamedAction(q.action))
@@ -163,7 +174,7 @@ func TestUnnamedActionAgreesWithModel(t *testing.T) {
 		})
 	}
 	t.Logf("explanations: %v", counts)
-	if counts["unnamed=true"] < 20 || counts["unnamed=false"] < 20 {
+	if counts["unnamed=true"] < 20 || counts["unnamed=false"] < 20 || counts["unreachable, different tenants=true"] < 5 || counts["unreachable, different tenants=false"] < 5 {
 		t.Errorf("explanations %v; want both kinds often", counts)
 	}
 }
@@ -186,4 +197,28 @@ func TestDenialAllocatesNothing(t *testing.T) {
 			t.Errorf("denial of %s: %v allocations; want 0", in.Action, n)
 		}
 	}
+}
+
+// TestUnreachableExplanation checks the denial of a resource with no home
+// on the request scope's line: across tenants it says they are different
+// tenants and names both, within one tenant it keeps saying the scope is
+// neither above nor below.
+func TestUnreachableExplanation(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		evalModel(t, c)
+		for _, tt := range []struct {
+			scope, resource string
+			want            string
+		}{
+			{"sales", "doc_api", "Denied: resource doc_api is not reachable from scope sales (it lives in scope api, which is neither above nor below it within the same tenant)."},
+			{"g_eng", "doc_api", "Denied: resource doc_api is not reachable from scope g_eng: they are in different tenants (the resource lives in scope api, of tenant acme; scope g_eng is of tenant globex)."},
+			{"platform", "doc_acme", "Denied: resource doc_acme is not reachable from scope platform: they are in different tenants (the resource lives in scope acme, of tenant acme; scope platform is of tenant platform)."},
+		} {
+			d := ask(t, c, "alice", tt.scope, "read", tt.resource)
+			if d.Allowed || d.Explanation != tt.want {
+				t.Errorf("%s from %s: got %q; want %q", tt.resource, tt.scope, d.Explanation, tt.want)
+			}
+		}
+	})
 }
