@@ -32,10 +32,15 @@
 //
 // The semantics are those of github.com/diegoholiveira/jsonlogic/v3
 // v3.9.1, which evaluated conditions before this package existed, on the
-// rules its caller accepts, with two differences: values read from the data
-// are values, never run as logic (the library ran an object returned by an
-// if branch, or found among the paths given to missing, as an operator);
-// and the budget. A differential test holds the two to the same results.
+// rules its caller accepts, with three differences: values read from the
+// data are values, never run as logic (the library ran an object returned
+// by an if branch, or found among the paths given to missing, as an
+// operator); inside the predicate of some, all and none a path the element
+// has no value at is read in the enclosing data (see Program); and the
+// budget. A differential test holds the two to the same results, and to a
+// reference evaluator of its own where a predicate reads the enclosing
+// data. Cond.Paths lists the literal paths a condition reads, for a caller
+// that knows the shape of its data to refuse paths that read nothing.
 package logic
 
 import "fmt"
