@@ -188,3 +188,43 @@ func TestMatchDefinitionConditionPaths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzConditionPaths feeds any JSON to the write path's condition check:
+// it never panics; a condition the logic package accepts but the check
+// refuses names one of its literal paths, which reads nothing in any of
+// the condition data the evaluator builds.
+func FuzzConditionPaths(f *testing.F) {
+	for _, seed := range []string{
+		`{"==":[{"var":"subjet.id"},"x"]}`, `{"some":[["a"],{"==":[{"var":"nope"},1]}]}`,
+		`{"some":[{"var":"subject.tags.dept"},{"in":[{"var":""},{"var":"resource.tags.dept"}]}]}`,
+		`{"!":{"missing":["action.x","context.y"]}}`, `{"some":[{"var":"context.list"},{"var":"x"}]}`,
+		`{"all":[[1,2],{"some":[["b"],{"missing_some":[1,["scopeId.a","resource.meta.x"]]}]}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	datas := conditionDatas(&testing.T{}, newConditionDataClient(&testing.T{}))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_, err := parseCondition(raw)
+		c, perr := logic.Parse(raw)
+		if perr != nil || err == nil {
+			return
+		}
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("%s: %v; want ErrInvalid", raw, err)
+		}
+		for _, p := range c.Paths() {
+			q, _ := json.Marshal(p.Path)
+			if !strings.Contains(err.Error(), fmt.Sprintf("%s path %q", p.Op, p.Path)) {
+				continue
+			}
+			probe := logic.Stored([]byte(fmt.Sprintf(`{"!==":[{"var":%s},null]}`, q)))
+			for _, d := range datas {
+				if ok, _ := probe.Eval(d, nil); ok {
+					t.Fatalf("%s: refused (%v), but path %s reads a value", raw, err, q)
+				}
+			}
+			return
+		}
+		t.Fatalf("%s: refused with %v, which names none of its paths", raw, err)
+	})
+}
