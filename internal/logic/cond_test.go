@@ -305,6 +305,8 @@ func TestConditionEval(t *testing.T) {
 		{"nested predicates read the enclosing element before the data", `{"some":[{"var":"context.writes"},{"some":[[1],{"==":[{"var":"action"},"write"]}]}]}`, true},
 		{"missing reads the enclosing data too", `{"some":[[1],{"!":{"missing":["action","subject.id"]}}]}`, true},
 		{"missing of a path nothing has", `{"some":[[1],{"missing":["nope"]}]}`, true},
+		{"data read from the enclosing data is not run as logic", `{"some":[[1],{"==":[{"if":[true,{"var":"context.tricky.0.id"},false]},true]}]}`, false},
+		{"data read from the enclosing data is a value", `{"some":[[1],{"!!":{"var":"context.tricky.0.id"}}]}`, true},
 		{"some over objects", `{"some":[{"var":"context.items"},{"==":[{"var":"n"},2]}]}`, true},
 		{"all over objects with missing field", `{"all":[{"var":"context.items"},{">=":[{"var":"n"},1]}]}`, false},
 		{"all with var default", `{"all":[{"var":"context.items"},{">=":[{"var":["n",5]},1]}]}`, true},
