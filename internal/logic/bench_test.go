@@ -26,6 +26,8 @@ var operatorBenchmarks = []struct{ name, rule string }{
 	{"in-string", `{"in":["ipsum lorem",{"var":"context.text"}]}`},
 	{"quantifier", `{"some":[{"var":"context.items"},{">=":[{"var":"n"},4]}]}`},
 	{"quantifier-literal", `{"all":[[1,2,3,4,5,6,7,8],{">":[{"var":""},0]}]}`},
+	// The tag-overlap form: the predicate reads the enclosing data.
+	{"quantifier-outer", `{"some":[["x","y","z","d"],{"in":[{"var":""},{"var":"subject.meta.groups"}]}]}`},
 	{"merge", `{"in":["e",{"merge":[{"var":"subject.meta.groups"},["e"]]}]}`},
 	{"cat-substr", `{"==":[{"substr":[{"cat":[{"var":"subject.id"},"-",{"var":"action"}]},0,4]},"jane"]}`},
 	{"arithmetic", `{"<":[{"+":[{"*":[{"var":"subject.meta.level"},2]},{"%":[{"var":"context.hour"},5]}]},{"max":[10,{"-":[20,5]}]}]}`},
