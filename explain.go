@@ -189,67 +189,46 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 }
 
 // Actions the visible model names. The graph counts, for each scope and
-// action, the permissions defined there with that action and the policies
-// defined there that list it (graph.actionsAt), so that a denial can say
-// when nothing the request could use names its action at all, a misspelt
-// action being the usual cause. A policy's "*" names no action, and an
-// override names an action only through its permission.
+// action, the permissions defined there with that action (graph.actionsAt),
+// so that a denial can say when nothing the request could use names its
+// action at all, a misspelt action being the usual cause. Policies are
+// looked at where they can apply: those that target the resource, directly
+// or through a collection of its type, defined at the request scope or
+// above it or above a home of the resource. A policy's "*" names no action,
+// and an override names an action only through its permission. Objects that
+// cannot apply to the request (another tenant's, a policy on another
+// resource) are not looked at, so that they cannot change the explanation.
 
-// Kinds of objects that name actions, the first byte of an actionKey.
-const (
-	namedByPermission = 'p'
-	namedByPolicy     = 'P'
-)
-
-// actionKey is the key of graph.actionsAt for objects of kind defined at
-// scope that name action, written into buf (it fits buf, and so stays off
-// the heap, for actions of up to 27 bytes).
-func actionKey(buf *[32]byte, kind byte, scope handle, action string) []byte {
-	return append(append(buf[:0], kind, byte(scope>>24), byte(scope>>16), byte(scope>>8), byte(scope)), action...)
+// actionKey is the key of graph.actionsAt for the permissions defined at
+// scope that have action, written into buf (it fits buf, and so stays off
+// the heap, for actions of up to 28 bytes).
+func actionKey(buf *[32]byte, scope handle, action string) []byte {
+	return append(append(buf[:0], byte(scope>>24), byte(scope>>16), byte(scope>>8), byte(scope)), action...)
 }
 
-// countActions adds delta to the counts of the actions node n names, when
-// n is a permission or a policy (and nothing otherwise).
+// countActions adds delta to the count of the action of node n, when n is
+// a permission (and does nothing otherwise).
 func (b *graphBuilder) countActions(n any, delta int) {
-	var kind byte
-	var scopeID string
-	var actions []string
-	switch x := n.(type) {
-	case *gPerm:
-		kind, scopeID, actions = namedByPermission, x.p.ScopeID, []string{x.p.Action}
-	case *gPolicy:
-		kind, scopeID, actions = namedByPolicy, x.p.ScopeID, x.p.Actions
-	default:
+	p, ok := n.(*gPerm)
+	if !ok || p.p.Action == "" {
 		return
 	}
-	scope := b.handle(scopeID)
 	var buf [32]byte
-	for _, a := range slices.Compact(slices.Sorted(slices.Values(actions))) {
-		if a == "*" || a == "" {
-			continue
-		}
-		k := string(actionKey(&buf, kind, scope, a))
-		switch c, _ := b.g.actionsAt.Get(k); {
-		case c+delta > 0:
-			b.g.actionsAt.Set(b.gen, k, c+delta)
-		default:
-			b.g.actionsAt.Del(b.gen, k)
-		}
+	k := string(actionKey(&buf, b.handle(p.p.ScopeID), p.p.Action))
+	switch c, _ := b.g.actionsAt.Get(k); {
+	case c+delta > 0:
+		b.g.actionsAt.Set(b.gen, k, c+delta)
+	default:
+		b.g.actionsAt.Del(b.gen, k)
 	}
 }
 
-// names reports whether an object of kind defined at scope names action.
-func (g *graph) names(kind byte, scope handle, action string) bool {
+// permissionAbove reports whether a permission defined at scope or one of
+// its ancestors (define scopes included) has action.
+func (g *graph) permissionAbove(scope handle, action string) bool {
 	var buf [32]byte
-	c, _ := g.actionsAt.Get(string(actionKey(&buf, kind, scope, action)))
-	return c > 0
-}
-
-// namesAbove reports whether an object of kind defined at scope or one of
-// its ancestors (define scopes included) names action.
-func (g *graph) namesAbove(kind byte, scope handle, action string) bool {
 	for h := scope; h != noHandle; {
-		if g.names(kind, h, action) {
+		if c, _ := g.actionsAt.Get(string(actionKey(&buf, h, action))); c > 0 {
 			return true
 		}
 		sc := g.scope(h)
@@ -261,27 +240,70 @@ func (g *graph) namesAbove(kind byte, scope handle, action string) bool {
 	return false
 }
 
-// actionUnnamed reports whether nothing of the model visible to the
+// actionUnnamed reports whether nothing of the model that can apply to the
 // request names its action: no permission defined at the request scope or
-// above it, and no policy defined there or above a home of the resource
-// (the policies that can apply). It runs only when a denial is explained.
+// above it, and no policy of the resource that lists it (see above). It
+// runs only when a denial is explained, and allocates nothing.
 func (s *subjectEval) actionUnnamed(r *gResource) bool {
 	a, g := s.in.Action, s.g
-	if g.namesAbove(namedByPermission, s.scope.h, a) || g.namesAbove(namedByPolicy, s.scope.h, a) {
+	if g.permissionAbove(s.scope.h, a) {
 		return false
 	}
 	if r == nil {
-		return true
+		return true // policies apply to resources only
 	}
-	if g.namesAbove(namedByPolicy, r.owner, a) {
-		return false
-	}
-	for _, l := range r.links {
-		if g.namesAbove(namedByPolicy, l.scope, a) {
+	for _, ph := range r.policies {
+		if s.policyNames(nodeAt[gPolicy](g, ph), r, a) {
 			return false
 		}
 	}
+	if t := nodeAt[gResType](g, r.typ); t != nil {
+		for _, ch := range t.colls {
+			c := nodeAt[gColl](g, ch)
+			if c == nil || !c.actions[a] {
+				continue
+			}
+			for _, ph := range c.policies {
+				if s.policyNames(nodeAt[gPolicy](g, ph), r, a) {
+					return false
+				}
+			}
+		}
+	}
 	return true
+}
+
+// policyNames reports whether p lists action and is defined at the request
+// scope or above it, or above a home of r.
+func (s *subjectEval) policyNames(p *gPolicy, r *gResource, action string) bool {
+	if p == nil || !slices.Contains(p.p.Actions, action) {
+		return false
+	}
+	g := s.g
+	if g.isAncestor(p.scope, s.scope.h) || g.isAncestor(p.scope, r.owner) {
+		return true
+	}
+	for _, l := range r.links {
+		if g.isAncestor(p.scope, l.scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAncestor reports whether a is h or one of its ancestors.
+func (g *graph) isAncestor(a, h handle) bool {
+	for h != noHandle {
+		if h == a {
+			return true
+		}
+		sc := g.scope(h)
+		if sc == nil {
+			return false
+		}
+		h = sc.parent
+	}
+	return false
 }
 
 // unreachable explains the denial of a resource with no home on the

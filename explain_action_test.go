@@ -22,7 +22,8 @@ func unnamedAction(action string) string {
 // it says so, for a resource and for a type; an action named by a
 // permission of the request's scope or above, or by a policy that can
 // apply to the resource, keeps the usual explanation; another tenant's
-// objects and a policy's "*" name nothing; and the graph follows writes.
+// objects, a policy of another resource and a policy's "*" name nothing;
+// and the graph follows writes.
 func TestDenialNamesAnUnknownAction(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, c *authz.Client) {
@@ -36,6 +37,9 @@ func TestDenialNamesAnUnknownAction(t *testing.T) {
 					Actions: []string{"archive"}, Effect: authz.EffectDeny, Priority: 0},
 				{ID: "pol_any", ScopeID: "sales", Name: "Anything", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_sales"},
 					Actions: []string{"*"}, Effect: authz.EffectDeny},
+				// Above every tenant, on a resource of another tenant.
+				{ID: "pol_g_stamp", ScopeID: "platform", Name: "Stamp", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_globex"},
+					Actions: []string{"stamp"}, Effect: authz.EffectAllow},
 				// At a scope where doc_acme is linked, for nobody.
 				{ID: "pol_publish", ScopeID: "backend", Name: "Publish", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_acme"},
 					Actions: []string{"publish"}, Effect: authz.EffectAllow, SubjectCondition: json.RawMessage(`{"==":[{"var":"subject.id"},"nobody"]}`)},
@@ -61,6 +65,7 @@ func TestDenialNamesAnUnknownAction(t *testing.T) {
 			{"named by a policy of another resource's home", "archive", doc, true},
 			{"a policy's * names nothing", "frobnicate", &authz.ResourceRef{ResourceID: "doc_sales"}, false},
 			{"named by a policy above a linked home", "publish", doc, false},
+			{"named by a platform policy on another tenant's resource", "stamp", doc, true},
 		} {
 			d := explained(tt.action, tt.res)
 			if d.Allowed {
@@ -101,8 +106,9 @@ func TestDenialNamesAnUnknownAction(t *testing.T) {
 // actions of the model and others, and checks the explanation against the
 // model: it says the action is unnamed exactly when the role step denied
 // (a default denial of a reachable resource) and no permission defined at
-// the request scope or above, and no policy defined there or above a home
-// of the resource, names the action; and a resource that is not reachable
+// the request scope or above, and no policy of the resource (directly or
+// through a collection of its type) defined there or above a home of the
+// resource, names the action; and a resource that is not reachable
 // is said to be in another tenant exactly when the chains of the request
 // scope and of the resource's scope end at different scopes.
 func TestExplanationsAgreeWithModel(t *testing.T) {
@@ -141,6 +147,12 @@ func TestExplanationsAgreeWithModel(t *testing.T) {
 						return p.Action == q.action && slices.Contains(o.ancestors(q.scope), p.ScopeID)
 					}) || slices.ContainsFunc(bt.ResourcePolicies, func(p authz.ResourcePolicyInput) bool {
 						if !slices.Contains(p.Actions, q.action) {
+							return false
+						}
+						targets := p.Target.ResourceID == res.ID || slices.ContainsFunc(bt.Collections, func(c authz.CollectionInput) bool {
+							return c.ID == p.Target.CollectionID && c.ResourceTypeID == res.ResourceTypeID
+						})
+						if !targets {
 							return false
 						}
 						for _, h := range append([]string{q.scope}, homes...) {
