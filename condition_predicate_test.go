@@ -2,7 +2,9 @@ package authz_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -153,6 +155,55 @@ func TestPredicateElementShadowsConditionData(t *testing.T) {
 			if d.Allowed != tt.allowed {
 				t.Errorf("%s act on %s: got allowed=%v (%s); want %v", tt.subject, tt.resource, d.Allowed, d.Explanation, tt.allowed)
 			}
+		}
+	})
+}
+
+// TestConditionPathRefusedOnWrite checks the refusal of a path that reads
+// nothing on every write of a condition, creates and updates alike: the
+// error wraps ErrInvalid, names the field and the path, and nothing is
+// stored.
+func TestConditionPathRefusedOnWrite(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		evalModel(t, c)
+		bad := json.RawMessage(`{"==":[{"var":"subjet.meta.dept"},"eng"]}`)
+		good := json.RawMessage(`{"==":[{"var":"subject.meta.dept"},"eng"]}`)
+		const path = `var path "subjet.meta.dept" at ==[0] reads nothing`
+		check := func(what string, err error, field string) {
+			t.Helper()
+			var be *authz.BatchError
+			switch {
+			case !errors.Is(err, authz.ErrInvalid) || !strings.Contains(err.Error(), path):
+				t.Errorf("%s: got %v; want ErrInvalid naming %q", what, err, path)
+			case errors.As(err, &be) && (len(be.Items) != 1 || be.Items[0].Field != field):
+				t.Errorf("%s: items %+v; want one, at field %s", what, be.Items, field)
+			case !errors.As(err, &be) && !strings.Contains(err.Error(), field+": "):
+				t.Errorf("%s: got %v; want the field %s named", what, err, field)
+			}
+		}
+		_, err := c.CreatePermission(ctx, authz.PermissionInput{ID: "p_bad", ScopeID: "acme", Action: "read", ResourceType: "folder", Logic: bad})
+		check("permission logic", err, "logic")
+		_, err = c.CreateRolePermission(ctx, authz.RolePermissionInput{RoleID: "viewer", PermissionID: "p_write", Condition: bad})
+		check("role-permission condition", err, "condition")
+		_, err = c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "eng", RoleID: "viewer", PermissionID: "p_read",
+			State: authz.OverrideEnabled, Condition: bad})
+		check("override condition", err, "condition")
+		_, err = c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ScopeID: "acme", Name: "x", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_acme"},
+			Actions: []string{"read"}, Effect: authz.EffectAllow, ContextCondition: bad})
+		check("policy contextCondition", err, "contextCondition")
+		_, err = c.CreateCollection(ctx, authz.CollectionInput{ScopeID: "acme", ResourceTypeID: "rt_doc", Name: "x",
+			MatchDefinition: json.RawMessage(`{"all":[{"condition":` + string(bad) + `}]}`)})
+		check("collection matchDefinition", err, "matchDefinition")
+		pol := must(c.CreateResourcePolicy(ctx, authz.ResourcePolicyInput{ScopeID: "acme", Name: "ok", Target: authz.PolicyTarget{Kind: authz.TargetResource, ResourceID: "doc_acme"},
+			Actions: []string{"read"}, Effect: authz.EffectAllow, SubjectCondition: good}))(t)
+		_, err = c.UpdateResourcePolicy(ctx, pol.ID, authz.ResourcePolicyPatch{SubjectCondition: &bad})
+		check("policy subjectCondition update", err, "subjectCondition")
+		if got := must(c.GetResourcePolicy(ctx, pol.ID))(t); !sameJSON(string(good), got.SubjectCondition) {
+			t.Errorf("after a refused update: subjectCondition %s; want %s", got.SubjectCondition, good)
+		}
+		if _, err := c.GetPermission(ctx, "p_bad"); !errors.Is(err, authz.ErrNotFound) {
+			t.Errorf("the refused permission: got %v; want ErrNotFound", err)
 		}
 	})
 }
