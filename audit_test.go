@@ -249,8 +249,26 @@ func TestChangesByScope(t *testing.T) {
 				// the scope it hung on, read before the cascade.
 				if len(scopes) > 1 {
 					last := allChanges(t, c, authz.ChangesInput{})
-					victim := scopes[len(scopes)-1]
-					if err := c.DeleteScope(ctx, victim); err == nil {
+					// The scope with the most role assignments and role
+					// permissions that a delete may remove (no child scope,
+					// no resource of its own).
+					count := map[string]int{}
+					for _, ch := range last {
+						if ch.Kind == "roleAssignments" || ch.Kind == "rolePermissions" {
+							count[ch.ScopeID]++
+						}
+					}
+					byCount := slices.Clone(scopes)
+					slices.SortStableFunc(byCount, func(a, b string) int { return count[b] - count[a] })
+					victim := ""
+					for _, s := range byCount {
+						if len(must(c.ListScopes(ctx, authz.ScopeFilter{ParentScopeID: s}))(t)) == 0 &&
+							!slices.ContainsFunc(last, func(ch authz.Change) bool { return ch.Kind == "resources" && ch.ScopeID == s }) {
+							victim = s
+							break
+						}
+					}
+					if err := c.DeleteScope(ctx, victim); victim != "" && err == nil {
 						for _, ch := range allChanges(t, c, authz.ChangesInput{After: last[len(last)-1].Seq}) {
 							if ch.Action != authz.ChangeDelete || ch.ScopeID != want[ch.ID] {
 								t.Fatalf("model %d: deleting scope %s: %s %s %s hangs on %q; want a delete in %q", m, victim, ch.Action, ch.Kind, ch.ID, ch.ScopeID, want[ch.ID])
