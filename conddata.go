@@ -2,6 +2,9 @@ package authz
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scopegate/authz/internal/logic"
@@ -46,9 +49,52 @@ func (s *subjectEval) cond(c *logic.Cond, r *gResource, l line) (bool, string) {
 		ok, why = false, err.Error()
 	case !ok:
 		why = "false"
+		if s.explain {
+			why += missingPaths(c, s.conditionData(r, l))
+		}
 	}
 	s.rememberCond(condResult{condKey: key, ok: ok, why: why})
 	return ok, why
+}
+
+// missingPaths lists, for the trace of a condition that did not hold, the
+// paths it reads outside predicates that have no value in data — a
+// misspelt field ("resource.owner" for "resource.ownerId") reads nothing
+// and cannot be refused when written, since a resource's meta keys are
+// read at the top of resource too.
+func missingPaths(c *logic.Cond, data map[string]any) string {
+	var out []string
+	for _, p := range c.Paths() {
+		if p.Op != "var" || len(p.In) > 0 || len(p.Segments) == 0 || slices.Contains(out, p.Path) {
+			continue
+		}
+		var v any = data
+		for _, seg := range p.Segments {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[seg]
+			case []any:
+				i, err := strconv.Atoi(seg)
+				if err != nil || i < 0 || i >= len(x) {
+					v = nil
+				} else {
+					v = x[i]
+				}
+			default:
+				v = nil
+			}
+			if v == nil {
+				break
+			}
+		}
+		if v == nil {
+			out = append(out, p.Path)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "; no value at " + strings.Join(out, ", ")
 }
 
 // condKey identifies a condition's evaluation in a request: the same

@@ -808,3 +808,30 @@ func TestEvaluateDenialExplanations(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceNamesMissingPaths: the trace of a condition that did not hold
+// names the paths it read that have no value — a misspelt field reads
+// nothing — and not those that have one.
+func TestTraceNamesMissingPaths(t *testing.T) {
+	eachBackend(t, func(t *testing.T, c *authz.Client) {
+		bt := tinyModel()
+		bt.Subjects[0].Meta = map[string]any{"level": 3, "teams": []any{"red"}}
+		bt.Permissions[0].Logic = json.RawMessage(`{"and":[{">=":[{"var":"subject.meta.level"},1]},{"==":[{"var":"subject.meta.teams.0"},"red"]},` +
+			`{"==":[{"var":"resource.owner"},{"var":"subject.id"}]},{"!":{"var":"context.flags.9"}}]}`)
+		must(c.Apply(ctx, bt))(t)
+		d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: "alice"}, ScopeID: "eng", Action: "read",
+			Resource: &authz.ResourceRef{ResourceID: "doc_1"}, Explain: true}))(t)
+		if d.Allowed {
+			t.Fatal("allowed; want the condition to fail")
+		}
+		var line string
+		for _, l := range d.Trace {
+			if strings.Contains(l, "logic is not met") {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "no value at resource.owner, context.flags.9") || strings.Contains(line, "subject.meta") {
+			t.Errorf("trace line of the condition: got %q; want it to name resource.owner and context.flags.9 only", line)
+		}
+	})
+}
