@@ -914,11 +914,18 @@ func (s *subjectEval) grantConditions(p *gPerm, rp *gRolePerm, rpo *gOverride, r
 	for i, c := range [3]*logic.Cond{p.logic, rp.cond, overrideCond(rpo)} {
 		if ok, detail := s.cond(c, r, l); !ok {
 			s.skip(why, skipped{note: [3]denialNote{noteLogicNotMet, noteGrantCondNotMet, noteOverrideCondNotMet}[i],
-				role: role, perm: p, condID: [3]string{p.p.ID, rp.id, ""}[i], detail: detail})
+				role: role, perm: p, condID: [3]string{p.p.ID, rp.id, overrideID(rpo)}[i], detail: detail})
 			return false
 		}
 	}
 	return true
+}
+
+func overrideID(o *gOverride) string {
+	if o == nil {
+		return ""
+	}
+	return o.o.ID
 }
 
 func overrideCond(o *gOverride) *logic.Cond {

@@ -792,8 +792,8 @@ func TestEvaluateDenialExplanations(t *testing.T) {
 		}, "approve", "permission document:approve:* through role approver matched but the condition of role permission rp_approve was not met"},
 		{"override condition", func(t *testing.T, c *authz.Client) {
 			grant(t, c, "bob", "acme", "editor")
-			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: cond}))(t)
-		}, "write", "permission document:write:* through role editor matched but the condition of override was not met"},
+			must(c.CreateScopeOverride(ctx, authz.ScopeOverrideInput{ID: "ov_write", Kind: authz.OverrideRolePermission, ChildScopeID: "api", RoleID: "editor", PermissionID: "p_write", State: authz.OverrideEnabled, Condition: cond}))(t)
+		}, "write", "permission document:write:* through role editor matched but the condition of override ov_write was not met"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, c *authz.Client) {

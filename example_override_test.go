@@ -56,7 +56,7 @@ func ExampleScopeOverride() {
 	// alice delete doc_ui: allowed=true decidedBy=role
 	//   Allowed: permission document:delete:* is granted through role editor.
 	// alice write doc_spec: allowed=false decidedBy=default
-	//   Denied: permission document:write:* through role editor matched but the condition of override was not met.
+	//   Denied: permission document:write:* through role editor matched but the condition of override ov_write_api was not met.
 	// alice write doc_spec: allowed=true decidedBy=role
 	//   Allowed: permission document:write:* is granted through role editor.
 }

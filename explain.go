@@ -91,10 +91,21 @@ func (s *subjectEval) granted(hits []hit) outcome {
 	for i, gr := range grants {
 		sort.Strings(gr.roles)
 		out.matches[i] = newMatch(gr.perm.p, gr.roles)
-		names[i] = fmt.Sprintf("%s through role %s", gr.perm.p.Key, strings.Join(gr.roles, ", "))
+		names[i] = grantedThrough(gr.perm.p.Key, gr.roles)
 	}
-	out.explanation = "Allowed: " + s.x.s.ID + " holds permission " + strings.Join(names, "; ") + "."
+	// The wording of the one-grant case (attachRolePermission), for each.
+	out.explanation = "Allowed: " + strings.Join(names, "; ") + "."
 	return out
+}
+
+// grantedThrough says that permission key is granted through roles:
+// "permission doc:read:* is granted through roles editor, viewer".
+func grantedThrough(key string, roles []string) string {
+	noun := "role"
+	if len(roles) > 1 {
+		noun = "roles"
+	}
+	return fmt.Sprintf("permission %s is granted through %s %s", key, noun, strings.Join(roles, ", "))
 }
 
 func newMatch(p *Permission, roles []string) Match {
@@ -142,7 +153,7 @@ func (n denialNote) unmet(id string) string {
 	case noteGrantCondNotMet:
 		return "condition of role permission " + id
 	}
-	return "condition of override"
+	return "condition of override " + id
 }
 
 // sentence puts the first reason into words.
@@ -311,7 +322,20 @@ func (g *graph) isAncestor(a, h handle) bool {
 // resource lives in another tenant than the request scope (their chains
 // end at different scopes: the nearest define scope at or above each, or
 // the root), or in the same tenant but neither above nor below it.
+//
+// A mirror link counts for read actions only: when one would have put the
+// resource on the line, the explanation says so instead.
 func (s *subjectEval) unreachable(r *gResource, owner string) string {
+	if !s.read {
+		for _, l := range r.links {
+			if l.typ == LinkMirror && (s.g.inChain(l.scope, s.scope.h) || s.g.inChain(s.scope.h, l.scope)) {
+				if ls := s.g.scope(l.scope); ls != nil {
+					return fmt.Sprintf("Denied: resource %s reaches scope %s only through a mirror link to scope %s, which counts for read actions only (the resource lives in scope %s).",
+						r.r.ID, s.scope.s.ID, ls.s.ID, owner)
+				}
+			}
+		}
+	}
 	if o := s.g.scope(r.owner); o != nil {
 		mine, theirs := s.g.tenantOf(s.scope.h), s.g.tenantOf(o.h)
 		if mine != nil && theirs != nil && mine != theirs {

@@ -162,6 +162,20 @@ func TestExplanationsAgreeWithModel(t *testing.T) {
 						}
 						return false
 					})
+					// A mirror link on the line counts for read actions only:
+					// the denial then says so.
+					read := q.action == "read" || q.action == "list" || q.action == "view"
+					mirrorOnly := !read && slices.ContainsFunc(bt.ResourceScopeLinks, func(l authz.ResourceScopeLinkInput) bool {
+						return l.ResourceID == res.ID && l.LinkType == authz.LinkMirror &&
+							(slices.Contains(o.chain(q.scope), l.ScopeID) || slices.Contains(o.chain(l.ScopeID), q.scope))
+					})
+					unreachable := strings.Contains(d.Explanation, "not reachable") || strings.Contains(d.Explanation, "only through a mirror link")
+					if unreachable && strings.Contains(d.Explanation, "only through a mirror link") != mirrorOnly {
+						t.Fatalf("model %d: %s from %s, action %s: explanation %q; want it to name the mirror link: %v", m, res.ID, q.scope, q.action, d.Explanation, mirrorOnly)
+					}
+					if unreachable {
+						counts[fmt.Sprintf("mirror only=%v", mirrorOnly)]++
+					}
 					if strings.Contains(d.Explanation, "not reachable") {
 						mine, theirs := o.chain(q.scope), o.chain(res.ScopeID)
 						apart := mine[len(mine)-1] != theirs[len(theirs)-1]
@@ -171,7 +185,7 @@ func TestExplanationsAgreeWithModel(t *testing.T) {
 							t.Fatalf("model %d: %s from %s: explanation %q; want it to say different tenants: %v", m, res.ID, q.scope, d.Explanation, apart)
 						}
 					}
-					roleDenial := !d.Allowed && d.DecidedBy == authz.DecidedByDefault && !strings.Contains(d.Explanation, "is not reachable")
+					roleDenial := !d.Allowed && d.DecidedBy == authz.DecidedByDefault && !unreachable
 					want := roleDenial && !named
 					got := strings.Contains(d.Explanation, unnamedAction(q.action))
 					counts[fmt.Sprintf("unnamed=%v", got)]++
@@ -186,7 +200,7 @@ func TestExplanationsAgreeWithModel(t *testing.T) {
 		})
 	}
 	t.Logf("explanations: %v", counts)
-	if counts["unnamed=true"] < 20 || counts["unnamed=false"] < 20 || counts["unreachable, different tenants=true"] < 5 || counts["unreachable, different tenants=false"] < 5 {
+	if counts["unnamed=true"] < 20 || counts["unnamed=false"] < 20 || counts["unreachable, different tenants=true"] < 5 || counts["unreachable, different tenants=false"] < 5 || counts["mirror only=true"] < 3 {
 		t.Errorf("explanations %v; want both kinds often", counts)
 	}
 }

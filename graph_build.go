@@ -2,7 +2,6 @@ package authz
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -361,7 +360,7 @@ func attachRolePermission(b *graphBuilder, r record) {
 	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: logic.Stored(rp.Condition),
 		action: p.p.Action, typeKey: p.p.ResourceType,
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
-		explanation: fmt.Sprintf("Allowed: permission %s is granted through role %s.", p.p.Key, role.r.ID)})
+		explanation: "Allowed: " + grantedThrough(p.p.Key, []string{role.r.ID}) + "."})
 }
 
 func newCollNode(b *graphBuilder, r record) any {
