@@ -81,7 +81,8 @@ type Decision struct {
 	DecidedBy DecidedBy `json:"decidedBy"`
 	// PolicyID is the deciding policy when DecidedBy is policy.
 	PolicyID string `json:"policyId,omitempty"`
-	// Matches lists the granting permissions when DecidedBy is role.
+	// Matches lists the granting permissions when DecidedBy is role. The
+	// slice may be shared with other decisions: treat it as read only.
 	Matches []Match `json:"matches,omitempty"`
 	// InheritedFrom is the parent resource that allowed, when DecidedBy is
 	// hierarchy.

@@ -2,10 +2,15 @@ package authz_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/scopegate/authz"
+	"github.com/scopegate/authz/internal/authztest"
 )
 
 // evalModel builds the model the evaluation tests share:
@@ -834,4 +839,143 @@ func TestTraceNamesMissingPaths(t *testing.T) {
 			t.Errorf("trace line of the condition: got %q; want it to name resource.owner and context.flags.9 only", line)
 		}
 	})
+}
+
+// TestGrantOutcomesDoNotDependOnOrder: the outcome of a request granted
+// several times (permissions, roles) is made once per list of grants and
+// remembered; every decision of random models must be the same whatever
+// requests came before it — in order, reversed and shuffled, each on a new
+// Client over the same store — and the models must grant several times
+// often.
+func TestGrantOutcomesDoNotDependOnOrder(t *testing.T) {
+	t.Parallel()
+	multi := 0
+	for m := range invariantModels(t) {
+		s := authztest.Memstore(t)
+		_, bt := loadRandomModel(t, s, m)
+		reqs := allRequests(bt)
+		orders := [][]int{make([]int, len(reqs)), make([]int, len(reqs)), rand.New(rand.NewPCG(uint64(m), 1)).Perm(len(reqs))}
+		for i := range reqs {
+			orders[0][i], orders[1][i] = i, len(reqs)-1-i
+		}
+		var first []authz.Decision
+		for o, order := range orders {
+			c := must(authz.New(s, &authz.Options{DecisionCacheSize: -1}))(t)
+			got := make([]authz.Decision, len(reqs))
+			for _, i := range order {
+				got[i] = must(c.Evaluate(ctx, reqs[i]))(t)
+			}
+			if o == 0 {
+				first = got
+				for _, d := range got {
+					if len(d.Matches) > 1 || len(d.Matches) == 1 && len(d.Matches[0].SourceRoleIDs) > 1 {
+						multi++
+					}
+				}
+				continue
+			}
+			if diff := cmp.Diff(first, got); diff != "" {
+				t.Fatalf("model %d, order %d: decisions differ from the first order (-first +got):\n%s", m, o, diff)
+			}
+		}
+	}
+	if multi < 10 {
+		t.Errorf("%d decisions granted several times; want at least 10", multi)
+	}
+}
+
+// TestSeveralGrantsMatchTheModel: subjects holding random subsets of roles
+// that share permissions (patterns *, exact and globs), asked about every
+// resource and action in shuffled order on one Client: each allowed
+// decision lists exactly the permissions that grant, each with exactly the
+// roles it comes through, whatever lists of grants came before.
+func TestSeveralGrantsMatchTheModel(t *testing.T) {
+	t.Parallel()
+	patterns := []string{"*", "x-1", "x-*", "y-?", "*"}
+	actions := []string{"read", "write"}
+	ext := []string{"x-1", "x-2", "y-1", "z"}
+	several := 0
+	for seed := range 20 {
+		r := rand.New(rand.NewPCG(uint64(seed), 9))
+		bt := authz.Batch{
+			ScopeTypes:    []authz.ScopeTypeInput{{ID: "org", Name: "Org", Config: authz.ScopeTypeConfig{PermissionMode: authz.PermissionModeDefine}}},
+			Scopes:        []authz.ScopeInput{{ID: "acme", TypeID: "org"}},
+			ResourceTypes: []authz.ResourceTypeInput{{ID: "rt", ScopeID: "acme", Key: "doc", Name: "Doc"}},
+		}
+		for i, x := range ext {
+			bt.Resources = append(bt.Resources, authz.ResourceInput{ID: "d" + strconv.Itoa(i), ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: x})
+		}
+		type perm struct{ id, action, pattern string }
+		var perms []perm
+		for i := range 6 {
+			p := perm{"p" + strconv.Itoa(i), actions[r.IntN(2)], patterns[r.IntN(len(patterns))]}
+			perms = append(perms, p)
+			bt.Permissions = append(bt.Permissions, authz.PermissionInput{ID: p.id, ScopeID: "acme", Action: p.action, ResourceType: "doc", ResourcePattern: p.pattern, Key: p.id})
+		}
+		holds := map[string][]string{} // role → permissions
+		for i := range 5 {
+			role := "r" + strconv.Itoa(i)
+			bt.Roles = append(bt.Roles, authz.RoleInput{ID: role, ScopeID: "acme", Name: role})
+			for _, p := range perms {
+				if r.IntN(2) == 0 {
+					holds[role] = append(holds[role], p.id)
+					bt.RolePermissions = append(bt.RolePermissions, authz.RolePermissionInput{RoleID: role, PermissionID: p.id})
+				}
+			}
+		}
+		rolesOf := map[string][]string{}
+		for i := range 6 {
+			sub := "s" + strconv.Itoa(i)
+			bt.Subjects = append(bt.Subjects, authz.SubjectInput{ID: sub, SubjectType: authz.SubjectUser, ExternalID: sub})
+			for _, role := range bt.Roles {
+				if r.IntN(2) == 0 {
+					rolesOf[sub] = append(rolesOf[sub], role.ID)
+				}
+			}
+			if len(rolesOf[sub]) > 0 {
+				bt.Memberships = append(bt.Memberships, authz.MembershipInput{SubjectID: sub, ScopeID: "acme", RoleIDs: rolesOf[sub]})
+			}
+		}
+		c := authztest.NewClient(t, authztest.Memstore(t), &authz.Options{DecisionCacheSize: -1})
+		must(c.Apply(ctx, bt))(t)
+		type q struct {
+			sub, action string
+			res         int
+		}
+		var qs []q
+		for _, s := range bt.Subjects {
+			for _, a := range actions {
+				for i := range ext {
+					qs = append(qs, q{s.ID, a, i})
+				}
+			}
+		}
+		r.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+		for _, x := range qs {
+			want := map[string][]string{}
+			for _, role := range rolesOf[x.sub] {
+				for _, pid := range holds[role] {
+					p := perms[pid[1]-'0']
+					if p.action == x.action && glob(p.pattern, ext[x.res]) {
+						want[pid] = append(want[pid], role)
+					}
+				}
+			}
+			d := must(c.Evaluate(ctx, authz.EvaluateInput{Actor: authz.SubjectRef{SubjectID: x.sub}, ScopeID: "acme", Action: x.action,
+				Resource: &authz.ResourceRef{ResourceID: "d" + strconv.Itoa(x.res)}}))(t)
+			got := map[string][]string{}
+			for _, mt := range d.Matches {
+				got[mt.PermissionID] = mt.SourceRoleIDs
+			}
+			if d.Allowed != (len(want) > 0) || len(want) > 0 && cmp.Diff(want, got) != "" {
+				t.Fatalf("seed %d: %s %s %s: got allowed=%v matches %v; want %v", seed, x.sub, x.action, ext[x.res], d.Allowed, got, want)
+			}
+			if len(want) > 1 || len(want) == 1 && len(got[d.Matches[0].PermissionID]) > 1 {
+				several++
+			}
+		}
+	}
+	if several < 50 {
+		t.Errorf("%d decisions granted several times; want at least 50", several)
+	}
 }

@@ -2,9 +2,12 @@ package authz
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // tracef adds a step to the trace. Callers check s.explain first, so that a
@@ -59,7 +62,10 @@ func (s *subjectEval) skip(why *denialReason, k skipped) {
 
 // granted builds the outcome of the role step from its hits. The common
 // case, one permission through one role, uses the Match and explanation
-// made once when the role was loaded.
+// made once when the role was loaded; the outcome of several grants is
+// made once per graph for each list of grants (grantMemo): the outcome
+// depends on nothing else, so an allowed decision allocates nothing once
+// its grants have been seen.
 func (s *subjectEval) granted(hits []hit) outcome {
 	single := true
 	for _, h := range hits[1:] {
@@ -71,6 +77,21 @@ func (s *subjectEval) granted(hits []hit) outcome {
 	if single {
 		return outcome{allowed: true, by: DecidedByRole, matches: hits[0].rp.match, explanation: hits[0].rp.explanation}
 	}
+	key, memo := grantKey(hits)
+	if memo {
+		if out, ok := s.g.grants.get(&key); ok {
+			return out
+		}
+	}
+	out := grantedOutcome(hits)
+	if memo {
+		s.g.grants.put(&key, out)
+	}
+	return out
+}
+
+// grantedOutcome builds the outcome of hits with several grants.
+func grantedOutcome(hits []hit) outcome {
 	type grant struct {
 		perm  *gPerm
 		roles []string
@@ -106,6 +127,77 @@ func grantedThrough(key string, roles []string) string {
 		noun = "roles"
 	}
 	return fmt.Sprintf("permission %s is granted through %s %s", key, noun, strings.Join(roles, ", "))
+}
+
+// maxMemoHits is the most grants whose outcome grantMemo remembers.
+const maxMemoHits = 8
+
+// hitKey is a list of at most maxMemoHits grants, in the order found.
+type hitKey struct {
+	n   int
+	rps [maxMemoHits]*gRolePerm
+}
+
+// grantKey returns the key of hits, or false when they are too many.
+func grantKey(hits []hit) (hitKey, bool) {
+	var k hitKey
+	if len(hits) > maxMemoHits {
+		return k, false
+	}
+	k.n = len(hits)
+	for i, h := range hits {
+		k.rps[i] = h.rp
+	}
+	return k, true
+}
+
+// grantMemo remembers the outcomes of lists of grants on one graph (a new
+// graph starts empty: its nodes may differ), up to maxGrantMemo of them.
+type grantMemo struct {
+	seed   maphash.Seed
+	n      atomic.Int64
+	shards [16]grantShard
+}
+
+type grantShard struct {
+	mu sync.RWMutex
+	m  map[hitKey]outcome
+}
+
+// maxGrantMemo bounds the lists of grants a graph remembers.
+const maxGrantMemo = 1 << 14
+
+func newGrantMemo() *grantMemo { return &grantMemo{seed: maphash.MakeSeed()} }
+
+func (m *grantMemo) shard(k *hitKey) *grantShard {
+	return &m.shards[maphash.Comparable(m.seed, *k)%uint64(len(m.shards))]
+}
+
+func (m *grantMemo) get(k *hitKey) (outcome, bool) {
+	if m == nil {
+		return outcome{}, false
+	}
+	sh := m.shard(k)
+	sh.mu.RLock()
+	out, ok := sh.m[*k]
+	sh.mu.RUnlock()
+	return out, ok
+}
+
+func (m *grantMemo) put(k *hitKey, out outcome) {
+	if m == nil || m.n.Load() >= maxGrantMemo {
+		return
+	}
+	sh := m.shard(k)
+	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[hitKey]outcome{}
+	}
+	if _, ok := sh.m[*k]; !ok {
+		sh.m[*k] = out
+		m.n.Add(1)
+	}
+	sh.mu.Unlock()
 }
 
 func newMatch(p *Permission, roles []string) Match {

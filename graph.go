@@ -46,6 +46,8 @@ type graph struct {
 	homes cow.Vec[handle]
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
+	// grants remembers the outcomes of lists of grants (explain.go).
+	grants *grantMemo
 }
 
 // handle is the index of a node in graph.nodes. Handles are assigned to ids

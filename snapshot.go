@@ -110,6 +110,7 @@ func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) 
 		}
 	}
 	g.decisions = newDecisionCache(c.decisionCacheSize)
+	g.grants = newGrantMemo()
 	if cur == nil || cur.rev < g.rev {
 		c.graph.Store(g)
 	}
