@@ -63,7 +63,7 @@ func (s *subjectEval) skip(why *denialReason, k skipped) {
 // granted builds the outcome of the role step from its hits. The common
 // case, one permission through one role, uses the Match and explanation
 // made once when the role was loaded; the outcome of several grants is
-// made once per graph for each list of grants (grantMemo): the outcome
+// made once per graph for each list of grants (graph.grants): the outcome
 // depends on nothing else, so an allowed decision allocates nothing once
 // its grants have been seen.
 func (s *subjectEval) granted(hits []hit) outcome {
@@ -129,7 +129,7 @@ func grantedThrough(key string, roles []string) string {
 	return fmt.Sprintf("permission %s is granted through %s %s", key, noun, strings.Join(roles, ", "))
 }
 
-// maxMemoHits is the most grants whose outcome grantMemo remembers.
+// maxMemoHits is the most grants whose outcome graph.grants remembers.
 const maxMemoHits = 8
 
 // hitKey is a list of at most maxMemoHits grants, in the order found.
@@ -151,50 +151,55 @@ func grantKey(hits []hit) (hitKey, bool) {
 	return k, true
 }
 
-// grantMemo remembers the outcomes of lists of grants on one graph (a new
-// graph starts empty: its nodes may differ), up to maxGrantMemo of them.
-type grantMemo struct {
+// memo remembers values made from the nodes of one graph (a new graph
+// starts empty: its nodes may differ), up to maxMemo of them, so that what
+// is made the same way again is not made again: the outcome of a list of
+// grants, the sentence of a denial.
+type memo[K comparable, V any] struct {
 	seed   maphash.Seed
 	n      atomic.Int64
-	shards [16]grantShard
+	shards [16]memoShard[K, V]
 }
 
-type grantShard struct {
+type memoShard[K comparable, V any] struct {
 	mu sync.RWMutex
-	m  map[hitKey]outcome
+	m  map[K]V
 }
 
-// maxGrantMemo bounds the lists of grants a graph remembers.
-const maxGrantMemo = 1 << 14
+// maxMemo bounds the values a memo holds.
+const maxMemo = 1 << 14
 
-func newGrantMemo() *grantMemo { return &grantMemo{seed: maphash.MakeSeed()} }
+func newMemo[K comparable, V any]() *memo[K, V] { return &memo[K, V]{seed: maphash.MakeSeed()} }
 
-func (m *grantMemo) shard(k *hitKey) *grantShard {
+func (m *memo[K, V]) shard(k *K) *memoShard[K, V] {
 	return &m.shards[maphash.Comparable(m.seed, *k)%uint64(len(m.shards))]
 }
 
-func (m *grantMemo) get(k *hitKey) (outcome, bool) {
+// get returns the value of k; a nil memo holds nothing.
+func (m *memo[K, V]) get(k *K) (V, bool) {
 	if m == nil {
-		return outcome{}, false
+		var zero V
+		return zero, false
 	}
 	sh := m.shard(k)
 	sh.mu.RLock()
-	out, ok := sh.m[*k]
+	v, ok := sh.m[*k]
 	sh.mu.RUnlock()
-	return out, ok
+	return v, ok
 }
 
-func (m *grantMemo) put(k *hitKey, out outcome) {
-	if m == nil || m.n.Load() >= maxGrantMemo {
+// put remembers v for k, unless the memo is full or nil.
+func (m *memo[K, V]) put(k *K, v V) {
+	if m == nil || m.n.Load() >= maxMemo {
 		return
 	}
 	sh := m.shard(k)
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = map[hitKey]outcome{}
+		sh.m = map[K]V{}
 	}
 	if _, ok := sh.m[*k]; !ok {
-		sh.m[*k] = out
+		sh.m[*k] = v
 		m.n.Add(1)
 	}
 	sh.mu.Unlock()
@@ -212,6 +217,12 @@ type denialReason struct {
 	// words only when the explanation is made, so that a request that is
 	// allowed after all, or decided without explanation, pays nothing.
 	first   denialNote
+	a, b, c string
+}
+
+// denialKey is a first reason of denialReason, the key of its sentence.
+type denialKey struct {
+	note    denialNote
 	a, b, c string
 }
 
@@ -278,9 +289,22 @@ func (d *denialReason) explain(s *subjectEval, r *gResource) string {
 		if s.explain {
 			s.tracef("action %q: no permission visible from scope %s, and no policy that can apply, names it", s.in.Action, s.scope.s.ID)
 		}
-		return fmt.Sprintf("Denied: no permission or policy of the visible model has action %q.", s.in.Action)
+		key := textKey{kind: textUnnamed, action: s.in.Action}
+		if text, ok := s.g.texts.get(&key); ok {
+			return text
+		}
+		text := fmt.Sprintf("Denied: no permission or policy of the visible model has action %q.", s.in.Action)
+		s.g.texts.put(&key, text)
+		return text
 	case d.first != noNote:
-		return "Denied: " + d.sentence() + "."
+		// The sentence depends on the note alone: made once per graph.
+		key := denialKey{d.first, d.a, d.b, d.c}
+		if text, ok := s.g.denials.get(&key); ok {
+			return text
+		}
+		text := "Denied: " + d.sentence() + "."
+		s.g.denials.put(&key, text)
+		return text
 	case r != nil && !d.member:
 		return "Denied: the subject has no membership at or above the request scope that reaches the resource."
 	case r != nil:
@@ -418,6 +442,33 @@ func (g *graph) isAncestor(a, h handle) bool {
 // A mirror link counts for read actions only: when one would have put the
 // resource on the line, the explanation says so instead.
 func (s *subjectEval) unreachable(r *gResource, owner string) string {
+	key := textKey{kind: textUnreachable, r: r, scope: s.scope.h, read: s.read}
+	if text, ok := s.g.texts.get(&key); ok {
+		return text
+	}
+	text := s.unreachableText(r, owner)
+	s.g.texts.put(&key, text)
+	return text
+}
+
+// textKey names a sentence that depends on the request only through its
+// fields, made once per graph (graph.texts).
+type textKey struct {
+	kind   uint8
+	r      *gResource
+	scope  handle
+	read   bool
+	action string
+}
+
+// The kinds of textKey.
+const (
+	textUnnamed     uint8 = iota + 1 // action
+	textUnreachable                  // r, scope, read
+)
+
+// unreachableText is the sentence of unreachable.
+func (s *subjectEval) unreachableText(r *gResource, owner string) string {
 	if !s.read {
 		for _, l := range r.links {
 			if l.typ == LinkMirror && (s.g.inChain(l.scope, s.scope.h) || s.g.inChain(s.scope.h, l.scope)) {

@@ -46,8 +46,12 @@ type graph struct {
 	homes cow.Vec[handle]
 	// decisions remembers the decisions made on this graph; nil when off.
 	decisions *decisionCache
-	// grants remembers the outcomes of lists of grants (explain.go).
-	grants *grantMemo
+	// grants remembers the outcomes of lists of grants, denials the
+	// sentences of the role step's denials and texts the other sentences
+	// made from the graph and the request (explain.go); nil when not.
+	grants  *memo[hitKey, outcome]
+	denials *memo[denialKey, string]
+	texts   *memo[textKey, string]
 }
 
 // handle is the index of a node in graph.nodes. Handles are assigned to ids
