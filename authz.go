@@ -103,6 +103,20 @@ type Options struct {
 	// the last DefaultAuditMaxEntries entries of at most
 	// DefaultAuditMaxAge. A negative MaxEntries turns the feed off.
 	AuditRetention AuditRetention
+
+	// DeferGraph leaves the building of the Client's evaluation graph to
+	// the first call that needs it. By default New builds it from the
+	// store before it returns (a store whose records do not decode is
+	// opened all the same, and the calls that need the graph report it),
+	// and a write through the Client that touches at most 256 nodes of
+	// the graph (a few objects, or a batch of a few hundred) brings it up
+	// to date before returning, so that the next Evaluate does not pay
+	// for either. A larger write, such as a batch of a bulk load, leaves
+	// the update to the next call that needs the graph. Writes of other
+	// Clients and processes are caught up with by the next call, as
+	// always. Set DeferGraph for a Client that only writes, exports,
+	// imports or reads the audit feed.
+	DeferGraph bool
 }
 
 // DefaultMaxHierarchyDepth is the default of Options.MaxHierarchyDepth.
@@ -125,7 +139,9 @@ type Client struct {
 	maxBatchSize int
 	log          *slog.Logger
 
-	readActions       map[string]bool
+	readActions map[string]bool
+	// deferGraph is Options.DeferGraph.
+	deferGraph        bool
 	maxHierarchyDepth int
 	decisionCacheSize int
 	maxEvalCost       int64
@@ -225,6 +241,15 @@ func New(store storage.Storage, opts *Options) (*Client, error) {
 	}
 	if err := store.Update(context.Background(), c.openSchema); err != nil {
 		return nil, fmt.Errorf("authz: new: %w", err)
+	}
+	c.deferGraph = o.DeferGraph
+	if !c.deferGraph {
+		// A store whose records do not decode is opened all the same, as
+		// with DeferGraph: the calls that read the graph report it, and
+		// Check and Export can still read what is there.
+		if _, err := c.snapshot(context.Background()); err != nil {
+			c.log.Debug("authz: graph not built by New", "err", err)
+		}
 	}
 	return c, nil
 }

@@ -168,14 +168,23 @@
 // first Evaluate that sees a newer revision, from this Client or another one
 // on the same store, reloads just those nodes into a new graph that shares
 // the rest. A Client that fell further behind reads the whole store again.
+// New builds the graph before it returns, and a write through the Client
+// that touches few nodes brings it up to date before returning, so that
+// neither the first request nor the one after such a write pays for it
+// (Options.DeferGraph leaves both to the first call that needs the graph).
 // With a store that implements storage.Versioner (memstore, boltstore), an
 // Evaluate on an unchanged store opens no transaction at all; with a
 // storage.Watcher (pgstore) it opens none while the store has told of no
 // new commit; with other stores it opens one View to read the revision.
 //
 // Evaluate is built to allocate little (BENCHMARKS.md gives the figures of
-// each kind of request): the Matches of a Decision may share memory with
-// the graph and with other Decisions, and must be treated as read-only.
+// each kind of request): a request decided by roles — allowed, or denied
+// by the role step — allocates nothing once a request with the same grants
+// or the same reason of denial has been answered on the revision, with or
+// without the decision cache; the sentences and the lists of matches are
+// made once per revision and shared. So the Matches of a Decision may
+// share memory with the graph and with other Decisions, and must be
+// treated as read-only.
 // Each revision also has a bounded cache of decisions
 // (Options.DecisionCacheSize) for requests without context, explanation or
 // delegation; it starts empty at every write, so it never answers with a

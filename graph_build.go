@@ -216,6 +216,9 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 		kids: g.kids.ForWrite(), homes: g.homes.ForWrite(), members: g.members.ForWrite(), subjects: g.subjects.ForWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
+	if err := prefetchNodes(tx, keys); err != nil {
+		return nil, err
+	}
 	for _, key := range keys {
 		if err := b.reload(key); err != nil {
 			return nil, err
@@ -223,6 +226,26 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 	}
 	b.finish()
 	return ng, nil
+}
+
+// prefetchNodes prefetches the records of keys, one Prefetch per kind, on
+// a store that has it: a store over a network then makes one round trip
+// for them, not one per key.
+func prefetchNodes(tx storage.Tx, keys []nodeKey) error {
+	p, ok := tx.(storage.Prefetcher)
+	if !ok || len(keys) < 2 {
+		return nil
+	}
+	byKind := map[*kindSpec][]string{}
+	for _, k := range keys {
+		byKind[k.kind] = append(byKind[k.kind], k.id)
+	}
+	for k, ids := range byKind {
+		if err := p.Prefetch(k.table, ids); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reload rebuilds the node of key from the store: its record, then every

@@ -51,6 +51,7 @@ type writeTx struct {
 // op names the write in the audit feed.
 func (c *Client) write(ctx context.Context, op string, fn func(tx *writeTx) error) (uint64, error) {
 	var rev uint64
+	touched := 0
 	err := c.store.Update(ctx, func(tx storage.Tx) error {
 		w := &writeTx{Tx: tx, touched: map[nodeKey]struct{}{}}
 		if c.audit.MaxEntries >= 0 {
@@ -62,15 +63,30 @@ func (c *Client) write(ctx context.Context, op string, fn func(tx *writeTx) erro
 		if err := w.commit(); err != nil {
 			return err
 		}
-		rev = w.rev
+		rev, touched = w.rev, len(w.touched)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
 	recordRevision(ctx, rev)
+	if !c.deferGraph && touched <= maxCatchUp && c.graph.Load() != nil {
+		// Bring the graph up to date now, so that the next Evaluate does
+		// not pay for it. The write is committed whatever happens here: a
+		// failure is left to the next call that needs the graph.
+		if _, err := c.snapshot(context.WithoutCancel(ctx)); err != nil {
+			c.log.Debug("authz: graph not brought up to date after a write", "op", op, "revision", rev, "err", err)
+		}
+	}
 	return rev, nil
 }
+
+// maxCatchUp is the most graph nodes a write may touch for the writing
+// Client to bring its graph up to date before the write returns
+// (Options.DeferGraph). A larger write, a batch of a bulk load, leaves it
+// to the next call that needs the graph, which then catches up with every
+// write since in one update.
+const maxCatchUp = 256
 
 // touch records the graph nodes whose content depends on r (the touches
 // of r's row in kindTable).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -69,8 +70,13 @@ func eachCountingBackend(t *testing.T, fn func(t *testing.T, c *authz.Client, s 
 	}
 }
 
+// mustClient returns a Client over s that defers its graph: the reads
+// counted are the write path's own, not the graph's catch-up after a
+// write (TestWritesBringTheGraphUpToDate).
 func (s *countingStore) mustClient(t testing.TB) *authz.Client {
-	c, err := authz.New(s, testOptions())
+	opts := testOptions()
+	opts.DeferGraph = true
+	c, err := authz.New(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,10 +560,52 @@ func TestLargeBatchesReadThroughPrefetch(t *testing.T) {
 	t.Logf("%d objects in %d batches: %d prefetches, %d Gets not prefetched", items, len(m.Batches), s.prefetches.Load(), s.unprefetched.Load())
 }
 
+// client returns a Client over s that defers its graph, as mustClient.
 func (s *prefetchingStore) client(t testing.TB) *authz.Client {
-	c, err := authz.New(s, testOptions())
+	opts := testOptions()
+	opts.DeferGraph = true
+	c, err := authz.New(s, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestWritesBringTheGraphUpToDate: a Client builds its graph in New and
+// brings it up to date after each write of its own that touches few nodes,
+// so that Evaluate then reads nothing from the store but its revision; a
+// write touching more nodes, and a Client with DeferGraph, leave the
+// update to the next Evaluate. Counted in reads, on every backend.
+func TestWritesBringTheGraphUpToDate(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := &countingStore{Storage: b.open(t)}
+			evalModel(t, s.mustClient(t)) // a Client with DeferGraph
+			c := must(authz.New(s, testOptions()))(t)
+			evaluate := func(c *authz.Client) (gets, scans int64) {
+				g, sc := s.gets.Load(), s.scans.Load()
+				ask(t, c, "alice", "api", "read", "doc_api")
+				return s.gets.Load() - g, s.scans.Load() - sc
+			}
+			check := func(what string, c *authz.Client, caughtUp bool) {
+				t.Helper()
+				gets, scans := evaluate(c)
+				if got := gets <= 1 && scans == 0; got != caughtUp {
+					t.Errorf("Evaluate %s: %d gets and %d scans; want the graph up to date: %v", what, gets, scans, caughtUp)
+				}
+			}
+			check("after New", c, true)
+			must(c.CreateRole(ctx, authz.RoleInput{ID: "auditor", ScopeID: "acme", Name: "Auditor"}))(t)
+			check("after a write of one object", c, true)
+			var many []authz.ResourceInput
+			for i := range 300 {
+				many = append(many, authz.ResourceInput{ResourceTypeID: "rt_doc", ScopeID: "api", ExternalResourceID: "bulk-" + strconv.Itoa(i)})
+			}
+			must(c.CreateResources(ctx, many))(t)
+			check("after a write of 300 objects", c, false)
+			check("again", c, true)
+			check("of a Client with DeferGraph", s.mustClient(t), false)
+		})
+	}
 }

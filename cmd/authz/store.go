@@ -44,7 +44,9 @@ func (e *env) openStore(ctx context.Context) (storage.Storage, *authz.Client, er
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := authz.New(s, nil)
+	// Each command makes at most one evaluation or lookup: the graph is
+	// built by the first, if any (serve makes its own Client).
+	c, err := authz.New(s, &authz.Options{DeferGraph: true})
 	if err != nil {
 		s.Close()
 		return nil, nil, err
