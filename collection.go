@@ -66,20 +66,33 @@ func buildCollection(b *builder, it *item, in *CollectionInput) {
 	b.requiredRef(it, "scopeId", in.ScopeID, scopeKind)
 	b.requiredRef(it, "resourceTypeId", in.ResourceTypeID, resourceTypeKind)
 	b.required(it, "name", in.Name)
-	if err := checkMatchDefinition(in.MatchDefinition); err != nil {
+	check := checkMatchDefinition
+	if b.restoring {
+		check = checkMatchSyntax // see buildCondition
+	}
+	if err := check(in.MatchDefinition); err != nil {
 		b.fail(it, "matchDefinition", err)
 	}
 }
 
 // checkMatchDefinition validates a collection's matchDefinition (docs/collections.md).
 func checkMatchDefinition(raw json.RawMessage) error {
+	if err := checkMatchSyntax(raw); err != nil {
+		return err
+	}
+	return checkMatchConditionPaths(raw)
+}
+
+// checkMatchSyntax is checkMatchDefinition without the refusal of
+// condition paths that read nothing.
+func checkMatchSyntax(raw json.RawMessage) error {
 	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
 		return invalidf("is required: use {} to match every resource of the collection's type")
 	}
 	if _, err := match.Parse(raw); err != nil {
 		return invalidf("%s", err)
 	}
-	return checkMatchConditionPaths(raw)
+	return nil
 }
 
 // CreateCollections creates collections in one atomic batch. Each

@@ -23,12 +23,22 @@ const _ = uint(MaxConditionCost-logic.MaxCost) + uint(logic.MaxCost-MaxCondition
 // message unchanged ("unknown operator "regex" at and[1]"). An empty raw
 // (or JSON null) means "no condition" and returns nil, nil.
 func parseCondition(raw json.RawMessage) (*logic.Cond, error) {
-	c, err := logic.Parse(raw)
+	c, err := parseStoredCondition(raw)
 	if err != nil {
-		return nil, invalidf("%s", err)
+		return nil, err
 	}
 	if err := checkConditionPaths(c); err != nil {
 		return nil, err
+	}
+	return c, nil
+}
+
+// parseStoredCondition is parseCondition without the refusal of paths that
+// read nothing, for a condition restored by Import.
+func parseStoredCondition(raw json.RawMessage) (*logic.Cond, error) {
+	c, err := logic.Parse(raw)
+	if err != nil {
+		return nil, invalidf("%s", err)
 	}
 	return c, nil
 }
@@ -121,9 +131,15 @@ func unreadable(segs []string) string {
 }
 
 // buildCondition validates the JSON Logic condition raw of field (docs/conditions.md)
-// and returns what to store: nil when raw is empty or JSON null.
+// and returns what to store: nil when raw is empty or JSON null. An Import
+// (b.restoring) does not refuse paths that read nothing: stored conditions
+// are not re-checked, and an export holds those stored before the check.
 func buildCondition(b *builder, it *item, field string, raw json.RawMessage) json.RawMessage {
-	c, err := parseCondition(raw)
+	parse := parseCondition
+	if b.restoring {
+		parse = parseStoredCondition
+	}
+	c, err := parse(raw)
 	if err != nil {
 		b.fail(it, field, err)
 		return raw
