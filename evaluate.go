@@ -498,7 +498,11 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 			owner = o.s.ID
 		}
 		if s.explain {
-			s.tracef("resource %s: no home (owner %s or link) is on the line of scope %s", r.r.ID, owner, s.scope.s.ID)
+			if s.otherTenant(r) != nil {
+				s.tracef("resource %s: no home (owner or link) is on the line of scope %s: the resource is of another tenant", r.r.ID, s.scope.s.ID)
+			} else {
+				s.tracef("resource %s: no home (owner %s or link) is on the line of scope %s", r.r.ID, owner, s.scope.s.ID)
+			}
 		}
 		return outcome{by: DecidedByDefault, explanation: s.unreachable(r, owner)}
 	}

@@ -437,7 +437,8 @@ func (g *graph) isAncestor(a, h handle) bool {
 // request scope's line, owner being the id of its owning scope: the
 // resource lives in another tenant than the request scope (their chains
 // end at different scopes: the nearest define scope at or above each, or
-// the root), or in the same tenant but neither above nor below it.
+// the root; see otherTenant), or in the same tenant but neither above nor
+// below it.
 //
 // A mirror link counts for read actions only: when one would have put the
 // resource on the line, the explanation says so instead.
@@ -479,14 +480,29 @@ func (s *subjectEval) unreachableText(r *gResource, owner string) string {
 			}
 		}
 	}
-	if o := s.g.scope(r.owner); o != nil {
-		mine, theirs := s.g.tenantOf(s.scope.h), s.g.tenantOf(o.h)
-		if mine != nil && theirs != nil && mine != theirs {
-			return fmt.Sprintf("Denied: resource %s is not reachable from scope %s: they are in different tenants (the resource lives in scope %s, of tenant %s; scope %s is of tenant %s).",
-				r.r.ID, s.scope.s.ID, owner, theirs.s.ID, s.scope.s.ID, mine.s.ID)
-		}
+	if mine := s.otherTenant(r); mine != nil {
+		return fmt.Sprintf("Denied: resource %s is not reachable from scope %s: they are in different tenants (scope %s is of tenant %s).",
+			r.r.ID, s.scope.s.ID, s.scope.s.ID, mine.s.ID)
 	}
 	return fmt.Sprintf("Denied: resource %s is not reachable from scope %s (it lives in scope %s, which is neither above nor below it within the same tenant).", r.r.ID, s.scope.s.ID, owner)
+}
+
+// otherTenant returns the tenant of the request scope when r's owning
+// scope is in another tenant, nil otherwise. The denial of such a resource
+// names nothing of the resource's tenant but the resource the request
+// named: not its owning scope, not its tenant (nothing of another tenant
+// can change the answer of a request, its explanation and trace
+// included).
+func (s *subjectEval) otherTenant(r *gResource) *gScope {
+	o := s.g.scope(r.owner)
+	if o == nil {
+		return nil
+	}
+	mine, theirs := s.g.tenantOf(s.scope.h), s.g.tenantOf(o.h)
+	if mine == nil || theirs == nil || mine == theirs {
+		return nil
+	}
+	return mine
 }
 
 // tenantOf returns the last scope of chain(h): the nearest define scope at
