@@ -209,7 +209,14 @@ func newRouter(c *authz.Client, lim Limits) *router {
 		query: reflect.TypeFor[struct {
 			ScopeID string `json:"scopeId"`
 		}](), response: reflect.TypeFor[[]authz.EffectivePermission]()}, func(w http.ResponseWriter, r *http.Request) {
-		scope := r.URL.Query().Get("scopeId")
+		var q struct {
+			ScopeID string `json:"scopeId"`
+		}
+		if msg := parseQuery(r, &q); msg != "" {
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+msg, nil)
+			return
+		}
+		scope := q.ScopeID
 		if scope == "" {
 			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "scopeId: is required", nil)
 			return
@@ -224,6 +231,10 @@ func newRouter(c *authz.Client, lim Limits) *router {
 	mux.handle(route{Method: "GET", Path: "/changes", Summary: "the audit feed, paged by seq (query after, limit, kind, id)",
 		query: reflect.TypeFor[authz.ChangesInput](), response: reflect.TypeFor[authz.ChangePage]()}, func(w http.ResponseWriter, r *http.Request) {
 		var in authz.ChangesInput
+		if msg := parseQuery(r, &authz.ChangesInput{}); msg != "" { // unknown and repeated parameters
+			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+msg, nil)
+			return
+		}
 		q := r.URL.Query()
 		for name, dst := range map[string]*int{"after": nil, "limit": &in.Limit} {
 			v := q.Get(name)
@@ -554,8 +565,9 @@ func pageField(t reflect.Type) []int {
 // parameter is the JSON field of that name, a number for an int field,
 // true or false for a bool, a comma-separated (or repeated) list for a
 // slice, else a string. An unknown parameter, a name in another case than
-// the field's, and a name or value that is not valid UTF-8 are refused. It
-// returns the message of the refusal, or "".
+// the field's, a parameter other than a list given more than once, and a
+// name or value that is not valid UTF-8 are refused. It returns the message
+// of the refusal, or "".
 func parseQuery(r *http.Request, v any) string {
 	t := reflect.TypeOf(v).Elem()
 	fields := queryFields(t)
@@ -570,6 +582,9 @@ func parseQuery(r *http.Request, v any) string {
 			}
 		}
 		ft := fields[k]
+		if ft != nil && ft.Kind() != reflect.Slice && len(vs) > 1 {
+			return fmt.Sprintf("%s: given %d times; give it once (only a list may repeat)", k, len(vs))
+		}
 		switch {
 		case ft == nil:
 			q[k] = vs[0] // refused below, with the field it may stand for

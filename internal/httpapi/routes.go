@@ -102,7 +102,7 @@ type overrideStateCondition struct {
 // hierarchies, lists by scope, overrides by kind and natural keys,
 // collection membership, and POST /batch.
 func moreRoutes(mux *router, c *authz.Client) {
-	mux.handle(route{Method: "GET", Path: "/subjects/by-external", Summary: "the subject of a type with an external id (query type and externalId, both required)",
+	mux.handle(route{Method: "GET", Path: "/subjects/by-external", Summary: "the subject of a type with an external id (query type and externalId, both required; without them, the subject whose id is by-external)",
 		query: reflect.TypeFor[struct {
 			Type       authz.SubjectType `json:"type"`
 			ExternalID string            `json:"externalId"`
@@ -114,6 +114,14 @@ func moreRoutes(mux *router, c *authz.Client) {
 		if msg := parseQuery(r, &q); msg != "" {
 			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: "+msg, nil)
 			return
+		}
+		if q.Type == "" && q.ExternalID == "" {
+			// "by-external" is a valid subject id, which this route hides
+			// from GET /subjects/{id}: without the query, read it.
+			if s, err := c.GetSubject(r.Context(), "by-external"); err == nil {
+				writeJSON(w, http.StatusOK, s)
+				return
+			}
 		}
 		if q.Type == "" || q.ExternalID == "" {
 			writeErrorBody(w, http.StatusBadRequest, "invalid_argument", "query: type and externalId are required", nil)
