@@ -183,12 +183,17 @@ func main() {
 	addr := flag.String("addr", ":3000", "listen `address`")
 	db := flag.String("db", "", "bbolt `file` (default: an in-memory store)")
 	pg := flag.String("pg", "", "PostgreSQL connection `URL`, for a store every instance of the server shares (instead of -db)")
-	token := flag.String("token", os.Getenv("AUTHZ_TOKEN"), "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
+	// The environment's token is read after the flags, not given as the
+	// flag's default: the usage (-h, a mistyped flag) would print it.
+	token := flag.String("token", "", "bearer `token` every request must carry (default $AUTHZ_TOKEN)")
 	actor := flag.String("actor", "", "subject `id` writes with -token are attributed to (createdBy, appliedBy; default \"system\")")
 	tokens := flag.String("tokens", "", "`file` of \"token actor\" lines: several tokens, each attributed to its actor")
 	lim := httpapi.DefaultLimits()
 	lim.Register(flag.CommandLine)
 	flag.Parse()
+	if *token == "" {
+		*token = os.Getenv("AUTHZ_TOKEN")
+	}
 	if err := run(*addr, *db, *pg, *token, *actor, *tokens, lim); err != nil {
 		log.Fatal(err)
 	}
