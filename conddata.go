@@ -3,7 +3,6 @@ package authz
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,25 +67,7 @@ func missingPaths(c *logic.Cond, data map[string]any) string {
 		if p.Op != "var" || len(p.In) > 0 || len(p.Segments) == 0 || slices.Contains(out, p.Path) {
 			continue
 		}
-		var v any = data
-		for _, seg := range p.Segments {
-			switch x := v.(type) {
-			case map[string]any:
-				v = x[seg]
-			case []any:
-				i, err := strconv.Atoi(seg)
-				if err != nil || i < 0 || i >= len(x) {
-					v = nil
-				} else {
-					v = x[i]
-				}
-			default:
-				v = nil
-			}
-			if v == nil {
-				break
-			}
-		}
+		v := logic.LookupPath(data, p.Path)
 		if v == nil {
 			out = append(out, p.Path)
 		}

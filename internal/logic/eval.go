@@ -189,6 +189,11 @@ func resolve(data any, up []any, segs []seg, where fmt.Stringer, b *Budget) (any
 	return nil, nil
 }
 
+// LookupPath returns the value a var of path reads in data outside any
+// predicate, nil when there is none: the evaluator's own reading (a
+// segment that is not a number reads index 0 of an array).
+func LookupPath(data any, path string) any { return lookup(data, splitPath(path)) }
+
 // lookup returns the value at segs in data, nil when there is none.
 func lookup(data any, segs []seg) any {
 	cur := data
