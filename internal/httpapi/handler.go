@@ -243,7 +243,7 @@ func newRouter(c *authz.Client, lim Limits) *router {
 			}
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				writeErrorBody(w, http.StatusBadRequest, "invalid_argument", name+": not a number", nil)
+				writeErrorBody(w, http.StatusBadRequest, "invalid_argument", name+": not a whole number of 0 or more", nil)
 				return
 			}
 			if dst == nil {
