@@ -4,7 +4,7 @@
 # comparison — and regenerates BENCHMARKS.md. The pgstore benchmarks need
 # PostgreSQL's binaries (Debian's postgresql package) or AUTHZ_PG_URL.
 #
-#   scripts/bench.sh                 # all sizes: small, medium, large (~15 min)
+#   scripts/bench.sh                 # all sizes: small, medium, large (about an hour)
 #   SIZES=small,medium scripts/bench.sh
 #
 # Outputs are kept in $OUT (default: a new temporary directory).
@@ -40,6 +40,12 @@ run pgstore go test -run '^$' -bench 'BenchmarkClientWrites|BenchmarkPropagation
 	cd benchmarks
 	echo "cd benchmarks && go test -run '^\$' -bench Compare -sizes $compare_sizes -benchtime 2s" >>"$OUT/commands.txt"
 	go test -run '^$' -bench Compare -sizes "$compare_sizes" -benchtime 2s -timeout 60m | tee "$OUT/compare.txt"
+	# The workload a Casbin user brings: checks three times (medians),
+	# first pass, loads and heap once.
+	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$|BenchmarkRBACFirstPass' -sizes $SIZES -benchtime 2s -count 3" >>"$OUT/commands.txt"
+	go test -run '^$' -bench 'BenchmarkRBAC$|BenchmarkRBACFirstPass' -sizes "$SIZES" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbac.txt"
+	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACLoad|BenchmarkRBACHeap' -sizes $SIZES -benchtime 1x" >>"$OUT/commands.txt"
+	go test -run '^$' -bench 'BenchmarkRBACLoad|BenchmarkRBACHeap' -sizes "$SIZES" -benchtime 1x -timeout 90m | tee "$OUT/rbacload.txt"
 )
 go run ./internal/benchreport -dir "$OUT" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw outputs in $OUT)" >&2
