@@ -793,7 +793,7 @@ func (s *subjectEval) roles(r *gResource, lines []line) outcome {
 	if r != nil {
 		st.typeKey = nodeAt[gResType](s.g, r.typ).rt.Key
 	}
-	var hitBuf [4]hit
+	var hitBuf [16]hit
 	hits := hitBuf[:0]
 	for _, l := range lines {
 		var decided bool

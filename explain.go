@@ -130,7 +130,7 @@ func grantedThrough(key string, roles []string) string {
 }
 
 // maxMemoHits is the most grants whose outcome graph.grants remembers.
-const maxMemoHits = 8
+const maxMemoHits = 16
 
 // hitKey is a list of at most maxMemoHits grants, in the order found.
 type hitKey struct {
