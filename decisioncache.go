@@ -1,11 +1,5 @@
 package authz
 
-import (
-	"hash/maphash"
-	"sync"
-	"sync/atomic"
-)
-
 // decisionCache remembers the decisions made on one graph. A graph is one
 // revision of the store and never changes, so a remembered decision is
 // exactly the one Evaluate would make again: the cache can never answer
@@ -15,17 +9,7 @@ import (
 // request are remembered: no context, no explanation, no delegation (whose
 // Decision holds pointers a caller could change), and no evaluation that
 // read the clock (collections with time sections).
-type decisionCache struct {
-	seed   maphash.Seed
-	limit  int64
-	n      atomic.Int64
-	shards [64]decisionShard
-}
-
-type decisionShard struct {
-	mu sync.RWMutex
-	m  map[decisionKey]Decision
-}
+type decisionCache = memo[decisionKey, Decision]
 
 // decisionKey is a cacheable request.
 type decisionKey struct {
@@ -41,7 +25,7 @@ func newDecisionCache(limit int) *decisionCache {
 	if limit <= 0 {
 		return nil
 	}
-	return &decisionCache{seed: maphash.MakeSeed(), limit: int64(limit)}
+	return newMemo[decisionKey, Decision](limit)
 }
 
 // cacheKey returns the key of in, or false when in is not cacheable.
@@ -55,33 +39,4 @@ func cacheKey(in *EvaluateInput) (decisionKey, bool) {
 		k.resID, k.extID, k.resType, k.pattern = r.ResourceID, r.ExternalResourceID, r.ResourceType, r.ResourcePattern
 	}
 	return k, true
-}
-
-func (c *decisionCache) shard(k *decisionKey) *decisionShard {
-	return &c.shards[maphash.Comparable(c.seed, *k)%uint64(len(c.shards))]
-}
-
-func (c *decisionCache) get(k *decisionKey) (Decision, bool) {
-	s := c.shard(k)
-	s.mu.RLock()
-	d, ok := s.m[*k]
-	s.mu.RUnlock()
-	return d, ok
-}
-
-// put remembers d for k, unless the cache is full.
-func (c *decisionCache) put(k *decisionKey, d Decision) {
-	if c.n.Load() >= c.limit {
-		return
-	}
-	s := c.shard(k)
-	s.mu.Lock()
-	if s.m == nil {
-		s.m = map[decisionKey]Decision{}
-	}
-	if _, ok := s.m[*k]; !ok {
-		s.m[*k] = d
-		c.n.Add(1)
-	}
-	s.mu.Unlock()
 }

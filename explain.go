@@ -2,12 +2,9 @@ package authz
 
 import (
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // tracef adds a step to the trace. Callers check s.explain first, so that a
@@ -149,60 +146,6 @@ func grantKey(hits []hit) (hitKey, bool) {
 		k.rps[i] = h.rp
 	}
 	return k, true
-}
-
-// memo remembers values made from the nodes of one graph (a new graph
-// starts empty: its nodes may differ), up to maxMemo of them, so that what
-// is made the same way again is not made again: the outcome of a list of
-// grants, the sentence of a denial.
-type memo[K comparable, V any] struct {
-	seed   maphash.Seed
-	n      atomic.Int64
-	shards [16]memoShard[K, V]
-}
-
-type memoShard[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]V
-}
-
-// maxMemo bounds the values a memo holds.
-const maxMemo = 1 << 14
-
-func newMemo[K comparable, V any]() *memo[K, V] { return &memo[K, V]{seed: maphash.MakeSeed()} }
-
-func (m *memo[K, V]) shard(k *K) *memoShard[K, V] {
-	return &m.shards[maphash.Comparable(m.seed, *k)%uint64(len(m.shards))]
-}
-
-// get returns the value of k; a nil memo holds nothing.
-func (m *memo[K, V]) get(k *K) (V, bool) {
-	if m == nil {
-		var zero V
-		return zero, false
-	}
-	sh := m.shard(k)
-	sh.mu.RLock()
-	v, ok := sh.m[*k]
-	sh.mu.RUnlock()
-	return v, ok
-}
-
-// put remembers v for k, unless the memo is full or nil.
-func (m *memo[K, V]) put(k *K, v V) {
-	if m == nil || m.n.Load() >= maxMemo {
-		return
-	}
-	sh := m.shard(k)
-	sh.mu.Lock()
-	if sh.m == nil {
-		sh.m = map[K]V{}
-	}
-	if _, ok := sh.m[*k]; !ok {
-		sh.m[*k] = v
-		m.n.Add(1)
-	}
-	sh.mu.Unlock()
 }
 
 func newMatch(p *Permission, roles []string) Match {

@@ -110,7 +110,7 @@ func (c *Client) graphAt(tx storage.Tx, seq uint64, exact bool) (*graph, error) 
 		}
 	}
 	g.decisions = newDecisionCache(c.decisionCacheSize)
-	g.grants, g.denials, g.texts = newMemo[hitKey, outcome](), newMemo[denialKey, string](), newMemo[textKey, string]()
+	g.grants, g.denials, g.texts = newMemo[hitKey, outcome](maxMemo), newMemo[denialKey, string](maxMemo), newMemo[textKey, string](maxMemo)
 	if cur == nil || cur.rev < g.rev {
 		c.graph.Store(g)
 	}

@@ -161,64 +161,19 @@ func TestSameAnswers(t *testing.T) {
 }
 
 // BenchmarkCompare runs the same request list through each engine; each op
-// is one request, in turn. The engines that keep anything between requests
-// first get one warm-up pass over the whole list, so CachedEnforcer and
-// authz's decision cache answer repeated requests, and authz has built its
-// graph; the plain Enforcer gets a few requests.
+// is one request, in turn (benchEvaluate, benchEnforce).
 func BenchmarkCompare(b *testing.B) {
 	for _, size := range sizes(b) {
 		e := load(b, size)
-		reqs := e.model.RBAC.Requests
-		for _, c := range []struct {
-			name   string
-			client *authz.Client
-		}{{"authz", e.authz}, {"authz-nocache", e.nocache}} {
-			b.Run(size+"/"+c.name, func(b *testing.B) {
-				// Warm up: the first Evaluate builds the Client's graph
-				// (and, with the cache, remembers the decisions).
-				for _, r := range reqs {
-					if _, err := c.client.Evaluate(context.Background(), r.Input); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if _, err := c.client.Evaluate(context.Background(), reqs[i%len(reqs)].Input); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
-			})
+		var inputs []authz.EvaluateInput
+		var reqs [][]any
+		for _, r := range e.model.RBAC.Requests {
+			inputs = append(inputs, r.Input)
+			reqs = append(reqs, []any{r.Sub, r.Dom, r.Obj, r.Act})
 		}
-		for _, c := range []struct {
-			name    string
-			enforce func(...any) (bool, error)
-			warmup  int // requests asked before timing
-		}{
-			// The plain Enforcer keeps nothing between requests but its
-			// compiled matcher: a few requests warm it up.
-			{"casbin-enforcer", e.plain.Enforce, min(10, len(reqs))},
-			// The cached enforcer then answers repeated requests from its
-			// cache.
-			{"casbin-cached", e.cached.Enforce, len(reqs)},
-		} {
-			b.Run(size+"/"+c.name, func(b *testing.B) {
-				for _, r := range reqs[:c.warmup] {
-					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					r := reqs[i%len(reqs)]
-					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
-			})
-		}
+		b.Run(size+"/authz", func(b *testing.B) { benchEvaluate(b, e.authz, inputs) })
+		b.Run(size+"/authz-nocache", func(b *testing.B) { benchEvaluate(b, e.nocache, inputs) })
+		b.Run(size+"/casbin-enforcer", func(b *testing.B) { benchEnforce(b, e.plain.Enforce, reqs, min(10, len(reqs))) })
+		b.Run(size+"/casbin-cached", func(b *testing.B) { benchEnforce(b, e.cached.Enforce, reqs, len(reqs)) })
 	}
 }

@@ -140,54 +140,20 @@ func TestRBACSameAnswers(t *testing.T) {
 }
 
 // BenchmarkRBAC runs the workload's requests through each engine, one
-// request per op, in turn, after a warm-up pass (the plain Enforcer keeps
-// nothing between requests: a few warm it up).
+// request per op, in turn (benchEvaluate, benchEnforce).
 func BenchmarkRBAC(b *testing.B) {
 	for _, size := range sizes(b) {
 		e := loadRBAC(b, size)
-		reqs := e.w.Requests
-		for _, c := range []struct {
-			name   string
-			client *authz.Client
-		}{{"authz", e.authz}, {"authz-nocache", e.nocache}} {
-			b.Run(size+"/"+c.name, func(b *testing.B) {
-				for _, r := range reqs {
-					if _, err := c.client.Evaluate(context.Background(), r.Input); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if _, err := c.client.Evaluate(context.Background(), reqs[i%len(reqs)].Input); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
-			})
+		var inputs []authz.EvaluateInput
+		var reqs [][]any
+		for _, r := range e.w.Requests {
+			inputs = append(inputs, r.Input)
+			reqs = append(reqs, []any{r.Sub, r.Dom, r.Obj, r.Act})
 		}
-		for _, c := range []struct {
-			name    string
-			enforce func(...any) (bool, error)
-			warmup  int
-		}{{"casbin-enforcer", e.plain.Enforce, min(10, len(reqs))}, {"casbin-cached", e.cached.Enforce, len(reqs)}} {
-			b.Run(size+"/"+c.name, func(b *testing.B) {
-				for _, r := range reqs[:c.warmup] {
-					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					r := reqs[i%len(reqs)]
-					if _, err := c.enforce(r.Sub, r.Dom, r.Obj, r.Act); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				}
-			})
-		}
+		b.Run(size+"/authz", func(b *testing.B) { benchEvaluate(b, e.authz, inputs) })
+		b.Run(size+"/authz-nocache", func(b *testing.B) { benchEvaluate(b, e.nocache, inputs) })
+		b.Run(size+"/casbin-enforcer", func(b *testing.B) { benchEnforce(b, e.plain.Enforce, reqs, min(10, len(reqs))) })
+		b.Run(size+"/casbin-cached", func(b *testing.B) { benchEnforce(b, e.cached.Enforce, reqs, len(reqs)) })
 	}
 }
 
