@@ -74,14 +74,14 @@ func (s *subjectEval) granted(hits []hit) outcome {
 	if single {
 		return outcome{allowed: true, by: DecidedByRole, matches: hits[0].rp.match, explanation: hits[0].rp.explanation}
 	}
-	key, memo := grantKey(hits)
-	if memo {
+	key, keyed := grantKey(hits)
+	if keyed {
 		if out, ok := s.g.grants.get(&key); ok {
 			return out
 		}
 	}
 	out := grantedOutcome(hits)
-	if memo {
+	if keyed {
 		s.g.grants.put(&key, out)
 	}
 	return out
