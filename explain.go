@@ -386,7 +386,7 @@ func (g *graph) isAncestor(a, h handle) bool {
 // A mirror link counts for read actions only: when one would have put the
 // resource on the line, the explanation says so instead.
 func (s *subjectEval) unreachable(r *gResource, owner string) string {
-	key := textKey{kind: textUnreachable, r: r, scope: s.scope.h, read: s.read}
+	key := textKey{kind: textUnreachable, resource: r.r.ID, scope: s.scope.h, read: s.read}
 	if text, ok := s.g.texts.get(&key); ok {
 		return text
 	}
@@ -398,17 +398,17 @@ func (s *subjectEval) unreachable(r *gResource, owner string) string {
 // textKey names a sentence that depends on the request only through its
 // fields, made once per graph (graph.texts).
 type textKey struct {
-	kind   uint8
-	r      *gResource
-	scope  handle
-	read   bool
-	action string
+	kind     uint8
+	resource string // the resource's id, not its node: a key of strings and numbers hashes without allocating
+	scope    handle
+	read     bool
+	action   string
 }
 
 // The kinds of textKey.
 const (
 	textUnnamed     uint8 = iota + 1 // action
-	textUnreachable                  // r, scope, read
+	textUnreachable                  // resource, scope, read
 )
 
 // unreachableText is the sentence of unreachable.
