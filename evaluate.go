@@ -51,8 +51,11 @@ func (c *Client) evaluateOne(ctx context.Context, in *EvaluateInput) (_ Decision
 	if err != nil {
 		return denied(in, "the store could not be read"), 0, false, err
 	}
-	key, cacheable := cacheKey(in)
-	cacheable = cacheable && g.decisions != nil
+	var key decisionKey
+	cacheable := false
+	if g.decisions != nil {
+		key, cacheable = cacheKey(in)
+	}
 	if cacheable {
 		if d, ok := g.decisions.get(&key); ok {
 			return d, g.rev, true, nil
@@ -830,15 +833,19 @@ func (s *subjectEval) lineGrants(st *roleStep, l line, hits []hit) ([]hit, bool)
 		if s.interrupted() {
 			return hits, false
 		}
-		m := nodeAt[gMember](g, ref.h)
-		if m == nil {
-			continue
+		roles := []handle{ref.role}
+		if ref.nroles != 1 || s.explain {
+			m := nodeAt[gMember](g, ref.h)
+			if m == nil {
+				continue
+			}
+			if s.explain {
+				s.tracef("membership %s at scope %s counts (roles %d)", m.id, g.scope(m.scope).s.ID, len(m.roles))
+			}
+			roles = m.roles
 		}
 		st.why.member = true
-		if s.explain {
-			s.tracef("membership %s at scope %s counts (roles %d)", m.id, g.scope(m.scope).s.ID, len(m.roles))
-		}
-		for _, rh := range m.roles {
+		for _, rh := range roles {
 			var decided bool
 			if hits, decided = s.roleGrants(st, l, rh, hits); decided {
 				return hits, true
@@ -862,8 +869,10 @@ func (s *subjectEval) roleGrants(st *roleStep, l line, rh handle, hits []hit) ([
 			return hits, false
 		}
 	}
-	for _, rp := range role.perms {
-		if rp.action != st.action || rp.typeKey != st.typeKey {
+	for _, rp := range role.grantsFor(st.typeKey, st.action) {
+		if rp.exact && st.r != nil && rp.pattern != st.r.r.ID && rp.pattern != st.r.r.ExternalResourceID &&
+			st.why.first != noNote && !s.explain {
+			// Does not match, and the first reason of a denial is known.
 			continue
 		}
 		p := nodeAt[gPerm](g, rp.perm)

@@ -1,6 +1,8 @@
 package authz
 
 import (
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/scopegate/authz/internal/cow"
@@ -91,9 +93,32 @@ type gSubject struct {
 
 // gMemberRef is a membership of a subject with its scope, so that the role
 // step can skip the memberships off the request's line without loading them.
+//
+// role is the membership's role when it has exactly one (nroles), the
+// common case, so that the role step reaches the role without loading the
+// membership; the builder sets both once the membership has its roles
+// (memberRoles), and a change of a membership's roles reloads its subject
+// (graph.update).
 type gMemberRef struct {
-	h     handle // *gMember
-	scope handle
+	h      handle // *gMember
+	scope  handle
+	role   handle // *gRole, when nroles is 1
+	nroles int32
+}
+
+// memberRoles sets the role and nroles of s's member refs from the
+// membership nodes.
+func (g *graph) memberRoles(s *gSubject) {
+	for i := range s.members {
+		ref := &s.members[i]
+		ref.role, ref.nroles = noHandle, 0
+		if m := nodeAt[gMember](g, ref.h); m != nil {
+			ref.nroles = int32(len(m.roles))
+			if len(m.roles) == 1 {
+				ref.role = m.roles[0]
+			}
+		}
+	}
 }
 
 type gMember struct {
@@ -119,16 +144,53 @@ type gTagGroup struct {
 }
 
 type gRole struct {
-	r     *Role
+	r *Role
+	// perms are the role's grants, sorted by resource type key and action
+	// (sortPerms) and otherwise in the order of the store, so that the role
+	// step reads only those of the request's type and action (grantsFor).
 	perms []*gRolePerm
+}
+
+// sortPerms orders r.perms for grantsFor; the builder calls it once the
+// role has all its grants.
+func (r *gRole) sortPerms() {
+	slices.SortStableFunc(r.perms, func(a, b *gRolePerm) int {
+		if c := strings.Compare(a.typeKey, b.typeKey); c != 0 {
+			return c
+		}
+		return strings.Compare(a.action, b.action)
+	})
+}
+
+// grantsFor returns the grants of r for resources of type key typeKey and
+// action, found by binary search: the cost does not grow with the grants
+// of other types and actions that the role holds.
+func (r *gRole) grantsFor(typeKey, action string) []*gRolePerm {
+	cmp := func(rp *gRolePerm, _ struct{}) int {
+		if c := strings.Compare(rp.typeKey, typeKey); c != 0 {
+			return c
+		}
+		return strings.Compare(rp.action, action)
+	}
+	lo, found := slices.BinarySearchFunc(r.perms, struct{}{}, cmp)
+	if !found {
+		return nil
+	}
+	hi := lo + 1
+	for hi < len(r.perms) && cmp(r.perms[hi], struct{}{}) == 0 {
+		hi++
+	}
+	return r.perms[lo:hi]
 }
 
 type gRolePerm struct {
 	id   string
 	perm handle // *gPerm
-	// action and typeKey are the permission's, copied so that the role step
-	// compares them without loading the permission.
-	action, typeKey string
+	// action, typeKey and pattern are the permission's, copied so that the
+	// role step compares them without loading the permission; exact says
+	// the pattern names one resource (it is not "*", "owned" or a glob).
+	action, typeKey, pattern string
+	exact                    bool
 	cond            *logic.Cond
 	// match and explanation are the role step's result when this is the
 	// only grant: made once, shared by every Decision (permissions and

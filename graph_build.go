@@ -203,6 +203,12 @@ func (b *graphBuilder) index(h handle, old, n any) {
 	}
 	b.countActions(old, -1)
 	b.countActions(n, 1)
+	switch n := n.(type) {
+	case *gRole:
+		n.sortPerms()
+	case *gSubject:
+		b.g.memberRoles(n)
+	}
 }
 
 func extKey(typeID, ext string) string { return typeID + "\x00" + ext }
@@ -215,6 +221,7 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 		resByExt: g.resByExt.ForWrite(), typesByKey: g.typesByKey.ForWrite(), actionsAt: g.actionsAt.ForWrite(),
 		kids: g.kids.ForWrite(), homes: g.homes.ForWrite(), members: g.members.ForWrite(), subjects: g.subjects.ForWrite()}
 	b := &graphBuilder{g: ng, gen: gen, tx: tx, fresh: map[handle]bool{}, old: map[handle]any{}}
+	keys = g.withMemberSubjects(keys)
 	slices.SortStableFunc(keys, func(x, y nodeKey) int { return reloadOrder(x.kind) - reloadOrder(y.kind) })
 	if err := prefetchNodes(tx, keys); err != nil {
 		return nil, err
@@ -226,6 +233,38 @@ func (g *graph) update(tx storage.Tx, rev, seq uint64, keys []nodeKey) (*graph, 
 	}
 	b.finish()
 	return ng, nil
+}
+
+// withMemberSubjects adds to keys the subject of each membership in keys
+// that the graph has: a subject's member refs hold their memberships'
+// roles (gMemberRef), which a role assignment changes without touching
+// the subject. (A new membership touches its subject itself.)
+func (g *graph) withMemberSubjects(keys []nodeKey) []nodeKey {
+	var seen map[nodeKey]bool
+	for _, key := range keys {
+		if key.kind != membershipKind {
+			continue
+		}
+		m := nodeAt[gMember](g, g.lookup(key.id))
+		if m == nil {
+			continue
+		}
+		s := g.subject(m.subject)
+		if s == nil {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[nodeKey]bool, len(keys))
+			for _, k := range keys {
+				seen[k] = true
+			}
+		}
+		if sk := (nodeKey{subjectKind, s.s.ID}); !seen[sk] {
+			seen[sk] = true
+			keys = append(keys, sk)
+		}
+	}
+	return keys
 }
 
 // prefetchNodes prefetches the records of keys, one Prefetch per kind, on
@@ -381,7 +420,8 @@ func attachRolePermission(b *graphBuilder, r record) {
 		return
 	}
 	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: logic.Stored(rp.Condition),
-		action: p.p.Action, typeKey: p.p.ResourceType,
+		action: p.p.Action, typeKey: p.p.ResourceType, pattern: p.p.ResourcePattern,
+		exact: !p.glob && p.p.ResourcePattern != "*" && p.p.ResourcePattern != "owned",
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
 		explanation: "Allowed: " + grantedThrough(p.p.Key, []string{role.r.ID}) + "."})
 }

@@ -17,7 +17,7 @@ package cow
 
 import (
 	"hash/maphash"
-	"maps"
+	"slices"
 )
 
 // Array is a persistent array of pointers, in pages of PageSize. The zero
@@ -69,6 +69,10 @@ func (a *Array[T]) Set(gen uint64, i int, v *T) {
 // Map is a persistent map from string to V, split in shards by hash. An
 // update copies each shard it touches, and the page of shard pointers above
 // it. Make one with NewMap; the zero Map cannot be used.
+//
+// A shard is an open-addressing table with linear probing that keeps each
+// key's hash next to the key, so that a lookup hashes once and usually
+// reads two cache lines: the slot and the key's bytes.
 type Map[V any] struct {
 	shards  Array[shard[V]]
 	nShards int // a power of two
@@ -77,13 +81,28 @@ type Map[V any] struct {
 }
 
 type shard[V any] struct {
-	gen uint64
-	m   map[string]V
+	gen   uint64
+	n     int       // keys set
+	slots []slot[V] // a power of two in length, at most maxLoad full
+}
+
+// slot is a key with its value; h is the key's hash with its lowest bit
+// set, so that 0 marks an empty slot.
+type slot[V any] struct {
+	h uint64
+	k string
+	v V
 }
 
 // ShardSize is the shard size a Map aims at: small enough that copying a
 // shard costs a few microseconds.
 const ShardSize = 256
+
+// A shard's table grows at 3/4 full.
+const (
+	maxLoadNum = 3
+	maxLoadDen = 4
+)
 
 // NewMap returns an empty Map made under gen, with enough shards for size
 // keys.
@@ -94,19 +113,45 @@ func NewMap[V any](gen uint64, size int) Map[V] {
 	}
 	m := Map[V]{nShards: n, seed: maphash.MakeSeed()}
 	for i := range n {
-		m.shards.Set(gen, i, &shard[V]{gen: gen, m: map[string]V{}})
+		m.shards.Set(gen, i, &shard[V]{gen: gen})
 	}
 	return m
 }
 
-func (m *Map[V]) shard(k string) int {
-	return int(maphash.String(m.seed, k) & uint64(m.nShards-1))
+func (m *Map[V]) hash(k string) uint64 { return maphash.String(m.seed, k) | 1 }
+
+func (m *Map[V]) shardOf(h uint64) int { return int((h >> 1) & uint64(m.nShards-1)) }
+
+// home is the first slot probed for hash h in a table of mask+1 slots: the
+// high bits, independent of the bits that chose the shard.
+func home(h uint64, mask int) int { return int(h>>32) & mask }
+
+// find returns the slot index of k (hash h) in s, or -1.
+func (s *shard[V]) find(h uint64, k string) int {
+	if len(s.slots) == 0 {
+		return -1
+	}
+	mask := len(s.slots) - 1
+	for i := home(h, mask); ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		if sl.h == 0 {
+			return -1
+		}
+		if sl.h == h && sl.k == k {
+			return i
+		}
+	}
 }
 
 // Get returns the value of k and whether it is set.
 func (m *Map[V]) Get(k string) (V, bool) {
-	v, ok := m.shards.At(m.shard(k)).m[k]
-	return v, ok
+	h := m.hash(k)
+	s := m.shards.At(m.shardOf(h))
+	if i := s.find(h, k); i >= 0 {
+		return s.slots[i].v, true
+	}
+	var zero V
+	return zero, false
 }
 
 // Len returns the number of keys in m.
@@ -119,27 +164,57 @@ func (m Map[V]) ForWrite() Map[V] {
 	return m
 }
 
-// writable returns the shard of k, copied first unless it was made in gen.
-func (m *Map[V]) writable(gen uint64, k string) *shard[V] {
-	i := m.shard(k)
+// writable returns the shard of hash h, copied first unless it was made in
+// gen.
+func (m *Map[V]) writable(gen uint64, h uint64) *shard[V] {
+	i := m.shardOf(h)
 	s := m.shards.At(i)
 	if s.gen != gen {
-		s = &shard[V]{gen: gen, m: maps.Clone(s.m)}
-		if s.m == nil {
-			s.m = map[string]V{}
-		}
+		s = &shard[V]{gen: gen, n: s.n, slots: slices.Clone(s.slots)}
 		m.shards.Set(gen, i, s)
 	}
 	return s
 }
 
+// put sets k (hash h) to v in s, which must have room for one more key,
+// and reports whether k is new.
+func (s *shard[V]) put(h uint64, k string, v V) bool {
+	mask := len(s.slots) - 1
+	for i := home(h, mask); ; i = (i + 1) & mask {
+		sl := &s.slots[i]
+		switch {
+		case sl.h == 0:
+			*sl = slot[V]{h: h, k: k, v: v}
+			s.n++
+			return true
+		case sl.h == h && sl.k == k:
+			sl.v = v
+			return false
+		}
+	}
+}
+
+// resize moves s's keys into a table of size slots.
+func (s *shard[V]) resize(size int) {
+	old := s.slots
+	s.slots, s.n = make([]slot[V], size), 0
+	for i := range old {
+		if old[i].h != 0 {
+			s.put(old[i].h, old[i].k, old[i].v)
+		}
+	}
+}
+
 // Set sets k to v. m must come from ForWrite (or NewMap) under gen.
 func (m *Map[V]) Set(gen uint64, k string, v V) {
-	s := m.writable(gen, k)
-	if _, ok := s.m[k]; !ok {
+	h := m.hash(k)
+	s := m.writable(gen, h)
+	if (s.n+1)*maxLoadDen > len(s.slots)*maxLoadNum {
+		s.resize(max(8, 2*len(s.slots)))
+	}
+	if s.put(h, k, v) {
 		m.n++
 	}
-	s.m[k] = v
 	if m.n > 4*ShardSize*m.nShards {
 		m.grow(gen)
 	}
@@ -147,10 +222,25 @@ func (m *Map[V]) Set(gen uint64, k string, v V) {
 
 // Del removes k. m must come from ForWrite (or NewMap) under gen.
 func (m *Map[V]) Del(gen uint64, k string) {
-	if _, ok := m.Get(k); !ok {
+	h := m.hash(k)
+	if m.shards.At(m.shardOf(h)).find(h, k) < 0 {
 		return
 	}
-	delete(m.writable(gen, k).m, k)
+	s := m.writable(gen, h)
+	i := s.find(h, k)
+	// Backward-shift deletion: move up each later key of the probe run
+	// whose home is not in (i, j], so that no lookup meets a hole before
+	// its key.
+	mask := len(s.slots) - 1
+	for j := (i + 1) & mask; s.slots[j].h != 0; j = (j + 1) & mask {
+		hj := home(s.slots[j].h, mask)
+		if (j > i && (hj <= i || hj > j)) || (j < i && hj <= i && hj > j) {
+			s.slots[i] = s.slots[j]
+			i = j
+		}
+	}
+	s.slots[i] = slot[V]{}
+	s.n--
 	m.n--
 }
 
@@ -159,11 +249,13 @@ func (m *Map[V]) Del(gen uint64, k string) {
 func (m *Map[V]) grow(gen uint64) {
 	bigger := NewMap[V](gen, m.n)
 	for i := range m.nShards {
-		for k, v := range m.shards.At(i).m {
-			bigger.shards.At(bigger.shard(k)).m[k] = v
+		s := m.shards.At(i)
+		for j := range s.slots {
+			if sl := &s.slots[j]; sl.h != 0 {
+				bigger.Set(gen, sl.k, sl.v)
+			}
 		}
 	}
-	bigger.n = m.n
 	*m = bigger
 }
 

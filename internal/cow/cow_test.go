@@ -63,13 +63,13 @@ func checkMap(t *testing.T, m *Map[int], want map[string]int, keys int) {
 func TestMapSameGenerationWritesInPlace(t *testing.T) {
 	m := NewMap[int](1, 0).ForWrite()
 	m.Set(2, "a", 1)
-	s := m.shards.At(m.shard("a"))
+	s := m.shards.At(m.shardOf(m.hash("a")))
 	m.Set(2, "a", 2)
-	if got := m.shards.At(m.shard("a")); got != s {
+	if got := m.shards.At(m.shardOf(m.hash("a"))); got != s {
 		t.Fatalf("second write in one generation copied the shard again")
 	}
 	m.Set(3, "a", 3)
-	if got := m.shards.At(m.shard("a")); got == s {
+	if got := m.shards.At(m.shardOf(m.hash("a"))); got == s {
 		t.Fatalf("write in a new generation did not copy the shard")
 	}
 }
@@ -124,5 +124,29 @@ func TestArrayOutOfRange(t *testing.T) {
 	}
 	if got := a.At(PageSize + 3); got != &x {
 		t.Errorf("At(%d) = %v; want %v", PageSize+3, got, &x)
+	}
+}
+
+// BenchmarkMapGet reads random keys of a map of a million.
+func BenchmarkMapGet(b *testing.B) {
+	const n = 1 << 20
+	m := NewMap[int32](1, 0).ForWrite()
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "object-" + strconv.Itoa(i*7919)
+		m.Set(1, keys[i], int32(i))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := make([]string, 1<<16)
+	for i := range order {
+		order[i] = keys[rng.IntN(n)]
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok := m.Get(order[i&(len(order)-1)]); !ok {
+			b.Fatal("missing key")
+		}
+		i++
 	}
 }
