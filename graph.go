@@ -191,7 +191,7 @@ type gRolePerm struct {
 	// the pattern names one resource (it is not "*", "owned" or a glob).
 	action, typeKey, pattern string
 	exact                    bool
-	cond            *logic.Cond
+	cond                     *logic.Cond
 	// match and explanation are the role step's result when this is the
 	// only grant: made once, shared by every Decision (permissions and
 	// role permissions never change).

@@ -421,7 +421,7 @@ func attachRolePermission(b *graphBuilder, r record) {
 	}
 	role.perms = append(role.perms, &gRolePerm{id: rp.ID, perm: b.handle(rp.PermissionID), cond: logic.Stored(rp.Condition),
 		action: p.p.Action, typeKey: p.p.ResourceType, pattern: p.p.ResourcePattern,
-		exact: !p.glob && p.p.ResourcePattern != "*" && p.p.ResourcePattern != "owned",
+		exact:       !p.glob && p.p.ResourcePattern != "*" && p.p.ResourcePattern != "owned",
 		match:       []Match{newMatch(p.p, []string{role.r.ID})},
 		explanation: "Allowed: " + grantedThrough(p.p.Key, []string{role.r.ID}) + "."})
 }
