@@ -2,8 +2,8 @@ package memstore
 
 import "strings"
 
-// This file holds a persistent (copy-on-write) B-tree of entries ordered by
-// table, then key. A tree value is a root pointer plus a generation: nodes
+// This file holds a persistent (copy-on-write) B-tree of the entries of one
+// table, ordered by key. A tree value is a root pointer plus a generation: nodes
 // carrying the tree's generation belong to that tree alone and are changed in
 // place; any other node may be shared with snapshots and is copied before it
 // is changed (path copying). A snapshot is therefore just a root pointer, and
@@ -22,12 +22,24 @@ const (
 	minEntries = degree - 1
 )
 
-// entry is one key-value pair of a table. Values are immutable strings: the
-// store copies bytes in on Put and out on Get and Scan.
+// entry is one key-value pair of a table, kept in one string (the key's
+// bytes, then the value's) so that an entry costs one allocation and 24
+// bytes in its node. Values are immutable: the store copies bytes in on Put
+// and out on Get and Scan.
 type entry struct {
-	table, key string
-	value      string
+	kv   string
+	klen int
 }
+
+func newEntry(key, value string) entry {
+	if value == "" {
+		return entry{kv: key, klen: len(key)}
+	}
+	return entry{kv: key + value, klen: len(key)}
+}
+
+func (e *entry) key() string   { return e.kv[:e.klen] }
+func (e *entry) value() string { return e.kv[e.klen:] }
 
 // node is a B-tree node. A leaf has no children; an inner node has one child
 // more than it has entries.
@@ -39,28 +51,19 @@ type node struct {
 
 func (n *node) leaf() bool { return n.children == nil }
 
-// compare orders (table, key) pairs: by table, then by key, bytewise.
-func compare(t1, k1, t2, k2 string) int {
-	if c := strings.Compare(t1, t2); c != 0 {
-		return c
-	}
-	return strings.Compare(k1, k2)
-}
-
-// find returns the index of the first entry of n not less than (table, key)
-// and whether that entry is (table, key).
-func (n *node) find(table, key string) (int, bool) {
+// find returns the index of the first entry of n not less than key and
+// whether that entry is key.
+func (n *node) find(key string) (int, bool) {
 	lo, hi := 0, len(n.entries)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		e := &n.entries[m]
-		if compare(e.table, e.key, table, key) < 0 {
+		if n.entries[m].key() < key {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	found := lo < len(n.entries) && n.entries[lo].key == key && n.entries[lo].table == table
+	found := lo < len(n.entries) && n.entries[lo].key() == key
 	return lo, found
 }
 
@@ -73,15 +76,17 @@ type tree struct {
 	// mods counts the changes made through this tree value, so that an
 	// iterator can tell that the nodes it walks may have moved.
 	mods uint64
+	// made lists the nodes made in this generation, for seal.
+	made []*node
 }
 
-// get returns the value stored under (table, key).
-func (t *tree) get(table, key string) (string, bool) {
+// get returns the value stored under key.
+func (t *tree) get(key string) (string, bool) {
 	n := t.root
 	for n != nil {
-		i, found := n.find(table, key)
+		i, found := n.find(key)
 		if found {
-			return n.entries[i].value, true
+			return n.entries[i].value(), true
 		}
 		if n.leaf() {
 			break
@@ -97,7 +102,25 @@ func (t *tree) newNode(leaf bool) *node {
 	if !leaf {
 		n.children = make([]*node, 0, maxEntries+1)
 	}
+	t.made = append(t.made, n)
 	return n
+}
+
+// seal trims the nodes made in this generation to their length, before
+// they become immutable: a node is made with room for maxEntries, and a
+// bulk load leaves most nodes about half full (splits halve them), so this
+// saves about a third of the tree's memory. The tree must not be written in
+// this generation afterwards.
+func (t *tree) seal() {
+	for _, n := range t.made {
+		if cap(n.entries)-len(n.entries) > 2 {
+			n.entries = append([]entry(nil), n.entries...)
+		}
+		if cap(n.children)-len(n.children) > 2 {
+			n.children = append([]*node(nil), n.children...)
+		}
+	}
+	t.made = nil
 }
 
 // mutable returns n itself if it belongs to the tree's generation, else a
@@ -137,10 +160,10 @@ func (t *tree) split(n *node, i int) (entry, *node) {
 	return mid, right
 }
 
-// put stores value under (table, key). The tree must be writable.
-func (t *tree) put(table, key, value string) {
+// put stores value under key. The tree must be writable.
+func (t *tree) put(key, value string) {
 	t.mods++
-	e := entry{table: table, key: key, value: value}
+	e := newEntry(key, value)
 	if t.root == nil {
 		n := t.newNode(true)
 		n.entries = append(n.entries, e)
@@ -163,9 +186,9 @@ func (t *tree) put(table, key, value string) {
 // the way down so that a split never has to climb back up.
 func (t *tree) insert(n *node, e entry) {
 	for {
-		i, found := n.find(e.table, e.key)
+		i, found := n.find(e.key())
 		if found {
-			n.entries[i].value = e.value
+			n.entries[i] = e
 			return
 		}
 		if n.leaf() {
@@ -177,9 +200,9 @@ func (t *tree) insert(n *node, e entry) {
 			mid, right := t.split(child, maxEntries/2)
 			n.entries = insertAt(n.entries, i, mid)
 			n.children = insertAt(n.children, i+1, right)
-			switch c := compare(e.table, e.key, mid.table, mid.key); {
+			switch c := strings.Compare(e.key(), mid.key()); {
 			case c == 0:
-				n.entries[i].value = e.value
+				n.entries[i] = e
 				return
 			case c > 0:
 				i++
@@ -189,15 +212,15 @@ func (t *tree) insert(n *node, e entry) {
 	}
 }
 
-// delete removes (table, key) and reports whether it was present. The tree
-// must be writable.
-func (t *tree) delete(table, key string) bool {
-	if _, ok := t.get(table, key); !ok {
+// delete removes key and reports whether it was present. The tree must be
+// writable.
+func (t *tree) delete(key string) bool {
+	if _, ok := t.get(key); !ok {
 		return false // nothing to copy
 	}
 	t.mods++
 	root := t.mutable(t.root)
-	t.remove(root, table, key, false)
+	t.remove(root, key, false)
 	switch {
 	case len(root.entries) > 0:
 		t.root = root
@@ -209,11 +232,11 @@ func (t *tree) delete(table, key string) bool {
 	return true
 }
 
-// remove deletes (table, key) from the subtree of the mutable node n, or its
+// remove deletes key from the subtree of the mutable node n, or its
 // largest entry when max is set, and returns the removed entry. Every node it
 // descends into holds more than minEntries entries first, so that removing
 // one never leaves a node too small.
-func (t *tree) remove(n *node, table, key string, max bool) entry {
+func (t *tree) remove(n *node, key string, max bool) entry {
 	var i int
 	var found bool
 	if max {
@@ -225,7 +248,7 @@ func (t *tree) remove(n *node, table, key string, max bool) entry {
 		}
 		i = len(n.entries)
 	} else {
-		i, found = n.find(table, key)
+		i, found = n.find(key)
 		if n.leaf() {
 			if !found {
 				return entry{} // unreachable: delete checks presence first
@@ -237,17 +260,17 @@ func (t *tree) remove(n *node, table, key string, max bool) entry {
 	}
 	if len(n.children[i].entries) <= minEntries {
 		t.growChild(n, i)
-		return t.remove(n, table, key, max)
+		return t.remove(n, key, max)
 	}
 	child := t.mutableChild(n, i)
 	if found {
 		// Replace the entry by its predecessor, the largest entry of the
 		// child on its left.
 		e := n.entries[i]
-		n.entries[i] = t.remove(child, "", "", true)
+		n.entries[i] = t.remove(child, "", true)
 		return e
 	}
-	return t.remove(child, table, key, max)
+	return t.remove(child, key, max)
 }
 
 // growChild gives child i of the mutable node n more than minEntries entries
@@ -326,13 +349,13 @@ type frame struct {
 	i int
 }
 
-// seek positions the iterator at the first entry not less than (table, key).
-func (it *iterator) seek(table, key string) {
+// seek positions the iterator at the first entry not less than key.
+func (it *iterator) seek(key string) {
 	it.stack = it.stack[:0]
 	it.mods = it.t.mods
 	n := it.t.root
 	for n != nil {
-		i, found := n.find(table, key)
+		i, found := n.find(key)
 		it.stack = append(it.stack, frame{n, i})
 		if found || n.leaf() {
 			break
@@ -381,28 +404,28 @@ func (it *iterator) next() {
 	it.settle()
 }
 
-// scan calls fn for every entry of table whose key starts with prefix, in
-// ascending key order, and stops at the first error, which it returns. fn may
-// change the tree (other tables, by the storage contract): the iterator then
-// finds its place again by key.
-func (t *tree) scan(table, prefix string, fn func(key, value string) error) error {
+// scan calls fn for every entry whose key starts with prefix, in ascending
+// key order, and stops at the first error, which it returns. fn may change
+// the tree (a test does; the store gives each table its own tree): the
+// iterator then finds its place again by key.
+func (t *tree) scan(prefix string, fn func(key, value string) error) error {
 	it := iterator{t: t, stack: make([]frame, 0, 8)}
-	it.seek(table, prefix)
+	it.seek(prefix)
 	for it.valid() {
 		e := it.entry()
-		if e.table != table || !strings.HasPrefix(e.key, prefix) {
+		key := e.key()
+		if !strings.HasPrefix(key, prefix) {
 			return nil
 		}
-		key := e.key
-		if err := fn(key, e.value); err != nil {
+		if err := fn(key, e.value()); err != nil {
 			return err
 		}
 		if it.mods != t.mods {
-			it.seek(table, key)
+			it.seek(key)
 			if !it.valid() {
 				return nil
 			}
-			if e := it.entry(); e.table != table || e.key != key {
+			if e := it.entry(); e.key() != key {
 				continue // key was deleted: the iterator is already past it
 			}
 		}

@@ -9,8 +9,19 @@ import (
 	"testing"
 )
 
+// The tests keep several tables in one tree, each key prefixed with its
+// table and a NUL (tk), as the store did before it gave each table a tree
+// of its own: the tree then holds keys that share long prefixes.
+func tk(table, key string) string { return table + "\x00" + key }
+
+// scanTable scans the keys of table that start with prefix, passing fn the
+// keys without their table.
+func scanTable(tr *tree, table, prefix string, fn func(key, value string) error) error {
+	return tr.scan(tk(table, prefix), func(k, v string) error { return fn(strings.TrimPrefix(k, tk(table, "")), v) })
+}
+
 // model is the reference the tree is checked against: a map of
-// "table\x00key" to value (test tables never contain \x00).
+// "table\x00key" (tk) to value (test tables never contain \x00).
 type model map[string]string
 
 func (m model) clone() model {
@@ -25,10 +36,9 @@ func (m model) clone() model {
 func (m model) sorted() []entry {
 	var es []entry
 	for k, v := range m {
-		table, key, _ := strings.Cut(k, "\x00")
-		es = append(es, entry{table: table, key: key, value: v})
+		es = append(es, newEntry(k, v))
 	}
-	slices.SortFunc(es, func(a, b entry) int { return compare(a.table, a.key, b.table, b.key) })
+	slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.key(), b.key()) })
 	return es
 }
 
@@ -36,7 +46,7 @@ func (m model) sorted() []entry {
 func (t *tree) entries() []entry {
 	var es []entry
 	it := iterator{t: t}
-	for it.seek("", ""); it.valid(); it.next() {
+	for it.seek(""); it.valid(); it.next() {
 		es = append(es, *it.entry())
 	}
 	return es
@@ -75,8 +85,8 @@ func checkInvariants(t *tree) error {
 				}
 			}
 			e := &n.entries[i]
-			if prev != nil && compare(prev.table, prev.key, e.table, e.key) >= 0 {
-				return fmt.Errorf("entry %q/%q after %q/%q", e.table, e.key, prev.table, prev.key)
+			if prev != nil && prev.key() >= e.key() {
+				return fmt.Errorf("entry %q after %q", e.key(), prev.key())
 			}
 			prev = e
 		}
@@ -116,13 +126,13 @@ func randomOps(r *rand.Rand, tr *tree, m model, n, keySpace int) {
 		key := fmt.Sprintf("k%05d", r.IntN(keySpace))
 		if r.IntN(3) == 0 {
 			_, inModel := m[table+"\x00"+key]
-			if got := tr.delete(table, key); got != inModel {
+			if got := tr.delete(tk(table, key)); got != inModel {
 				panic(fmt.Sprintf("delete(%q, %q) reported %v; model has it: %v", table, key, got, inModel))
 			}
 			delete(m, table+"\x00"+key)
 		} else {
 			v := fmt.Sprint(r.Uint32())
-			tr.put(table, key, v)
+			tr.put(tk(table, key), v)
 			m[table+"\x00"+key] = v
 		}
 	}
@@ -139,11 +149,11 @@ func TestTreeRandomOperationsMatchModel(t *testing.T) {
 				checkTree(t, fmt.Sprintf("round %d", round), tr, m)
 				for k, want := range m {
 					table, key, _ := strings.Cut(k, "\x00")
-					if got, ok := tr.get(table, key); !ok || got != want {
+					if got, ok := tr.get(tk(table, key)); !ok || got != want {
 						t.Fatalf("round %d: get(%q, %q) = %q, %v; want %q, true", round, table, key, got, ok, want)
 					}
 				}
-				if _, ok := tr.get("a", "missing"); ok {
+				if _, ok := tr.get(tk("a", "missing")); ok {
 					t.Fatalf("round %d: get of a missing key: got found; want not found", round)
 				}
 			}
@@ -157,7 +167,7 @@ func TestTreeDeleteEverything(t *testing.T) {
 	m := model{}
 	for i := range 3000 {
 		k := fmt.Sprintf("%06d", i)
-		tr.put("t", k, k)
+		tr.put(tk("t", k), k)
 		m["t\x00"+k] = k
 	}
 	keys := make([]string, 0, len(m))
@@ -167,7 +177,7 @@ func TestTreeDeleteEverything(t *testing.T) {
 	r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	for i, k := range keys {
 		_, key, _ := strings.Cut(k, "\x00")
-		if !tr.delete("t", key) {
+		if !tr.delete(tk("t", key)) {
 			t.Fatalf("delete(t, %q): got false; want true", key)
 		}
 		delete(m, k)
@@ -178,7 +188,7 @@ func TestTreeDeleteEverything(t *testing.T) {
 	if tr.root != nil {
 		t.Fatalf("root after deleting everything: got %d entries; want nil", len(tr.root.entries))
 	}
-	if tr.delete("t", "000001") {
+	if tr.delete(tk("t", "000001")) {
 		t.Fatal("delete from an empty tree: got true; want false")
 	}
 }
@@ -202,6 +212,7 @@ func TestTreeSnapshotsAreImmutable(t *testing.T) {
 		if gen%4 == 0 {
 			continue // rolled back: the committed version must be untouched
 		}
+		work.seal()
 		committed, m = &tree{root: work.root}, workModel
 		snapshots = append(snapshots, snapshot{work.root, workModel})
 	}
@@ -214,9 +225,9 @@ func TestTreeScan(t *testing.T) {
 	tr := &tree{gen: 1}
 	keys := []string{"a", "a\x00", "a\x00b", "ab", "b", "\x7f", "\x80", "\xff"}
 	for _, k := range keys {
-		tr.put("t", k, "v"+k)
-		tr.put("s", k, "other")
-		tr.put("u", k, "other")
+		tr.put(tk("t", k), "v"+k)
+		tr.put(tk("s", k), "other")
+		tr.put(tk("u", k), "other")
 	}
 	tests := []struct {
 		prefix string
@@ -231,7 +242,7 @@ func TestTreeScan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		err := tr.scan("t", tt.prefix, func(k, v string) error {
+		err := scanTable(tr, "t", tt.prefix, func(k, v string) error {
 			if v != "v"+k {
 				t.Errorf("prefix %q: value of %q: got %q; want %q", tt.prefix, k, v, "v"+k)
 			}
@@ -255,8 +266,8 @@ func TestTreeScanWhileWriting(t *testing.T) {
 	newTree := func() *tree {
 		tr := &tree{gen: 1}
 		for i := range n {
-			tr.put("a", fmt.Sprintf("%05d", i), "x")
-			tr.put("c", fmt.Sprintf("%05d", i), "x")
+			tr.put(tk("a", fmt.Sprintf("%05d", i)), "x")
+			tr.put(tk("c", fmt.Sprintf("%05d", i)), "x")
 		}
 		return tr
 	}
@@ -264,13 +275,13 @@ func TestTreeScanWhileWriting(t *testing.T) {
 	t.Run("writes to other tables", func(t *testing.T) {
 		tr := newTree()
 		var got int
-		err := tr.scan("a", "", func(k, _ string) error {
+		err := scanTable(tr, "a", "", func(k, _ string) error {
 			if want := fmt.Sprintf("%05d", got); k != want {
 				return fmt.Errorf("key %d: got %q; want %q", got, k, want)
 			}
 			got++
-			tr.put("b", k, "copy") // splits nodes next to the scanned ones
-			tr.delete("c", k)      // merges them
+			tr.put(tk("b", k), "copy") // splits nodes next to the scanned ones
+			tr.delete(tk("c", k))      // merges them
 			return nil
 		})
 		if err != nil {
@@ -287,9 +298,9 @@ func TestTreeScanWhileWriting(t *testing.T) {
 	t.Run("deletes of visited keys in the scanned table", func(t *testing.T) {
 		tr := newTree()
 		var got int
-		err := tr.scan("a", "", func(k, _ string) error {
+		err := scanTable(tr, "a", "", func(k, _ string) error {
 			got++
-			tr.delete("a", k)
+			tr.delete(tk("a", k))
 			return nil
 		})
 		if err != nil {
@@ -298,8 +309,38 @@ func TestTreeScanWhileWriting(t *testing.T) {
 		if got != n {
 			t.Fatalf("scanned keys: got %d; want %d", got, n)
 		}
-		if tr.scan("a", "", func(string, string) error { return errors.New("table a is not empty") }) != nil {
+		if scanTable(tr, "a", "", func(string, string) error { return errors.New("table a is not empty") }) != nil {
 			t.Fatal("table a after deleting every scanned key: got entries; want none")
 		}
 	})
+}
+
+// TestSealTrimsTheNodesOfTheGeneration checks that seal leaves no node made
+// in the generation with more than two spare slots, and that the next
+// generation writes to the sealed nodes as to any other.
+func TestSealTrimsTheNodesOfTheGeneration(t *testing.T) {
+	tr := &tree{gen: 1}
+	m := model{}
+	for i := range 5000 {
+		k := fmt.Sprintf("%06d", i)
+		tr.put(k, k)
+		m[k] = k
+	}
+	tr.seal()
+	var walk func(n *node) int
+	walk = func(n *node) int {
+		spare := max(cap(n.entries)-len(n.entries), cap(n.children)-len(n.children))
+		for _, c := range n.children {
+			spare = max(spare, walk(c))
+		}
+		return spare
+	}
+	if got := walk(tr.root); got > 2 {
+		t.Fatalf("spare slots in a sealed node: got %d; want at most 2", got)
+	}
+	next := &tree{root: tr.root, gen: 2}
+	nm := m.clone()
+	randomOps(rand.New(rand.NewPCG(4, 4)), next, nm, 3000, 6000)
+	checkTree(t, "sealed generation", &tree{root: tr.root}, m)
+	checkTree(t, "next generation", next, nm)
 }

@@ -1,16 +1,18 @@
 // Package memstore is an in-memory storage.Storage, for tests, examples and
 // applications that load their model at start-up and need no persistence.
 //
-// The data lives in a persistent (copy-on-write) B-tree. A View takes a
-// snapshot by loading the current root pointer, so Views never wait for each
-// other nor for a running Update. An Update works on a private version of the
-// tree, copying only the nodes it changes, and commits by publishing the new
-// root: a commit costs O(writes · log n), whatever the size of the store.
-// Updates are serialized by a mutex.
+// Each table lives in a persistent (copy-on-write) B-tree. A View takes a
+// snapshot by loading the current version (a root per table), so Views never
+// wait for each other nor for a running Update. An Update works on private
+// versions of the trees it writes, copying only the nodes it changes, and
+// commits by publishing a new version: a commit costs O(writes · log n +
+// tables), whatever the size of the store. Updates are serialized by a
+// mutex.
 package memstore
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -22,7 +24,7 @@ import (
 // Store is an in-memory storage.Storage. It is safe for concurrent use.
 // The zero value is not usable; call New.
 type Store struct {
-	root   atomic.Pointer[node] // the committed tree; nil when empty
+	root   atomic.Pointer[version] // the committed version; nil when empty or closed
 	closed atomic.Bool
 
 	mu  sync.Mutex // serializes Updates
@@ -51,7 +53,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	t := &tx{tree: tree{root: s.root.Load()}}
+	t := &tx{base: s.root.Load()}
 	defer t.End()
 	return fn(t)
 }
@@ -75,7 +77,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	s.gen++
-	t := &tx{tree: tree{root: s.root.Load(), gen: s.gen}, Guard: txguard.Guard{Writable: true}}
+	t := &tx{base: s.root.Load(), gen: s.gen, Guard: txguard.Guard{Writable: true}}
 	defer t.End()
 	if err := fn(t); err != nil {
 		return err
@@ -84,7 +86,9 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	t.End()
-	s.root.Store(t.tree.root)
+	if len(t.trees) > 0 {
+		s.root.Store(t.commit())
+	}
 	s.commits.Commit()
 	return nil
 }
@@ -109,18 +113,66 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// tx is a transaction on a version of the tree: a snapshot in View, a
-// private, writable version in Update.
+// version is a committed state of the store: the root of each table's
+// tree. It is never changed once published.
+type version map[string]*node
+
+// tx is a transaction on a version: a snapshot in View; in Update, the
+// version read plus private, writable trees for the tables written.
 type tx struct {
-	tree tree
+	base  *version
+	gen   uint64
+	trees map[string]*tree // the tables written, by name
 	txguard.Guard
+}
+
+// root returns the root of table as the transaction sees it.
+func (t *tx) root(table string) *node {
+	if w := t.trees[table]; w != nil {
+		return w.root
+	}
+	if t.base == nil {
+		return nil
+	}
+	return (*t.base)[table]
+}
+
+// writable returns the transaction's tree of table, for writes.
+func (t *tx) writable(table string) *tree {
+	w := t.trees[table]
+	if w == nil {
+		if t.trees == nil {
+			t.trees = map[string]*tree{}
+		}
+		w = &tree{root: t.root(table), gen: t.gen}
+		t.trees[table] = w
+	}
+	return w
+}
+
+// commit returns the version made of the base and the trees written.
+func (t *tx) commit() *version {
+	v := version{}
+	if t.base != nil {
+		v = maps.Clone(*t.base)
+	}
+	for name, w := range t.trees {
+		w.seal()
+		if w.root == nil {
+			delete(v, name)
+		} else {
+			v[name] = w.root
+		}
+	}
+	return &v
 }
 
 func (t *tx) Get(table, key string) ([]byte, error) {
 	if err := t.Read(table, key); err != nil {
 		return nil, err
 	}
-	v, ok := t.tree.get(table, key)
+	tr := tree{root: t.root(table)}
+	v, ok := tr.get(key)
 	if !ok {
 		return nil, storage.ErrNotFound
 	}
@@ -131,7 +183,7 @@ func (t *tx) Put(table, key string, value []byte) error {
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
-	t.tree.put(table, key, string(value))
+	t.writable(table).put(key, string(value))
 	return nil
 }
 
@@ -139,7 +191,9 @@ func (t *tx) Delete(table, key string) error {
 	if err := t.Write(table, key); err != nil {
 		return err
 	}
-	t.tree.delete(table, key)
+	if t.root(table) != nil {
+		t.writable(table).delete(key)
+	}
 	return nil
 }
 
@@ -147,7 +201,11 @@ func (t *tx) Scan(table, prefix string, fn func(key string, value []byte) error)
 	if err := t.Guard.Scan(table); err != nil {
 		return err
 	}
-	return t.tree.scan(table, prefix, func(key, value string) error {
+	tr := t.trees[table]
+	if tr == nil {
+		tr = &tree{root: t.root(table)}
+	}
+	return tr.scan(prefix, func(key, value string) error {
 		return fn(key, []byte(value))
 	})
 }
