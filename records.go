@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scopegate/authz/internal/flatjson"
 	"github.com/scopegate/authz/storage"
 )
 
@@ -81,8 +82,13 @@ func newKind[T any, P interface {
 	record
 }](name, table, prefix string) *kindSpec {
 	k := &kindSpec{name: name, table: table, prefix: prefix}
+	plan := flatjson.For[T]()
 	k.decode = func(v []byte) (record, error) {
 		t := new(T)
+		if plan.Decode(v, t) {
+			return P(t), nil
+		}
+		*t = *new(T)
 		if err := json.Unmarshal(v, t); err != nil {
 			return nil, fmt.Errorf("authz: decode %s: %w", name, err)
 		}
@@ -188,6 +194,11 @@ func load[T any](tx storage.Tx, k *kindSpec, id string) (*T, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if r, err := k.decode(v); err == nil {
+		if t, ok := r.(any).(*T); ok {
+			return t, nil
+		}
 	}
 	t := new(T)
 	if err := json.Unmarshal(v, t); err != nil {

@@ -1,0 +1,129 @@
+package flatjson
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// stamp decodes itself from a string, as authz.Time does.
+type stamp struct{ s string }
+
+func (t *stamp) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if strings.HasPrefix(s, "bad") {
+		return errors.New("bad stamp")
+	}
+	t.s = "stamp:" + s
+	return nil
+}
+
+type kind string
+
+// upper decodes a string through UnmarshalText, which encoding/json uses.
+type upper string
+
+func (u *upper) UnmarshalText(b []byte) error {
+	*u = upper(strings.ToUpper(string(b)))
+	return nil
+}
+
+type record struct {
+	ID     string         `json:"id"`
+	Kind   kind           `json:"kind,omitempty"`
+	Name   string         `json:"name,omitempty"`
+	Plain  string         // no tag: its Go name
+	Skip   string         `json:"-"`
+	At     stamp          `json:"at"`
+	Meta   map[string]any `json:"meta,omitempty"`
+	Count  int            `json:"count,omitempty"`
+	Loud   upper          `json:"loud,omitempty"`
+	hidden string
+}
+
+// selfDecoding decodes itself: the plan must leave it to encoding/json.
+type selfDecoding struct {
+	ID string `json:"id"`
+}
+
+func (s *selfDecoding) UnmarshalJSON(b []byte) error {
+	s.ID = "custom"
+	return nil
+}
+
+// decodeBoth decodes data with the plan and with encoding/json. When the
+// plan decodes, encoding/json must succeed with the same value.
+func decodeBoth[T any](t *testing.T, p *Plan[T], data string) bool {
+	t.Helper()
+	var fast T
+	ok := p.Decode([]byte(data), &fast)
+	if !ok {
+		return false
+	}
+	var slow T
+	if err := json.Unmarshal([]byte(data), &slow); err != nil {
+		t.Fatalf("%q: the plan decoded it, encoding/json refused it: %v", data, err)
+	}
+	if diff := cmp.Diff(slow, fast, cmp.AllowUnexported(record{}, stamp{})); diff != "" {
+		t.Fatalf("%q: decoded values differ (-encoding/json +plan):\n%s", data, diff)
+	}
+	return true
+}
+
+func TestDecode(t *testing.T) {
+	p := For[record]()
+	for _, c := range []struct {
+		data string
+		fast bool
+	}{
+		{`{"id":"r1","kind":"user","name":"N","Plain":"p","at":"2026-01-02"}`, true},
+		{` { "id" : "r1" ,	"at":"x" }` + "\n", true},
+		{`{}`, true},
+		{`{"id":"a","id":"b"}`, true}, // the last wins, as in encoding/json
+		{`{"id":"r1","meta":{"a":1}}`, false},
+		{`{"id":"r1","count":3}`, false},
+		{`{"loud":"x"}`, false},     // decoded through UnmarshalText
+		{`{"ID":"r1"}`, false},      // matched case-insensitively by encoding/json
+		{`{"Skip":"x"}`, false},     // ignored by encoding/json
+		{`{"hidden":"x"}`, false},   // ignored by encoding/json
+		{`{"id":"a\"b"}`, false},    // an escape
+		{`{"id":"é"}`, false},       // not ASCII
+		{`{"id":"a\u0000"}`, false}, // an escape
+		{`{"id":null}`, false},      // not a string
+		{`{"at":"bad"}`, false},     // the field refuses it: so does encoding/json
+		{`{"at":1}`, false},         // not a string
+		{`{"id":"r1"} x`, false},    // trailing data
+		{`{"id":"r1",}`, false},     // a trailing comma
+		{`{"id":"r1"`, false},       // truncated
+		{`["id"]`, false},           // not an object
+		{``, false},                 // empty
+		{`{"id" "r1"}`, false},      // no colon
+		{`{"id":"r1" "name":"n"}`, false},
+	} {
+		if got := decodeBoth(t, p, c.data); got != c.fast {
+			t.Errorf("%q: decoded by the plan: got %v; want %v", c.data, got, c.fast)
+		}
+	}
+	var s selfDecoding
+	if For[selfDecoding]().Decode([]byte(`{"id":"x"}`), &s) {
+		t.Errorf("a type with its own UnmarshalJSON: decoded by the plan; want left to encoding/json")
+	}
+}
+
+// FuzzDecode checks that whatever the plan decodes, encoding/json decodes
+// to the same value.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"id":"r1","kind":"user","at":"t"}`, `{"meta":{}}`, `{"id":"\u00e9"}`, ` {"Plain":"x" , "name":""} `} {
+		f.Add(s)
+	}
+	p := For[record]()
+	f.Fuzz(func(t *testing.T, data string) {
+		decodeBoth(t, p, data)
+	})
+}
