@@ -1,12 +1,14 @@
-// Package flatjson decodes the common shape of a stored record quickly: one
-// JSON object whose values are plain strings (no escapes, printable ASCII)
-// for string fields, or values handed to a field's json.Unmarshaler. It
-// decodes exactly as encoding/json would, or not at all: for anything else
-// (an unknown or differently cased key, a value of another kind, an
-// escape, a byte outside printable ASCII, trailing data) Decode reports
-// false and the caller decodes with encoding/json. A graph build decodes
-// every record of the store, so this is most of the cost of opening a
-// large store.
+// Package flatjson decodes a stored record quickly: one JSON object of
+// known keys. A plain string value (no escapes, printable ASCII) of a field
+// of a string kind is assigned directly; any other value is decoded into
+// its field alone by encoding/json (json.Unmarshal of the value's bytes),
+// which is what encoding/json does for that field when it decodes the whole
+// object. Decode decodes exactly as encoding/json would, or not at all: for
+// a key that names no field exactly (encoding/json also matches keys
+// case-insensitively), a value encoding/json refuses, malformed text or
+// trailing data, it reports false and the caller decodes with
+// encoding/json. A graph build decodes every record of the store, so this
+// is most of the cost of opening a large store.
 package flatjson
 
 import (
@@ -24,9 +26,11 @@ type Plan[T any] struct {
 
 type field struct {
 	offset uintptr
-	// typ is set for a field decoded by its json.Unmarshaler; otherwise
-	// the field is of a string kind.
-	typ reflect.Type
+	typ    reflect.Type
+	// plain says a plain string value may be assigned directly: the field
+	// is of a string kind and decodes itself neither from JSON nor from
+	// text.
+	plain bool
 }
 
 var (
@@ -34,10 +38,8 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// For returns the plan of T. A field that is neither of a string kind nor
-// has a json.Unmarshaler (on its pointer) is left to encoding/json: an
-// object holding its key is not decoded by the plan; nor is any object when
-// *T is a json.Unmarshaler itself. For panics when T is not a struct.
+// For returns the plan of T. When *T is a json.Unmarshaler the plan
+// decodes nothing. For panics when T is not a struct.
 func For[T any]() *Plan[T] {
 	t := reflect.TypeFor[T]()
 	p := &Plan[T]{fields: map[string]field{}}
@@ -57,14 +59,9 @@ func For[T any]() *Plan[T] {
 		if name == "" {
 			name = f.Name
 		}
-		switch pt := reflect.PointerTo(f.Type); {
-		case pt.Implements(unmarshaler):
-			p.fields[name] = field{offset: f.Offset, typ: f.Type}
-		case pt.Implements(textUnmarshaler):
-			// encoding/json decodes a string through UnmarshalText.
-		case f.Type.Kind() == reflect.String:
-			p.fields[name] = field{offset: f.Offset}
-		}
+		pt := reflect.PointerTo(f.Type)
+		p.fields[name] = field{offset: f.Offset, typ: f.Type,
+			plain: f.Type.Kind() == reflect.String && !pt.Implements(unmarshaler) && !pt.Implements(textUnmarshaler)}
 	}
 	return p
 }
@@ -96,22 +93,13 @@ func (p *Plan[T]) Decode(data []byte, v *T) bool {
 		if !known {
 			return false
 		}
-		if f.typ == nil {
-			s, next, ok := plainString(data, i)
-			if !ok {
-				return false
-			}
-			*(*string)(unsafe.Add(base, f.offset)) = s
+		ptr := unsafe.Add(base, f.offset)
+		if s, next, ok := plainString(data, i); ok && f.plain {
+			*(*string)(ptr) = s
 			i = next
 		} else {
-			// Only a string value, as the types this serves encode
-			// themselves (Time): anything else goes to encoding/json.
-			_, next, ok := plainString(data, i)
-			if !ok {
-				return false
-			}
-			u := reflect.NewAt(f.typ, unsafe.Add(base, f.offset)).Interface().(json.Unmarshaler)
-			if u.UnmarshalJSON(data[i:next]) != nil {
+			next := skipValue(data, i)
+			if next < 0 || json.Unmarshal(data[i:next], reflect.NewAt(f.typ, ptr).Interface()) != nil {
 				return false
 			}
 			i = next
@@ -158,4 +146,51 @@ func skipSpace(data []byte, i int) int {
 		}
 	}
 	return i
+}
+
+// skipValue returns the index after the JSON value starting at data[i], or
+// -1 when it does not end. It checks only what it needs to find the end:
+// encoding/json checks the value.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		c := data[i]
+		switch c {
+		case '"':
+			i++
+			for i < len(data) && data[i] != '"' {
+				if data[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(data) {
+				return -1
+			}
+			i++ // the closing quote
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			if depth == 0 {
+				return i // a scalar ended at the end of its object
+			}
+			depth--
+			i++
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+			i++
+		default:
+			i++
+		}
+		if depth == 0 && (c == '"' || c == '}' || c == ']') {
+			return i
+		}
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
 }

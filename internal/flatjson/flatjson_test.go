@@ -86,24 +86,32 @@ func TestDecode(t *testing.T) {
 		{` { "id" : "r1" ,	"at":"x" }` + "\n", true},
 		{`{}`, true},
 		{`{"id":"a","id":"b"}`, true}, // the last wins, as in encoding/json
-		{`{"id":"r1","meta":{"a":1}}`, false},
-		{`{"id":"r1","count":3}`, false},
-		{`{"loud":"x"}`, false},     // decoded through UnmarshalText
-		{`{"ID":"r1"}`, false},      // matched case-insensitively by encoding/json
-		{`{"Skip":"x"}`, false},     // ignored by encoding/json
-		{`{"hidden":"x"}`, false},   // ignored by encoding/json
-		{`{"id":"a\"b"}`, false},    // an escape
-		{`{"id":"é"}`, false},       // not ASCII
-		{`{"id":"a\u0000"}`, false}, // an escape
-		{`{"id":null}`, false},      // not a string
-		{`{"at":"bad"}`, false},     // the field refuses it: so does encoding/json
-		{`{"at":1}`, false},         // not a string
-		{`{"id":"r1"} x`, false},    // trailing data
-		{`{"id":"r1",}`, false},     // a trailing comma
-		{`{"id":"r1"`, false},       // truncated
-		{`["id"]`, false},           // not an object
-		{``, false},                 // empty
-		{`{"id" "r1"}`, false},      // no colon
+		{`{"id":"r1","meta":{"a":1,"b":[1,"x\"}",{"c":null}]}}`, true},
+		{`{"meta":{"a":1},"meta":{"b":2}}`, true}, // merged, as by encoding/json
+		{`{"id":"r1","count":3}`, true},
+		{`{"count":3.5}`, false}, // refused by encoding/json
+		{`{"meta":{"a":1}`, false},
+		{`{"meta":[}]}`, false},
+		{`{"meta":}`, false},
+		{`{"count":tru}`, false},
+		{`{"loud":"x"}`, true},       // decoded through UnmarshalText
+		{`{"ID":"r1"}`, false},       // matched case-insensitively by encoding/json
+		{`{"Skip":"x"}`, false},      // ignored by encoding/json
+		{`{"hidden":"x"}`, false},    // ignored by encoding/json
+		{`{"id":"a\"b"}`, true},      // an escape
+		{`{"id":"é"}`, true},         // not ASCII
+		{"{\"id\":\"\xff\"}", true},  // not UTF-8: replaced, as by encoding/json
+		{`{"id":"a\u0000"}`, true},   // an escape
+		{`{"id":null}`, true},        // left alone
+		{"{\"id\":\"a\nb\"}", false}, // a control character
+		{`{"at":"bad"}`, false},      // the field refuses it: so does encoding/json
+		{`{"at":1}`, false},          // refused by the field
+		{`{"id":"r1"} x`, false},     // trailing data
+		{`{"id":"r1",}`, false},      // a trailing comma
+		{`{"id":"r1"`, false},        // truncated
+		{`["id"]`, false},            // not an object
+		{``, false},                  // empty
+		{`{"id" "r1"}`, false},       // no colon
 		{`{"id":"r1" "name":"n"}`, false},
 	} {
 		if got := decodeBoth(t, p, c.data); got != c.fast {
