@@ -15,6 +15,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"unsafe"
 )
@@ -31,6 +32,9 @@ type field struct {
 	// is of a string kind and decodes itself neither from JSON nor from
 	// text.
 	plain bool
+	// anyMap says the field is a map[string]any, decoded by decodeObject
+	// when its value is simple enough.
+	anyMap bool
 }
 
 var (
@@ -61,7 +65,8 @@ func For[T any]() *Plan[T] {
 		}
 		pt := reflect.PointerTo(f.Type)
 		p.fields[name] = field{offset: f.Offset, typ: f.Type,
-			plain: f.Type.Kind() == reflect.String && !pt.Implements(unmarshaler) && !pt.Implements(textUnmarshaler)}
+			plain:  f.Type.Kind() == reflect.String && !pt.Implements(unmarshaler) && !pt.Implements(textUnmarshaler),
+			anyMap: f.Type == reflect.TypeFor[map[string]any]()}
 	}
 	return p
 }
@@ -96,6 +101,8 @@ func (p *Plan[T]) Decode(data []byte, v *T) bool {
 		ptr := unsafe.Add(base, f.offset)
 		if s, next, ok := plainString(data, i); ok && f.plain {
 			*(*string)(ptr) = s
+			i = next
+		} else if next, ok := decodeObject(data, i, (*map[string]any)(ptr), f.anyMap); ok {
 			i = next
 		} else {
 			next := skipValue(data, i)
@@ -193,4 +200,162 @@ func skipValue(data []byte, i int) int {
 		return i
 	}
 	return -1
+}
+
+// maxDepth bounds the nesting decodeObject takes on; deeper values go to
+// encoding/json.
+const maxDepth = 8
+
+// decodeObject decodes the object at data[i] into *m, when on is set and
+// the object holds only plain strings, numbers, true, false, null, arrays
+// and objects of them, as encoding/json decodes it into a map[string]any
+// (numbers as float64, a nil *m made, a non-nil one added to), and returns
+// the index after it. It decodes nothing and reports false otherwise.
+func decodeObject(data []byte, i int, m *map[string]any, on bool) (int, bool) {
+	if !on || i >= len(data) || data[i] != '{' {
+		return 0, false
+	}
+	v, next, ok := decodeAny(data, i, 0)
+	if !ok {
+		return 0, false
+	}
+	if *m == nil {
+		*m = v.(map[string]any)
+	} else {
+		for k, x := range v.(map[string]any) {
+			(*m)[k] = x
+		}
+	}
+	return next, true
+}
+
+// decodeAny decodes the value at data[i] as encoding/json does into an
+// any, when it is simple enough (see decodeObject).
+func decodeAny(data []byte, i, depth int) (any, int, bool) {
+	if i >= len(data) || depth > maxDepth {
+		return nil, 0, false
+	}
+	switch c := data[i]; {
+	case c == '"':
+		return plainString(data, i)
+	case c == '{':
+		m := map[string]any{}
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == '}' {
+			return m, i + 1, true
+		}
+		for {
+			k, next, ok := plainString(data, i)
+			if !ok {
+				return nil, 0, false
+			}
+			i = skipSpace(data, next)
+			if i >= len(data) || data[i] != ':' {
+				return nil, 0, false
+			}
+			v, next, ok := decodeAny(data, skipSpace(data, i+1), depth+1)
+			if !ok {
+				return nil, 0, false
+			}
+			m[k] = v
+			i = skipSpace(data, next)
+			if i >= len(data) {
+				return nil, 0, false
+			}
+			switch data[i] {
+			case ',':
+				i = skipSpace(data, i+1)
+			case '}':
+				return m, i + 1, true
+			default:
+				return nil, 0, false
+			}
+		}
+	case c == '[':
+		a := []any{}
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == ']' {
+			return a, i + 1, true
+		}
+		for {
+			v, next, ok := decodeAny(data, i, depth+1)
+			if !ok {
+				return nil, 0, false
+			}
+			a = append(a, v)
+			i = skipSpace(data, next)
+			if i >= len(data) {
+				return nil, 0, false
+			}
+			switch data[i] {
+			case ',':
+				i = skipSpace(data, i+1)
+			case ']':
+				return a, i + 1, true
+			default:
+				return nil, 0, false
+			}
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		end := numberEnd(data, i)
+		if end < 0 {
+			return nil, 0, false
+		}
+		f, err := strconv.ParseFloat(string(data[i:end]), 64)
+		if err != nil {
+			return nil, 0, false
+		}
+		return f, end, true
+	}
+	for _, lit := range [...]struct {
+		text string
+		v    any
+	}{{"true", true}, {"false", false}, {"null", nil}} {
+		if len(data)-i >= len(lit.text) && string(data[i:i+len(lit.text)]) == lit.text {
+			return lit.v, i + len(lit.text), true
+		}
+	}
+	return nil, 0, false
+}
+
+// numberEnd returns the index after the JSON number at data[i], or -1 when
+// it is not one: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func numberEnd(data []byte, i int) int {
+	digits := func(i int) int {
+		j := i
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	if i < len(data) && data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		i = digits(i)
+	default:
+		return -1
+	}
+	if i < len(data) && data[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
 }

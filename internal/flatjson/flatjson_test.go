@@ -90,6 +90,13 @@ func TestDecode(t *testing.T) {
 		{`{"meta":{"a":1},"meta":{"b":2}}`, true}, // merged, as by encoding/json
 		{`{"id":"r1","count":3}`, true},
 		{`{"count":3.5}`, false}, // refused by encoding/json
+		{`{"meta":{"n":-0.5e+3,"z":0}}`, true},
+		{`{"meta":{"big":1e400}}`, false}, // refused by encoding/json
+		{`{"meta":{"n":01}}`, false},
+		{`{"meta":{"n":1.}}`, false},
+		{`{"meta":{"n":[true,false,null,{},[]]}}`, true},
+		{`{"meta":{"d":[[[[[[[[[[[[1]]]]]]]]]]]]}}`, true},
+		{`{"meta":{"s":"\u00e9","t":"é"}}`, true},
 		{`{"meta":{"a":1}`, false},
 		{`{"meta":[}]}`, false},
 		{`{"meta":}`, false},
@@ -127,7 +134,8 @@ func TestDecode(t *testing.T) {
 // FuzzDecode checks that whatever the plan decodes, encoding/json decodes
 // to the same value.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"id":"r1","kind":"user","at":"t"}`, `{"meta":{}}`, `{"id":"\u00e9"}`, ` {"Plain":"x" , "name":""} `} {
+	for _, s := range []string{`{"id":"r1","kind":"user","at":"t"}`, `{"meta":{}}`, `{"id":"\u00e9"}`, ` {"Plain":"x" , "name":""} `,
+		`{"meta":{"a":[1,-2.5e3,"x",true,null,{"b":{}}]},"meta":{"c":0}}`} {
 		f.Add(s)
 	}
 	p := For[record]()
