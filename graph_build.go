@@ -142,6 +142,11 @@ func (b *graphBuilder) finish() {
 }
 
 // buildGraph reads the whole store in tx and builds its graph.
+//
+// The records are decoded on a second goroutine while this one scans the
+// store and adds the records decoded before them, in the order read:
+// decoding is about half the work of a build, which a Client does when it
+// opens a store.
 func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
 	rev, err := readRevision(tx)
 	if err != nil {
@@ -151,24 +156,130 @@ func buildGraph(tx storage.Tx, seq uint64) (*graph, error) {
 	g := &graph{rev: rev, seq: seq, ids: cow.NewMap[handle](gen, 0), resByExt: cow.NewMap[handle](gen, 0), typesByKey: cow.NewMap[[]handle](gen, 0),
 		actionsAt: cow.NewMap[int](gen, 0)}
 	b := &graphBuilder{g: g, gen: gen, tx: tx, all: true}
+	d := startDecoder()
+	defer d.stop()
 	for _, gk := range graphKinds {
+		c := &decodeChunk{gk: gk}
 		err := tx.Scan(gk.k.table, "", func(_ string, v []byte) error {
-			r, err := gk.k.decode(v)
-			if err != nil {
-				return err
+			c.raw = append(c.raw, v)
+			if len(c.raw) < decodeChunkSize {
+				return nil
 			}
-			b.add(gk, r)
-			return nil
+			err := d.send(b, c)
+			c = &decodeChunk{gk: gk}
+			return err
 		})
+		if err == nil && len(c.raw) > 0 {
+			err = d.send(b, c)
+		}
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := d.finish(b); err != nil {
+		return nil, err
 	}
 	b.finish()
 	return g, nil
 }
 
-// add puts r into the graph being built: its node, and its attachments.
+// decodeChunkSize is the number of records buildGraph hands its decoder at
+// a time.
+const decodeChunkSize = 256
+
+// decodeChunk is a run of records of one kind: read (raw), then decoded
+// (recs, or the first error).
+type decodeChunk struct {
+	gk   *graphKind
+	raw  [][]byte
+	recs []record
+	err  error
+}
+
+// decoder decodes chunks on its own goroutine, in the order sent.
+type decoder struct {
+	in, out chan *decodeChunk
+	// closed says in is closed; drained that out was read to its end.
+	closed, drained bool
+}
+
+func startDecoder() *decoder {
+	d := &decoder{in: make(chan *decodeChunk, 8), out: make(chan *decodeChunk, 8)}
+	go func() {
+		defer close(d.out)
+		for c := range d.in {
+			c.recs = make([]record, 0, len(c.raw))
+			for _, v := range c.raw {
+				r, err := c.gk.k.decode(v)
+				if err != nil {
+					c.err = err
+					break
+				}
+				c.recs = append(c.recs, r)
+			}
+			c.raw = nil
+			d.out <- c
+		}
+	}()
+	return d
+}
+
+// send hands c to the decoder, adding to b the chunks decoded meanwhile.
+func (d *decoder) send(b *graphBuilder, c *decodeChunk) error {
+	for {
+		select {
+		case d.in <- c:
+			return nil
+		case done := <-d.out:
+			if err := b.addChunk(done); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// finish adds to b the chunks still being decoded.
+func (d *decoder) finish(b *graphBuilder) error {
+	d.closed = true
+	close(d.in)
+	for c := range d.out {
+		if err := b.addChunk(c); err != nil {
+			return err
+		}
+	}
+	d.drained = true
+	return nil
+}
+
+// stop ends the decoder, whether the build finished or failed: the
+// decoder's goroutine then ends once it has nothing more to send.
+func (d *decoder) stop() {
+	if !d.closed {
+		d.closed = true
+		close(d.in)
+	}
+	if !d.drained {
+		go d.drain()
+	}
+}
+
+// drain discards what the decoder still sends, so that it ends.
+func (d *decoder) drain() {
+	for range d.out {
+	}
+}
+
+// addChunk adds the records of c, or returns its decoding error.
+func (b *graphBuilder) addChunk(c *decodeChunk) error {
+	if c.err != nil {
+		return c.err
+	}
+	for _, r := range c.recs {
+		b.add(c.gk, r)
+	}
+	return nil
+}
+
 func (b *graphBuilder) add(gk *graphKind, r record) {
 	if gk.node != nil {
 		h := b.handle(r.recordID())
