@@ -382,7 +382,7 @@ func (e *evaluation) decide(x *gSubject) Decision {
 	s.budget.Reset(e.ctx, e.c.maxEvalCost)
 	e.decisions++
 	s.seq = e.decisions
-	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.s.ID, SubjectType: x.s.SubjectType}}
+	d := Decision{EvaluatedActor: SubjectRef{SubjectID: x.id, SubjectType: x.typ}}
 	out := s.run()
 	d.Allowed, d.DecidedBy, d.PolicyID, d.Matches, d.InheritedFrom, d.Explanation = out.allowed, out.by, out.policyID, out.matches, out.inheritedFrom, out.explanation
 	d.Trace = s.trace
@@ -870,7 +870,7 @@ func (s *subjectEval) roleGrants(st *roleStep, l line, rh handle, hits []hit) ([
 		}
 	}
 	for _, rp := range role.grantsFor(st.typeKey, st.action) {
-		if rp.exact && st.r != nil && rp.pattern != st.r.r.ID && rp.pattern != st.r.r.ExternalResourceID &&
+		if rp.exact && st.r != nil && rp.pattern != st.r.id && rp.pattern != st.r.ext &&
 			st.why.first != noNote && !s.explain {
 			// Does not match, and the first reason of a denial is known.
 			continue
@@ -970,7 +970,7 @@ func (s *subjectEval) patternMatches(p *gPerm, r *gResource) bool {
 		}
 		return ok
 	}
-	return pat == r.r.ID || pat == r.r.ExternalResourceID
+	return pat == r.id || pat == r.ext
 }
 
 // collWhere names a collection's match for the budget's error.

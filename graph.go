@@ -83,7 +83,11 @@ type gScopeType struct {
 }
 
 type gSubject struct {
-	s       *Subject
+	s *Subject
+	// id and typ are s's, copied so that a decision names the subject
+	// without loading its record.
+	id      string
+	typ     SubjectType
 	members []gMemberRef
 	tags    []gTag
 	// data is the subject as conditions see it, with empty tags, made on
@@ -211,7 +215,10 @@ type gResType struct {
 }
 
 type gResource struct {
-	r        *Resource
+	r *Resource
+	// id and ext are r's ID and ExternalResourceID, copied so that the role
+	// step matches patterns without loading the record.
+	id, ext  string
 	typ      handle // *gResType
 	owner    handle // *gScope
 	links    []gLink

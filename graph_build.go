@@ -19,7 +19,7 @@ var graphKinds = []*graphKind{
 	{k: scopeKind, node: newScopeNode},
 	{k: scopeEdgeKind, attach: attachScopeEdge, to: []attachIndex{{scopeKind, ixScopeEdgeChild}}},
 	{k: overrideKind, attach: attachOverride, to: []attachIndex{{scopeKind, ixOverrideChild}}},
-	{k: subjectKind, node: func(_ *graphBuilder, r record) any { return &gSubject{s: r.(*Subject)} }},
+	{k: subjectKind, node: newSubjectNode},
 	{k: membershipKind, node: newMemberNode, attach: attachMembership, attachID: attachMemberID, to: []attachIndex{{subjectKind, ixMembershipSubject}}},
 	{k: roleAssignKind, attach: attachRoleAssignment, to: []attachIndex{{membershipKind, ixRoleAssignMember}}},
 	{k: permKind, node: newPermNode},
@@ -488,6 +488,11 @@ func attachOverride(b *graphBuilder, r record) {
 	}
 }
 
+func newSubjectNode(_ *graphBuilder, r record) any {
+	s := r.(*Subject)
+	return &gSubject{s: s, id: s.ID, typ: s.SubjectType}
+}
+
 func newMemberNode(b *graphBuilder, r record) any {
 	m := r.(*Membership)
 	return &gMember{id: m.ID, subject: b.handle(m.SubjectID), scope: b.handle(m.ScopeID)}
@@ -554,7 +559,7 @@ func attachCollection(b *graphBuilder, r record) {
 
 func newResourceNode(b *graphBuilder, r record) any {
 	res := r.(*Resource)
-	return &gResource{r: res, typ: b.handle(res.ResourceTypeID), owner: b.handle(res.ScopeID)}
+	return &gResource{r: res, id: res.ID, ext: res.ExternalResourceID, typ: b.handle(res.ResourceTypeID), owner: b.handle(res.ScopeID)}
 }
 
 func attachLink(b *graphBuilder, r record) {
