@@ -97,12 +97,10 @@ func (b *graphBuilder) handle(id string) handle {
 	if id == "" {
 		return noHandle
 	}
-	if h, ok := b.g.ids.Get(id); ok {
-		return h
+	h, found := b.g.ids.GetOrSet(b.gen, id, b.g.next)
+	if !found {
+		b.g.next++
 	}
-	h := b.g.next
-	b.g.next++
-	b.g.ids.Set(b.gen, id, h)
 	return h
 }
 

@@ -220,6 +220,39 @@ func (m *Map[V]) Set(gen uint64, k string, v V) {
 	}
 }
 
+// GetOrSet returns the value of k and true when k is set; otherwise it
+// sets k to v and returns v and false. For a key not yet set it probes the
+// table once, where Get then Set would probe it twice. m must come from
+// ForWrite (or NewMap) under gen.
+func (m *Map[V]) GetOrSet(gen uint64, k string, v V) (V, bool) {
+	h := m.hash(k)
+	s := m.shards.At(m.shardOf(h))
+	if s.gen == gen && (s.n+1)*maxLoadDen <= len(s.slots)*maxLoadNum {
+		// The common case of a build: insert where the probe ends.
+		mask := len(s.slots) - 1
+		for i := home(h, mask); ; i = (i + 1) & mask {
+			sl := &s.slots[i]
+			if sl.h == 0 {
+				*sl = slot[V]{h: h, k: k, v: v}
+				s.n++
+				m.n++
+				if m.n > 4*ShardSize*m.nShards {
+					m.grow(gen)
+				}
+				return v, false
+			}
+			if sl.h == h && sl.k == k {
+				return sl.v, true
+			}
+		}
+	}
+	if i := s.find(h, k); i >= 0 {
+		return s.slots[i].v, true
+	}
+	m.Set(gen, k, v)
+	return v, false
+}
+
 // Del removes k. m must come from ForWrite (or NewMap) under gen.
 func (m *Map[V]) Del(gen uint64, k string) {
 	h := m.hash(k)

@@ -24,10 +24,21 @@ func TestMapSnapshots(t *testing.T) {
 			cur = cur.ForWrite()
 			for range rng.IntN(3000) {
 				k := strconv.Itoa(rng.IntN(keys))
-				if rng.IntN(4) == 0 {
+				switch rng.IntN(8) {
+				case 0, 1:
 					cur.Del(gen, k)
 					delete(want, k)
-				} else {
+				case 2:
+					v := rng.Int()
+					got, found := cur.GetOrSet(gen, k, v)
+					w, had := want[k]
+					if found != had || (had && got != w) || (!had && got != v) {
+						t.Fatalf("GetOrSet(%q) = %d, %v; want %d, %v (or the new value when absent)", k, got, found, w, had)
+					}
+					if !had {
+						want[k] = v
+					}
+				default:
 					v := rng.Int()
 					cur.Set(gen, k, v)
 					want[k] = v
