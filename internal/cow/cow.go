@@ -278,17 +278,31 @@ func (m *Map[V]) Del(gen uint64, k string) {
 }
 
 // grow rehashes m into shards of the target size, when it has grown well
-// past it since it was made.
+// past it since it was made. The seed is kept, so that each key moves with
+// the hash its slot holds, into a shard made large enough for its share.
 func (m *Map[V]) grow(gen uint64) {
 	bigger := NewMap[V](gen, m.n)
+	bigger.seed = m.seed
+	size := 8
+	for size*maxLoadNum < (m.n/bigger.nShards+1)*maxLoadDen {
+		size *= 2
+	}
+	for i := range bigger.nShards {
+		bigger.shards.At(i).slots = make([]slot[V], size)
+	}
 	for i := range m.nShards {
 		s := m.shards.At(i)
 		for j := range s.slots {
 			if sl := &s.slots[j]; sl.h != 0 {
-				bigger.Set(gen, sl.k, sl.v)
+				t := bigger.shards.At(bigger.shardOf(sl.h))
+				if (t.n+1)*maxLoadDen > len(t.slots)*maxLoadNum {
+					t.resize(2 * len(t.slots))
+				}
+				t.put(sl.h, sl.k, sl.v)
 			}
 		}
 	}
+	bigger.n = m.n
 	*m = bigger
 }
 
