@@ -411,14 +411,26 @@ func (w *writeTx) resolveScopes() error {
 			}
 		}
 	}
+	// Objects of one write often hang on the same one (the role
+	// assignments of a membership): each is read once.
+	type ref struct {
+		kind *kindSpec
+		id   string
+	}
+	scopes := map[ref]string{}
 	for _, id := range a.order {
 		ch := a.byID[id]
 		if ch.afterRef == nil {
 			continue
 		}
-		s, err := scopeThrough(w, ch.afterRef, ch.afterRefID)
-		if err != nil {
-			return err
+		r := ref{ch.afterRef, ch.afterRefID}
+		s, ok := scopes[r]
+		if !ok {
+			var err error
+			if s, err = scopeThrough(w, ch.afterRef, ch.afterRefID); err != nil {
+				return err
+			}
+			scopes[r] = s
 		}
 		ch.scopeAfter, ch.afterRef = s, nil
 	}
