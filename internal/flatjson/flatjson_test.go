@@ -125,6 +125,10 @@ func TestDecode(t *testing.T) {
 			t.Errorf("%q: decoded by the plan: got %v; want %v", c.data, got, c.fast)
 		}
 	}
+	var r record
+	if !p.Decode([]byte(`{"id":"x","Plain":"y"}`), &r) || r.hidden != "" {
+		t.Errorf("decoding leaves the unexported field alone: got hidden %q; want empty", r.hidden)
+	}
 	var s selfDecoding
 	if For[selfDecoding]().Decode([]byte(`{"id":"x"}`), &s) {
 		t.Errorf("a type with its own UnmarshalJSON: decoded by the plan; want left to encoding/json")
