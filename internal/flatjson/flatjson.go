@@ -155,9 +155,16 @@ func skipSpace(data []byte, i int) int {
 	return i
 }
 
+// maxSkipDepth bounds the nesting of a value that skipValue takes on.
+// encoding/json refuses a document nested more than 10000 deep; decoding a
+// field's value alone would allow it one level more than the record does,
+// so a deeply nested value is left to encoding/json, which decodes the
+// whole record.
+const maxSkipDepth = 1000
+
 // skipValue returns the index after the JSON value starting at data[i], or
-// -1 when it does not end. It checks only what it needs to find the end:
-// encoding/json checks the value.
+// -1 when it does not end or is nested more than maxSkipDepth deep. It
+// checks only what it needs to find the end: encoding/json checks the value.
 func skipValue(data []byte, i int) int {
 	depth := 0
 	for i < len(data) {
@@ -177,6 +184,9 @@ func skipValue(data []byte, i int) int {
 			i++ // the closing quote
 		case '{', '[':
 			depth++
+			if depth > maxSkipDepth {
+				return -1
+			}
 			i++
 		case '}', ']':
 			if depth == 0 {

@@ -3,6 +3,7 @@ package flatjson
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -146,4 +147,49 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data string) {
 		decodeBoth(t, p, data)
 	})
+}
+
+// deep has a field of each kind a deeply nested value may reach: a map
+// decoded by the plan itself, a raw message, a slice and an interface.
+type deep struct {
+	Meta map[string]any  `json:"meta"`
+	Raw  json.RawMessage `json:"raw"`
+	List []any           `json:"list"`
+	Any  any             `json:"any"`
+}
+
+// TestDecodeDeepValues: encoding/json refuses a document nested more than
+// 10000 deep. A value nested just below or above that limit, in any field,
+// array or object nesting, must be refused by the plan whenever
+// encoding/json refuses the record (decoding the value alone would accept
+// one level more), and decoded the same otherwise.
+func TestDecodeDeepValues(t *testing.T) {
+	p := For[deep]()
+	nest := map[string]func(n int) string{
+		"arrays":  func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) },
+		"objects": func(n int) string { return strings.Repeat(`{"a":`, n-1) + "{}" + strings.Repeat("}", n-1) },
+		"mixed":   func(n int) string { return strings.Repeat(`[{"a":`, n/2) + "1" + strings.Repeat("}]", n/2) },
+	}
+	for name, value := range nest {
+		for _, n := range []int{2, 9, 10, 100, 1001, 9998, 9999, 10000, 10001} {
+			for _, field := range []string{"meta", "raw", "list", "any"} {
+				v := value(n)
+				if field == "meta" {
+					v = `{"x":` + v + `}`
+				}
+				data := []byte(`{"` + field + `":` + v + `}`)
+				var fast, slow deep
+				if !p.Decode(data, &fast) {
+					continue
+				}
+				// reflect.DeepEqual: cmp.Diff takes minutes on such depths.
+				if err := json.Unmarshal(data, &slow); err != nil {
+					t.Fatalf("%s %d deep in %s: the plan decoded it, encoding/json refused it: %v", name, n, field, err)
+				}
+				if !reflect.DeepEqual(fast, slow) {
+					t.Fatalf("%s %d deep in %s: decoded values differ", name, n, field)
+				}
+			}
+		}
+	}
 }
