@@ -2,6 +2,7 @@ package authz
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func FuzzDecodeRecords(f *testing.F) {
 		&Permission{ID: "p1", ScopeID: "s1", Action: "read", ResourceType: "doc", ResourcePattern: "*", Key: "doc:read", Logic: json.RawMessage(`{"==":[1,1]}`)},
 		&RolePermission{ID: "rp", RoleID: "r", PermissionID: "p", Condition: json.RawMessage(`{"var":"x"}`)},
 		&ScopeOverride{ID: "o", Kind: "role", ChildScopeID: "s", RoleID: "r", State: "disabled"},
-		&Resource{ID: "o1", ResourceTypeID: "t1", ScopeID: "s1", ExternalResourceID: "x1", CreatedAt: at, Meta: map[string]any{"n": -0.0, "big": 1e308}},
+		&Resource{ID: "o1", ResourceTypeID: "t1", ScopeID: "s1", ExternalResourceID: "x1", CreatedAt: at, Meta: map[string]any{"n": math.Copysign(0, -1), "big": 1e308}},
 		&ResourceEdge{ID: "e", ParentResourceID: "a", ChildResourceID: "b", RelationshipType: "contains", Cascade: "none"},
 		&ResourceScopeLink{ID: "l", ResourceID: "o", ScopeID: "s", LinkType: "shared", Metadata: map[string]any{"k": "v"}, CreatedAt: at},
 		&Collection{ID: "c", ScopeID: "s", Name: "c", MatchDefinition: json.RawMessage(`{"all":[]}`), CreatedAt: at},

@@ -111,17 +111,11 @@ func (p *Plan[T]) Decode(data []byte, v *T) bool {
 			}
 			i = next
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
+		var more bool
+		if i, more, ok = nextElement(data, i, '}'); !ok {
 			return false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case '}':
-			return skipSpace(data, i+1) == len(data)
-		default:
-			return false
+		} else if !more {
+			return skipSpace(data, i) == len(data)
 		}
 	}
 }
@@ -268,17 +262,11 @@ func decodeAny(data []byte, i, depth int) (any, int, bool) {
 				return nil, 0, false
 			}
 			m[k] = v
-			i = skipSpace(data, next)
-			if i >= len(data) {
+			var more bool
+			if i, more, ok = nextElement(data, next, '}'); !ok {
 				return nil, 0, false
-			}
-			switch data[i] {
-			case ',':
-				i = skipSpace(data, i+1)
-			case '}':
-				return m, i + 1, true
-			default:
-				return nil, 0, false
+			} else if !more {
+				return m, i, true
 			}
 		}
 	case c == '[':
@@ -293,17 +281,11 @@ func decodeAny(data []byte, i, depth int) (any, int, bool) {
 				return nil, 0, false
 			}
 			a = append(a, v)
-			i = skipSpace(data, next)
-			if i >= len(data) {
+			var more bool
+			if i, more, ok = nextElement(data, next, ']'); !ok {
 				return nil, 0, false
-			}
-			switch data[i] {
-			case ',':
-				i = skipSpace(data, i+1)
-			case ']':
-				return a, i + 1, true
-			default:
-				return nil, 0, false
+			} else if !more {
+				return a, i, true
 			}
 		}
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -326,6 +308,22 @@ func decodeAny(data []byte, i, depth int) (any, int, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// nextElement reads what follows an element of an object or an array, from
+// data[i]: a comma, and more reports that an element follows at next; or
+// the closing byte end, and next is after it.
+func nextElement(data []byte, i int, end byte) (next int, more, ok bool) {
+	i = skipSpace(data, i)
+	switch {
+	case i >= len(data):
+		return 0, false, false
+	case data[i] == ',':
+		return skipSpace(data, i+1), true, true
+	case data[i] == end:
+		return i + 1, false, true
+	}
+	return 0, false, false
 }
 
 // numberEnd returns the index after the JSON number at data[i], or -1 when
