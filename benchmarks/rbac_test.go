@@ -52,7 +52,7 @@ func loadRBAC(tb testing.TB, size string) *rbacEngines {
 	}
 	w := rbacWorkload(tb, size)
 	e := &rbacEngines{w: w, store: memstore.New()}
-	loadAuthz(tb, e.store, w)
+	loadAuthz(tb, e.store, w, nil)
 	var err error
 	if e.authz, err = authz.New(e.store, nil); err != nil {
 		tb.Fatal(err)
@@ -72,10 +72,10 @@ func loadRBAC(tb testing.TB, size string) *rbacEngines {
 	return e
 }
 
-// loadAuthz applies the workload's batches to store with the default
-// options (the audit feed on) and returns the number of objects stored.
-func loadAuthz(tb testing.TB, store storage.Storage, w *RBAC) int {
-	c, err := authz.New(store, nil)
+// loadAuthz applies the workload's batches to store with opts (nil: the
+// defaults, the audit feed on) and returns the number of objects stored.
+func loadAuthz(tb testing.TB, store storage.Storage, w *RBAC, opts *authz.Options) int {
+	c, err := authz.New(store, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -191,20 +191,25 @@ func BenchmarkRBACFirstPass(b *testing.B) {
 }
 
 // BenchmarkRBACLoad loads the workload into a new store per op: memstore,
-// boltstore (a file, fsync per batch, as by default), and Casbin's plain
-// Enforcer. It reports rules/s (Casbin's rules) and objects/s (the
+// memstore without the audit feed (what AuditRetention.MaxEntries -1
+// saves), boltstore (a file, fsync per batch, as by default), and Casbin's
+// plain Enforcer. It reports rules/s (Casbin's rules) and objects/s (the
 // library's stored objects).
 func BenchmarkRBACLoad(b *testing.B) {
 	for _, size := range sizes(b) {
 		w := rbacWorkload(b, size)
 		_, objects := w.Batches()
-		for _, engine := range []string{"memstore", "boltstore", "casbin"} {
+		for _, engine := range []string{"memstore", "memstore-noaudit", "boltstore", "casbin"} {
 			b.Run(size+"/"+engine, func(b *testing.B) {
 				for b.Loop() {
 					switch engine {
 					case "memstore":
 						s := memstore.New()
-						loadAuthz(b, s, w)
+						loadAuthz(b, s, w, nil)
+						s.Close()
+					case "memstore-noaudit":
+						s := memstore.New()
+						loadAuthz(b, s, w, noAudit)
 						s.Close()
 					case "boltstore":
 						path := filepath.Join(b.TempDir(), fmt.Sprintf("rbac-%d.bolt", time.Now().UnixNano()))
@@ -212,7 +217,7 @@ func BenchmarkRBACLoad(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						loadAuthz(b, s, w)
+						loadAuthz(b, s, w, nil)
 						s.Close()
 						os.Remove(path)
 					case "casbin":
@@ -235,22 +240,29 @@ func BenchmarkRBACLoad(b *testing.B) {
 
 // BenchmarkRBACHeap reports the live heap a loaded workload holds, per
 // Casbin rule: a memstore with a Client whose graph is built (one
-// Evaluate), and Casbin's plain Enforcer.
+// Evaluate), the same loaded without the audit feed, and Casbin's plain
+// Enforcer.
 func BenchmarkRBACHeap(b *testing.B) {
 	for _, size := range sizes(b) {
 		w := rbacWorkload(b, size)
 		_, objects := w.Batches()
-		for _, engine := range []string{"authz-memstore", "casbin"} {
+		for _, engine := range []string{"authz-memstore", "authz-memstore-noaudit", "casbin"} {
 			b.Run(size+"/"+engine, func(b *testing.B) {
 				var perRule float64
 				for b.Loop() {
 					before := liveHeap()
 					var keep any
 					switch engine {
-					case "authz-memstore":
+					case "authz-memstore", "authz-memstore-noaudit":
 						s := memstore.New()
-						loadAuthz(b, s, w)
-						c, err := authz.New(s, &authz.Options{DecisionCacheSize: -1})
+						opts := &authz.Options{DecisionCacheSize: -1}
+						if engine == "authz-memstore-noaudit" {
+							loadAuthz(b, s, w, noAudit)
+							opts.AuditRetention = noAudit.AuditRetention
+						} else {
+							loadAuthz(b, s, w, nil)
+						}
+						c, err := authz.New(s, opts)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -277,6 +289,9 @@ func BenchmarkRBACHeap(b *testing.B) {
 		}
 	}
 }
+
+// noAudit are the default options with the audit feed off.
+var noAudit = &authz.Options{AuditRetention: authz.AuditRetention{MaxEntries: -1}}
 
 // liveHeap returns the bytes of live heap after a full collection.
 func liveHeap() int64 {
