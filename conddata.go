@@ -172,8 +172,8 @@ func (s *subjectEval) fastCond(f *logic.Compare, r *gResource, l line) (result, 
 		if r == nil {
 			return false, false // type-level data is built per request
 		}
-		if tags && s.resTags && len(r.tags) > 0 {
-			return f.EvalValue(s.g.tagsIn(r.tags, l.e), rest[1:])
+		if tags && s.resTags && len(r.tags()) > 0 {
+			return f.EvalValue(s.g.tagsIn(r.tags(), l.e), rest[1:])
 		}
 		return f.EvalValue(s.resourceStatic(r), rest)
 	case "context":
@@ -313,7 +313,7 @@ func (s *subjectEval) resourceData(r *gResource, l line) map[string]any {
 	if !s.resTags {
 		return s.resourceStatic(r)
 	}
-	return withTags(s.resourceStatic(r), s.g, r.tags, l.e)
+	return withTags(s.resourceStatic(r), s.g, r.tags(), l.e)
 }
 
 // resourceStatic returns r's fields as conditions see them, with no tags;
@@ -354,9 +354,9 @@ func (s *subjectEval) matchInput(r *gResource, l line) *match.Input {
 	data := s.conditionData(r, l)
 	props := data["resource"].(map[string]any)
 	var tags map[string][]string
-	if len(r.tags) > 0 {
+	if len(r.tags()) > 0 {
 		tags = map[string][]string{}
-		s.g.eachTag(r.tags, l.e, func(group, identifier string) {
+		s.g.eachTag(r.tags(), l.e, func(group, identifier string) {
 			tags[group] = append(tags[group], identifier)
 		})
 	}

@@ -303,7 +303,7 @@ func (e *evaluation) lines(r *gResource, buf []line) []line {
 	if e.g.scope(r.owner) != nil {
 		add(r.owner)
 	}
-	for _, l := range r.links {
+	for _, l := range r.links() {
 		if l.typ == LinkMirror && !e.read {
 			continue
 		}
@@ -517,7 +517,7 @@ func (s *subjectEval) resource(r *gResource, depth int) outcome {
 	if out, ok := s.policies(r, lines); ok || s.halted() {
 		return out
 	}
-	for _, p := range r.parents {
+	for _, p := range r.parents() {
 		parent, _ := g.resourceOf(p.res)
 		if parent == nil {
 			continue
@@ -660,7 +660,7 @@ func (s *subjectEval) bestPolicy(r *gResource, tier func(*gPolicy) (line, bool))
 			best = p
 		}
 	}
-	for _, ph := range r.policies {
+	for _, ph := range r.policies() {
 		if p := nodeAt[gPolicy](g, ph); p != nil {
 			consider(p, nil)
 		}

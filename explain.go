@@ -322,7 +322,7 @@ func (s *subjectEval) actionUnnamed(r *gResource) bool {
 	if r == nil {
 		return true // policies apply to resources only
 	}
-	for _, ph := range r.policies {
+	for _, ph := range r.policies() {
 		if s.policyNames(nodeAt[gPolicy](g, ph), r, a) {
 			return false
 		}
@@ -353,7 +353,7 @@ func (s *subjectEval) policyNames(p *gPolicy, r *gResource, action string) bool 
 	if g.isAncestor(p.scope, s.scope.h) || g.isAncestor(p.scope, r.owner) {
 		return true
 	}
-	for _, l := range r.links {
+	for _, l := range r.links() {
 		if g.isAncestor(p.scope, l.scope) {
 			return true
 		}
@@ -414,7 +414,7 @@ const (
 // unreachableText is the sentence of unreachable.
 func (s *subjectEval) unreachableText(r *gResource, owner string) string {
 	if !s.read {
-		for _, l := range r.links {
+		for _, l := range r.links() {
 			if l.typ == LinkMirror && (s.g.inChain(l.scope, s.scope.h) || s.g.inChain(s.scope.h, l.scope)) {
 				if ls := s.g.scope(l.scope); ls != nil {
 					return fmt.Sprintf("Denied: resource %s reaches scope %s only through a mirror link to scope %s, which counts for read actions only (the resource lives in scope %s).",

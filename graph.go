@@ -218,16 +218,60 @@ type gResource struct {
 	r *Resource
 	// id and ext are r's ID and ExternalResourceID, copied so that the role
 	// step matches patterns without loading the record.
-	id, ext  string
-	typ      handle // *gResType
-	owner    handle // *gScope
+	id, ext string
+	typ     handle // *gResType
+	owner   handle // *gScope
+	// x holds what most resources have none of, so that the node fits in
+	// one cache line; nil when the resource has none.
+	x *gResourceExtra
+	// data is the resource as conditions see it, with empty tags, made on
+	// first use; conditions never modify it.
+	data atomic.Pointer[map[string]any]
+}
+
+// gResourceExtra is the part of a resource node most resources leave
+// empty.
+type gResourceExtra struct {
 	links    []gLink
 	parents  []gParent
 	policies []handle // *gPolicy that target the resource directly
 	tags     []gTag
-	// data is the resource as conditions see it, with empty tags, made on
-	// first use; conditions never modify it.
-	data atomic.Pointer[map[string]any]
+}
+
+// extra returns r.x, made first if r has none; only the builder calls it.
+func (r *gResource) extra() *gResourceExtra {
+	if r.x == nil {
+		r.x = &gResourceExtra{}
+	}
+	return r.x
+}
+
+func (r *gResource) links() []gLink {
+	if r.x == nil {
+		return nil
+	}
+	return r.x.links
+}
+
+func (r *gResource) parents() []gParent {
+	if r.x == nil {
+		return nil
+	}
+	return r.x.parents
+}
+
+func (r *gResource) policies() []handle {
+	if r.x == nil {
+		return nil
+	}
+	return r.x.policies
+}
+
+func (r *gResource) tags() []gTag {
+	if r.x == nil {
+		return nil
+	}
+	return r.x.tags
 }
 
 type gLink struct {

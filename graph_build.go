@@ -563,14 +563,14 @@ func newResourceNode(b *graphBuilder, r record) any {
 func attachLink(b *graphBuilder, r record) {
 	l := r.(*ResourceScopeLink)
 	if res := fresh[gResource](b, l.ResourceID); res != nil {
-		res.links = append(res.links, gLink{scope: b.handle(l.ScopeID), typ: l.LinkType})
+		res.extra().links = append(res.extra().links, gLink{scope: b.handle(l.ScopeID), typ: l.LinkType})
 	}
 }
 
 func attachResourceEdge(b *graphBuilder, r record) {
 	e := r.(*ResourceEdge)
 	if res := fresh[gResource](b, e.ChildResourceID); res != nil {
-		res.parents = append(res.parents, gParent{edgeID: e.ID, res: b.handle(e.ParentResourceID), cascade: e.Cascade})
+		res.extra().parents = append(res.extra().parents, gParent{edgeID: e.ID, res: b.handle(e.ParentResourceID), cascade: e.Cascade})
 	}
 }
 
@@ -586,7 +586,7 @@ func attachPolicy(b *graphBuilder, r record) {
 	switch p.Target.Kind {
 	case TargetResource:
 		if res := fresh[gResource](b, p.Target.ResourceID); res != nil {
-			res.policies = append(res.policies, h)
+			res.extra().policies = append(res.extra().policies, h)
 		}
 	case TargetCollection:
 		if c := fresh[gColl](b, p.Target.CollectionID); c != nil {
@@ -620,7 +620,7 @@ func attachTagAssignment(b *graphBuilder, r record) {
 		}
 	case ModelResource:
 		if res := fresh[gResource](b, a.TargetID); res != nil {
-			res.tags = append(res.tags, t)
+			res.extra().tags = append(res.extra().tags, t)
 		}
 	}
 }
@@ -652,7 +652,7 @@ func resourceHomes(n any) []handle {
 		return nil
 	}
 	out := []handle{r.owner}
-	for _, l := range r.links {
+	for _, l := range r.links() {
 		if !slices.Contains(out, l.scope) {
 			out = append(out, l.scope)
 		}

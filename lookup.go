@@ -587,7 +587,7 @@ func (g *graph) policyMayAllow(r *gResource, action string) bool {
 	for stack := []*gResource{r}; len(stack) > 0; {
 		r := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if slices.ContainsFunc(r.policies, allows) {
+		if slices.ContainsFunc(r.policies(), allows) {
 			return true
 		}
 		if t := nodeAt[gResType](g, r.typ); t != nil {
@@ -597,7 +597,7 @@ func (g *graph) policyMayAllow(r *gResource, action string) bool {
 				}
 			}
 		}
-		for _, p := range r.parents {
+		for _, p := range r.parents() {
 			if parent, _ := g.resourceOf(p.res); parent != nil && p.cascade != CascadeNone && !seen[parent] {
 				seen[parent] = true
 				stack = append(stack, parent)
