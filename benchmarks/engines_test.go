@@ -4,8 +4,21 @@ import (
 	"context"
 	"testing"
 
+	"github.com/casbin/casbin/v2"
+
 	"github.com/scopegate/authz"
 )
+
+// benchEngines runs one request list through every engine compared, as
+// sub-benchmarks of size: inputs for authz with and without its decision
+// cache, reqs (the same requests as sub, dom, obj, act) for Casbin's plain
+// and cached enforcers.
+func benchEngines(b *testing.B, size string, withCache, noCache *authz.Client, plain *casbin.Enforcer, cached *casbin.CachedEnforcer, inputs []authz.EvaluateInput, reqs [][]any) {
+	b.Run(size+"/authz", func(b *testing.B) { benchEvaluate(b, withCache, inputs) })
+	b.Run(size+"/authz-nocache", func(b *testing.B) { benchEvaluate(b, noCache, inputs) })
+	b.Run(size+"/casbin-enforcer", func(b *testing.B) { benchEnforce(b, plain.Enforce, reqs, min(10, len(reqs))) })
+	b.Run(size+"/casbin-cached", func(b *testing.B) { benchEnforce(b, cached.Enforce, reqs, len(reqs)) })
+}
 
 // benchEvaluate times c.Evaluate over inputs, one request per op, in turn,
 // after one pass over them: the first Evaluate builds what the Client

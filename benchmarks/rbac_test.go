@@ -150,10 +150,7 @@ func BenchmarkRBAC(b *testing.B) {
 			inputs = append(inputs, r.Input)
 			reqs = append(reqs, []any{r.Sub, r.Dom, r.Obj, r.Act})
 		}
-		b.Run(size+"/authz", func(b *testing.B) { benchEvaluate(b, e.authz, inputs) })
-		b.Run(size+"/authz-nocache", func(b *testing.B) { benchEvaluate(b, e.nocache, inputs) })
-		b.Run(size+"/casbin-enforcer", func(b *testing.B) { benchEnforce(b, e.plain.Enforce, reqs, min(10, len(reqs))) })
-		b.Run(size+"/casbin-cached", func(b *testing.B) { benchEnforce(b, e.cached.Enforce, reqs, len(reqs)) })
+		benchEngines(b, size, e.authz, e.nocache, e.plain, e.cached, inputs, reqs)
 	}
 }
 

@@ -220,19 +220,24 @@ func human(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
-func targets(x index) []target {
-	var out []target
-	check := func(what, want, got string, ok, pass bool) {
-		t := target{what: what, want: want, got: "—", met: "not measured"}
+// checker returns a function that appends to out the target what (after
+// prefix): met when measured (ok) and pass, "not measured" when not ok.
+func checker(prefix string, out *[]target) func(what, want, got string, ok, pass bool) {
+	return func(what, want, got string, ok, pass bool) {
+		t := target{what: prefix + what, want: want, got: "—", met: "not measured"}
 		if ok {
-			t.got = got
-			t.met = "yes"
+			t.got, t.met = got, "yes"
 			if !pass {
 				t.met = "**no**"
 			}
 		}
-		out = append(out, t)
+		*out = append(*out, t)
 	}
+}
+
+func targets(x index) []target {
+	var out []target
+	check := checker("", &out)
 	ev := func(size, backend, path string) string {
 		return "BenchmarkModelEvaluate/" + size + "/" + backend + "/" + path
 	}
@@ -353,16 +358,7 @@ func targets(x index) []target {
 // heap against Casbin's. Figures are medians over the runs (-count).
 func rbacTargets(x index) []target {
 	var out []target
-	check := func(what, want, got string, ok, pass bool) {
-		t := target{what: "RBAC workload: " + what, want: want, got: "—", met: "not measured"}
-		if ok {
-			t.got, t.met = got, "yes"
-			if !pass {
-				t.met = "**no**"
-			}
-		}
-		out = append(out, t)
-	}
+	check := checker("RBAC workload: ", &out)
 	sizes := []string{"small", "medium", "large"}
 	steady := map[string]float64{}
 	for _, size := range sizes {
@@ -399,16 +395,7 @@ func rbacTargets(x index) []target {
 // two processes, the bulk load and the cold open.
 func pgTargets(x index, ev func(size, backend, path string) string) []target {
 	var out []target
-	check := func(what, want, got string, ok, pass bool) {
-		t := target{what: "PostgreSQL: " + what, want: want, got: "—", met: "not measured"}
-		if ok {
-			t.got, t.met = got, "yes"
-			if !pass {
-				t.met = "**no**"
-			}
-		}
-		out = append(out, t)
-	}
+	check := checker("PostgreSQL: ", &out)
 	for _, p := range paths {
 		mem, ok1 := x.metric(ev("medium", "memstore", p), "ns/op")
 		pg, ok2 := x.metric(ev("medium", "pgstore", p), "ns/op")
