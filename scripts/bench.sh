@@ -4,14 +4,16 @@
 # comparison — and regenerates BENCHMARKS.md. The pgstore benchmarks need
 # PostgreSQL's binaries (Debian's postgresql package) or AUTHZ_PG_URL.
 #
-#   scripts/bench.sh                 # all sizes: small, medium, large (about an hour)
-#   SIZES=small,medium scripts/bench.sh
+#   scripts/bench.sh                 # all sizes: small, medium, large, and xlarge
+#                                    # for the RBAC workload (about two hours)
+#   SIZES=small,medium BIG= scripts/bench.sh
 #
 # Outputs are kept in $OUT (default: a new temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-small,medium,large}
+BIG=${BIG-xlarge}
 BENCHTIME=${BENCHTIME:-1s}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
@@ -40,12 +42,21 @@ run pgstore go test -run '^$' -bench 'BenchmarkClientWrites|BenchmarkPropagation
 	cd benchmarks
 	echo "cd benchmarks && go test -run '^\$' -bench Compare -sizes $compare_sizes -benchtime 2s" >>"$OUT/commands.txt"
 	go test -run '^$' -bench Compare -sizes "$compare_sizes" -benchtime 2s -timeout 60m | tee "$OUT/compare.txt"
-	# The workload a Casbin user brings: checks three times (medians),
-	# first pass, loads and heap once.
-	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$|BenchmarkRBACFirstPass' -sizes $SIZES -benchtime 2s -count 3" >>"$OUT/commands.txt"
-	go test -run '^$' -bench 'BenchmarkRBAC$|BenchmarkRBACFirstPass' -sizes "$SIZES" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbac.txt"
+	# The workload a Casbin user brings: checks three times (medians), the
+	# first pass after New three times, loads and heap once; then the size
+	# above large ($BIG, empty to skip) for checks, first pass and heap.
+	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$' -sizes $SIZES -benchtime 2s -count 3" >>"$OUT/commands.txt"
+	go test -run '^$' -bench 'BenchmarkRBAC$' -sizes "$SIZES" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbac.txt"
+	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACFirstPass' -sizes $SIZES -benchtime 3x -count 3" >>"$OUT/commands.txt"
+	go test -run '^$' -bench 'BenchmarkRBACFirstPass' -sizes "$SIZES" -benchtime 3x -count 3 -timeout 90m | tee "$OUT/rbacfirst.txt"
 	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACLoad|BenchmarkRBACHeap' -sizes $SIZES -benchtime 1x" >>"$OUT/commands.txt"
 	go test -run '^$' -bench 'BenchmarkRBACLoad|BenchmarkRBACHeap' -sizes "$SIZES" -benchtime 1x -timeout 90m | tee "$OUT/rbacload.txt"
+	if [ -n "$BIG" ]; then
+		echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$/$BIG/authz-nocache' -sizes $BIG -benchtime 2s -count 3" >>"$OUT/commands.txt"
+		go test -run '^$' -bench "BenchmarkRBAC\$/$BIG/authz-nocache" -sizes "$BIG" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbacbig.txt"
+		echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACFirstPass|BenchmarkRBACHeap/$BIG/authz-memstore\$' -sizes $BIG -benchtime 1x" >>"$OUT/commands.txt"
+		go test -run '^$' -bench "BenchmarkRBACFirstPass|BenchmarkRBACHeap/$BIG/authz-memstore\$" -sizes "$BIG" -benchtime 1x -timeout 90m | tee "$OUT/rbacbigheap.txt"
+	fi
 )
 go run ./internal/benchreport -dir "$OUT" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md (raw outputs in $OUT)" >&2
