@@ -31,6 +31,12 @@ run() {
 }
 
 : >"$OUT/commands.txt"
+# The commit measured, marked when the work tree differs from it.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+	commit="$commit with uncommitted changes"
+fi
+echo "$commit" >"$OUT/commit"
 run model go test -run '^$' -bench 'BenchmarkModel(Evaluate|FirstEvaluateAfterWrite|ColdOpen|Backup|ExportImport|Memory|Lookup)$' \
 	-authz.sizes "$SIZES" -benchtime "$BENCHTIME" -timeout 60m .
 run parallel go test -run '^$' -bench 'BenchmarkModelEvaluate/.*/memstore/role-parallel$' \
