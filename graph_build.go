@@ -403,6 +403,12 @@ func (b *graphBuilder) reload(key nodeKey) error {
 	gk := graphKinds[graphKindOrder[key.kind]]
 	raw, err := b.tx.Get(key.kind.table, key.id)
 	if errors.Is(err, storage.ErrNotFound) {
+		// An id is unique across kinds only among the objects that exist:
+		// an object of another kind created with the id of this deleted
+		// one may have been reloaded first (reloadOrder); its node stays.
+		if b.fresh[h] && b.g.nodes.At(h) != nil {
+			return nil
+		}
 		b.setNode(h, nil)
 		return nil
 	}
