@@ -15,6 +15,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -42,8 +43,10 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// For returns the plan of T. When *T is a json.Unmarshaler the plan
-// decodes nothing. For panics when T is not a struct.
+// For returns the plan of T. When *T is a json.Unmarshaler, or a field
+// has the ",string" option, or two fields have one name (encoding/json
+// then decodes neither, or the one its rules prefer), the plan decodes
+// nothing. For panics when T is not a struct.
 func For[T any]() *Plan[T] {
 	t := reflect.TypeFor[T]()
 	p := &Plan[T]{fields: map[string]field{}}
@@ -56,12 +59,16 @@ func For[T any]() *Plan[T] {
 		if !f.IsExported() || f.Anonymous {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
 			continue
 		}
 		if name == "" {
 			name = f.Name
+		}
+		if _, dup := p.fields[name]; dup || slices.Contains(strings.Split(opts, ","), "string") {
+			p.fields = nil // every key is unknown
+			return p
 		}
 		pt := reflect.PointerTo(f.Type)
 		p.fields[name] = field{offset: f.Offset, typ: f.Type,

@@ -193,3 +193,36 @@ func TestDecodeDeepValues(t *testing.T) {
 		}
 	}
 }
+
+// quoted has fields with the ",string" option, which makes encoding/json
+// read the value from inside a JSON string.
+type quoted struct {
+	S string `json:"s,string"`
+	N int    `json:"n,string"`
+}
+
+// clash has two fields of one JSON name: encoding/json decodes the tagged
+// one, whatever their order.
+type clash struct {
+	X string `json:"A"`
+	A string
+	C string `json:"c"`
+}
+
+// TestDecodeTagRules: the plan must follow the tag rules of encoding/json
+// that change how a key is decoded, or leave the type to encoding/json. Each
+// value of each key is tried: whatever the plan decodes, encoding/json must
+// decode alike (decodeBoth).
+func TestDecodeTagRules(t *testing.T) {
+	values := []string{`"x"`, `"\"x\""`, `"5"`, `5`, `null`, `""`}
+	for _, key := range []string{"s", "n"} {
+		for _, v := range values {
+			decodeBoth(t, For[quoted](), `{"`+key+`":`+v+`}`)
+		}
+	}
+	for _, key := range []string{"A", "c"} {
+		for _, v := range values {
+			decodeBoth(t, For[clash](), `{"`+key+`":`+v+`}`)
+		}
+	}
+}
