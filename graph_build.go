@@ -2,6 +2,7 @@ package authz
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -206,20 +207,32 @@ func startDecoder() *decoder {
 	go func() {
 		defer close(d.out)
 		for c := range d.in {
-			c.recs = make([]record, 0, len(c.raw))
-			for _, v := range c.raw {
-				r, err := c.gk.k.decode(v)
-				if err != nil {
-					c.err = err
-					break
-				}
-				c.recs = append(c.recs, r)
-			}
-			c.raw = nil
+			c.decode()
 			d.out <- c
 		}
 	}()
 	return d
+}
+
+// decode decodes the records of c. A panic while decoding becomes c's
+// error: on the decoder's goroutine it would end the process, where the
+// caller of New could not recover it.
+func (c *decodeChunk) decode() {
+	defer func() {
+		if p := recover(); p != nil {
+			c.err = fmt.Errorf("authz: decode %s: internal error: %v", c.gk.k.name, p)
+		}
+		c.raw = nil
+	}()
+	c.recs = make([]record, 0, len(c.raw))
+	for _, v := range c.raw {
+		r, err := c.gk.k.decode(v)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.recs = append(c.recs, r)
+	}
 }
 
 // send hands c to the decoder, adding to b the chunks decoded meanwhile.
