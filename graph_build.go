@@ -307,7 +307,15 @@ func (b *graphBuilder) add(gk *graphKind, r record) {
 func (b *graphBuilder) index(h handle, old, n any) {
 	b.reverse(&b.g.kids, h, scopeParent(old), scopeParent(n))
 	b.rehome(h, old, n)
-	b.reverse(&b.g.members, memberSubject(old, n), memberScope(old), memberScope(n))
+	// A membership's id may be reused for a membership of another
+	// subject within one update: the old subject leaves the old scope's
+	// set, the new one enters the new scope's.
+	if was, is := memberSubject(old), memberSubject(n); was == is {
+		b.reverse(&b.g.members, is, memberScope(old), memberScope(n))
+	} else {
+		b.reverse(&b.g.members, was, memberScope(old), nil)
+		b.reverse(&b.g.members, is, nil, memberScope(n))
+	}
 	b.reverse(&b.g.subjects, h, subjectBucketOf(h, old), subjectBucketOf(h, n))
 	if r, ok := old.(*gResource); ok {
 		b.g.resByExt.Del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
@@ -697,12 +705,10 @@ func subjectBucketOf(h handle, n any) []handle {
 	return nil
 }
 
-// memberSubject returns the subject of a membership that was old and is n.
-func memberSubject(old, n any) handle {
-	for _, x := range []any{n, old} {
-		if m, ok := x.(*gMember); ok {
-			return m.subject
-		}
+// memberSubject returns the subject of n when n is a membership.
+func memberSubject(n any) handle {
+	if m, ok := n.(*gMember); ok {
+		return m.subject
 	}
 	return noHandle
 }

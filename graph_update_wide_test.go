@@ -53,7 +53,7 @@ func TestIncrementalGraphMatchesFreshBuildWide(t *testing.T) {
 				c := must(authz.New(store, testOptions()))(t)
 				applyPruned(t, c, randomModel(r))
 				observer := must(authz.New(store, testOptions()))(t)
-				w := &wideWriter{r: r, c: c, ever: map[string]bool{}}
+				w := &wideWriter{r: r, c: c, ever: map[string]bool{}, goneMembers: map[string]string{}}
 				w.read(t)
 				var history []string
 				// The observer looks one step in two, three or six.
@@ -146,25 +146,55 @@ func compareWide(t *testing.T, r *rand.Rand, w *wideWriter, fresh *authz.Client,
 		in := q.input()
 		compare("Evaluate", in, func(c *authz.Client) (any, error) { return c.Evaluate(ctx, in) })
 	}
-	for range 3 {
+	// Most lookups ask what a request of randomRequest asks (a member's
+	// scope or one below, a resource on its line), the others anything.
+	for range 4 {
 		in := authz.LookupResourcesInput{Actor: authz.SubjectRef{SubjectID: orGone(pickFrom(r, subjects))}, ScopeID: orGone(pickFrom(r, scopes)),
 			Action: pickFrom(r, actions), ResourceType: pickFrom(r, typeNames), Context: pickFrom(r, contexts)}
-		if r.IntN(8) == 0 {
-			in.OnBehalfOf = &authz.SubjectRef{SubjectID: pickFrom(r, subjects)}
+		if q := randomRequest(r, st); q.resource != "" && r.IntN(3) != 0 {
+			in.Actor.SubjectID, in.ScopeID, in.Action, in.Context = q.subject, q.scope, q.action, q.context
+			if q.onBehalfOf != "" {
+				in.OnBehalfOf = &authz.SubjectRef{SubjectID: q.onBehalfOf}
+			}
+			if i := slices.IndexFunc(st.Resources, func(x authz.ResourceInput) bool { return x.ID == q.resource }); i >= 0 && r.IntN(2) == 0 {
+				in.ResourceType = st.Resources[i].ResourceTypeID
+				if t := slices.IndexFunc(st.ResourceTypes, func(x authz.ResourceTypeInput) bool { return x.ID == in.ResourceType }); t >= 0 && r.IntN(2) == 0 {
+					in.ResourceType = st.ResourceTypes[t].Key
+				}
+			}
 		}
 		compare("ListAllowedResources", in, func(c *authz.Client) (any, error) { return c.ListAllowedResources(ctx, in) })
 	}
-	for range 3 {
+	for range 4 {
 		in := authz.LookupSubjectsInput{ScopeID: orGone(pickFrom(r, scopes)), Action: pickFrom(r, actions), Context: pickFrom(r, contexts)}
 		if len(resources) > 0 && r.IntN(4) != 0 {
 			in.Resource = authz.ResourceRef{ResourceID: orGone(pickFrom(r, resources))}
 		} else {
 			in.Resource = authz.ResourceRef{ResourceType: pickFrom(r, typeNames)}
 		}
+		if q := randomRequest(r, st); q.resource != "" && r.IntN(3) != 0 {
+			in.ScopeID, in.Action, in.Context, in.Resource = q.scope, q.action, q.context, authz.ResourceRef{ResourceID: q.resource}
+			if q.ref != nil {
+				in.Resource = *q.ref
+			}
+		}
 		if r.IntN(4) == 0 {
 			in.SubjectType = pickFrom(r, []authz.SubjectType{authz.SubjectUser, authz.SubjectAgent})
 		}
 		compare("ListAllowedSubjects", in, func(c *authz.Client) (any, error) { return c.ListAllowedSubjects(ctx, in) })
+	}
+	// Who may do each action on a type of each scope with memberships:
+	// every membership is a candidate of one of these lookups.
+	var memberScopes []string
+	for _, m := range st.Memberships {
+		memberScopes = append(memberScopes, m.ScopeID)
+	}
+	slices.Sort(memberScopes)
+	for _, scope := range slices.Compact(memberScopes) {
+		for _, action := range actions {
+			in := authz.LookupSubjectsInput{ScopeID: scope, Action: action, Resource: authz.ResourceRef{ResourceType: pickFrom(r, typeKeys)}, Context: pickFrom(r, contexts)}
+			compare("ListAllowedSubjects", in, func(c *authz.Client) (any, error) { return c.ListAllowedSubjects(ctx, in) })
+		}
 	}
 	for range 2 {
 		sub, scope := orGone(pickFrom(r, subjects)), orGone(pickFrom(r, scopes))
@@ -209,6 +239,9 @@ type wideWriter struct {
 	ever map[string]bool // every id ever seen
 	// lastGone holds the ids deleted by the last write that deleted some.
 	lastGone []string
+	// goneMembers holds the scope of each membership deleted whose id no
+	// object has now.
+	goneMembers map[string]string
 	// taken holds the ids given to new objects during the current step.
 	taken map[string]bool
 	n     int
@@ -258,6 +291,14 @@ func (w *wideWriter) read(t *testing.T) []string {
 		if !ids[id] {
 			deleted = append(deleted, id)
 		}
+	}
+	for _, m := range w.st.Memberships {
+		if !ids[m.ID] {
+			w.goneMembers[m.ID] = m.ScopeID
+		}
+	}
+	for _, m := range st.Memberships {
+		delete(w.goneMembers, m.ID)
 	}
 	if len(deleted) > 0 {
 		slices.Sort(deleted)
@@ -313,10 +354,15 @@ func (w *wideWriter) newID() string {
 
 // chain is chain(scope) in the model read last.
 func (w *wideWriter) chain(scope string) []string {
-	if !w.ids[scope] {
+	if !w.isScope(scope) {
 		return nil
 	}
 	return (&oracle{bt: w.st}).chain(scope)
+}
+
+// isScope reports whether id is a scope's in the model read last.
+func (w *wideWriter) isScope(id string) bool {
+	return slices.ContainsFunc(w.st.Scopes, func(s authz.ScopeInput) bool { return s.ID == id })
 }
 
 // visibleRoles lists the roles defined in chain(scope).
@@ -712,12 +758,23 @@ var wideWrites = []wideWrite{
 		}
 		return "policy " + p.ID + " deleted", w.c.DeleteResourcePolicy(ctx, p.ID)
 	}},
-	{"membership made", 4, func(w *wideWriter) (string, error) {
+	{"membership made", 5, func(w *wideWriter) (string, error) {
 		if len(w.st.Scopes) == 0 || len(w.st.Subjects) == 0 {
 			return "", nil
 		}
-		scope := pickFrom(w.r, w.st.Scopes).ID
-		in := authz.MembershipInput{ID: w.newID(), SubjectID: pickFrom(w.r, w.st.Subjects).ID, ScopeID: scope, RoleIDs: w.roleIDs(scope)}
+		scope, id := pickFrom(w.r, w.st.Scopes).ID, ""
+		if gone := slices.Sorted(maps.Keys(w.goneMembers)); len(gone) > 0 && w.r.IntN(2) == 0 {
+			// The id of a membership deleted before, at its scope, most
+			// likely for another subject.
+			id = pickFrom(w.r, gone)
+			if s := w.goneMembers[id]; w.isScope(s) {
+				scope = s
+			}
+			w.taken[id] = true
+		} else {
+			id = w.newID()
+		}
+		in := authz.MembershipInput{ID: id, SubjectID: pickFrom(w.r, w.st.Subjects).ID, ScopeID: scope, RoleIDs: w.roleIDs(scope)}
 		_, err := w.c.Apply(ctx, authz.Batch{Memberships: []authz.MembershipInput{in}})
 		return fmt.Sprintf("membership %+v made", in), err
 	}},
@@ -1000,5 +1057,59 @@ func (w *wideWriter) step(t *testing.T) (name, what string) {
 			what += fmt.Sprintf(" [ids gone: %v]", gone)
 		}
 		return wideWrites[i].name, what
+	}
+}
+
+// TestObserverCatchesUpMembershipIDReusedForAnotherSubject: a membership
+// deleted and one of another subject created with its id, in the gap a
+// Client catches up from the change log in one update, must leave the
+// subjects a lookup starts from (those with a membership at a scope of the
+// chain) as a Client opened after the writes has them: the new subject
+// listed at the new membership's scope, and its other memberships kept.
+// Both backends.
+func TestObserverCatchesUpMembershipIDReusedForAnotherSubject(t *testing.T) {
+	cases := map[string]struct {
+		amyAlso bool   // amy has a membership of her own at acme
+		scope   string // the scope of amy's membership m
+	}{
+		"same scope":                            {false, "acme"},
+		"another scope, amy's other membership": {true, "team"},
+	}
+	for _, be := range backends {
+		for name, tc := range cases {
+			t.Run(be.name+"/"+name, func(t *testing.T) {
+				store := be.open(t)
+				c := must(authz.New(store, testOptions()))(t)
+				b := oneTenantBatch()
+				b.ScopeTypes = append(b.ScopeTypes, authz.ScopeTypeInput{ID: "team_type", Name: "Team"})
+				b.ScopeTypeEdges = []authz.ScopeTypeEdgeInput{{ParentTypeID: "org", ChildTypeID: "team_type"}}
+				b.Scopes = append(b.Scopes, authz.ScopeInput{ID: "team", TypeID: "team_type", ParentScopeID: "acme"})
+				b.Subjects = append(b.Subjects, authz.SubjectInput{ID: "amy", SubjectType: authz.SubjectUser, ExternalID: "amy"})
+				b.Memberships = []authz.MembershipInput{{ID: "m", SubjectID: "bob", ScopeID: "acme", RoleIDs: []string{"r"}}}
+				if tc.amyAlso {
+					b.Memberships = append(b.Memberships, authz.MembershipInput{ID: "ma", SubjectID: "amy", ScopeID: "acme", RoleIDs: []string{"r"}})
+				}
+				b.Permissions = []authz.PermissionInput{{ID: "p", ScopeID: "acme", Action: "read", ResourceType: "doc"}}
+				b.RolePermissions = []authz.RolePermissionInput{{RoleID: "r", PermissionID: "p"}}
+				b.Resources = []authz.ResourceInput{{ID: "d1", ResourceTypeID: "rt", ScopeID: "acme", ExternalResourceID: "d1"}}
+				must(c.Apply(ctx, b))(t)
+				observer := must(authz.New(store, testOptions()))(t)
+				list := func(c *authz.Client, scope string) []authz.SubjectRef {
+					return must(c.ListAllowedSubjects(ctx, authz.LookupSubjectsInput{ScopeID: scope, Action: "read",
+						Resource: authz.ResourceRef{ResourceID: "d1"}}))(t).Subjects
+				}
+				list(observer, "acme") // the observer has its graph before the two writes
+				if err := c.DeleteMembership(ctx, "m"); err != nil {
+					t.Fatalf("deleting membership m: got %v; want nil", err)
+				}
+				must(c.Apply(ctx, authz.Batch{Memberships: []authz.MembershipInput{{ID: "m", SubjectID: "amy", ScopeID: tc.scope, RoleIDs: []string{"r"}}}}))(t)
+				fresh := must(authz.New(store, testOptions()))(t)
+				for _, scope := range []string{"acme", "team"} {
+					if diff := cmp.Diff(list(fresh, scope), list(observer, scope)); diff != "" {
+						t.Errorf("subjects allowed in %s: the observing Client differs from a Client opened after the writes (-fresh +observing):\n%s", scope, diff)
+					}
+				}
+			})
+		}
 	}
 }
