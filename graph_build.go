@@ -318,7 +318,12 @@ func (b *graphBuilder) index(h handle, old, n any) {
 	}
 	b.reverse(&b.g.subjects, h, subjectBucketOf(h, old), subjectBucketOf(h, n))
 	if r, ok := old.(*gResource); ok {
-		b.g.resByExt.Del(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID))
+		// Another resource may have taken the type and external id in
+		// the same update, and been indexed first.
+		key := extKey(r.r.ResourceTypeID, r.r.ExternalResourceID)
+		if cur, found := b.g.resByExt.Get(key); found && cur == h {
+			b.g.resByExt.Del(b.gen, key)
+		}
 	}
 	if r, ok := n.(*gResource); ok {
 		b.g.resByExt.Set(b.gen, extKey(r.r.ResourceTypeID, r.r.ExternalResourceID), h)
