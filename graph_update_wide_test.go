@@ -34,13 +34,19 @@ import (
 // most of the time the id of an object deleted before, of any kind (the
 // last ones deleted, often in the observer's gap, including those a
 // cascade deleted), and external ids and type keys collide across types.
-// The observer looks one step in three.
+// A resource is also replaced: deleted, and made again with its type,
+// scope and external id under the id of an object deleted before; a new
+// membership often takes the id of a deleted one at its scope, for another
+// subject. The observer looks one step in two, three or six (per model).
 //
 // The Clients are compared on Evaluate (the whole Decision) for random
-// requests, some naming deleted subjects and resources, and on
+// requests, some naming deleted subjects and resources, every resource
+// named by its external id, and on
 // ListAllowedResources, ListAllowedSubjects and ListEffectivePermissions
 // (the whole answer, or the error) for random subjects, resources, types,
-// scopes and actions. Both backends.
+// scopes and actions, and who may do each action on a type at each scope
+// with memberships. AUTHZ_WIDE_MODELS sets the number of models (30).
+// Both backends.
 func TestIncrementalGraphMatchesFreshBuildWide(t *testing.T) {
 	models := envCount(t, "AUTHZ_WIDE_MODELS", 30)
 	const steps = 30
