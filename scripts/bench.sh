@@ -5,7 +5,7 @@
 # PostgreSQL's binaries (Debian's postgresql package) or AUTHZ_PG_URL.
 #
 #   scripts/bench.sh                 # all sizes: small, medium, large, and xlarge
-#                                    # for the RBAC workload (about two hours)
+#                                    # for the RBAC workload (about an hour and a half)
 #   SIZES=small,medium BIG= scripts/bench.sh
 #
 # Outputs are kept in $OUT (default: a new temporary directory).
@@ -51,8 +51,8 @@ run pgstore go test -run '^$' -bench 'BenchmarkClientWrites|BenchmarkPropagation
 	# The workload a Casbin user brings: checks three times (medians), the
 	# first pass after New three times, loads and heap once; then the size
 	# above large ($BIG, empty to skip) for checks, first pass and heap.
-	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$' -sizes $SIZES -benchtime 2s -count 3" >>"$OUT/commands.txt"
-	go test -run '^$' -bench 'BenchmarkRBAC$' -sizes "$SIZES" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbac.txt"
+	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBAC\$|BenchmarkRBACCacheResident|BenchmarkMemoryLatency' -sizes $SIZES -benchtime 2s -count 3" >>"$OUT/commands.txt"
+	go test -run '^$' -bench 'BenchmarkRBAC$|BenchmarkRBACCacheResident|BenchmarkMemoryLatency' -sizes "$SIZES" -benchtime 2s -count 3 -timeout 90m | tee "$OUT/rbac.txt"
 	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACFirstPass' -sizes $SIZES -benchtime 3x -count 3" >>"$OUT/commands.txt"
 	go test -run '^$' -bench 'BenchmarkRBACFirstPass' -sizes "$SIZES" -benchtime 3x -count 3 -timeout 90m | tee "$OUT/rbacfirst.txt"
 	echo "cd benchmarks && go test -run '^\$' -bench 'BenchmarkRBACLoad|BenchmarkRBACHeap' -sizes $SIZES -benchtime 1x" >>"$OUT/commands.txt"
